@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS readmodels.habit_monthly_completions;
+DROP TABLE IF EXISTS readmodels.habit_streaks;
+DROP TABLE IF EXISTS readmodels.habit_checkins;

@@ -1,0 +1,57 @@
+//! The `Projection` impl's contract: static metadata read by registry, replay and CLI.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ast::{Kind, Rebuild};
+use crate::validate::Model;
+
+pub(super) fn expand(model: &Model) -> TokenStream {
+    let p = quote!(::readmodel_runtime::__private);
+    let name = &model.name;
+    let domain = &model.domain;
+    let version = model.version;
+    let kind = match model.kind {
+        Kind::Snapshot => quote!(#p::Kind::Snapshot),
+        Kind::Timeline => quote!(#p::Kind::Timeline),
+        Kind::Aggregate => quote!(#p::Kind::Aggregate),
+    };
+    let rebuild = match model.rebuild {
+        Rebuild::Full => quote!(#p::RebuildStrategy::Full),
+        Rebuild::Partial => quote!(#p::RebuildStrategy::Partial),
+    };
+    let events = &model.events;
+    let start = model.replay_start_version;
+    let key: Vec<String> = model.key.iter().map(ToString::to_string).collect();
+    let table = &model.table;
+    let columns = model.fields.iter().map(|(ident, ty)| {
+        let column = ident.to_string();
+        quote! {
+            #p::Column {
+                name: #column,
+                pg_type: <#ty as #p::Field>::PG_TYPE,
+                sqlite_type: <#ty as #p::Field>::SQLITE_TYPE,
+                nullable: <#ty as #p::Field>::NULLABLE,
+                sorts_as_text: <#ty as #p::Field>::SORTS_AS_TEXT,
+            }
+        }
+    });
+    quote! {
+        impl Model {
+            /// The contract of this read model.
+            pub const CONTRACT: &'static #p::Contract = &#p::Contract {
+                name: #name,
+                domain: #domain,
+                version: #version,
+                kind: #kind,
+                consumed_events: &[#(<#events as #p::DomainEvent>::EVENT_TYPE),*],
+                replay_start_version: #start,
+                idempotency_key: &[#(#key),*],
+                rebuild_strategy: #rebuild,
+                schema: "readmodels",
+                table: #table,
+                columns: &[#(#columns),*],
+            };
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The row codec: key extraction, diesel binds for the upsert (`INSERT … ON CONFLICT (key)
+//! DO UPDATE`, built by the runtime from the contract), reads, and the canonical text
+//! that checksums hash.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::validate::Model;
+
+pub(super) fn expand(model: &Model) -> TokenStream {
+    let p = quote!(::readmodel_runtime::__private);
+    let row = &model.row;
+    let entity_key: Vec<&syn::Ident> = model.key.iter().filter(|k| *k != "model_version").collect();
+    let key_types: Vec<&syn::Type> = entity_key
+        .iter()
+        .filter_map(|k| model.fields.iter().find(|(f, _)| f == *k).map(|(_, ty)| ty))
+        .collect();
+    let (key_type, key_value, bind_key) = if let ([ty], [field]) = (key_types.as_slice(), entity_key.as_slice()) {
+        (
+            quote!(#ty),
+            quote!(::core::clone::Clone::clone(&self.#field)),
+            quote!(DB::bind(query, key)),
+        )
+    } else {
+        let index = (0..entity_key.len()).map(syn::Index::from);
+        (
+            quote!((#(#key_types,)*)),
+            quote!((#(::core::clone::Clone::clone(&self.#entity_key),)*)),
+            quote!({ #(let query = DB::bind(query, &key.#index);)* query }),
+        )
+    };
+    let names: Vec<&syn::Ident> = model.fields.iter().map(|(f, _)| f).collect();
+    let columns: Vec<String> = names.iter().map(ToString::to_string).collect();
+    let canonical = model
+        .fields
+        .iter()
+        .filter(|(f, _)| f != "model_version")
+        .enumerate()
+        .map(|(i, (field, _))| {
+            let separator = (i > 0).then(|| quote!(out.push('\u{1f}');));
+            quote! {
+                #separator
+                #p::Field::canonical(&self.#field, out);
+            }
+        });
+    quote! {
+        impl #p::ReadModelRow for #row {
+            type Key = #key_type;
+            fn key(&self) -> Self::Key {
+                #key_value
+            }
+            fn set_model_version(&mut self, version: i32) {
+                self.model_version = version;
+            }
+            fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
+                #(let query = DB::bind(query, &self.#names);)*
+                query
+            }
+            fn bind_key<DB: #p::Db>(key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
+                #bind_key
+            }
+            fn read<'a, DB: #p::Db>(
+                row: &impl #p::NamedRow<'a, DB>,
+            ) -> #p::deserialize::Result<Self> {
+                ::core::result::Result::Ok(Self {
+                    #(#names: DB::read(row, #columns)?,)*
+                })
+            }
+            fn write_canonical(&self, out: &mut ::std::string::String) {
+                #(#canonical)*
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Attribute tokens and the module → [`ast`](crate::ast). Syntax errors are recorded in
+//! the context and parsing goes on, so every mistake is reported at once.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned as _;
+use syn::{Expr, Lit, MetaNameValue, Token};
+
+use crate::ast::{Args, Handler, Kind, Module, Rebuild, Spanned, Table};
+use crate::ctxt::Ctxt;
+
+pub(crate) const KEYS: &[&str] = &[
+    "name",
+    "domain",
+    "version",
+    "kind",
+    "events",
+    "key",
+    "table",
+    "replay_start_version",
+    "rebuild",
+];
+
+const KIND_SYNTAX: &str = "expected `kind = \"snapshot\" | \"timeline\" | \"aggregate\"`";
+const REBUILD_SYNTAX: &str = "expected `rebuild = \"full\" | \"partial\"`";
+
+pub(crate) fn args(cx: &mut Ctxt, tokens: TokenStream) -> Args {
+    let mut args = Args {
+        span: Some(Span::call_site()),
+        ..Args::default()
+    };
+    let entries = match Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(entries) => entries,
+        Err(error) => {
+            cx.syn_error(syn::Error::new(
+                error.span(),
+                format!("{error}; expected `key = value` pairs, e.g. `kind = \"timeline\"`"),
+            ));
+            return args;
+        }
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for entry in entries {
+        let Some(key) = entry.path.get_ident().map(ToString::to_string) else {
+            cx.error_spanned_by(&entry.path, unknown_key_message("this path"));
+            continue;
+        };
+        if seen.contains(&key) {
+            cx.error_spanned_by(&entry.path, format!("duplicate attribute key `{key}`"));
+            continue;
+        }
+        seen.push(key.clone());
+        args.given.push(key.clone());
+        let value = &entry.value;
+        match key.as_str() {
+            "name" => args.name = string(cx, value, "expected `name = \"domain.model\"`"),
+            "domain" => args.domain = string(cx, value, "expected `domain = \"habits\"`"),
+            "version" => args.version = version(cx, value),
+            "kind" => args.kind = kind(cx, value),
+            "events" => args.events = events(cx, value),
+            "key" => args.key = key_fields(cx, value),
+            "table" => args.table = table(cx, value),
+            "replay_start_version" => args.replay_start_version = start_version(cx, value),
+            "rebuild" => args.rebuild = rebuild(cx, value),
+            _ => cx.error_spanned_by(&entry.path, unknown_key_message(&format!("`{key}`"))),
+        }
+    }
+    args
+}
+
+fn unknown_key_message(what: &str) -> String {
+    format!(
+        "unknown attribute key {what}; expected one of: {}",
+        KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn lit(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(lit) => Some(&lit.lit),
+        Expr::Group(group) => lit(&group.expr),
+        _ => None,
+    }
+}
+
+fn string(cx: &mut Ctxt, value: &Expr, syntax: &str) -> Option<Spanned<String>> {
+    match lit(value) {
+        Some(Lit::Str(s)) if !s.value().trim().is_empty() => Some(Spanned {
+            value: s.value(),
+            span: s.span(),
+        }),
+        _ => {
+            cx.error_spanned_by(value, syntax);
+            None
+        }
+    }
+}
+
+fn version(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<i32>> {
+    let parsed = match lit(value) {
+        Some(Lit::Int(int)) => int.base10_parse::<i32>().ok().filter(|v| *v > 0),
+        _ => None,
+    };
+    if parsed.is_none() {
+        cx.error_spanned_by(
+            value,
+            "`version` must be a positive integer literal, e.g. `version = 1`",
+        );
+    }
+    parsed.map(|v| Spanned {
+        value: v,
+        span: value.span(),
+    })
+}
+
+fn start_version(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<i64>> {
+    let parsed = match lit(value) {
+        Some(Lit::Int(int)) => int.base10_parse::<i64>().ok().filter(|v| *v >= 0),
+        _ => None,
+    };
+    if parsed.is_none() {
+        cx.error_spanned_by(
+            value,
+            "`replay_start_version` must be a non-negative integer literal (an `event_record.id`), e.g. `replay_start_version = 0`",
+        );
+    }
+    parsed.map(|v| Spanned {
+        value: v,
+        span: value.span(),
+    })
+}
+
+fn kind(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<Kind>> {
+    let kind = match lit(value) {
+        Some(Lit::Str(s)) => match s.value().as_str() {
+            "snapshot" => Some(Kind::Snapshot),
+            "timeline" => Some(Kind::Timeline),
+            "aggregate" => Some(Kind::Aggregate),
+            other => {
+                cx.error_spanned_by(value, format!("unknown kind \"{other}\"; {KIND_SYNTAX}"));
+                return None;
+            }
+        },
+        _ => None,
+    };
+    if kind.is_none() {
+        cx.error_spanned_by(value, KIND_SYNTAX);
+    }
+    kind.map(|value_kind| Spanned {
+        value: value_kind,
+        span: value.span(),
+    })
+}
+
+fn rebuild(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<Rebuild>> {
+    let rebuild = match lit(value) {
+        Some(Lit::Str(s)) => match s.value().as_str() {
+            "full" => Some(Rebuild::Full),
+            "partial" => Some(Rebuild::Partial),
+            _ => None,
+        },
+        _ => None,
+    };
+    if rebuild.is_none() {
+        cx.error_spanned_by(value, REBUILD_SYNTAX);
+    }
+    rebuild.map(|r| Spanned {
+        value: r,
+        span: value.span(),
+    })
+}
+
+fn events(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<Vec<syn::Path>>> {
+    let Expr::Array(array) = value else {
+        cx.error_spanned_by(value, "expected `events = [EventType, ...]`");
+        return None;
+    };
+    let mut paths = Vec::new();
+    for element in &array.elems {
+        match element {
+            Expr::Path(path) if path.qself.is_none() => paths.push(path.path.clone()),
+            other => cx.error_spanned_by(other, "expected an event type, e.g. `HabitCheckedIn`"),
+        }
+    }
+    Some(Spanned {
+        value: paths,
+        span: array.span(),
+    })
+}
+
+fn key_fields(cx: &mut Ctxt, value: &Expr) -> Option<Spanned<Vec<syn::Ident>>> {
+    let elements: Vec<&Expr> = match value {
+        Expr::Tuple(tuple) => tuple.elems.iter().collect(),
+        Expr::Paren(paren) => vec![&*paren.expr],
+        _ => {
+            cx.error_spanned_by(
+                value,
+                "expected `key = (model_version, field, ...)`, a parenthesised list of fields",
+            );
+            return None;
+        }
+    };
+    let mut fields = Vec::new();
+    for element in elements {
+        match element {
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                fields.extend(path.path.get_ident().cloned());
+            }
+            other => cx.error_spanned_by(other, "expected a field name of the row struct"),
+        }
+    }
+    Some(Spanned {
+        value: fields,
+        span: value.span(),
+    })
+}
+
+fn table(cx: &mut Ctxt, value: &Expr) -> Option<Table> {
+    let segments = match value {
+        Expr::Path(path) if path.qself.is_none() && path.path.leading_colon.is_none() => {
+            &path.path.segments
+        }
+        _ => {
+            cx.error_spanned_by(value, "expected `table = readmodels::table_name`");
+            return None;
+        }
+    };
+    match segments.iter().collect::<Vec<_>>().as_slice() {
+        [schema, name] if schema.arguments.is_empty() && name.arguments.is_empty() => Some(Table {
+            schema: schema.ident.clone(),
+            name: name.ident.clone(),
+        }),
+        [name] => {
+            cx.error_spanned_by(
+                &name.ident,
+                format!(
+                    "table `{}` has no schema; read models live in schema `readmodels`: expected `table = readmodels::{}`",
+                    name.ident, name.ident
+                ),
+            );
+            None
+        }
+        _ => {
+            cx.error_spanned_by(value, "expected `table = readmodels::table_name`");
+            None
+        }
+    }
+}
+
+/// Splits the module into the row struct and the handlers.
+pub(crate) fn module(cx: &mut Ctxt, item: syn::ItemMod) -> Module {
+    let mut row: Option<syn::ItemStruct> = None;
+    let mut handlers = Vec::new();
+    match &item.content {
+        None => cx.error_spanned_by(
+            &item,
+            "#[read_model] goes on an inline module holding the row struct and its handlers: `mod name { ... }`",
+        ),
+        Some((_, items)) => {
+            for inner in items {
+                match inner {
+                    syn::Item::Struct(s) => {
+                        if row.is_some() {
+                            cx.error_spanned_by(
+                                &s.ident,
+                                "a read-model module holds exactly one struct, the row; move other structs out of the module",
+                            );
+                        } else {
+                            row = Some(s.clone());
+                        }
+                    }
+                    syn::Item::Fn(func) => {
+                        if let Some(event) = handled_event(func) {
+                            handlers.push(Handler {
+                                func: func.clone(),
+                                event,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if row.is_none() {
+                cx.error_spanned_by(
+                    &item.ident,
+                    "this read-model module has no row struct: declare `pub struct Row { model_version: i32, ... }` inside it",
+                );
+            }
+        }
+    }
+    Module {
+        item,
+        row,
+        handlers,
+    }
+}
+
+/// `E` when the function's first parameter is `&Event<E>`.
+fn handled_event(func: &syn::ItemFn) -> Option<syn::Path> {
+    let syn::FnArg::Typed(first) = func.sig.inputs.first()? else {
+        return None;
+    };
+    let syn::Type::Reference(reference) = &*first.ty else {
+        return None;
+    };
+    let syn::Type::Path(path) = &*reference.elem else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Event" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
+        return None;
+    };
+    match generics.args.first()? {
+        syn::GenericArgument::Type(syn::Type::Path(event)) if event.qself.is_none() => {
+            Some(event.path.clone())
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE readmodels.model_versions;
+DROP TABLE readmodels.replay_runs;
+DROP TABLE readmodels.replay_checkpoints;

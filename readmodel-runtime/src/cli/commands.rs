@@ -1,0 +1,195 @@
+//! What each subcommand does.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::output::{self, ModelStatus};
+use super::{App, Cli, CliError, Command, GenerateSpec};
+use crate::import;
+use crate::ledger;
+use crate::registry::{Model, Registry};
+use crate::replay::{Plan, Progress, RunReport};
+use crate::store::{with_conn, DatabaseUrl, Store};
+
+pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
+    let registry = Registry::global()?;
+    match &cli.command {
+        Command::List => output::list(registry, cli.json),
+        Command::Describe { model } => output::describe(registry.get(model)?, cli.json),
+        Command::Migrate => {
+            let mut store = open(app, &cli.database_url, false)?;
+            let applied = store.migrate(&app.migrations)?;
+            output::line(cli.json, &serde_json::json!({ "applied": applied }), || {
+                format!("{applied} migration(s) applied")
+            })
+        }
+        Command::Import { file } => {
+            let events = import::parse_jsonl(file)?;
+            let mut store = open(app, &cli.database_url, true)?;
+            let count = import::append_all(&mut store, &events).map_err(crate::error::ImportError::from)?;
+            output::line(cli.json, &serde_json::json!({ "imported": count }), || {
+                format!("imported {count} event(s) from {}", file.display())
+            })
+        }
+        Command::Generate { users, events, seed } => {
+            let mut store = open(app, &cli.database_url, true)?;
+            let spec = GenerateSpec { users: *users, events: *events, seed: *seed };
+            let (count, seconds) = generate(app, &mut store, &spec)?;
+            output::line(cli.json, &serde_json::json!({ "generated": count, "seconds": seconds }), || {
+                format!("generated {count} event(s) in {seconds:.2}s")
+            })
+        }
+        Command::Run { model, all, full, to, batch_size } => {
+            let mut store = open(app, &cli.database_url, true)?;
+            if let Some(to) = to {
+                if *to < 0 {
+                    return Err(CliError::Usage(format!("--to {to} is negative")));
+                }
+            }
+            let models: Vec<&dyn Model> = match (model, all) {
+                (Some(name), _) => vec![registry.get(name)?],
+                (None, _) => registry.iter().collect(),
+            };
+            let plan = Plan { full: *full, to: *to, batch_size: *batch_size as usize };
+            let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
+            output::runs(&reports, cli.json)
+        }
+        Command::Checksum { model } => {
+            let model = registry.get(model)?;
+            let mut store = open(app, &cli.database_url, true)?;
+            let contract = model.contract();
+            let sum = model.checksum(&mut store, contract.version)?;
+            output::line(
+                cli.json,
+                &serde_json::json!({ "model": contract.name, "version": contract.version, "digest": sum.digest, "rows": sum.rows }),
+                || format!("{} v{} {} ({} rows)", contract.name, contract.version, sum.digest, sum.rows),
+            )
+        }
+        Command::Status => {
+            let mut store = open(app, &cli.database_url, true)?;
+            let statuses = status(registry, &mut store)?;
+            output::status(&statuses, cli.json)
+        }
+        Command::Demo { file, users, events, seed } => demo(app, registry, cli, file, *users, *events, *seed),
+    }
+}
+
+/// Opens the store; `ready` also requires every migration to be applied.
+fn open(app: &App, url: &str, ready: bool) -> Result<Store, CliError> {
+    let url = DatabaseUrl::parse(url)?;
+    let mut store = Store::open(&url, &app.migrations)?;
+    if ready {
+        store.ensure_migrated(&app.migrations)?;
+    }
+    Ok(store)
+}
+
+fn generate(app: &App, store: &mut Store, spec: &GenerateSpec) -> Result<(usize, f64), CliError> {
+    let generator = app
+        .generator
+        .ok_or_else(|| CliError::Usage("this binary has no event generator".to_owned()))?;
+    let started = Instant::now();
+    let events: Vec<_> = generator(spec).collect();
+    let count = import::append_all(store, &events)?;
+    Ok((count, started.elapsed().as_secs_f64()))
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn batch(&mut self, model: &str, last_id: i64, to: i64, _events: u64) {
+        self.0.set_length(to.max(0) as u64);
+        self.0.set_position(last_id.max(0) as u64);
+        self.0.set_message(model.to_owned());
+    }
+}
+
+fn run_models(
+    store: &mut Store,
+    models: &[&dyn Model],
+    plan: &Plan,
+    quiet: bool,
+) -> Result<Vec<RunReport>, CliError> {
+    let mut reports = Vec::with_capacity(models.len());
+    for model in models {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:24} [{bar:30}] event {pos}/{len} {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let mut progress = Bar(bar);
+        let report = model.replay(store, plan, &mut progress);
+        progress.0.finish_and_clear();
+        reports.push(report?);
+    }
+    Ok(reports)
+}
+
+fn status(registry: &Registry, store: &mut Store) -> Result<Vec<ModelStatus>, CliError> {
+    let head = store.log_head()?;
+    let mut statuses = Vec::new();
+    for model in registry.iter() {
+        let contract = model.contract();
+        let (checkpoint, runs) = with_conn!(store, |c| {
+            let checkpoint = ledger::checkpoint(c, contract, contract.version)?;
+            let runs = ledger::recent_runs(c, contract.name, 3)?;
+            Ok::<_, crate::error::StoreError>((checkpoint, runs))
+        })?;
+        statuses.push(ModelStatus {
+            model: contract.name,
+            version: contract.version,
+            kind: contract.kind.as_str(),
+            checkpoint,
+            head,
+            lag: head - checkpoint.unwrap_or(0),
+            runs,
+        });
+    }
+    Ok(statuses)
+}
+
+fn demo(
+    app: &App,
+    registry: &Registry,
+    cli: &Cli,
+    file: &std::path::Path,
+    users: u32,
+    events: u64,
+    seed: u64,
+) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&file.display().to_string())?;
+    if let DatabaseUrl::Sqlite { main, readmodels } = &url {
+        for path in [main.clone(), readmodels.clone()] {
+            for suffix in ["", "-wal", "-shm"] {
+                let path = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(|e| {
+                        CliError::Usage(format!("cannot replace {}: {e}", path.display()))
+                    })?;
+                }
+            }
+        }
+    }
+    let mut store = Store::open(&url, &app.migrations)?;
+    let spec = GenerateSpec { users, events, seed };
+    let (count, seconds) = generate(app, &mut store, &spec)?;
+    if !cli.json {
+        println!("demo database: {url}");
+        println!("generated {count} events for {users} users in {seconds:.2}s");
+    }
+    let models: Vec<&dyn Model> = registry.iter().collect();
+    let plan = Plan { full: true, ..Plan::default() };
+    let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
+    output::runs(&reports, cli.json)?;
+    if !cli.json {
+        println!("inspect it: replay --database-url {} status", file.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! One error enum per layer. Every message is one line that names what was wrong and where.
+
+use crate::event::DecodeError;
+
+/// Errors of the storage layer: connecting, migrating, querying.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or reached.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect {
+        /// The database URL, password removed.
+        target: String,
+        /// The driver's message, password removed.
+        reason: String,
+    },
+    /// The URL is not one the runtime understands.
+    #[error("unsupported database URL {0:?}: expected postgres://…, sqlite://PATH or a file path")]
+    UnsupportedUrl(String),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The database has not been migrated.
+    #[error("database is not migrated ({pending} migration(s) pending): run `replay migrate` first")]
+    NotMigrated {
+        /// How many migrations are pending.
+        pending: usize,
+    },
+    /// A statement failed.
+    #[error("{context}: {source}")]
+    Query {
+        /// What the runtime was doing.
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(source: diesel::result::Error) -> Self {
+        StoreError::Query {
+            context: "committing a transaction".to_owned(),
+            source,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ReplayError {
+    fn from(source: diesel::result::Error) -> Self {
+        ReplayError::Store(source.into())
+    }
+}
+
+impl StoreError {
+    pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Self {
+        let context = context.into();
+        move |source| StoreError::Query { context, source }
+    }
+}
+
+/// Errors of a replay run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No model of that name is registered.
+    #[error("unknown model {name:?}; registered models: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The registered names, comma separated.
+        known: String,
+    },
+    /// An event payload could not be decoded for a model that consumes it.
+    #[error("model {model}: {source}")]
+    Decode {
+        /// The model being replayed.
+        model: &'static str,
+        /// The decode failure, naming the event id and type.
+        #[source]
+        source: DecodeError,
+    },
+    /// Events arrived out of global order: a bug or a corrupt log, never ignored.
+    #[error("model {model}: event {id} arrived after event {previous}; replay requires ascending ids")]
+    OutOfOrder {
+        /// The model being replayed.
+        model: &'static str,
+        /// The offending id.
+        id: i64,
+        /// The id before it.
+        previous: i64,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Errors of `replay import`.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is not a valid event; nothing was imported.
+    #[error("{path}:{line}: {reason}; nothing was imported")]
+    Line {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Storage failed; nothing was imported.
+    #[error("{0}; nothing was imported")]
+    Store(#[from] StoreError),
+}
+
+/// Errors of the registry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegistryError {
+    /// Two models were registered under one name.
+    #[error("read model name {name:?} is registered twice (tables {first} and {second}); model names must be unique")]
+    DuplicateName {
+        /// The name.
+        name: &'static str,
+        /// The first model's table.
+        first: String,
+        /// The second model's table.
+        second: String,
+    },
+}

@@ -1,0 +1,157 @@
+//! Events as the runtime reads them from `event_record`, and as handlers see them.
+
+use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, QueryableByName};
+use diesel::row::NamedRow;
+use uuid::Uuid;
+
+use crate::field::Db;
+
+/// A domain event payload type: the Rust side of one `event_type`.
+///
+/// Usually derived: `#[derive(DomainEvent)]` with `#[event(type = "habits.checked_in")]`,
+/// and `schema_version = N, upcast = path` when older payload versions exist.
+pub trait DomainEvent: Sized {
+    /// The `event_type` string in `event_record`.
+    const EVENT_TYPE: &'static str;
+    /// The newest payload schema version this type reads (older ones are upcast).
+    const SCHEMA_VERSION: i32;
+    /// Decodes a stored payload of the given schema version.
+    fn decode(schema_version: i32, payload: &str) -> Result<Self, String>;
+}
+
+/// One row of `event_record`, payload still undecoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Global position; replay order.
+    pub id: i64,
+    /// The entity stream the event belongs to.
+    pub stream_id: Uuid,
+    /// Version within its stream, from 1.
+    pub event_version: i64,
+    /// E.g. `habits.checked_in`.
+    pub event_type: String,
+    /// Payload schema version.
+    pub schema_version: i32,
+    /// Owner of the event.
+    pub user_id: Uuid,
+    /// Domain time: handlers use this, never the wall clock.
+    pub occurred_at: DateTime<Utc>,
+    /// When the event was stored.
+    pub recorded_at: DateTime<Utc>,
+    /// The JSON body.
+    pub payload: String,
+}
+
+impl<DB: Db> QueryableByName<DB> for StoredEvent {
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        Ok(Self {
+            id: DB::read(row, "id")?,
+            stream_id: DB::read(row, "stream_id")?,
+            event_version: DB::read(row, "event_version")?,
+            event_type: DB::read(row, "event_type")?,
+            schema_version: DB::read(row, "schema_version")?,
+            user_id: DB::read(row, "user_id")?,
+            occurred_at: DB::read(row, "occurred_at")?,
+            recorded_at: DB::read(row, "recorded_at")?,
+            payload: DB::read(row, "payload")?,
+        })
+    }
+}
+
+/// Why a stored event could not be handed to a handler.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {id} ({event_type}, schema_version {schema_version}): {reason}")]
+pub struct DecodeError {
+    /// The event's id.
+    pub id: i64,
+    /// The event's type.
+    pub event_type: String,
+    /// The payload's schema version.
+    pub schema_version: i32,
+    /// What was wrong with the payload.
+    pub reason: String,
+}
+
+impl StoredEvent {
+    /// Decodes the payload as `E`, keeping the envelope.
+    pub fn decode<E: DomainEvent>(&self) -> Result<Event<E>, DecodeError> {
+        let payload = E::decode(self.schema_version, &self.payload).map_err(|reason| DecodeError {
+            id: self.id,
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            reason,
+        })?;
+        Ok(Event {
+            id: self.id,
+            stream_id: self.stream_id,
+            event_version: self.event_version,
+            schema_version: self.schema_version,
+            user_id: self.user_id,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            payload,
+        })
+    }
+}
+
+/// A decoded event as a handler receives it: the envelope plus the typed payload.
+///
+/// Derefs to the payload, so `event.habit_id` reads a payload field while `event.id`
+/// and `event.occurred_at` read the envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event<E> {
+    /// Global position in `event_record`.
+    pub id: i64,
+    /// The entity stream.
+    pub stream_id: Uuid,
+    /// Version within the stream.
+    pub event_version: i64,
+    /// Schema version the payload was stored with (before upcasting).
+    pub schema_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Domain time.
+    pub occurred_at: DateTime<Utc>,
+    /// Storage time.
+    pub recorded_at: DateTime<Utc>,
+    /// The typed payload.
+    pub payload: E,
+}
+
+impl<E> std::ops::Deref for Event<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        &self.payload
+    }
+}
+
+/// Turns a payload of an older schema version (the first argument) into the newest
+/// version's JSON shape.
+pub type Upcast = fn(i32, serde_json::Value) -> Result<serde_json::Value, String>;
+
+/// Decodes a payload that is at `schema_version` 1..=`latest`, upcasting older versions.
+///
+/// Used by `#[derive(DomainEvent)]`; `upcast` turns a payload of an older version into
+/// the newest version's JSON shape.
+pub fn decode_versioned<E: serde::de::DeserializeOwned>(
+    schema_version: i32,
+    latest: i32,
+    payload: &str,
+    upcast: Option<Upcast>,
+) -> Result<E, String> {
+    if schema_version < 1 || schema_version > latest {
+        return Err(format!(
+            "unknown schema_version {schema_version} (this build reads 1..={latest})"
+        ));
+    }
+    let result = match upcast {
+        Some(upcast) if schema_version < latest => {
+            let value: serde_json::Value =
+                serde_json::from_str(payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+            serde_json::from_value(upcast(schema_version, value)?)
+        }
+        _ => serde_json::from_str(payload),
+    };
+    result.map_err(|e| format!("payload does not match: {e}"))
+}

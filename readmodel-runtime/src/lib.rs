@@ -1,0 +1,55 @@
+//! # readmodel-runtime
+//!
+//! Deterministic, replayable read models fed only by an immutable event log
+//! (`event_record`). Declare a model with `#[read_model(...)]` on a module holding its row
+//! struct and its handlers; the runtime replays events in global order, idempotently, into
+//! the model's table on SQLite (the embedded default) or PostgreSQL, and [`cli`] turns the
+//! registry into an operator's `replay` binary.
+//!
+//! The path of one event: [`source`] reads it from `event_record` (keyset pagination, event
+//! types filtered in SQL) → [`replay`] hands it to the model's generated dispatch, which
+//! decodes the payload ([`event`]) and calls the pure handler → the handler changes rows in
+//! memory ([`Rows`]) → [`replay`] writes the batch's rows and the checkpoint ([`ledger`]) in
+//! one transaction.
+
+pub mod checksum;
+pub mod cli;
+pub mod contract;
+pub mod error;
+pub mod event;
+pub mod field;
+pub mod import;
+pub mod ledger;
+pub mod registry;
+pub mod replay;
+pub mod rows;
+pub mod source;
+pub mod store;
+
+pub use contract::{Column, Contract, Kind, RebuildStrategy};
+pub use error::{ImportError, RegistryError, ReplayError, StoreError};
+pub use event::{DomainEvent, Event, StoredEvent};
+pub use readmodel_macros::{read_model, DomainEvent};
+pub use registry::{Model, Registry};
+pub use replay::{Plan, RunReport};
+pub use rows::{Projection, ReadModelRow, Rows};
+pub use source::NewEvent;
+pub use store::{DatabaseUrl, Migrations, Store};
+
+/// Re-exports for generated code. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel::deserialize;
+    pub use diesel::pg::Pg;
+    pub use diesel::row::NamedRow;
+    pub use diesel::sql_types;
+    pub use diesel::sqlite::Sqlite;
+    pub use inventory;
+    pub use serde_json;
+
+    pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
+    pub use crate::event::{decode_versioned, DecodeError, DomainEvent, Event, StoredEvent};
+    pub use crate::field::{Db, Field, Query};
+    pub use crate::registry::{ModelOps, Registration};
+    pub use crate::rows::{Projection, ReadModelRow, Rows};
+}

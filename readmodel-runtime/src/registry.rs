@@ -1,0 +1,123 @@
+//! Every read model linked into the binary, collected at start-up (`inventory`), so that
+//! a model declared in any crate appears in `replay list` without being named anywhere.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::LazyLock;
+
+use crate::checksum::{self, Checksum};
+use crate::contract::Contract;
+use crate::error::{RegistryError, ReplayError, StoreError};
+use crate::replay::{self, Plan, Progress, RunReport};
+use crate::rows::Projection;
+use crate::store::{with_conn, Store};
+
+/// A registered read model, with the operations the runtime runs on it.
+pub trait Model: Send + Sync {
+    /// Its contract.
+    fn contract(&self) -> &'static Contract;
+    /// Replays events into it according to `plan`.
+    fn replay(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        progress: &mut dyn Progress,
+    ) -> Result<RunReport, ReplayError>;
+    /// The canonical checksum of the rows of `version`.
+    fn checksum(&self, store: &mut Store, version: i32) -> Result<Checksum, StoreError>;
+}
+
+/// The bridge from a generated [`Projection`] to the object-safe [`Model`].
+pub struct ModelOps<P>(PhantomData<fn() -> P>);
+
+impl<P: Projection> ModelOps<P> {
+    /// The value `#[read_model]` registers.
+    pub const INSTANCE: Self = ModelOps(PhantomData);
+}
+
+impl<P: Projection> Model for ModelOps<P> {
+    fn contract(&self) -> &'static Contract {
+        P::CONTRACT
+    }
+    fn replay(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        progress: &mut dyn Progress,
+    ) -> Result<RunReport, ReplayError> {
+        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
+    }
+    fn checksum(&self, store: &mut Store, version: i32) -> Result<Checksum, StoreError> {
+        with_conn!(store, |c| checksum::of_rows::<P::Row, _>(c, P::CONTRACT, version))
+    }
+}
+
+/// One entry of the registry; submitted by `#[read_model]`.
+pub struct Registration {
+    /// The model.
+    pub model: &'static dyn Model,
+}
+
+inventory::collect!(Registration);
+
+/// The read models of this binary, by name.
+pub struct Registry {
+    models: BTreeMap<&'static str, &'static dyn Model>,
+}
+
+static GLOBAL: LazyLock<Result<Registry, RegistryError>> =
+    LazyLock::new(|| Registry::new(inventory::iter::<Registration>.into_iter().map(|r| r.model)));
+
+impl Registry {
+    /// The models linked into this binary. Fails when two share a name.
+    pub fn global() -> Result<&'static Registry, RegistryError> {
+        GLOBAL.as_ref().map_err(Clone::clone)
+    }
+
+    /// A registry of the given models. Fails when two share a name.
+    pub fn new(models: impl IntoIterator<Item = &'static dyn Model>) -> Result<Self, RegistryError> {
+        let mut by_name: BTreeMap<&'static str, &'static dyn Model> = BTreeMap::new();
+        for model in models {
+            let contract = model.contract();
+            if let Some(first) = by_name.insert(contract.name, model) {
+                return Err(RegistryError::DuplicateName {
+                    name: contract.name,
+                    first: first.contract().qualified_table(),
+                    second: contract.qualified_table(),
+                });
+            }
+        }
+        Ok(Self { models: by_name })
+    }
+
+    /// All models, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &'static dyn Model> + '_ {
+        self.models.values().copied()
+    }
+
+    /// The models of one domain, by name.
+    pub fn by_domain<'a>(&'a self, domain: &'a str) -> impl Iterator<Item = &'static dyn Model> + 'a {
+        self.iter().filter(move |m| m.contract().domain == domain)
+    }
+
+    /// The model called `name`, or an error listing the known names.
+    pub fn get(&self, name: &str) -> Result<&'static dyn Model, ReplayError> {
+        self.models
+            .get(name)
+            .copied()
+            .ok_or_else(|| ReplayError::UnknownModel {
+                name: name.to_owned(),
+                known: self.models.keys().copied().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// How many models are registered.
+    pub fn len(&self) -> usize {
+        self.models.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+}

@@ -1,0 +1,162 @@
+//! Rows of a read model and the in-memory state handlers change.
+//!
+//! Handlers never see a connection. A snapshot or aggregate handler gets [`Rows`], a view
+//! of the model's current rows: reading a row the batch has not touched yet asks the
+//! runtime to load it, and every change stays in memory until the runtime writes the
+//! whole batch, with its checkpoint, in one transaction.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use diesel::deserialize::{self, QueryableByName};
+use diesel::row::NamedRow;
+
+use crate::contract::Contract;
+use crate::error::StoreError;
+use crate::event::{DecodeError, StoredEvent};
+use crate::field::{Db, Query};
+
+/// A row type of a read model. Implemented by `#[read_model]`.
+pub trait ReadModelRow: Clone + Debug + Send + 'static {
+    /// The idempotency key without `model_version`: one field's type, or a tuple.
+    type Key: Ord + Clone + Debug + Send;
+    /// This row's key.
+    fn key(&self) -> Self::Key;
+    /// Stamps the model version the runtime is writing.
+    fn set_model_version(&mut self, version: i32);
+    /// Binds every column, in [`Contract::columns`] order.
+    fn bind_columns<DB: Db>(&self, query: Query<DB>) -> Query<DB>;
+    /// Binds the key columns (without `model_version`), in key order.
+    fn bind_key<DB: Db>(key: &Self::Key, query: Query<DB>) -> Query<DB>;
+    /// Builds a row from a result row holding every column.
+    fn read<'a, DB: Db>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self>;
+    /// Appends the canonical text of the row (without `model_version`), for checksums.
+    fn write_canonical(&self, out: &mut String);
+}
+
+/// A read model: its contract and its event dispatch. Implemented by `#[read_model]`.
+pub trait Projection: Send + Sync + 'static {
+    /// The row type.
+    type Row: ReadModelRow;
+    /// The contract.
+    const CONTRACT: &'static Contract;
+    /// Decodes `event` and runs its handler. Events the model does not consume are ignored.
+    fn apply(event: &StoredEvent, rows: &mut Rows<'_, Self::Row>) -> Result<(), DecodeError>;
+}
+
+/// Loaded result rows, for `sql_query(..).load`.
+pub(crate) struct Loaded<R>(pub(crate) R);
+
+impl<DB: Db, R: ReadModelRow> QueryableByName<DB> for Loaded<R> {
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        R::read(row).map(Loaded)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Slot<R> {
+    pub(crate) row: Option<R>,
+    pub(crate) dirty: bool,
+}
+
+/// The rows one batch has read or changed, keyed like the table.
+#[derive(Debug)]
+pub(crate) struct BatchState<R: ReadModelRow> {
+    pub(crate) slots: BTreeMap<R::Key, Slot<R>>,
+    pub(crate) failure: Option<StoreError>,
+}
+
+impl<R: ReadModelRow> Default for BatchState<R> {
+    fn default() -> Self {
+        Self {
+            slots: BTreeMap::new(),
+            failure: None,
+        }
+    }
+}
+
+/// Loads one row by key; the runtime's side of [`Rows`].
+pub(crate) type Loader<'a, R> =
+    dyn FnMut(&<R as ReadModelRow>::Key) -> Result<Option<R>, StoreError> + 'a;
+
+/// The model's rows as a handler sees them.
+///
+/// Keys are the idempotency key without `model_version` (the runtime adds it): one field's
+/// type, or a tuple when the key has several fields. A transfer handler, for example,
+/// calls `rows.modify(from, ..)` and `rows.modify(to, ..)` and both rows are written with
+/// the same batch.
+pub struct Rows<'a, R: ReadModelRow> {
+    state: &'a mut BatchState<R>,
+    loader: &'a mut Loader<'a, R>,
+}
+
+impl<'a, R: ReadModelRow> Rows<'a, R> {
+    pub(crate) fn new(state: &'a mut BatchState<R>, loader: &'a mut Loader<'a, R>) -> Self {
+        Self { state, loader }
+    }
+
+    fn slot(&mut self, key: &R::Key) -> &mut Slot<R> {
+        if !self.state.slots.contains_key(key) {
+            let row = if self.state.failure.is_some() {
+                None
+            } else {
+                (self.loader)(key).unwrap_or_else(|e| {
+                    self.state.failure = Some(e);
+                    None
+                })
+            };
+            self.state
+                .slots
+                .insert(key.clone(), Slot { row, dirty: false });
+        }
+        // Inserted just above when missing.
+        self.state
+            .slots
+            .get_mut(key)
+            .unwrap_or_else(|| unreachable!("slot inserted above"))
+    }
+
+    /// The current row for `key`, if there is one.
+    pub fn get(&mut self, key: &R::Key) -> Option<&R> {
+        self.slot(key).row.as_ref()
+    }
+
+    /// Inserts or replaces the row with this row's key.
+    pub fn put(&mut self, row: R) {
+        let key = row.key();
+        self.state.slots.insert(
+            key,
+            Slot {
+                row: Some(row),
+                dirty: true,
+            },
+        );
+    }
+
+    /// Deletes the row for `key` (a no-op when there is none).
+    pub fn delete(&mut self, key: &R::Key) {
+        self.state.slots.insert(
+            key.clone(),
+            Slot {
+                row: None,
+                dirty: true,
+            },
+        );
+    }
+
+    /// Changes the row for `key` in place, starting from `init()` when there is none.
+    pub fn modify(&mut self, key: R::Key, init: impl FnOnce() -> R, change: impl FnOnce(&mut R)) {
+        let slot = self.slot(&key);
+        let mut row = slot.row.take().unwrap_or_else(init);
+        change(&mut row);
+        slot.row = Some(row);
+        slot.dirty = true;
+    }
+
+    /// Appends timeline rows: each is put under its own key.
+    pub fn append(&mut self, rows: impl IntoIterator<Item = R>) {
+        for row in rows {
+            self.put(row);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The event log, `event_record`: streamed in id order by keyset pagination, with the
+//! consumed event types pushed into SQL; and appended to by import and generate.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::contract::Contract;
+use crate::error::StoreError;
+use crate::event::StoredEvent;
+use crate::field::Db;
+use crate::store::{Conn, Statement};
+
+/// An event to append to the log; the line format of `replay import`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// The entity stream.
+    pub stream_id: Uuid,
+    /// Version within the stream, from 1.
+    pub event_version: i64,
+    /// E.g. `habits.checked_in`.
+    pub event_type: String,
+    /// Payload schema version.
+    #[serde(default = "first_schema_version")]
+    pub schema_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Domain time.
+    pub occurred_at: DateTime<Utc>,
+    /// Storage time; the import time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// The JSON body.
+    pub payload: serde_json::Value,
+}
+
+fn first_schema_version() -> i32 {
+    1
+}
+
+const EVENT_COLUMNS: &str =
+    "id, stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at";
+
+/// Reads the next batch of events after `after` and up to `upto`, of the model's types.
+pub(crate) fn next_batch<C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    after: i64,
+    upto: i64,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut stmt = Statement::<C::Db>::new(&format!(
+        "SELECT {EVENT_COLUMNS}, {} AS payload FROM event_record WHERE id > ",
+        <C::Db as Db>::PAYLOAD_AS_TEXT
+    ))
+    .bind(&after)
+    .sql(" AND id <= ")
+    .bind(&upto)
+    .sql(" AND event_type IN (");
+    for (i, event_type) in contract.consumed_events.iter().enumerate() {
+        if i > 0 {
+            stmt = stmt.sql(", ");
+        }
+        stmt = stmt.bind(&(*event_type).to_owned());
+    }
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let stmt = stmt.sql(") ORDER BY id LIMIT ").bind(&limit);
+    conn.fetch(stmt)
+        .map_err(StoreError::query(format!("reading events after id {after}")))
+}
+
+/// Appends events in order, in the caller's transaction; returns how many.
+pub(crate) fn append<C: Conn>(
+    conn: &mut C,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    const COLUMNS: usize = 8;
+    let per_statement = (conn.max_binds() / COLUMNS).clamp(1, 1000);
+    let mut written = 0;
+    for chunk in events.chunks(per_statement) {
+        let mut stmt = Statement::<C::Db>::new(
+            "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, \
+             user_id, occurred_at, recorded_at, payload) VALUES ",
+        );
+        for (i, event) in chunk.iter().enumerate() {
+            stmt = stmt
+                .sql(if i == 0 { "(" } else { ", (" })
+                .bind(&event.stream_id)
+                .sql(", ")
+                .bind(&event.event_version)
+                .sql(", ")
+                .bind(&event.event_type)
+                .sql(", ")
+                .bind(&event.schema_version)
+                .sql(", ")
+                .bind(&event.user_id)
+                .sql(", ")
+                .bind(&event.occurred_at)
+                .sql(", ")
+                .bind(&event.recorded_at.unwrap_or(recorded_at))
+                .sql(", ")
+                .bind_json(&event.payload.to_string())
+                .sql(")");
+        }
+        written += conn.run(stmt).map_err(StoreError::query(format!(
+            "appending events (stream {} version {} and following)",
+            chunk[0].stream_id, chunk[0].event_version
+        )))?;
+    }
+    Ok(written)
+}

@@ -1,0 +1,81 @@
+//! SQLite: the event log in the main file, read models in a second file ATTACHed as
+//! `readmodels`, so the same qualified names (`readmodels.habit_streaks`) work on both
+//! backends and deleting the read-model file is always a safe reset.
+
+use std::path::Path;
+
+use diesel::sql_types::Text;
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+use crate::error::StoreError;
+
+pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, StoreError> {
+    let target = main.display().to_string();
+    let connect_error = |reason: String| StoreError::Connect {
+        target: target.clone(),
+        reason,
+    };
+    if let Some(dir) = main.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(connect_error(format!("directory {} does not exist", dir.display())));
+        }
+    }
+    let mut conn =
+        SqliteConnection::establish(&target).map_err(|e| connect_error(e.to_string()))?;
+    diesel::sql_query("ATTACH DATABASE ? AS readmodels")
+        .bind::<Text, _>(readmodels.display().to_string())
+        .execute(&mut conn)
+        .map_err(|e| connect_error(format!("cannot attach {}: {e}", readmodels.display())))?;
+    // WAL lets readers query read models while a replay writes them.
+    for pragma in [
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA main.journal_mode = WAL",
+        "PRAGMA readmodels.journal_mode = WAL",
+        "PRAGMA main.synchronous = NORMAL",
+        "PRAGMA readmodels.synchronous = NORMAL",
+    ] {
+        diesel::sql_query(pragma)
+            .execute(&mut conn)
+            .map_err(|e| connect_error(format!("{pragma}: {e}")))?;
+    }
+    Ok(conn)
+}
+
+#[derive(diesel::QueryableByName)]
+struct CompileOption {
+    #[diesel(sql_type = Text)]
+    compile_options: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = Text)]
+    version: String,
+}
+
+/// SQLite's bind-parameter limit, read from the library actually linked.
+pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
+    let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+        .load(conn)
+        .unwrap_or_default();
+    if let Some(n) = options.iter().find_map(|o| {
+        o.compile_options
+            .strip_prefix("MAX_VARIABLE_NUMBER=")
+            .and_then(|n| n.parse().ok())
+    }) {
+        return n;
+    }
+    // The compiled-in default: 999 before SQLite 3.32.0, 32766 since.
+    let version: Vec<Version> = diesel::sql_query("SELECT sqlite_version() AS version")
+        .load(conn)
+        .unwrap_or_default();
+    let at_least_3_32 = version.first().is_some_and(|v| {
+        let mut parts = v.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (3, 32)
+    });
+    if at_least_3_32 {
+        32_766
+    } else {
+        999
+    }
+}

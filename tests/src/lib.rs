@@ -1,0 +1,64 @@
+//! Shared helpers of the end-to-end tests: a real PostgreSQL server ([`pg`]) and a runner
+//! for the `replay` binary.
+
+pub mod pg;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The result of one `replay` invocation.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (None when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics unless the command succeeded; returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, Some(0), "command failed: {}", self.stderr);
+        &self.stdout
+    }
+
+    /// Panics unless the command failed with one `error:` line on stderr; returns it.
+    pub fn error_line(&self) -> &str {
+        assert_ne!(self.code, Some(0), "command should have failed: {}", self.stdout);
+        assert!(self.code.is_some(), "killed by a signal: {}", self.stderr);
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "expected exactly one error line, got: {:?}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "{:?}", lines[0]);
+        lines[0]
+    }
+
+    /// Parses stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok()).expect("stdout is JSON")
+    }
+}
+
+/// Runs the `replay` binary at `bin` against `database_url` with `args`.
+pub fn replay(bin: &Path, database_url: &str, args: &[&str]) -> Run {
+    let output: Output = Command::new(bin)
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("--quiet")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the replay binary runs");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The checksum digest `replay checksum --json` prints for a model.
+pub fn checksum(bin: &Path, database_url: &str, model: &str) -> String {
+    let json = replay(bin, database_url, &["--json", "checksum", "--model", model]).json();
+    json["digest"].as_str().expect("a digest").to_owned()
+}
