@@ -355,7 +355,6 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use readmodel_runtime::DomainEvent;
 
     fn spec(users: u32, events: u64, seed: u64) -> GenerateSpec {
         GenerateSpec {

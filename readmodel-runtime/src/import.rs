@@ -53,8 +53,27 @@ fn parse_line(line: &str) -> Result<NewEvent, String> {
 
 /// Appends `events` in one transaction; ids follow the log's head in the given order.
 pub fn append_all(store: &mut Store, events: &[NewEvent]) -> Result<usize, StoreError> {
+    append_iter(store, events.iter().cloned())
+}
+
+/// Appends a stream of events in one transaction, holding only one chunk in memory.
+pub fn append_iter(
+    store: &mut Store,
+    events: impl IntoIterator<Item = NewEvent>,
+) -> Result<usize, StoreError> {
+    const CHUNK: usize = 10_000;
     let now = Utc::now();
+    let mut events = events.into_iter();
     with_conn!(store, |c| {
-        diesel::Connection::transaction::<_, StoreError, _>(c, |c| source::append(c, events, now))
+        diesel::Connection::transaction::<_, StoreError, _>(c, |c| {
+            let mut written = 0;
+            loop {
+                let chunk: Vec<NewEvent> = events.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() {
+                    return Ok(written);
+                }
+                written += source::append(c, &chunk, now)?;
+            }
+        })
     })
 }

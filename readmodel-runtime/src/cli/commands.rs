@@ -22,7 +22,7 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             let mut store = open(app, &cli.database_url, false)?;
             let applied = store.migrate(&app.migrations)?;
             output::line(cli.json, &serde_json::json!({ "applied": applied }), || {
-                format!("{applied} migration(s) applied")
+                format!("{applied} migration(s) applied; the database is up to date")
             })
         }
         Command::Import { file } => {
@@ -91,8 +91,7 @@ fn generate(app: &App, store: &mut Store, spec: &GenerateSpec) -> Result<(usize,
         .generator
         .ok_or_else(|| CliError::Usage("this binary has no event generator".to_owned()))?;
     let started = Instant::now();
-    let events: Vec<_> = generator(spec).collect();
-    let count = import::append_all(store, &events)?;
+    let count = import::append_iter(store, generator(spec))?;
     Ok((count, started.elapsed().as_secs_f64()))
 }
 
