@@ -60,11 +60,13 @@ pub(crate) struct Module {
     pub(crate) handlers: Vec<Handler>,
 }
 
-/// A function whose first parameter is `&Event<E>`.
+/// A function with a parameter `&Event<E>` (the first one, in a valid handler).
 pub(crate) struct Handler {
     pub(crate) func: syn::ItemFn,
     /// `E`, as written.
     pub(crate) event: syn::Path,
+    /// The position of the `&Event<E>` parameter.
+    pub(crate) event_arg: usize,
 }
 
 impl Handler {

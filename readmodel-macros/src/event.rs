@@ -27,7 +27,12 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                 let lit: syn::LitInt = meta.value()?.parse()?;
                 match lit.base10_parse::<i32>() {
                     Ok(v) if v >= 1 => schema_version = Some(v),
-                    _ => return Err(syn::Error::new(lit.span(), "`schema_version` must be an integer of 1 or more")),
+                    _ => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "`schema_version` must be an integer of 1 or more",
+                        ))
+                    }
                 }
             } else if meta.path.is_ident("upcast") {
                 upcast = Some(meta.value()?.parse()?);

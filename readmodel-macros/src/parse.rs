@@ -47,7 +47,10 @@ pub(crate) fn args(cx: &mut Ctxt, tokens: TokenStream) -> Args {
             continue;
         };
         if seen.contains(&key) {
-            cx.error_spanned_by(&entry.path, format!("duplicate attribute key `{key}`"));
+            cx.error_spanned_by(
+                &entry.path,
+                format!("duplicate attribute key `{key}`: each key is given once; remove this one"),
+            );
             continue;
         }
         seen.push(key.clone());
@@ -72,7 +75,10 @@ pub(crate) fn args(cx: &mut Ctxt, tokens: TokenStream) -> Args {
 fn unknown_key_message(what: &str) -> String {
     format!(
         "unknown attribute key {what}; expected one of: {}",
-        KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        KEYS.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -271,10 +277,11 @@ pub(crate) fn module(cx: &mut Ctxt, item: syn::ItemMod) -> Module {
                         }
                     }
                     syn::Item::Fn(func) => {
-                        if let Some(event) = handled_event(func) {
+                        if let Some((event, event_arg)) = handled_event(func) {
                             handlers.push(Handler {
                                 func: func.clone(),
                                 event,
+                                event_arg,
                             });
                         }
                     }
@@ -296,12 +303,22 @@ pub(crate) fn module(cx: &mut Ctxt, item: syn::ItemMod) -> Module {
     }
 }
 
-/// `E` when the function's first parameter is `&Event<E>`.
-fn handled_event(func: &syn::ItemFn) -> Option<syn::Path> {
-    let syn::FnArg::Typed(first) = func.sig.inputs.first()? else {
+/// `E` and the parameter's position when one of the function's parameters is `&Event<E>`
+/// (the first, normally; validation rejects the others).
+fn handled_event(func: &syn::ItemFn) -> Option<(syn::Path, usize)> {
+    func.sig
+        .inputs
+        .iter()
+        .enumerate()
+        .find_map(|(index, arg)| event_type(arg).map(|event| (event, index)))
+}
+
+/// `E` when `arg` is `_: &Event<E>`.
+fn event_type(arg: &syn::FnArg) -> Option<syn::Path> {
+    let syn::FnArg::Typed(arg) = arg else {
         return None;
     };
-    let syn::Type::Reference(reference) = &*first.ty else {
+    let syn::Type::Reference(reference) = &*arg.ty else {
         return None;
     };
     let syn::Type::Path(path) = &*reference.elem else {

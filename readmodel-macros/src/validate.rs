@@ -4,7 +4,7 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 
-use crate::ast::{last_ident, Args, Kind, Module, Rebuild};
+use crate::ast::{last_ident, Args, Handler, Kind, Module, Rebuild};
 use crate::ctxt::Ctxt;
 use crate::forbidden;
 
@@ -36,11 +36,17 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
     let attr_span = args.span.unwrap_or_else(Span::call_site);
     let kind = args.kind.as_ref().map(|k| k.value);
     if args.kind.is_none() && !args.given("kind") {
-        cx.error_at(attr_span, "missing `kind`: expected `kind = \"snapshot\" | \"timeline\" | \"aggregate\"`");
+        cx.error_at(
+            attr_span,
+            "missing `kind`: expected `kind = \"snapshot\" | \"timeline\" | \"aggregate\"`",
+        );
     }
     let domain = args.domain.as_ref().map(|d| d.value.clone());
     if args.domain.is_none() && !args.given("domain") {
-        cx.error_at(attr_span, "missing `domain`: expected `domain = \"habits\"`");
+        cx.error_at(
+            attr_span,
+            "missing `domain`: expected `domain = \"habits\"`",
+        );
     }
     let events = check_events(cx, args, attr_span);
     let table = check_table(cx, args, attr_span);
@@ -51,7 +57,14 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
         return None;
     }
     let (kind, domain, events, table, fields, key, handlers, row) = (
-        kind?, domain?, events?, table?, fields?, key?, handlers?, module.row.as_ref()?,
+        kind?,
+        domain?,
+        events?,
+        table?,
+        fields?,
+        key?,
+        handlers?,
+        module.row.as_ref()?,
     );
     let rebuild = args.rebuild.as_ref().map_or_else(
         || {
@@ -64,10 +77,10 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
         |r| r.value,
     );
     Some(Model {
-        name: args
-            .name
-            .as_ref()
-            .map_or_else(|| format!("{domain}.{}", module.item.ident), |n| n.value.clone()),
+        name: args.name.as_ref().map_or_else(
+            || format!("{domain}.{}", module.item.ident),
+            |n| n.value.clone(),
+        ),
         domain,
         version: args.version.as_ref().map_or(1, |v| v.value),
         kind,
@@ -91,7 +104,10 @@ fn check_events(cx: &mut Ctxt, args: &Args, attr_span: Span) -> Option<Vec<syn::
         return None;
     };
     if events.value.is_empty() {
-        cx.error_at(events.span, "`events` is empty: a read model consumes at least one event type");
+        cx.error_at(
+            events.span,
+            "`events` is empty: a read model consumes at least one event type",
+        );
         return None;
     }
     let mut seen: Vec<String> = Vec::new();
@@ -110,7 +126,10 @@ fn check_table(cx: &mut Ctxt, args: &Args, attr_span: Span) -> Option<String> {
         if args.given("table") {
             return None;
         }
-        cx.error_at(attr_span, "missing `table`: expected `table = readmodels::table_name`");
+        cx.error_at(
+            attr_span,
+            "missing `table`: expected `table = readmodels::table_name`",
+        );
         return None;
     };
     if table.schema != "readmodels" {
@@ -131,7 +150,10 @@ fn row_fields(cx: &mut Ctxt, row: &syn::ItemStruct) -> Option<Vec<(syn::Ident, s
         cx.error_spanned_by(&row.generics, "a read-model row cannot be generic");
     }
     let syn::Fields::Named(named) = &row.fields else {
-        cx.error_spanned_by(&row.ident, "the row struct needs named fields, one per column");
+        cx.error_spanned_by(
+            &row.ident,
+            "the row struct needs named fields, one per column",
+        );
         return None;
     };
     let mut fields = Vec::new();
@@ -155,7 +177,10 @@ fn check_deterministic_type(cx: &mut Ctxt, ty: &syn::Type) {
     impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
         fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
             if let Some((_, why)) = NON_DETERMINISTIC.iter().find(|(n, _)| segment.ident == n) {
-                self.0.error_spanned_by(&segment.ident, format!("non-deterministic field type: {why}"));
+                self.0.error_spanned_by(
+                    &segment.ident,
+                    format!("non-deterministic field type: {why}"),
+                );
             }
             syn::visit::visit_path_segment(self, segment);
         }
@@ -181,25 +206,34 @@ fn check_key(
     let mut seen: Vec<&syn::Ident> = Vec::new();
     for field in &key.value {
         if seen.contains(&field) {
-            cx.error_spanned_by(field, format!("`{field}` appears twice in the key"));
+            cx.error_spanned_by(
+                field,
+                format!("`{field}` appears twice in the key: each field is listed once, e.g. `key = (model_version, {field})`"),
+            );
             ok = false;
         }
         seen.push(field);
         if let Some(fields) = fields {
             match fields.iter().find(|(f, _)| f == field) {
                 None => {
+                    let hint = fields
+                        .iter()
+                        .map(|(f, _)| (edit_distance(&f.to_string(), &field.to_string()), f))
+                        .filter(|(distance, _)| *distance <= 2)
+                        .min_by_key(|(distance, _)| *distance)
+                        .map(|(_, f)| format!(" (did you mean `{f}`?)"))
+                        .unwrap_or_default();
                     cx.error_spanned_by(
                         field,
                         format!(
-                            "key field `{field}` is not a field of the row struct; fields are: {}",
+                            "key field `{field}` is not a field of the row struct{hint}; fields are: {}",
                             fields.iter().map(|(f, _)| format!("`{f}`")).collect::<Vec<_>>().join(", ")
                         ),
                     );
                     ok = false;
                 }
                 Some((_, ty)) => {
-                    let text = ty.to_token_stream().to_string();
-                    if text.contains("f32") || text.contains("f64") {
+                    if mentions_type(ty, &["f32", "f64"]) {
                         cx.error_spanned_by(field, format!("key field `{field}` is a float: floats compare and round inexactly, so they cannot identify a row; use an integer (e.g. minor units)"));
                         ok = false;
                     }
@@ -212,12 +246,17 @@ fn check_key(
         ok = false;
     }
     if key.value.len() < 2 && key.value.iter().any(|f| f == "model_version") {
-        cx.error_at(key.span, "the key needs at least one field besides `model_version`");
+        cx.error_at(
+            key.span,
+            "the key needs at least one field besides `model_version`",
+        );
         ok = false;
     }
     let has = |name: &str| key.value.iter().any(|f| f == name);
     match kind {
-        Some(Kind::Timeline) if !(has("event_id") || (has("stream_id") && has("event_version"))) => {
+        Some(Kind::Timeline)
+            if !(has("event_id") || (has("stream_id") && has("event_version"))) =>
+        {
             cx.error_at(key.span, "a timeline key must hold the event identity: `event_id`, or `stream_id` and `event_version`; e.g. `key = (model_version, entity_id, event_id)`");
             ok = false;
         }
@@ -238,6 +277,11 @@ fn check_handlers(
     module: &Module,
     events: Option<&[syn::Path]>,
 ) -> Option<Vec<(syn::Path, syn::Ident)>> {
+    let row = module
+        .row
+        .as_ref()
+        .map_or_else(|| "Row".to_owned(), |r| r.ident.to_string());
+    let row = row.as_str();
     let imports = module
         .item
         .content
@@ -245,15 +289,16 @@ fn check_handlers(
         .map(|(_, items)| forbidden::imports(items))
         .unwrap_or_default();
     for handler in &module.handlers {
-        check_signature(cx, kind, &handler.func);
+        check_signature(cx, kind, handler, row);
         for finding in forbidden::scan(&handler.func, &imports) {
-            cx.error_at(
-                finding.span,
+            cx.error_spanned_by(
+                &finding.tokens,
                 format!(
-                    "handler `{}` calls `{}`, which {}: a replay must not depend on when or where it runs; use the event's `occurred_at` and ids taken from the event",
+                    "handler `{}` calls `{}`, which {}: a replay must not depend on when or where it runs; {}",
                     handler.ident(),
                     finding.path,
-                    finding.why
+                    finding.why,
+                    finding.instead,
                 ),
             );
         }
@@ -271,11 +316,15 @@ fn check_handlers(
             [] => cx.error_spanned_by(
                 event,
                 format!(
-                    "event `{}` has no handler: add `fn on_{}(event: &Event<{}>{}) ...` to the module",
+                    "event `{}` has no handler: add `fn {}(event: &Event<{}>{} {{ ... }}` to the module",
                     event.to_token_stream(),
                     name.map(|n| snake(&n.to_string())).unwrap_or_default(),
                     event.to_token_stream(),
-                    if kind == Some(Kind::Timeline) { "" } else { ", rows: &mut Rows<'_, Row>" }
+                    if kind == Some(Kind::Timeline) {
+                        format!(") -> Vec<{row}>")
+                    } else {
+                        format!(", rows: &mut Rows<'_, {row}>)")
+                    }
                 ),
             ),
             [one] => pairs.push((event.clone(), one.ident().clone())),
@@ -301,39 +350,156 @@ fn check_handlers(
     Some(pairs)
 }
 
-fn check_signature(cx: &mut Ctxt, kind: Option<Kind>, func: &syn::ItemFn) {
-    let sig = &func.sig;
+fn check_signature(cx: &mut Ctxt, kind: Option<Kind>, handler: &Handler, row: &str) {
+    let sig = &handler.func.sig;
+    let name = &sig.ident;
+    let event = handler.event.to_token_stream();
+    let expected = match kind {
+        Some(Kind::Timeline) => format!("`fn {name}(event: &Event<{event}>) -> Vec<{row}>`"),
+        _ => format!("`fn {name}(event: &Event<{event}>, rows: &mut Rows<'_, {row}>)`"),
+    };
     if let Some(asyncness) = &sig.asyncness {
-        cx.error_spanned_by(asyncness, format!("handler `{}` is async: handlers are pure functions of (row, event), with no I/O to await; remove `async`", sig.ident));
+        cx.error_spanned_by(
+            asyncness,
+            format!("handler `{name}` is async: handlers are pure functions of the event and the model's rows, with nothing to await; remove `async`: expected {expected}"),
+        );
     }
-    let extra: Vec<&syn::FnArg> = sig.inputs.iter().skip(1).collect();
+    if handler.event_arg != 0 {
+        if let Some(arg) = sig.inputs.iter().nth(handler.event_arg) {
+            cx.error_spanned_by(
+                arg,
+                format!("the event is a handler's first parameter: expected {expected}"),
+            );
+        }
+    }
+    let mut rows_seen = false;
+    for (index, arg) in sig.inputs.iter().enumerate() {
+        if index == handler.event_arg {
+            continue;
+        }
+        let ty: &dyn ToTokens = match arg {
+            syn::FnArg::Typed(typed) => &typed.ty,
+            syn::FnArg::Receiver(receiver) => receiver,
+        };
+        let is_rows_arg = matches!(arg, syn::FnArg::Typed(typed) if is_rows(&typed.ty));
+        let is_connection =
+            matches!(arg, syn::FnArg::Typed(typed) if mentions_connection(&typed.ty));
+        let is_mut = matches!(arg, syn::FnArg::Typed(typed) if mentions_mut(&typed.ty))
+            || matches!(arg, syn::FnArg::Receiver(r) if r.mutability.is_some());
+        let message = if is_connection {
+            format!("handler `{name}` takes a database connection: handlers never touch the database (the runtime loads rows, and writes them with the checkpoint in one transaction); expected {expected}")
+        } else if is_rows_arg && kind == Some(Kind::Timeline) {
+            format!("timeline handler `{name}` appends rows by returning them, it does not take `Rows`: expected {expected}")
+        } else if is_rows_arg && !rows_seen {
+            rows_seen = true;
+            continue;
+        } else if is_rows_arg {
+            format!("handler `{name}` takes `Rows` twice: expected {expected}")
+        } else if is_mut {
+            format!("handler `{name}` takes mutable state other than its rows: a replay rebuilds only the model's rows, so a handler may change nothing else; expected {expected}")
+        } else {
+            format!(
+                "handler `{name}` takes only the event{}: expected {expected}",
+                if kind == Some(Kind::Timeline) {
+                    ""
+                } else {
+                    " and the model's rows"
+                }
+            )
+        };
+        cx.error_spanned_by(ty, message);
+    }
     match kind {
         Some(Kind::Timeline) => {
-            for arg in &extra {
-                cx.error_spanned_by(arg, format!("timeline handler `{}` takes only the event and returns the rows to append: no connection or other state", sig.ident));
-            }
             if matches!(sig.output, syn::ReturnType::Default) {
-                cx.error_spanned_by(&sig.ident, format!("timeline handler `{}` must return the rows to append, e.g. `-> Vec<Row>`", sig.ident));
+                cx.error_spanned_by(name, format!("timeline handler `{name}` must return the rows to append: expected {expected}"));
             }
         }
-        Some(Kind::Snapshot | Kind::Aggregate) => {
-            match extra.first() {
-                Some(syn::FnArg::Typed(arg)) if is_rows(&arg.ty) => {}
-                Some(other) => cx.error_spanned_by(other, format!("handler `{}` takes the event and `&mut Rows<'_, Row>`, the model's own rows, and nothing else: no connection or other mutable state", sig.ident)),
-                None => cx.error_spanned_by(&sig.inputs, format!("handler `{}` needs a second parameter `rows: &mut Rows<'_, Row>` to change the model's rows", sig.ident)),
-            }
-            for arg in extra.iter().skip(1) {
-                cx.error_spanned_by(arg, format!("handler `{}` takes the event and `&mut Rows<'_, Row>` only: no connection or other mutable state", sig.ident));
-            }
+        Some(Kind::Snapshot | Kind::Aggregate) if !rows_seen => {
+            cx.error_spanned_by(
+                &sig.inputs,
+                format!("handler `{name}` needs the model's rows to change: expected {expected}"),
+            );
         }
-        None => {}
+        _ => {}
     }
 }
 
 fn is_rows(ty: &syn::Type) -> bool {
-    let syn::Type::Reference(reference) = ty else { return false };
-    let syn::Type::Path(path) = &*reference.elem else { return false };
+    let syn::Type::Reference(reference) = ty else {
+        return false;
+    };
+    let syn::Type::Path(path) = &*reference.elem else {
+        return false;
+    };
     reference.mutability.is_some() && path.path.segments.last().is_some_and(|s| s.ident == "Rows")
+}
+
+/// Whether a path segment of `ty` is exactly one of `names` (`f64`, not `my_f64`).
+pub(crate) fn mentions_type(ty: &syn::Type, names: &[&str]) -> bool {
+    struct Finder<'a>(&'a [&'a str], bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            if self.0.iter().any(|n| segment.ident == n) {
+                self.1 = true;
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = Finder(names, false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.1
+}
+
+/// Whether `ty` names a database connection or pool (`PgConnection`, `SqliteConnection`,
+/// `Pool<..>`, ...).
+fn mentions_connection(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            let name = segment.ident.to_string();
+            if name.ends_with("Connection") || name.ends_with("Pool") || name == "Transaction" {
+                self.0 = true;
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Whether `ty` is or holds a `&mut` or `*mut`.
+fn mentions_mut(ty: &syn::Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, node: &'ast syn::TypeReference) {
+            self.0 |= node.mutability.is_some();
+            syn::visit::visit_type_reference(self, node);
+        }
+        fn visit_type_ptr(&mut self, node: &'ast syn::TypePtr) {
+            self.0 |= node.mutability.is_some();
+            syn::visit::visit_type_ptr(self, node);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn snake(name: &str) -> String {

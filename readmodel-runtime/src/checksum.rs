@@ -37,7 +37,11 @@ pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
                 .columns
                 .iter()
                 .any(|c| c.name == *name && c.sorts_as_text);
-            let collation = if text { <C::Db as Db>::BYTEWISE_COLLATION } else { "" };
+            let collation = if text {
+                <C::Db as Db>::BYTEWISE_COLLATION
+            } else {
+                ""
+            };
             format!("{name}{collation}")
         })
         .collect();

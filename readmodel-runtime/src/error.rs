@@ -20,7 +20,9 @@ pub enum StoreError {
     #[error("migration failed: {0}")]
     Migration(String),
     /// The database has not been migrated.
-    #[error("database is not migrated ({pending} migration(s) pending): run `replay migrate` first")]
+    #[error(
+        "database is not migrated ({pending} migration(s) pending): run `replay migrate` first"
+    )]
     NotMigrated {
         /// How many migrations are pending.
         pending: usize,
@@ -79,7 +81,9 @@ pub enum ReplayError {
         source: DecodeError,
     },
     /// Events arrived out of global order: a bug or a corrupt log, never ignored.
-    #[error("model {model}: event {id} arrived after event {previous}; replay requires ascending ids")]
+    #[error(
+        "model {model}: event {id} arrived after event {previous}; replay requires ascending ids"
+    )]
     OutOfOrder {
         /// The model being replayed.
         model: &'static str,

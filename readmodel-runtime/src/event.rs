@@ -76,12 +76,13 @@ pub struct DecodeError {
 impl StoredEvent {
     /// Decodes the payload as `E`, keeping the envelope.
     pub fn decode<E: DomainEvent>(&self) -> Result<Event<E>, DecodeError> {
-        let payload = E::decode(self.schema_version, &self.payload).map_err(|reason| DecodeError {
-            id: self.id,
-            event_type: self.event_type.clone(),
-            schema_version: self.schema_version,
-            reason,
-        })?;
+        let payload =
+            E::decode(self.schema_version, &self.payload).map_err(|reason| DecodeError {
+                id: self.id,
+                event_type: self.event_type.clone(),
+                schema_version: self.schema_version,
+                reason,
+            })?;
         Ok(Event {
             id: self.id,
             stream_id: self.stream_id,

@@ -87,12 +87,12 @@ pub trait Scalar: Sized + Send + 'static {
     /// The Rust value diesel converts to and from [`Scalar::PgSql`].
     type PgRepr: ToSql<Self::PgSql, Pg> + FromSql<Self::PgSql, Pg> + Send + 'static;
     /// The diesel SQL type on SQLite.
-    type SqliteSql: SqlType<IsNull = sql_types::is_nullable::NotNull>
-        + SingleValue
+    type SqliteSql: SqlType<IsNull = sql_types::is_nullable::NotNull> + SingleValue + Send + 'static;
+    /// The Rust value diesel converts to and from [`Scalar::SqliteSql`].
+    type SqliteRepr: ToSql<Self::SqliteSql, Sqlite>
+        + FromSql<Self::SqliteSql, Sqlite>
         + Send
         + 'static;
-    /// The Rust value diesel converts to and from [`Scalar::SqliteSql`].
-    type SqliteRepr: ToSql<Self::SqliteSql, Sqlite> + FromSql<Self::SqliteSql, Sqlite> + Send + 'static;
     /// Column type in PostgreSQL DDL, e.g. `BIGINT`.
     const PG_TYPE: &'static str;
     /// Column type in SQLite DDL, e.g. `INTEGER`.
@@ -233,19 +233,56 @@ fn push_display(out: &mut String, value: impl std::fmt::Display) {
     let _ = write!(out, "{value}");
 }
 
-same_on_both!(i16, sql_types::SmallInt, "SMALLINT", "INTEGER", false, |v, out| push_display(out, v));
-same_on_both!(i32, sql_types::Integer, "INTEGER", "INTEGER", false, |v, out| push_display(out, v));
-same_on_both!(i64, sql_types::BigInt, "BIGINT", "INTEGER", false, |v, out| push_display(out, v));
-same_on_both!(bool, sql_types::Bool, "BOOLEAN", "INTEGER", false, |v, out| out
-    .push_str(if *v { "true" } else { "false" }));
-same_on_both!(String, sql_types::Text, "TEXT", "TEXT", true, |v, out| out.push_str(&escape(v)));
-same_on_both!(f64, sql_types::Double, "DOUBLE PRECISION", "REAL", false, |v, out| {
-    push_display(out, format_args!("{v:?}"))
-});
-same_on_both!(NaiveDate, sql_types::Date, "DATE", "TEXT", false, |v, out| push_display(
-    out,
-    v.format("%Y-%m-%d")
-));
+same_on_both!(
+    i16,
+    sql_types::SmallInt,
+    "SMALLINT",
+    "INTEGER",
+    false,
+    |v, out| push_display(out, v)
+);
+same_on_both!(
+    i32,
+    sql_types::Integer,
+    "INTEGER",
+    "INTEGER",
+    false,
+    |v, out| push_display(out, v)
+);
+same_on_both!(
+    i64,
+    sql_types::BigInt,
+    "BIGINT",
+    "INTEGER",
+    false,
+    |v, out| push_display(out, v)
+);
+same_on_both!(
+    bool,
+    sql_types::Bool,
+    "BOOLEAN",
+    "INTEGER",
+    false,
+    |v, out| out.push_str(if *v { "true" } else { "false" })
+);
+same_on_both!(String, sql_types::Text, "TEXT", "TEXT", true, |v, out| out
+    .push_str(&escape(v)));
+same_on_both!(
+    f64,
+    sql_types::Double,
+    "DOUBLE PRECISION",
+    "REAL",
+    false,
+    |v, out| push_display(out, format_args!("{v:?}"))
+);
+same_on_both!(
+    NaiveDate,
+    sql_types::Date,
+    "DATE",
+    "TEXT",
+    false,
+    |v, out| push_display(out, v.format("%Y-%m-%d"))
+);
 
 /// Field separators inside canonical rows must not be forgeable by text values.
 fn escape(text: &str) -> std::borrow::Cow<'_, str> {
@@ -320,7 +357,17 @@ impl Scalar for DateTime<Utc> {
     }
 }
 
-crate::impl_field!(i16, i32, i64, bool, String, f64, NaiveDate, Uuid, DateTime<Utc>);
+crate::impl_field!(
+    i16,
+    i32,
+    i64,
+    bool,
+    String,
+    f64,
+    NaiveDate,
+    Uuid,
+    DateTime<Utc>
+);
 
 #[cfg(test)]
 mod tests {

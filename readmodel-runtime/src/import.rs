@@ -40,13 +40,19 @@ pub fn parse_jsonl(path: &Path) -> Result<Vec<NewEvent>, ImportError> {
 fn parse_line(line: &str) -> Result<NewEvent, String> {
     let event: NewEvent = serde_json::from_str(line).map_err(|e| format!("invalid event: {e}"))?;
     if event.event_version < 1 {
-        return Err(format!("event_version must be 1 or more, got {}", event.event_version));
+        return Err(format!(
+            "event_version must be 1 or more, got {}",
+            event.event_version
+        ));
     }
     if event.event_type.trim().is_empty() {
         return Err("event_type is empty".to_owned());
     }
     if event.schema_version < 1 {
-        return Err(format!("schema_version must be 1 or more, got {}", event.schema_version));
+        return Err(format!(
+            "schema_version must be 1 or more, got {}",
+            event.schema_version
+        ));
     }
     Ok(event)
 }

@@ -27,9 +27,10 @@ pub(crate) fn checkpoint<C: Conn>(
     .bind(&version)
     .sql(" AND scope = ")
     .bind(&SCOPE_ALL.to_owned());
-    let rows: Vec<Value<i64>> = conn
-        .fetch(stmt)
-        .map_err(StoreError::query(format!("reading the checkpoint of {}", contract.name)))?;
+    let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading the checkpoint of {}",
+        contract.name
+    )))?;
     Ok(rows.first().map(|r| r.0))
 }
 
@@ -56,8 +57,10 @@ pub(crate) fn save_checkpoint<C: Conn>(
         ") ON CONFLICT (model, model_version, scope) DO UPDATE SET \
          last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
     );
-    conn.run(stmt)
-        .map_err(StoreError::query(format!("saving the checkpoint of {}", contract.name)))?;
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "saving the checkpoint of {}",
+        contract.name
+    )))?;
     Ok(())
 }
 
@@ -103,12 +106,13 @@ pub(crate) fn count_batch<C: Conn>(
     read: i64,
     applied: i64,
 ) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET events_read = events_read + ")
-        .bind(&read)
-        .sql(", events_applied = events_applied + ")
-        .bind(&applied)
-        .sql(" WHERE run_id = ")
-        .bind(&run_id);
+    let stmt =
+        Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET events_read = events_read + ")
+            .bind(&read)
+            .sql(", events_applied = events_applied + ")
+            .bind(&applied)
+            .sql(" WHERE run_id = ")
+            .bind(&run_id);
     conn.run(stmt)
         .map_err(StoreError::query(format!("updating run {run_id}")))?;
     Ok(())

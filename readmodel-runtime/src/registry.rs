@@ -48,7 +48,11 @@ impl<P: Projection> Model for ModelOps<P> {
         with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
     }
     fn checksum(&self, store: &mut Store, version: i32) -> Result<Checksum, StoreError> {
-        with_conn!(store, |c| checksum::of_rows::<P::Row, _>(c, P::CONTRACT, version))
+        with_conn!(store, |c| checksum::of_rows::<P::Row, _>(
+            c,
+            P::CONTRACT,
+            version
+        ))
     }
 }
 
@@ -75,7 +79,9 @@ impl Registry {
     }
 
     /// A registry of the given models. Fails when two share a name.
-    pub fn new(models: impl IntoIterator<Item = &'static dyn Model>) -> Result<Self, RegistryError> {
+    pub fn new(
+        models: impl IntoIterator<Item = &'static dyn Model>,
+    ) -> Result<Self, RegistryError> {
         let mut by_name: BTreeMap<&'static str, &'static dyn Model> = BTreeMap::new();
         for model in models {
             let contract = model.contract();
@@ -96,7 +102,10 @@ impl Registry {
     }
 
     /// The models of one domain, by name.
-    pub fn by_domain<'a>(&'a self, domain: &'a str) -> impl Iterator<Item = &'static dyn Model> + 'a {
+    pub fn by_domain<'a>(
+        &'a self,
+        domain: &'a str,
+    ) -> impl Iterator<Item = &'static dyn Model> + 'a {
         self.iter().filter(move |m| m.contract().domain == domain)
     }
 

@@ -92,7 +92,10 @@ pub(crate) fn run<P: Projection, C: Conn>(
 ) -> Result<RunReport, ReplayError> {
     let started = Instant::now();
     let contract = P::CONTRACT;
-    let head = crate::store::scalar_i64(conn, "SELECT COALESCE(MAX(id), 0) AS value FROM event_record")?;
+    let head = crate::store::scalar_i64(
+        conn,
+        "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
+    )?;
     let to = plan.to.map_or(head, |to| to.min(head));
     let start_after = contract.replay_start_version.saturating_sub(1).max(0);
     if plan.full {
@@ -173,7 +176,8 @@ fn apply_batch<P: Projection, C: Conn>(
     let last_id = last.id;
     let mut state = BatchState::<P::Row>::default();
     {
-        let mut load = |key: &<P::Row as ReadModelRow>::Key| load_row::<P::Row, C>(conn, contract, key);
+        let mut load =
+            |key: &<P::Row as ReadModelRow>::Key| load_row::<P::Row, C>(conn, contract, key);
         let mut previous = after;
         for event in &events {
             if event.id <= previous {
@@ -237,9 +241,10 @@ fn load_row<R: ReadModelRow, C: Conn>(
     .bind(&contract.version)
     .sql(" AND ")
     .bind_equal(&entity_key(contract), |q| R::bind_key(key, q));
-    let rows: Vec<Loaded<R>> = conn
-        .fetch(stmt)
-        .map_err(StoreError::query(format!("loading a row of {} ({key:?})", contract.name)))?;
+    let rows: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+        "loading a row of {} ({key:?})",
+        contract.name
+    )))?;
     Ok(rows.into_iter().next().map(|l| l.0))
 }
 
@@ -268,8 +273,10 @@ fn write_rows<R: ReadModelRow, C: Conn>(
                 .bind(&contract.version)
                 .sql(" AND ")
                 .bind_equal(&entity_key(contract), |q| R::bind_key(&key, q));
-                conn.run(stmt)
-                    .map_err(StoreError::query(format!("deleting a row of {}", contract.name)))?;
+                conn.run(stmt).map_err(StoreError::query(format!(
+                    "deleting a row of {}",
+                    contract.name
+                )))?;
                 written += 1;
             }
         }
@@ -283,7 +290,10 @@ fn write_rows<R: ReadModelRow, C: Conn>(
         .map(|c| format!("{0} = excluded.{0}", c.name))
         .collect();
     let on_conflict = if update.is_empty() {
-        format!(" ON CONFLICT ({}) DO NOTHING", contract.idempotency_key.join(", "))
+        format!(
+            " ON CONFLICT ({}) DO NOTHING",
+            contract.idempotency_key.join(", ")
+        )
     } else {
         format!(
             " ON CONFLICT ({}) DO UPDATE SET {}",
@@ -305,15 +315,20 @@ fn write_rows<R: ReadModelRow, C: Conn>(
                 .sql(")");
         }
         stmt = stmt.sql(&on_conflict);
-        conn.run(stmt)
-            .map_err(StoreError::query(format!("writing rows of {}", contract.name)))?;
+        conn.run(stmt).map_err(StoreError::query(format!(
+            "writing rows of {}",
+            contract.name
+        )))?;
         written += chunk.len() as u64;
     }
     Ok(written)
 }
 
 /// Deletes every row of the contract's version.
-pub(crate) fn delete_version<C: Conn>(conn: &mut C, contract: &Contract) -> Result<usize, StoreError> {
+pub(crate) fn delete_version<C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+) -> Result<usize, StoreError> {
     let stmt = Statement::<C::Db>::new(&format!(
         "DELETE FROM {} WHERE model_version = ",
         contract.qualified_table()

@@ -66,8 +66,9 @@ pub(crate) fn next_batch<C: Conn>(
     }
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let stmt = stmt.sql(") ORDER BY id LIMIT ").bind(&limit);
-    conn.fetch(stmt)
-        .map_err(StoreError::query(format!("reading events after id {after}")))
+    conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading events after id {after}"
+    )))
 }
 
 /// Appends events in order, in the caller's transaction; returns how many.

@@ -26,10 +26,24 @@ impl Run {
 
     /// Panics unless the command failed with one `error:` line on stderr; returns it.
     pub fn error_line(&self) -> &str {
-        assert_ne!(self.code, Some(0), "command should have failed: {}", self.stdout);
+        assert_ne!(
+            self.code,
+            Some(0),
+            "command should have failed: {}",
+            self.stdout
+        );
         assert!(self.code.is_some(), "killed by a signal: {}", self.stderr);
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        assert_eq!(lines.len(), 1, "expected exactly one error line, got: {:?}", self.stderr);
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected exactly one error line, got: {:?}",
+            self.stderr
+        );
         assert!(lines[0].starts_with("error: "), "{:?}", lines[0]);
         lines[0]
     }

@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 
 use readmodel_tests::{checksum, pg, replay};
 
-const MODELS: [&str; 3] = ["habits.checkins", "habits.monthly_completions", "habits.streaks"];
+const MODELS: [&str; 3] = [
+    "habits.checkins",
+    "habits.monthly_completions",
+    "habits.streaks",
+];
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
@@ -21,13 +25,19 @@ impl Db {
     fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = dir.path().join("events.db").display().to_string();
-        let db = Db { url, _dir: Some(dir) };
+        let db = Db {
+            url,
+            _dir: Some(dir),
+        };
         db.replay(&["migrate"]).ok();
         db
     }
 
     fn postgres() -> Self {
-        let db = Db { url: pg::server().fresh_database(), _dir: None };
+        let db = Db {
+            url: pg::server().fresh_database(),
+            _dir: None,
+        };
         db.replay(&["migrate"]).ok();
         db
     }
@@ -37,7 +47,10 @@ impl Db {
     }
 
     fn checksums(&self) -> Vec<String> {
-        MODELS.iter().map(|m| checksum(&bin(), &self.url, m)).collect()
+        MODELS
+            .iter()
+            .map(|m| checksum(&bin(), &self.url, m))
+            .collect()
     }
 
     fn head(&self) -> i64 {
@@ -81,14 +94,21 @@ on_both_backends!(
 );
 
 fn replaying_twice_gives_identical_checksums(db: &Db) {
-    db.replay(&["generate", "--users", "15", "--events", "4000", "--seed", "7"]).ok();
+    db.replay(&[
+        "generate", "--users", "15", "--events", "4000", "--seed", "7",
+    ])
+    .ok();
     db.replay(&["run", "--all", "--full"]).ok();
     let first = db.checksums();
     assert!(first.iter().all(|c| c.starts_with("sha256:")), "{first:?}");
     db.replay(&["run", "--all", "--full"]).ok();
     assert_eq!(db.checksums(), first, "a second full replay changed rows");
     db.replay(&["run", "--all"]).ok();
-    assert_eq!(db.checksums(), first, "running again without truncation changed rows");
+    assert_eq!(
+        db.checksums(),
+        first,
+        "running again without truncation changed rows"
+    );
     let runs = db.replay(&["--json", "run", "--all"]).json();
     for run in runs.as_array().expect("array") {
         assert_eq!(run["events_read"], 0, "catch-up re-read events: {run}");
@@ -96,22 +116,33 @@ fn replaying_twice_gives_identical_checksums(db: &Db) {
 }
 
 fn catch_up_applies_only_new_events(db: &Db) {
-    db.replay(&["generate", "--users", "10", "--events", "3000", "--seed", "11"]).ok();
+    db.replay(&[
+        "generate", "--users", "10", "--events", "3000", "--seed", "11",
+    ])
+    .ok();
     let half = db.head() / 2;
     let half_text = half.to_string();
-    db.replay(&["run", "--all", "--full", "--to", &half_text]).ok();
+    db.replay(&["run", "--all", "--full", "--to", &half_text])
+        .ok();
     assert_eq!(db.checkpoint("habits.streaks"), Some(half));
     db.replay(&["run", "--all"]).ok();
     let incremental = db.checksums();
     db.replay(&["run", "--all", "--full"]).ok();
-    assert_eq!(db.checksums(), incremental, "catch-up in two steps differs from one full replay");
+    assert_eq!(
+        db.checksums(),
+        incremental,
+        "catch-up in two steps differs from one full replay"
+    );
 }
 
 fn unknown_model_is_one_clear_error(db: &Db) {
     let run = db.replay(&["run", "--model", "habits.nope"]);
     let line = run.error_line();
     assert!(line.contains("unknown model \"habits.nope\""), "{line}");
-    assert!(line.contains("habits.streaks"), "the message lists the known models: {line}");
+    assert!(
+        line.contains("habits.streaks"),
+        "the message lists the known models: {line}"
+    );
     assert_eq!(run.code, Some(1));
 }
 
@@ -133,23 +164,39 @@ fn malformed_jsonl_names_the_line_and_imports_nothing(db: &Db) {
     );
     let run = db.replay(&["import", "--file", &file.display().to_string()]);
     let line = run.error_line();
-    assert!(line.contains("events.jsonl:3:"), "the message names line 3: {line}");
+    assert!(
+        line.contains("events.jsonl:3:"),
+        "the message names line 3: {line}"
+    );
     assert!(line.contains("nothing was imported"), "{line}");
     assert_eq!(db.head(), 0, "a failed import wrote events");
 
     let bad_uuid = GOOD_LINE.replace("0b1e2c3d-4e5f", "not-a-uuid");
-    let file = write_file(dir.path(), "uuid.jsonl", &format!("{GOOD_LINE}\n{bad_uuid}\n"));
-    let line = db.replay(&["import", "--file", &file.display().to_string()]).error_line().to_owned();
+    let file = write_file(
+        dir.path(),
+        "uuid.jsonl",
+        &format!("{GOOD_LINE}\n{bad_uuid}\n"),
+    );
+    let line = db
+        .replay(&["import", "--file", &file.display().to_string()])
+        .error_line()
+        .to_owned();
     assert!(line.contains("uuid.jsonl:2:"), "{line}");
     assert_eq!(db.head(), 0);
 
-    let file = write_file(dir.path(), "ok.jsonl", &format!("{GOOD_LINE}\n\n{second}\n"));
-    db.replay(&["import", "--file", &file.display().to_string()]).ok();
+    let file = write_file(
+        dir.path(),
+        "ok.jsonl",
+        &format!("{GOOD_LINE}\n\n{second}\n"),
+    );
+    db.replay(&["import", "--file", &file.display().to_string()])
+        .ok();
     assert_eq!(db.head(), 2);
 }
 
 fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(db: &Db) {
-    db.replay(&["generate", "--users", "5", "--events", "800", "--seed", "3"]).ok();
+    db.replay(&["generate", "--users", "5", "--events", "800", "--seed", "3"])
+        .ok();
     db.replay(&["run", "--all", "--full"]).ok();
     let before = db.checksums();
     let checkpoint = db.checkpoint("habits.checkins");
@@ -158,7 +205,8 @@ fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(db: &Db) {
         .replace("habits.unrelated", "habits.checked_in")
         .replace("\"schema_version\":1,", "");
     let file = write_file(dir.path(), "bad.jsonl", &format!("{bad}\n"));
-    db.replay(&["import", "--file", &file.display().to_string()]).ok();
+    db.replay(&["import", "--file", &file.display().to_string()])
+        .ok();
     let bad_id = db.head();
     let run = db.replay(&["run", "--model", "habits.checkins"]);
     let line = run.error_line();
@@ -167,7 +215,11 @@ fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(db: &Db) {
         "the message names the event id and type: {line}"
     );
     assert_eq!(db.checksums(), before, "a failed replay changed rows");
-    assert_eq!(db.checkpoint("habits.checkins"), checkpoint, "a failed replay moved the checkpoint");
+    assert_eq!(
+        db.checkpoint("habits.checkins"),
+        checkpoint,
+        "a failed replay moved the checkpoint"
+    );
     let status = db.replay(&["--json", "status"]).json();
     let runs = status
         .as_array()
@@ -184,8 +236,12 @@ fn checksums_are_identical_on_sqlite_and_postgres() {
     let sqlite = Db::sqlite();
     let postgres = Db::postgres();
     for db in [&sqlite, &postgres] {
-        db.replay(&["generate", "--users", "25", "--events", "6000", "--seed", "2026"]).ok();
-        db.replay(&["run", "--all", "--full", "--batch-size", "700"]).ok();
+        db.replay(&[
+            "generate", "--users", "25", "--events", "6000", "--seed", "2026",
+        ])
+        .ok();
+        db.replay(&["run", "--all", "--full", "--batch-size", "700"])
+            .ok();
     }
     assert_eq!(sqlite.checksums(), postgres.checksums());
 }
@@ -193,12 +249,21 @@ fn checksums_are_identical_on_sqlite_and_postgres() {
 #[test]
 fn unreachable_databases_are_one_line_errors_without_passwords() {
     let missing_dir = "/nonexistent-readmodel-dir/events.db";
-    let line = replay(&bin(), missing_dir, &["status"]).error_line().to_owned();
-    assert!(line.contains("cannot connect to /nonexistent-readmodel-dir/events.db"), "{line}");
+    let line = replay(&bin(), missing_dir, &["status"])
+        .error_line()
+        .to_owned();
+    assert!(
+        line.contains("cannot connect to /nonexistent-readmodel-dir/events.db"),
+        "{line}"
+    );
 
-    let url = "postgres://app:hunter2@localhost:1/app?host=/nonexistent-socket-dir&connect_timeout=2";
+    let url =
+        "postgres://app:hunter2@localhost:1/app?host=/nonexistent-socket-dir&connect_timeout=2";
     let line = replay(&bin(), url, &["status"]).error_line().to_owned();
-    assert!(line.contains("cannot connect to postgres://app:***@localhost:1/app"), "{line}");
+    assert!(
+        line.contains("cannot connect to postgres://app:***@localhost:1/app"),
+        "{line}"
+    );
     assert!(!line.contains("hunter2"), "the password leaked: {line}");
 }
 

@@ -8,6 +8,7 @@ mod contract;
 mod dispatch;
 mod registry;
 mod row;
+mod stub;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -29,13 +30,25 @@ pub(crate) fn read_model(args: TokenStream, item: syn::ItemMod) -> TokenStream {
                 dispatch::expand(&model),
                 registry::expand(&model),
             ];
-            emit(module.item, version, quote!(const _: () = { #(#generated)* };))
+            emit(
+                module.item,
+                version,
+                quote!(const _: () = { #(#generated)* };),
+            )
         }
         _ => {
-            // The module as written, plus the public items other code names, so the user
-            // sees the real errors and no cascade of unresolved names.
+            // The module as written, plus the public items other code names and stand-in
+            // impls (see `stub`), so the user sees the real errors and no cascade.
+            //
+            // Handler bodies are kept exactly as written, even one that calls
+            // `Utc::now()`: the body has to be rewritten anyway, and rustc's own errors in
+            // it (a type mismatch, an unresolved `rand::` in a crate without `rand`) are
+            // true of the code, so hiding them would only make the next compile bring new
+            // surprises. Replacing bodies with stubs would also turn the imports they use
+            // into "unused" warnings, which are false.
             let errors = cx.to_compile_errors();
-            emit(module.item, version, quote!(#errors))
+            let stubs = stub::expand(&args, &module);
+            emit(module.item, version, quote!(#errors #stubs))
         }
     }
 }

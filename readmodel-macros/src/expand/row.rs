@@ -15,20 +15,21 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         .iter()
         .filter_map(|k| model.fields.iter().find(|(f, _)| f == *k).map(|(_, ty)| ty))
         .collect();
-    let (key_type, key_value, bind_key) = if let ([ty], [field]) = (key_types.as_slice(), entity_key.as_slice()) {
-        (
-            quote!(#ty),
-            quote!(::core::clone::Clone::clone(&self.#field)),
-            quote!(DB::bind(query, key)),
-        )
-    } else {
-        let index = (0..entity_key.len()).map(syn::Index::from);
-        (
-            quote!((#(#key_types,)*)),
-            quote!((#(::core::clone::Clone::clone(&self.#entity_key),)*)),
-            quote!({ #(let query = DB::bind(query, &key.#index);)* query }),
-        )
-    };
+    let (key_type, key_value, bind_key) =
+        if let ([ty], [field]) = (key_types.as_slice(), entity_key.as_slice()) {
+            (
+                quote!(#ty),
+                quote!(::core::clone::Clone::clone(&self.#field)),
+                quote!(DB::bind(query, key)),
+            )
+        } else {
+            let index = (0..entity_key.len()).map(syn::Index::from);
+            (
+                quote!((#(#key_types,)*)),
+                quote!((#(::core::clone::Clone::clone(&self.#entity_key),)*)),
+                quote!({ #(let query = DB::bind(query, &key.#index);)* query }),
+            )
+        };
     let names: Vec<&syn::Ident> = model.fields.iter().map(|(f, _)| f).collect();
     let columns: Vec<String> = names.iter().map(ToString::to_string).collect();
     let canonical = model

@@ -28,20 +28,37 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
         Command::Import { file } => {
             let events = import::parse_jsonl(file)?;
             let mut store = open(app, &cli.database_url, true)?;
-            let count = import::append_all(&mut store, &events).map_err(crate::error::ImportError::from)?;
+            let count =
+                import::append_all(&mut store, &events).map_err(crate::error::ImportError::from)?;
             output::line(cli.json, &serde_json::json!({ "imported": count }), || {
                 format!("imported {count} event(s) from {}", file.display())
             })
         }
-        Command::Generate { users, events, seed } => {
+        Command::Generate {
+            users,
+            events,
+            seed,
+        } => {
             let mut store = open(app, &cli.database_url, true)?;
-            let spec = GenerateSpec { users: *users, events: *events, seed: *seed };
+            let spec = GenerateSpec {
+                users: *users,
+                events: *events,
+                seed: *seed,
+            };
             let (count, seconds) = generate(app, &mut store, &spec)?;
-            output::line(cli.json, &serde_json::json!({ "generated": count, "seconds": seconds }), || {
-                format!("generated {count} event(s) in {seconds:.2}s")
-            })
+            output::line(
+                cli.json,
+                &serde_json::json!({ "generated": count, "seconds": seconds }),
+                || format!("generated {count} event(s) in {seconds:.2}s"),
+            )
         }
-        Command::Run { model, all, full, to, batch_size } => {
+        Command::Run {
+            model,
+            all,
+            full,
+            to,
+            batch_size,
+        } => {
             let mut store = open(app, &cli.database_url, true)?;
             if let Some(to) = to {
                 if *to < 0 {
@@ -52,7 +69,11 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
                 (Some(name), _) => vec![registry.get(name)?],
                 (None, _) => registry.iter().collect(),
             };
-            let plan = Plan { full: *full, to: *to, batch_size: *batch_size as usize };
+            let plan = Plan {
+                full: *full,
+                to: *to,
+                batch_size: *batch_size as usize,
+            };
             let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
             output::runs(&reports, cli.json)
         }
@@ -64,7 +85,12 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             output::line(
                 cli.json,
                 &serde_json::json!({ "model": contract.name, "version": contract.version, "digest": sum.digest, "rows": sum.rows }),
-                || format!("{} v{} {} ({} rows)", contract.name, contract.version, sum.digest, sum.rows),
+                || {
+                    format!(
+                        "{} v{} {} ({} rows)",
+                        contract.name, contract.version, sum.digest, sum.rows
+                    )
+                },
             )
         }
         Command::Status => {
@@ -72,7 +98,12 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             let statuses = status(registry, &mut store)?;
             output::status(&statuses, cli.json)
         }
-        Command::Demo { file, users, events, seed } => demo(app, registry, cli, file, *users, *events, *seed),
+        Command::Demo {
+            file,
+            users,
+            events,
+            seed,
+        } => demo(app, registry, cli, file, *users, *events, *seed),
     }
 }
 
@@ -120,8 +151,10 @@ fn run_models(
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template("{msg:24} [{bar:30}] event {pos}/{len} {per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{msg:24} [{bar:30}] event {pos}/{len} {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let mut progress = Bar(bar);
         let report = model.replay(store, plan, &mut progress);
@@ -177,18 +210,28 @@ fn demo(
         }
     }
     let mut store = Store::open(&url, &app.migrations)?;
-    let spec = GenerateSpec { users, events, seed };
+    let spec = GenerateSpec {
+        users,
+        events,
+        seed,
+    };
     let (count, seconds) = generate(app, &mut store, &spec)?;
     if !cli.json {
         println!("demo database: {url}");
         println!("generated {count} events for {users} users in {seconds:.2}s");
     }
     let models: Vec<&dyn Model> = registry.iter().collect();
-    let plan = Plan { full: true, ..Plan::default() };
+    let plan = Plan {
+        full: true,
+        ..Plan::default()
+    };
     let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
     output::runs(&reports, cli.json)?;
     if !cli.json {
-        println!("inspect it: replay --database-url {} status", file.display());
+        println!(
+            "inspect it: replay --database-url {} status",
+            file.display()
+        );
     }
     Ok(())
 }

@@ -14,7 +14,11 @@ fn print_json(value: &impl Serialize) -> Result<(), CliError> {
     Ok(())
 }
 
-pub(super) fn line(json: bool, value: &serde_json::Value, text: impl FnOnce() -> String) -> Result<(), CliError> {
+pub(super) fn line(
+    json: bool,
+    value: &serde_json::Value,
+    text: impl FnOnce() -> String,
+) -> Result<(), CliError> {
     if json {
         print_json(value)
     } else {
@@ -74,7 +78,10 @@ pub(super) fn list(registry: &Registry, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&registry.iter().map(view).collect::<Vec<_>>());
     }
-    println!("{:<28} {:<10} {:>3}  {:<10} {:<34} events", "MODEL", "DOMAIN", "V", "KIND", "TABLE");
+    println!(
+        "{:<28} {:<10} {:>3}  {:<10} {:<34} events",
+        "MODEL", "DOMAIN", "V", "KIND", "TABLE"
+    );
     for model in registry.iter() {
         let c = model.contract();
         println!(
@@ -168,7 +175,9 @@ pub(super) fn status(statuses: &[ModelStatus], json: bool) -> Result<(), CliErro
         "MODEL", "V", "KIND", "CHECKPOINT", "LAG"
     );
     for s in statuses {
-        let checkpoint = s.checkpoint.map_or_else(|| "-".to_owned(), |c| c.to_string());
+        let checkpoint = s
+            .checkpoint
+            .map_or_else(|| "-".to_owned(), |c| c.to_string());
         let last = s.runs.first().map_or_else(
             || "never".to_owned(),
             |r| {

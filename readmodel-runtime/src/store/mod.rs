@@ -20,7 +20,8 @@ pub use self::url::{redact, DatabaseUrl};
 
 /// The runtime's own tables (event log and replay bookkeeping), per backend.
 const RUNTIME_PG: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations/postgres");
-const RUNTIME_SQLITE: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations/sqlite");
+const RUNTIME_SQLITE: EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
 
 /// An application's read-model migrations, one set per backend (diesel_cli layout).
 #[derive(Clone, Copy)]
@@ -35,7 +36,9 @@ pub struct Migrations {
 struct Source(&'static EmbeddedMigrations);
 
 impl<DB: diesel::backend::Backend> MigrationSource<DB> for Source {
-    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
         <EmbeddedMigrations as MigrationSource<DB>>::migrations(self.0)
     }
 }
@@ -115,12 +118,18 @@ impl Store {
 
     /// The highest `event_record.id`, 0 for an empty log.
     pub fn log_head(&mut self) -> Result<i64, StoreError> {
-        with_conn!(self, |c| scalar_i64(c, "SELECT COALESCE(MAX(id), 0) AS value FROM event_record"))
+        with_conn!(self, |c| scalar_i64(
+            c,
+            "SELECT COALESCE(MAX(id), 0) AS value FROM event_record"
+        ))
     }
 
     /// The number of events in the log.
     pub fn log_len(&mut self) -> Result<i64, StoreError> {
-        with_conn!(self, |c| scalar_i64(c, "SELECT COUNT(*) AS value FROM event_record"))
+        with_conn!(self, |c| scalar_i64(
+            c,
+            "SELECT COUNT(*) AS value FROM event_record"
+        ))
     }
 }
 
@@ -180,7 +189,10 @@ impl Conn for PgConnection {
     fn run(&mut self, stmt: Statement<Pg>) -> QueryResult<usize> {
         stmt.query.execute(self)
     }
-    fn fetch<T: QueryableByName<Pg> + 'static>(&mut self, stmt: Statement<Pg>) -> QueryResult<Vec<T>> {
+    fn fetch<T: QueryableByName<Pg> + 'static>(
+        &mut self,
+        stmt: Statement<Pg>,
+    ) -> QueryResult<Vec<T>> {
         stmt.query.load(self)
     }
     fn max_binds(&mut self) -> usize {

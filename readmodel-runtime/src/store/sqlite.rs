@@ -17,7 +17,10 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
     };
     if let Some(dir) = main.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            return Err(connect_error(format!("directory {} does not exist", dir.display())));
+            return Err(connect_error(format!(
+                "directory {} does not exist",
+                dir.display()
+            )));
         }
     }
     let mut conn =

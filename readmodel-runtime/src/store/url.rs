@@ -134,7 +134,10 @@ mod tests {
     fn passwords_never_survive_redaction() {
         let raw = "postgresql://u:p%40ss@h:5432/d?host=/tmp&password=other";
         let shown = redact(raw);
-        assert!(!shown.contains("p%40ss") && !shown.contains("other"), "{shown}");
+        assert!(
+            !shown.contains("p%40ss") && !shown.contains("other"),
+            "{shown}"
+        );
         assert_eq!(password(raw).as_deref(), Some("p%40ss"));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
     }

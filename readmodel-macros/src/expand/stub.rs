@@ -1,0 +1,107 @@
+//! Stand-ins emitted next to the errors of a model that failed validation.
+//!
+//! A failed model gets no real contract, row codec, dispatch or registry entry. Without
+//! stand-ins, every `&mut Rows<'_, Row>` in a handler would add "`Row: ReadModelRow` is
+//! not satisfied", and every use of `Model` as a projection elsewhere "`Model:
+//! Projection` is not satisfied": a cascade that buries the real errors. The stand-ins
+//! have the right shape (the row's key type is taken from the usable part of `key`) and
+//! bodies that are never run: the crate does not compile, so nothing can call them.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ast::{Args, Kind, Module};
+
+pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
+    let p = quote!(::readmodel_runtime::__private);
+    let kind = match args.kind.as_ref().map(|k| k.value) {
+        Some(Kind::Timeline) => quote!(#p::Kind::Timeline),
+        Some(Kind::Aggregate) => quote!(#p::Kind::Aggregate),
+        Some(Kind::Snapshot) | None => quote!(#p::Kind::Snapshot),
+    };
+    let contract = quote! {
+        impl Model {
+            /// Stand-in: this model has compile errors.
+            pub const CONTRACT: &'static #p::Contract = &#p::Contract {
+                name: "",
+                domain: "",
+                version: MODEL_VERSION,
+                kind: #kind,
+                consumed_events: &[],
+                replay_start_version: 0,
+                idempotency_key: &[],
+                rebuild_strategy: #p::RebuildStrategy::Full,
+                schema: "readmodels",
+                table: "",
+                columns: &[],
+            };
+        }
+    };
+    let Some(row) = module.row.as_ref().filter(|row| {
+        row.generics.params.is_empty() && matches!(row.fields, syn::Fields::Named(_))
+    }) else {
+        return contract;
+    };
+    let ident = &row.ident;
+    let key = stand_in_key(args, row);
+    quote! {
+        #contract
+        impl #p::ReadModelRow for #ident {
+            type Key = #key;
+            fn key(&self) -> Self::Key {
+                ::core::unreachable!()
+            }
+            fn set_model_version(&mut self, _version: i32) {}
+            fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
+                query
+            }
+            fn bind_key<DB: #p::Db>(_key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
+                query
+            }
+            fn read<'a, DB: #p::Db>(
+                _row: &impl #p::NamedRow<'a, DB>,
+            ) -> #p::deserialize::Result<Self> {
+                ::core::unreachable!()
+            }
+            fn write_canonical(&self, _out: &mut ::std::string::String) {}
+        }
+        impl #p::Projection for Model {
+            type Row = #ident;
+            const CONTRACT: &'static #p::Contract = Model::CONTRACT;
+            fn apply(
+                _stored: &#p::StoredEvent,
+                _rows: &mut #p::Rows<'_, #ident>,
+            ) -> ::core::result::Result<(), #p::DecodeError> {
+                ::core::result::Result::Ok(())
+            }
+        }
+    }
+}
+
+/// The key type handlers most likely expect: the key's fields that exist in the row,
+/// once each, without `model_version`, and without floats (which are not `Ord`).
+fn stand_in_key(args: &Args, row: &syn::ItemStruct) -> TokenStream {
+    let syn::Fields::Named(named) = &row.fields else {
+        return quote!(());
+    };
+    let mut types: Vec<&syn::Type> = Vec::new();
+    let mut seen: Vec<&syn::Ident> = Vec::new();
+    for field in args.key.iter().flat_map(|k| &k.value) {
+        if field == "model_version" || seen.contains(&field) {
+            continue;
+        }
+        seen.push(field);
+        let ty = named
+            .named
+            .iter()
+            .find(|f| f.ident.as_ref() == Some(field))
+            .map(|f| &f.ty);
+        if let Some(ty) = ty.filter(|ty| !crate::validate::mentions_type(ty, &["f32", "f64"])) {
+            types.push(ty);
+        }
+    }
+    match types.as_slice() {
+        [one] => quote!(#one),
+        many => quote!((#(#many,)*)),
+    }
+}

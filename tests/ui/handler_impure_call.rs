@@ -1,0 +1,51 @@
+use chrono::Utc;
+use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "t.e")]
+pub struct Opened {
+    pub account_id: Uuid,
+}
+
+#[read_model(
+    domain = "t",
+    kind = "snapshot",
+    events = [Opened],
+    key = (model_version, account_id),
+    table = readmodels::accounts,
+)]
+pub mod accounts {
+    use super::*;
+    use std::env;
+    use std::fs::read_to_string;
+    use std::time::SystemTime;
+
+    #[derive(Clone, Debug)]
+    pub struct Account {
+        pub model_version: i32,
+        pub account_id: Uuid,
+        pub note: String,
+        pub opened_at: chrono::DateTime<Utc>,
+    }
+
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
+        let opened_at = Utc::now();
+        let _local = chrono::offset::Local::now();
+        let _elapsed = SystemTime::now();
+        let _started = std::time::Instant::now();
+        let region = env::var("REGION").unwrap_or_default();
+        let note = read_to_string("/etc/motd").unwrap_or_default();
+        let _ = std::process::id();
+        let _stamps = vec![chrono::Local::now()];
+        rows.put(Account {
+            model_version: MODEL_VERSION,
+            account_id: event.account_id,
+            note: format!("{region}{note}"),
+            opened_at,
+        });
+    }
+}
+
+fn main() {}

@@ -1,0 +1,57 @@
+use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "t.e")]
+pub struct Opened {
+    pub account_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "t.closed")]
+pub struct Closed {
+    pub account_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "t.renamed")]
+pub struct Renamed {
+    pub account_id: Uuid,
+}
+
+#[read_model(
+    domain = "t",
+    kind = "snapshot",
+    events = [Opened, Closed, Renamed],
+    key = (model_version, account_id),
+    table = readmodels::accounts,
+)]
+pub mod accounts {
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    pub struct Account {
+        pub model_version: i32,
+        pub account_id: Uuid,
+    }
+
+    pub async fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
+        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+    }
+
+    pub fn closed(
+        event: &Event<Closed>,
+        rows: &mut Rows<'_, Account>,
+        conn: &mut diesel::PgConnection,
+    ) {
+        let _ = (event, rows, conn);
+    }
+
+    pub fn renamed(event: &Event<Renamed>, rows: &mut Rows<'_, Account>, seen: &mut Vec<Uuid>) {
+        seen.push(event.account_id);
+        let _ = rows;
+    }
+}
+
+fn main() {}

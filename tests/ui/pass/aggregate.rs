@@ -1,0 +1,79 @@
+//! An aggregate: counters per composite key. A timeline keyed by
+//! `stream_id` + `event_version` is also accepted (see `per_stream`).
+use chrono::{Datelike, NaiveDate};
+use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "shop.sold")]
+pub struct Sold {
+    pub product_id: Uuid,
+    pub day: NaiveDate,
+    pub quantity: i64,
+}
+
+#[read_model(
+    domain = "shop",
+    kind = "aggregate",
+    events = [Sold],
+    key = (model_version, product_id, month),
+    table = readmodels::monthly_sales,
+)]
+pub mod monthly_sales {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MonthlySale {
+        pub model_version: i32,
+        pub product_id: Uuid,
+        pub month: NaiveDate,
+        pub quantity: i64,
+    }
+
+    pub fn sold(event: &Event<Sold>, rows: &mut Rows<'_, MonthlySale>) {
+        let month = event.day.with_day(1).unwrap_or(event.day);
+        rows.modify(
+            (event.product_id, month),
+            || MonthlySale {
+                model_version: MODEL_VERSION,
+                product_id: event.product_id,
+                month,
+                quantity: 0,
+            },
+            |row| row.quantity += event.quantity,
+        );
+    }
+}
+
+#[read_model(
+    domain = "shop",
+    kind = "timeline",
+    events = [Sold],
+    key = (model_version, stream_id, event_version),
+    table = readmodels::sales_log,
+)]
+pub mod per_stream {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Sale {
+        pub model_version: i32,
+        pub stream_id: Uuid,
+        pub event_version: i64,
+        pub quantity: i64,
+    }
+
+    pub fn sold(event: &Event<Sold>) -> Vec<Sale> {
+        vec![Sale {
+            model_version: MODEL_VERSION,
+            stream_id: event.stream_id,
+            event_version: event.event_version,
+            quantity: event.quantity,
+        }]
+    }
+}
+
+fn main() {
+    let _ = (monthly_sales::Model::CONTRACT, per_stream::Model::CONTRACT);
+}

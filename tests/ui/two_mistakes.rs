@@ -1,0 +1,45 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
+#[event(type = "shop.order_placed")]
+pub struct OrderPlaced {
+    pub order_id: Uuid,
+    pub total_cents: i64,
+}
+
+#[read_model(
+    domain = "shop",
+    kind = "snapshot",
+    events = [OrderPlaced],
+    key = (model_version, order_id),
+    table = readmodels::orders,
+)]
+pub mod orders {
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    pub struct Order {
+        pub model_version: i32,
+        pub order_id: Uuid,
+        pub total_cents: i64,
+        pub line_counts: HashMap<String, i64>,
+        pub placed_at: DateTime<Utc>,
+    }
+
+    pub fn placed(event: &Event<OrderPlaced>, rows: &mut Rows<'_, Order>) {
+        rows.put(Order {
+            model_version: MODEL_VERSION,
+            order_id: event.order_id,
+            total_cents: event.total_cents,
+            line_counts: HashMap::new(),
+            placed_at: Utc::now(),
+        });
+    }
+}
+
+fn main() {}
