@@ -273,3 +273,31 @@ fn postgres_must_be_migrated_before_use() {
     let line = replay(&bin(), &url, &["status"]).error_line().to_owned();
     assert!(line.contains("run `replay migrate` first"), "{line}");
 }
+
+#[test]
+fn deleting_the_sqlite_readmodels_file_is_a_safe_reset() {
+    let db = Db::sqlite();
+    db.replay(&[
+        "generate", "--users", "5", "--events", "1500", "--seed", "5",
+    ])
+    .ok();
+    db.replay(&["run", "--all", "--full"]).ok();
+    let before = db.checksums();
+    let readmodels = db.url.replace("events.db", "events.readmodels.db");
+    std::fs::remove_file(&readmodels).expect("the read-model file exists");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{readmodels}{suffix}"));
+    }
+    assert_eq!(
+        db.checkpoint("habits.streaks"),
+        None,
+        "the reset kept a checkpoint"
+    );
+    db.replay(&["run", "--all"]).ok();
+    assert_eq!(
+        db.checksums(),
+        before,
+        "rebuilding after the reset gave other rows"
+    );
+    assert_eq!(db.head(), 1500, "the reset touched the event log");
+}

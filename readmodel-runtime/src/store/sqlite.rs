@@ -41,7 +41,40 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
             .execute(&mut conn)
             .map_err(|e| connect_error(format!("{pragma}: {e}")))?;
     }
+    forget_migrations_of_a_new_readmodels_file(&mut conn)
+        .map_err(|e| connect_error(format!("cannot inspect {}: {e}", readmodels.display())))?;
     Ok(conn)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Deleting the read-model file is a supported reset, but diesel records applied
+/// migrations in the main file. When the read-model file holds no table, the records are
+/// cleared so that every migration runs again; the runtime's migrations create the event
+/// log with `IF NOT EXISTS`, so they are safe to repeat.
+fn forget_migrations_of_a_new_readmodels_file(
+    conn: &mut SqliteConnection,
+) -> diesel::QueryResult<()> {
+    let count = |conn: &mut SqliteConnection, sql: &str| -> diesel::QueryResult<i64> {
+        let rows: Vec<Count> = diesel::sql_query(sql).load(conn)?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    };
+    let readmodels_tables = count(
+        conn,
+        "SELECT COUNT(*) AS n FROM readmodels.sqlite_master WHERE type = 'table'",
+    )?;
+    let has_ledger = count(
+        conn,
+        "SELECT COUNT(*) AS n FROM main.sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+    )?;
+    if readmodels_tables == 0 && has_ledger > 0 {
+        diesel::sql_query("DELETE FROM main.__diesel_schema_migrations").execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(diesel::QueryableByName)]
