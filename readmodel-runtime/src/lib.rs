@@ -25,6 +25,7 @@ pub mod replay;
 pub mod rows;
 pub mod source;
 pub mod store;
+pub mod testing;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use error::{ImportError, RegistryError, ReplayError, StoreError};
