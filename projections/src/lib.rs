@@ -15,8 +15,13 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use readmodel_runtime::cli::App;
 use readmodel_runtime::Migrations;
 
+pub mod days;
+pub mod finance;
 pub mod generate;
 pub mod habits;
+#[cfg(test)]
+mod test_support;
+mod upcast;
 
 /// The read-model tables for PostgreSQL (paths are relative to this crate's manifest).
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
