@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use crate::contract::Contract;
 use crate::error::StoreError;
 use crate::field::Db;
-use crate::replay::entity_key;
+use uuid::Uuid;
+
+use crate::replay::{column_list, entity_key};
 use crate::rows::{Loaded, ReadModelRow};
 use crate::store::{Conn, Statement};
 
@@ -24,40 +26,58 @@ pub struct Checksum {
 
 const PAGE: i64 = 10_000;
 
-pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
-    conn: &mut C,
-    contract: &Contract,
+/// Reads a model version's rows page by page, in key order.
+pub(crate) struct KeyOrder<'c, R: ReadModelRow> {
+    contract: &'c Contract,
     version: i32,
-) -> Result<Checksum, StoreError> {
-    let key = entity_key(contract);
-    let order: Vec<String> = key
-        .iter()
-        .map(|name| {
-            let text = contract
-                .columns
-                .iter()
-                .any(|c| c.name == *name && c.sorts_as_text);
-            let collation = if text {
-                <C::Db as Db>::BYTEWISE_COLLATION
-            } else {
-                ""
-            };
-            format!("{name}{collation}")
-        })
-        .collect();
-    let columns: Vec<&str> = contract.columns.iter().map(|c| c.name).collect();
-    let select = format!(
-        "SELECT {} FROM {} WHERE model_version = ",
-        columns.join(", "),
-        contract.qualified_table()
-    );
-    let mut hasher = Sha256::new();
-    let mut rows = 0u64;
-    let mut last: Option<R::Key> = None;
-    let mut text = String::new();
-    loop {
-        let mut stmt = Statement::<C::Db>::new(&select).bind(&version);
-        if let Some(last) = &last {
+    user: Option<Uuid>,
+    last: Option<R::Key>,
+    done: bool,
+}
+
+impl<'c, R: ReadModelRow> KeyOrder<'c, R> {
+    pub(crate) fn new(contract: &'c Contract, version: i32, user: Option<Uuid>) -> Self {
+        Self {
+            contract,
+            version,
+            user,
+            last: None,
+            done: false,
+        }
+    }
+
+    /// The next page; empty at the end.
+    pub(crate) fn next_page<C: Conn>(&mut self, conn: &mut C) -> Result<Vec<R>, StoreError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let contract = self.contract;
+        let key = entity_key(contract);
+        let order: Vec<String> = key
+            .iter()
+            .map(|name| {
+                let text = contract
+                    .columns
+                    .iter()
+                    .any(|c| c.name == *name && c.sorts_as_text);
+                let collation = if text {
+                    <C::Db as Db>::BYTEWISE_COLLATION
+                } else {
+                    ""
+                };
+                format!("{name}{collation}")
+            })
+            .collect();
+        let mut stmt = Statement::<C::Db>::new(&format!(
+            "SELECT {} FROM {} WHERE model_version = ",
+            column_list(contract),
+            contract.qualified_table()
+        ))
+        .bind(&self.version);
+        if let Some(user) = &self.user {
+            stmt = stmt.sql(" AND user_id = ").bind(user);
+        }
+        if let Some(last) = &self.last {
             // Keyset pagination on the row value of the key.
             stmt = stmt
                 .sql(&format!(" AND ({}) > (", order.join(", ")))
@@ -68,20 +88,41 @@ pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
             .sql(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
             .bind(&PAGE);
         let page: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
-            "reading the rows of {} version {version}",
-            contract.name
+            "reading the rows of {} version {}",
+            contract.name, self.version
         )))?;
-        let full_page = page.len() as i64 == PAGE;
-        for Loaded(row) in page {
-            text.clear();
-            row.write_canonical(&mut text);
-            text.push('\u{1e}');
+        self.done = (page.len() as i64) < PAGE;
+        self.last = page.last().map(|row| row.0.key());
+        Ok(page.into_iter().map(|l| l.0).collect())
+    }
+}
+
+/// The canonical text of one row, as hashed.
+pub(crate) fn canonical<R: ReadModelRow>(row: &R, text: &mut String) {
+    text.clear();
+    row.write_canonical(text);
+    text.push('\u{1e}');
+}
+
+pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    user: Option<Uuid>,
+) -> Result<Checksum, StoreError> {
+    let mut hasher = Sha256::new();
+    let mut rows = 0u64;
+    let mut text = String::new();
+    let mut pages = KeyOrder::<R>::new(contract, version, user);
+    loop {
+        let page = pages.next_page(conn)?;
+        if page.is_empty() {
+            break;
+        }
+        for row in page {
+            canonical(&row, &mut text);
             hasher.update(text.as_bytes());
             rows += 1;
-            last = Some(row.key());
-        }
-        if !full_page {
-            break;
         }
     }
     let digest = hasher.finalize();

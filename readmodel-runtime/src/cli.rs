@@ -3,6 +3,14 @@
 //!
 //! See `projections/src/bin/replay.rs` for a complete `main`.
 
+/// `println!` for command output: a closed stdout (`replay status | head`) ends the
+/// process quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod output;
 
@@ -85,7 +93,10 @@ pub enum Command {
         /// Model name, as `list` shows it.
         model: String,
     },
-    /// Replay events into one model or all.
+    /// Replay events into one model or all: catch up, rebuild fully, by user or by range.
+    ///
+    /// Without --full, --from or --user, a run catches up from the model's checkpoint.
+    /// See the README for what each kind of model allows.
     Run {
         /// Model name.
         #[arg(long, required_unless_present = "all", conflicts_with = "all")]
@@ -93,24 +104,70 @@ pub enum Command {
         /// Every registered model.
         #[arg(long)]
         all: bool,
-        /// Delete the version's rows and replay from the start (default: catch up from the checkpoint).
+        /// Delete the rows in scope and rebuild them from the start (or --from).
         #[arg(long)]
         full: bool,
+        /// First event id of a range (timelines) or of a full rebuild.
+        #[arg(long)]
+        from: Option<i64>,
         /// Last event id to apply (default: the log's head when the run starts).
         #[arg(long)]
         to: Option<i64>,
+        /// Only this user's events and rows: delete and rebuild them.
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
+        /// Continue the model's latest unfinished run from its checkpoint.
+        #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
+        resume: bool,
         /// Events per batch and transaction.
         #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         batch_size: u32,
+        /// Stop after this many batches; `--resume` continues the run.
+        #[arg(long)]
+        max_batches: Option<u64>,
     },
     /// Print the canonical checksum of a model's rows.
     Checksum {
         /// Model name.
         #[arg(long)]
         model: String,
+        /// Model version (default: the version this binary declares).
+        #[arg(long)]
+        version: Option<i32>,
+        /// Only this user's rows.
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
     },
-    /// Show each model's checkpoint, lag behind the log and last runs.
-    Status,
+    /// Rebuild a model into a scratch version and compare it with the live rows.
+    Verify {
+        /// Model name.
+        #[arg(long)]
+        model: String,
+    },
+    /// Make a model version the one readers use (atomically).
+    Cutover {
+        /// Model name.
+        #[arg(long)]
+        model: String,
+        /// The version to activate.
+        #[arg(long)]
+        version: i32,
+    },
+    /// Delete the rows of an inactive model version.
+    Drop {
+        /// Model name.
+        #[arg(long)]
+        model: String,
+        /// The version to delete.
+        #[arg(long)]
+        version: i32,
+    },
+    /// Show each model's active version, checkpoint, lag behind the log and last runs.
+    Status {
+        /// Only this model.
+        #[arg(long)]
+        model: Option<String>,
+    },
     /// Generate events into a fresh demo database, replay every model, print a summary.
     Demo {
         /// Demo database file (replaced if it exists).
@@ -142,6 +199,17 @@ pub fn main(app: App) -> ExitCode {
     }
 }
 
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{args}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("READMODEL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -170,4 +238,7 @@ pub enum CliError {
     /// Anything else the user asked for that cannot be done.
     #[error("{0}")]
     Usage(String),
+    /// `verify` found live rows that differ from a rebuild.
+    #[error("{0}")]
+    Mismatch(String),
 }

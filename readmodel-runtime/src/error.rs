@@ -92,6 +92,41 @@ pub enum ReplayError {
         /// The id before it.
         previous: i64,
     },
+    /// The plan is not valid for this model; the message says which replay is.
+    #[error("cannot replay {model} that way: {reason}")]
+    InvalidPlan {
+        /// The model.
+        model: &'static str,
+        /// Why, and what to run instead.
+        reason: String,
+    },
+    /// `--user` names a user with no event in the log.
+    #[error("user {user} has no events in the log")]
+    UnknownUser {
+        /// The user asked for.
+        user: uuid::Uuid,
+    },
+    /// `--resume` found nothing unfinished.
+    #[error("nothing to resume for {model}: {reason}")]
+    NothingToResume {
+        /// The model.
+        model: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A by-user rebuild produced a row of another user.
+    #[error("model {model}: rebuilding user {user} produced a row of another user (key {key}); this model cannot be rebuilt by user, use --full")]
+    OtherUsersRow {
+        /// The model.
+        model: &'static str,
+        /// The user being rebuilt.
+        user: uuid::Uuid,
+        /// The offending row's key.
+        key: String,
+    },
+    /// A version operation was refused.
+    #[error("{0}")]
+    Version(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -5,50 +5,86 @@ use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
 use diesel::row::NamedRow;
 
-use crate::contract::Contract;
 use crate::error::StoreError;
 use crate::field::Db;
+use crate::replay::Plan;
 use crate::store::{Conn, Statement};
 
 /// The scope of a whole-model run; user-scoped runs use `user:<uuid>`.
 pub const SCOPE_ALL: &str = "all";
 
-/// The checkpoint of a model version: the last event id its rows reflect.
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Still going, or killed without a chance to say so.
+    Running,
+    /// Finished; its checksum is recorded.
+    Succeeded,
+    /// Stopped by an error, recorded with the run.
+    Failed,
+    /// Stopped early on purpose (`--max-batches`); `--resume` continues it.
+    Stopped,
+    /// A run that was killed and has since been resumed by a later run.
+    Abandoned,
+}
+
+impl RunStatus {
+    /// The text stored in `replay_runs.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Abandoned => "abandoned",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The checkpoint of a model version in a scope: the last event id its rows reflect.
 pub(crate) fn checkpoint<C: Conn>(
     conn: &mut C,
-    contract: &Contract,
+    model: &str,
     version: i32,
+    scope: &str,
 ) -> Result<Option<i64>, StoreError> {
     let stmt = Statement::<C::Db>::new(
         "SELECT last_event_id AS value FROM readmodels.replay_checkpoints WHERE model = ",
     )
-    .bind(&contract.name.to_owned())
+    .bind(&model.to_owned())
     .sql(" AND model_version = ")
     .bind(&version)
     .sql(" AND scope = ")
-    .bind(&SCOPE_ALL.to_owned());
+    .bind(&scope.to_owned());
     let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(StoreError::query(format!(
-        "reading the checkpoint of {}",
-        contract.name
+        "reading the checkpoint of {model}"
     )))?;
     Ok(rows.first().map(|r| r.0))
 }
 
-/// Sets the checkpoint, in the caller's transaction.
+/// Sets a checkpoint, in the caller's transaction.
 pub(crate) fn save_checkpoint<C: Conn>(
     conn: &mut C,
-    contract: &Contract,
+    model: &str,
     version: i32,
+    scope: &str,
     last_event_id: i64,
 ) -> Result<(), StoreError> {
     let stmt = Statement::<C::Db>::new(
         "INSERT INTO readmodels.replay_checkpoints (model, model_version, scope, last_event_id, updated_at) VALUES (",
     )
-    .bind(&contract.name.to_owned())
+    .bind(&model.to_owned())
     .sql(", ")
     .bind(&version)
     .sql(", ")
-    .bind(&SCOPE_ALL.to_owned())
+    .bind(&scope.to_owned())
     .sql(", ")
     .bind(&last_event_id)
     .sql(", ")
@@ -58,32 +94,71 @@ pub(crate) fn save_checkpoint<C: Conn>(
          last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
     );
     conn.run(stmt).map_err(StoreError::query(format!(
-        "saving the checkpoint of {}",
-        contract.name
+        "saving the checkpoint of {model}"
+    )))?;
+    Ok(())
+}
+
+/// Removes a checkpoint (of a finished partial run, or of a dropped version).
+pub(crate) fn delete_checkpoint<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    scope: &str,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE model = ")
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version)
+        .sql(" AND scope = ")
+        .bind(&scope.to_owned());
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "deleting a checkpoint of {model}"
+    )))?;
+    Ok(())
+}
+
+/// Removes every checkpoint of a model version.
+pub(crate) fn delete_version_checkpoints<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE model = ")
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version);
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "deleting the checkpoints of {model}"
     )))?;
     Ok(())
 }
 
 /// What a new run covers.
 pub(crate) struct NewRun<'a> {
-    pub(crate) contract: &'a Contract,
+    pub(crate) model: &'a str,
+    pub(crate) version: i32,
+    pub(crate) scope: &'a str,
     pub(crate) full: bool,
     pub(crate) from: i64,
     pub(crate) to: i64,
+    pub(crate) plan: &'a Plan,
+    pub(crate) resumed_from: Option<i64>,
 }
 
 /// Records a started run; returns its id.
 pub(crate) fn start_run<C: Conn>(conn: &mut C, run: &NewRun<'_>) -> Result<i64, StoreError> {
-    let context = || format!("recording a run of {}", run.contract.name);
+    let context = || format!("recording a run of {}", run.model);
+    let plan = serde_json::to_string(run.plan).unwrap_or_else(|_| "{}".to_owned());
     let insert = Statement::<C::Db>::new(
         "INSERT INTO readmodels.replay_runs (model, model_version, scope, full_rebuild, \
-         from_event_id, to_event_id, started_at, status) VALUES (",
+         from_event_id, to_event_id, started_at, status, plan, resumed_from) VALUES (",
     )
-    .bind(&run.contract.name.to_owned())
+    .bind(&run.model.to_owned())
     .sql(", ")
-    .bind(&run.contract.version)
+    .bind(&run.version)
     .sql(", ")
-    .bind(&SCOPE_ALL.to_owned())
+    .bind(&run.scope.to_owned())
     .sql(", ")
     .bind(&run.full)
     .sql(", ")
@@ -92,7 +167,11 @@ pub(crate) fn start_run<C: Conn>(conn: &mut C, run: &NewRun<'_>) -> Result<i64, 
     .bind(&run.to)
     .sql(", ")
     .bind(&Utc::now())
-    .sql(", 'running') RETURNING run_id AS value");
+    .sql(", 'running', ")
+    .bind(&plan)
+    .sql(", ")
+    .bind(&run.resumed_from)
+    .sql(") RETURNING run_id AS value");
     let rows: Vec<Value<i64>> = conn.fetch(insert).map_err(StoreError::query(context()))?;
     rows.first()
         .map(|r| r.0)
@@ -118,28 +197,38 @@ pub(crate) fn count_batch<C: Conn>(
     Ok(())
 }
 
-/// Marks a run finished: `succeeded` with its checksum, or `failed` with its error.
+/// Records how a run ended.
 pub(crate) fn finish_run<C: Conn>(
     conn: &mut C,
     run_id: i64,
-    outcome: Result<&str, &str>,
+    status: RunStatus,
+    checksum: Option<&str>,
+    error: Option<&str>,
+    events_per_second: f64,
 ) -> Result<(), StoreError> {
-    let (status, checksum, error) = match outcome {
-        Ok(checksum) => ("succeeded", Some(checksum.to_owned()), None),
-        Err(error) => ("failed", None, Some(error.to_owned())),
-    };
     let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET finished_at = ")
         .bind(&Utc::now())
         .sql(", status = ")
-        .bind(&status.to_owned())
+        .bind(&status.as_str().to_owned())
         .sql(", checksum = ")
-        .bind(&checksum)
+        .bind(&checksum.map(str::to_owned))
         .sql(", error = ")
-        .bind(&error)
+        .bind(&error.map(str::to_owned))
+        .sql(", events_per_second = ")
+        .bind(&events_per_second)
         .sql(" WHERE run_id = ")
         .bind(&run_id);
     conn.run(stmt)
         .map_err(StoreError::query(format!("finishing run {run_id}")))?;
+    Ok(())
+}
+
+/// Marks a killed run (`running` forever) as resumed by a later one.
+pub(crate) fn mark_abandoned<C: Conn>(conn: &mut C, run_id: i64) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET status = 'abandoned' WHERE status = 'running' AND run_id = ")
+        .bind(&run_id);
+    conn.run(stmt)
+        .map_err(StoreError::query(format!("updating run {run_id}")))?;
     Ok(())
 }
 
@@ -174,6 +263,12 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// The checksum after a successful run.
     pub checksum: Option<String>,
+    /// Events read per second.
+    pub events_per_second: Option<f64>,
+    /// The plan as JSON, for `--resume`.
+    pub plan: String,
+    /// The run this one resumed.
+    pub resumed_from: Option<i64>,
 }
 
 impl<DB: Db> QueryableByName<DB> for RunRecord {
@@ -193,9 +288,16 @@ impl<DB: Db> QueryableByName<DB> for RunRecord {
             status: DB::read(row, "status")?,
             error: DB::read(row, "error")?,
             checksum: DB::read(row, "checksum")?,
+            events_per_second: DB::read(row, "events_per_second")?,
+            plan: DB::read(row, "plan")?,
+            resumed_from: DB::read(row, "resumed_from")?,
         })
     }
 }
+
+const RUN_COLUMNS: &str = "SELECT run_id, model, model_version, scope, full_rebuild, \
+     from_event_id, to_event_id, started_at, finished_at, events_read, events_applied, status, \
+     error, checksum, events_per_second, plan, resumed_from FROM readmodels.replay_runs WHERE model = ";
 
 /// The latest `limit` runs of a model, newest first.
 pub(crate) fn recent_runs<C: Conn>(
@@ -203,16 +305,48 @@ pub(crate) fn recent_runs<C: Conn>(
     model: &str,
     limit: i64,
 ) -> Result<Vec<RunRecord>, StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "SELECT run_id, model, model_version, scope, full_rebuild, from_event_id, to_event_id, \
-         started_at, finished_at, events_read, events_applied, status, error, checksum \
-         FROM readmodels.replay_runs WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" ORDER BY run_id DESC LIMIT ")
-    .bind(&limit);
+    let stmt = Statement::<C::Db>::new(RUN_COLUMNS)
+        .bind(&model.to_owned())
+        .sql(" ORDER BY run_id DESC LIMIT ")
+        .bind(&limit);
     conn.fetch(stmt)
         .map_err(StoreError::query(format!("reading the runs of {model}")))
+}
+
+/// The latest run of a model version, other than `verify`'s scratch runs.
+pub(crate) fn latest_run<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<Option<RunRecord>, StoreError> {
+    let stmt = Statement::<C::Db>::new(RUN_COLUMNS)
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version)
+        .sql(" ORDER BY run_id DESC LIMIT 1");
+    let runs: Vec<RunRecord> = conn
+        .fetch(stmt)
+        .map_err(StoreError::query(format!("reading the runs of {model}")))?;
+    Ok(runs.into_iter().next())
+}
+
+/// Whether a whole-model run of this version ever succeeded.
+pub(crate) fn has_succeeded<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<bool, StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "SELECT COUNT(*) AS value FROM readmodels.replay_runs WHERE model = ",
+    )
+    .bind(&model.to_owned())
+    .sql(" AND model_version = ")
+    .bind(&version)
+    .sql(" AND scope = 'all' AND status = 'succeeded'");
+    let rows: Vec<Value<i64>> = conn
+        .fetch(stmt)
+        .map_err(StoreError::query(format!("reading the runs of {model}")))?;
+    Ok(rows.first().is_some_and(|r| r.0 > 0))
 }
 
 /// A one-column result named `value`.

@@ -26,6 +26,8 @@ pub mod rows;
 pub mod source;
 pub mod store;
 pub mod testing;
+pub mod verify;
+pub mod versions;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use error::{ImportError, RegistryError, ReplayError, StoreError};
@@ -47,6 +49,7 @@ pub mod __private {
     pub use diesel::sqlite::Sqlite;
     pub use inventory;
     pub use serde_json;
+    pub use uuid::Uuid;
 
     pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
     pub use crate::event::{decode_versioned, DecodeError, DomainEvent, Event, StoredEvent};

@@ -11,20 +11,36 @@ use crate::error::{RegistryError, ReplayError, StoreError};
 use crate::replay::{self, Plan, Progress, RunReport};
 use crate::rows::Projection;
 use crate::store::{with_conn, Store};
+use crate::verify::{self, Verification};
+use crate::versions;
+use uuid::Uuid;
 
 /// A registered read model, with the operations the runtime runs on it.
 pub trait Model: Send + Sync {
     /// Its contract.
     fn contract(&self) -> &'static Contract;
-    /// Replays events into it according to `plan`.
+    /// Replays events into it according to `plan`, or (`resume`) continues its latest
+    /// unfinished run.
     fn replay(
         &self,
         store: &mut Store,
         plan: &Plan,
+        resume: bool,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError>;
-    /// The canonical checksum of the rows of `version`.
-    fn checksum(&self, store: &mut Store, version: i32) -> Result<Checksum, StoreError>;
+    /// The canonical checksum of the rows of `version` (of one user's rows with `user`).
+    fn checksum(
+        &self,
+        store: &mut Store,
+        version: i32,
+        user: Option<Uuid>,
+    ) -> Result<Checksum, StoreError>;
+    /// Rebuilds the model into a scratch version and compares it with the live rows.
+    fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError>;
+    /// Makes `version` the active one; returns the previously active version.
+    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, ReplayError>;
+    /// Deletes an inactive version's rows; returns how many.
+    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError>;
 }
 
 /// The bridge from a generated [`Projection`] to the object-safe [`Model`].
@@ -43,16 +59,32 @@ impl<P: Projection> Model for ModelOps<P> {
         &self,
         store: &mut Store,
         plan: &Plan,
+        resume: bool,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError> {
-        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
+        with_conn!(store, |c| replay::run::<P, _>(c, plan, resume, progress))
     }
-    fn checksum(&self, store: &mut Store, version: i32) -> Result<Checksum, StoreError> {
+    fn checksum(
+        &self,
+        store: &mut Store,
+        version: i32,
+        user: Option<Uuid>,
+    ) -> Result<Checksum, StoreError> {
         with_conn!(store, |c| checksum::of_rows::<P::Row, _>(
             c,
             P::CONTRACT,
-            version
+            version,
+            user
         ))
+    }
+    fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError> {
+        with_conn!(store, |c| verify::verify::<P, _>(c))
+    }
+    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, ReplayError> {
+        with_conn!(store, |c| versions::cutover(c, P::CONTRACT, version))
+    }
+    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError> {
+        with_conn!(store, |c| versions::drop_version(c, P::CONTRACT, version))
     }
 }
 

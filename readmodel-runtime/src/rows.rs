@@ -32,6 +32,8 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn read<'a, DB: Db>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self>;
     /// Appends the canonical text of the row (without `model_version`), for checksums.
     fn write_canonical(&self, out: &mut String);
+    /// The row's owner, when it has a `user_id` column.
+    fn user_id(&self) -> Option<uuid::Uuid>;
 }
 
 /// A read model: its contract and its event dispatch. Implemented by `#[read_model]`.

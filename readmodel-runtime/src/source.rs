@@ -48,6 +48,7 @@ pub(crate) fn next_batch<C: Conn>(
     contract: &Contract,
     after: i64,
     upto: i64,
+    user: Option<Uuid>,
     limit: usize,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = Statement::<C::Db>::new(&format!(
@@ -64,11 +65,28 @@ pub(crate) fn next_batch<C: Conn>(
         }
         stmt = stmt.bind(&(*event_type).to_owned());
     }
+    stmt = stmt.sql(")");
+    if let Some(user) = user {
+        stmt = stmt.sql(" AND user_id = ").bind(&user);
+    }
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let stmt = stmt.sql(") ORDER BY id LIMIT ").bind(&limit);
+    let stmt = stmt.sql(" ORDER BY id LIMIT ").bind(&limit);
     conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading events after id {after}"
     )))
+}
+
+/// Whether any event of `user` is in the log.
+pub(crate) fn user_has_events<C: Conn>(conn: &mut C, user: Uuid) -> Result<bool, StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "SELECT COUNT(*) AS value FROM (SELECT 1 FROM event_record WHERE user_id = ",
+    )
+    .bind(&user)
+    .sql(" LIMIT 1) AS one");
+    let rows: Vec<crate::ledger::Value<i64>> = conn
+        .fetch(stmt)
+        .map_err(StoreError::query(format!("looking up user {user}")))?;
+    Ok(rows.first().is_some_and(|r| r.0 > 0))
 }
 
 /// Appends events in order, in the caller's transaction; returns how many.

@@ -2,6 +2,7 @@
 //! for the `replay` binary.
 
 pub mod pg;
+pub mod versioned;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -75,4 +76,59 @@ pub fn replay(bin: &Path, database_url: &str, args: &[&str]) -> Run {
 pub fn checksum(bin: &Path, database_url: &str, model: &str) -> String {
     let json = replay(bin, database_url, &["--json", "checksum", "--model", model]).json();
     json["digest"].as_str().expect("a digest").to_owned()
+}
+
+/// A raw connection to the database behind `database_url`, with the SQLite read-model
+/// file attached as `readmodels` (no migrations: the database is used as it is).
+enum Raw {
+    Sqlite(diesel::SqliteConnection),
+    Postgres(diesel::PgConnection),
+}
+
+fn raw(database_url: &str) -> Raw {
+    use diesel::{Connection, RunQueryDsl};
+    match readmodel_runtime::DatabaseUrl::parse(database_url).expect("a valid URL") {
+        readmodel_runtime::DatabaseUrl::Sqlite { main, readmodels } => {
+            let mut c = diesel::SqliteConnection::establish(&main.display().to_string())
+                .expect("the SQLite file opens");
+            diesel::sql_query(format!(
+                "ATTACH DATABASE '{}' AS readmodels",
+                readmodels.display()
+            ))
+            .execute(&mut c)
+            .expect("the read-model file attaches");
+            Raw::Sqlite(c)
+        }
+        readmodel_runtime::DatabaseUrl::Postgres(url) => {
+            Raw::Postgres(diesel::PgConnection::establish(&url).expect("PostgreSQL connects"))
+        }
+    }
+}
+
+/// Runs SQL statements directly on the database behind `database_url` (to tamper with
+/// rows, as a buggy writer would).
+pub fn execute_sql(database_url: &str, sql: &str) -> usize {
+    use diesel::RunQueryDsl;
+    match raw(database_url) {
+        Raw::Sqlite(mut c) => diesel::sql_query(sql).execute(&mut c),
+        Raw::Postgres(mut c) => diesel::sql_query(sql).execute(&mut c),
+    }
+    .expect("the statement runs")
+}
+
+#[derive(diesel::QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Runs a query returning one text column named `value`.
+pub fn query_texts(database_url: &str, sql: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let rows: Vec<Text> = match raw(database_url) {
+        Raw::Sqlite(mut c) => diesel::sql_query(sql).load(&mut c),
+        Raw::Postgres(mut c) => diesel::sql_query(sql).load(&mut c),
+    }
+    .expect("the query runs");
+    rows.into_iter().map(|r| r.value).collect()
 }

@@ -44,6 +44,14 @@ pub(super) fn expand(model: &Model) -> TokenStream {
                 #p::Field::canonical(&self.#field, out);
             }
         });
+    // Rows without a `user_id` cannot be rebuilt by user; the contract says so too.
+    let user_id = if model.fields.iter().any(|(f, _)| f == "user_id") {
+        quote!(::core::option::Option::Some(::core::clone::Clone::clone(
+            &self.user_id
+        )))
+    } else {
+        quote!(::core::option::Option::None)
+    };
     quote! {
         impl #p::ReadModelRow for #row {
             type Key = #key_type;
@@ -69,6 +77,9 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             }
             fn write_canonical(&self, out: &mut ::std::string::String) {
                 #(#canonical)*
+            }
+            fn user_id(&self) -> ::core::option::Option<#p::Uuid> {
+                #user_id
             }
         }
     }

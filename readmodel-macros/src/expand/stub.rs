@@ -64,6 +64,9 @@ pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
                 ::core::unreachable!()
             }
             fn write_canonical(&self, _out: &mut ::std::string::String) {}
+            fn user_id(&self) -> ::core::option::Option<#p::Uuid> {
+                ::core::option::Option::None
+            }
         }
         impl #p::Projection for Model {
             type Row = #ident;

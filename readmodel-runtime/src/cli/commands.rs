@@ -12,6 +12,7 @@ use crate::ledger;
 use crate::registry::{Model, Registry};
 use crate::replay::{Plan, Progress, RunReport};
 use crate::store::{with_conn, DatabaseUrl, Store};
+use crate::versions;
 
 pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
     let registry = Registry::global()?;
@@ -54,48 +55,107 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
         }
         Command::Run {
             model,
-            all,
+            all: _,
             full,
+            from,
             to,
+            user,
+            resume,
             batch_size,
+            max_batches,
         } => {
             let mut store = open(app, &cli.database_url, true)?;
-            if let Some(to) = to {
-                if *to < 0 {
-                    return Err(CliError::Usage(format!("--to {to} is negative")));
-                }
-            }
-            let models: Vec<&dyn Model> = match (model, all) {
-                (Some(name), _) => vec![registry.get(name)?],
-                (None, _) => registry.iter().collect(),
+            let models: Vec<&dyn Model> = match model {
+                Some(name) => vec![registry.get(name)?],
+                None => registry.iter().collect(),
             };
             let plan = Plan {
                 full: *full,
+                from: *from,
                 to: *to,
+                user: *user,
                 batch_size: *batch_size as usize,
+                max_batches: *max_batches,
             };
-            let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
+            let reports = run_models(&mut store, &models, &plan, *resume, cli.quiet)?;
             output::runs(&reports, cli.json)
         }
-        Command::Checksum { model } => {
+        Command::Checksum {
+            model,
+            version,
+            user,
+        } => {
             let model = registry.get(model)?;
             let mut store = open(app, &cli.database_url, true)?;
             let contract = model.contract();
-            let sum = model.checksum(&mut store, contract.version)?;
+            let version = version.unwrap_or(contract.version);
+            let sum = model.checksum(&mut store, version, *user)?;
+            let scope = user.map_or_else(String::new, |u| format!(" user {u}"));
             output::line(
                 cli.json,
-                &serde_json::json!({ "model": contract.name, "version": contract.version, "digest": sum.digest, "rows": sum.rows }),
+                &serde_json::json!({ "model": contract.name, "version": version, "user": user, "digest": sum.digest, "rows": sum.rows }),
                 || {
                     format!(
-                        "{} v{} {} ({} rows)",
-                        contract.name, contract.version, sum.digest, sum.rows
+                        "{} v{version}{scope} {} ({} rows)",
+                        contract.name, sum.digest, sum.rows
                     )
                 },
             )
         }
-        Command::Status => {
+        Command::Verify { model } => {
+            let model = registry.get(model)?;
             let mut store = open(app, &cli.database_url, true)?;
-            let statuses = status(registry, &mut store)?;
+            let verification = model.verify(&mut store)?;
+            output::verification(&verification, cli.json)?;
+            if verification.matches() {
+                Ok(())
+            } else {
+                Err(CliError::Mismatch(format!(
+                    "{} v{} does not match a rebuild from the log{}",
+                    verification.model,
+                    verification.version,
+                    verification
+                        .first_difference
+                        .as_ref()
+                        .map_or_else(String::new, |d| format!(
+                            " (first differing key: {})",
+                            d.key
+                        ))
+                )))
+            }
+        }
+        Command::Cutover { model, version } => {
+            let model = registry.get(model)?;
+            let mut store = open(app, &cli.database_url, true)?;
+            let previous = model.cutover(&mut store, *version)?;
+            let name = model.contract().name;
+            output::line(
+                cli.json,
+                &serde_json::json!({ "model": name, "active_version": version, "previous_version": previous }),
+                || match previous {
+                    Some(p) => format!("{name}: active version {p} -> {version}"),
+                    None => format!("{name}: active version {version}"),
+                },
+            )
+        }
+        Command::Drop { model, version } => {
+            let model = registry.get(model)?;
+            let mut store = open(app, &cli.database_url, true)?;
+            let deleted = model.drop_version(&mut store, *version)?;
+            let name = model.contract().name;
+            output::line(
+                cli.json,
+                &serde_json::json!({ "model": name, "dropped_version": version, "rows_deleted": deleted }),
+                || format!("{name}: dropped version {version} ({deleted} rows deleted)"),
+            )
+        }
+        Command::Status { model } => {
+            let mut store = open(app, &cli.database_url, true)?;
+            let models: Vec<&dyn Model> = match model {
+                Some(name) => vec![registry.get(name)?],
+                None => registry.iter().collect(),
+            };
+            let statuses = status(&models, &mut store)?;
             output::status(&statuses, cli.json)
         }
         Command::Demo {
@@ -140,6 +200,7 @@ fn run_models(
     store: &mut Store,
     models: &[&dyn Model],
     plan: &Plan,
+    resume: bool,
     quiet: bool,
 ) -> Result<Vec<RunReport>, CliError> {
     let mut reports = Vec::with_capacity(models.len());
@@ -157,26 +218,29 @@ fn run_models(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let mut progress = Bar(bar);
-        let report = model.replay(store, plan, &mut progress);
+        let report = model.replay(store, plan, resume, &mut progress);
         progress.0.finish_and_clear();
         reports.push(report?);
     }
     Ok(reports)
 }
 
-fn status(registry: &Registry, store: &mut Store) -> Result<Vec<ModelStatus>, CliError> {
+fn status(models: &[&dyn Model], store: &mut Store) -> Result<Vec<ModelStatus>, CliError> {
     let head = store.log_head()?;
     let mut statuses = Vec::new();
-    for model in registry.iter() {
+    for model in models {
         let contract = model.contract();
-        let (checkpoint, runs) = with_conn!(store, |c| {
-            let checkpoint = ledger::checkpoint(c, contract, contract.version)?;
+        let (checkpoint, active, runs) = with_conn!(store, |c| {
+            let checkpoint =
+                ledger::checkpoint(c, contract.name, contract.version, ledger::SCOPE_ALL)?;
+            let active = versions::active(c, contract.name)?;
             let runs = ledger::recent_runs(c, contract.name, 3)?;
-            Ok::<_, crate::error::StoreError>((checkpoint, runs))
+            Ok::<_, crate::error::StoreError>((checkpoint, active, runs))
         })?;
         statuses.push(ModelStatus {
             model: contract.name,
             version: contract.version,
+            active_version: active,
             kind: contract.kind.as_str(),
             checkpoint,
             head,
@@ -217,18 +281,18 @@ fn demo(
     };
     let (count, seconds) = generate(app, &mut store, &spec)?;
     if !cli.json {
-        println!("demo database: {url}");
-        println!("generated {count} events for {users} users in {seconds:.2}s");
+        say!("demo database: {url}");
+        say!("generated {count} events for {users} users in {seconds:.2}s");
     }
     let models: Vec<&dyn Model> = registry.iter().collect();
     let plan = Plan {
         full: true,
         ..Plan::default()
     };
-    let reports = run_models(&mut store, &models, &plan, cli.quiet)?;
+    let reports = run_models(&mut store, &models, &plan, false, cli.quiet)?;
     output::runs(&reports, cli.json)?;
     if !cli.json {
-        println!(
+        say!(
             "inspect it: replay --database-url {} status",
             file.display()
         );

@@ -6,11 +6,12 @@ use super::CliError;
 use crate::ledger::RunRecord;
 use crate::registry::{Model, Registry};
 use crate::replay::RunReport;
+use crate::verify::Verification;
 
 fn print_json(value: &impl Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Usage(format!("cannot encode JSON output: {e}")))?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
 }
 
@@ -22,7 +23,7 @@ pub(super) fn line(
     if json {
         print_json(value)
     } else {
-        println!("{}", text());
+        say!("{}", text());
         Ok(())
     }
 }
@@ -78,13 +79,17 @@ pub(super) fn list(registry: &Registry, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&registry.iter().map(view).collect::<Vec<_>>());
     }
-    println!(
+    say!(
         "{:<28} {:<10} {:>3}  {:<10} {:<34} events",
-        "MODEL", "DOMAIN", "V", "KIND", "TABLE"
+        "MODEL",
+        "DOMAIN",
+        "V",
+        "KIND",
+        "TABLE"
     );
     for model in registry.iter() {
         let c = model.contract();
-        println!(
+        say!(
             "{:<28} {:<10} {:>3}  {:<10} {:<34} {}",
             c.name,
             c.domain,
@@ -102,19 +107,19 @@ pub(super) fn describe(model: &dyn Model, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&v);
     }
-    println!("model:                {}", v.name);
-    println!("domain:               {}", v.domain);
-    println!("version:              {}", v.version);
-    println!("kind:                 {}", v.kind);
-    println!("table:                {}", v.table);
-    println!("consumed events:      {}", v.consumed_events.join(", "));
-    println!("replay start version: {}", v.replay_start_version);
-    println!("idempotency key:      ({})", v.idempotency_key.join(", "));
-    println!("rebuild strategy:     {}", v.rebuild_strategy);
-    println!("columns:");
+    say!("model:                {}", v.name);
+    say!("domain:               {}", v.domain);
+    say!("version:              {}", v.version);
+    say!("kind:                 {}", v.kind);
+    say!("table:                {}", v.table);
+    say!("consumed events:      {}", v.consumed_events.join(", "));
+    say!("replay start version: {}", v.replay_start_version);
+    say!("idempotency key:      ({})", v.idempotency_key.join(", "));
+    say!("rebuild strategy:     {}", v.rebuild_strategy);
+    say!("columns:");
     for c in &v.columns {
         let null = if c.nullable { " NULL" } else { "" };
-        println!("  {:<22} {} / {}{null}", c.name, c.postgres, c.sqlite);
+        say!("  {:<22} {} / {}{null}", c.name, c.postgres, c.sqlite);
     }
     Ok(())
 }
@@ -123,20 +128,28 @@ pub(super) fn runs(reports: &[RunReport], json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&reports);
     }
-    println!(
-        "{:<28} {:>3} {:>5} {:>10} {:>10} {:>8} {:>10}  checksum",
-        "MODEL", "V", "RUN", "EVENTS", "ROWS", "SECONDS", "EVENTS/S"
+    say!(
+        "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8} {:>10}  checksum",
+        "MODEL",
+        "V",
+        "RUN",
+        "STATUS",
+        "EVENTS",
+        "ROWS",
+        "SECONDS",
+        "EVENTS/S"
     );
     let mut events = 0;
     let mut seconds = 0.0;
     for r in reports {
         events += r.events_read;
         seconds += r.elapsed.as_secs_f64();
-        println!(
-            "{:<28} {:>3} {:>5} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
+        say!(
+            "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
             r.model,
             r.version,
             r.run_id,
+            r.status.as_str(),
             r.events_read,
             r.rows_written,
             r.elapsed.as_secs_f64(),
@@ -145,7 +158,7 @@ pub(super) fn runs(reports: &[RunReport], json: bool) -> Result<(), CliError> {
         );
     }
     if reports.len() > 1 {
-        println!(
+        say!(
             "{} models, {events} events applied in {seconds:.2}s ({:.0} events/s)",
             reports.len(),
             events as f64 / seconds.max(1e-9)
@@ -159,6 +172,7 @@ pub(super) fn runs(reports: &[RunReport], json: bool) -> Result<(), CliError> {
 pub(super) struct ModelStatus {
     pub(super) model: &'static str,
     pub(super) version: i32,
+    pub(super) active_version: Option<i32>,
     pub(super) kind: &'static str,
     pub(super) checkpoint: Option<i64>,
     pub(super) head: i64,
@@ -170,9 +184,14 @@ pub(super) fn status(statuses: &[ModelStatus], json: bool) -> Result<(), CliErro
     if json {
         return print_json(&statuses);
     }
-    println!(
-        "{:<28} {:>3} {:<10} {:>10} {:>8}  last run",
-        "MODEL", "V", "KIND", "CHECKPOINT", "LAG"
+    say!(
+        "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  last run",
+        "MODEL",
+        "V",
+        "ACTIVE",
+        "KIND",
+        "CHECKPOINT",
+        "LAG"
     );
     for s in statuses {
         let checkpoint = s
@@ -182,10 +201,14 @@ pub(super) fn status(statuses: &[ModelStatus], json: bool) -> Result<(), CliErro
             || "never".to_owned(),
             |r| {
                 let mut text = format!(
-                    "#{} {} {} events, started {}",
+                    "#{} {} {} v{} {} events{}, started {}",
                     r.run_id,
                     r.status,
+                    r.scope,
+                    r.model_version,
                     r.events_read,
+                    r.events_per_second
+                        .map_or_else(String::new, |rate| format!(" at {rate:.0}/s")),
                     r.started_at.format("%Y-%m-%d %H:%M:%S")
                 );
                 if let Some(error) = &r.error {
@@ -194,9 +217,50 @@ pub(super) fn status(statuses: &[ModelStatus], json: bool) -> Result<(), CliErro
                 text
             },
         );
-        println!(
-            "{:<28} {:>3} {:<10} {:>10} {:>8}  {last}",
-            s.model, s.version, s.kind, checkpoint, s.lag
+        let active = s
+            .active_version
+            .map_or_else(|| "-".to_owned(), |v| v.to_string());
+        say!(
+            "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  {last}",
+            s.model,
+            s.version,
+            active,
+            s.kind,
+            checkpoint,
+            s.lag
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn verification(v: &Verification, json: bool) -> Result<(), CliError> {
+    if json {
+        return print_json(v);
+    }
+    let verdict = if v.matches() { "match" } else { "MISMATCH" };
+    say!(
+        "{} v{}: {verdict} (rebuilt up to event {})",
+        v.model,
+        v.version,
+        v.checkpoint
+    );
+    say!("  live     {} ({} rows)", v.live.digest, v.live.rows);
+    say!("  rebuilt  {} ({} rows)", v.rebuilt.digest, v.rebuilt.rows);
+    if let Some(d) = &v.first_difference {
+        say!("  first differing key: {}", d.key);
+        say!(
+            "    live:    {}",
+            d.live
+                .as_deref()
+                .unwrap_or("(absent)")
+                .replace('\u{1f}', " | ")
+        );
+        say!(
+            "    rebuilt: {}",
+            d.rebuilt
+                .as_deref()
+                .unwrap_or("(absent)")
+                .replace('\u{1f}', " | ")
         );
     }
     Ok(())

@@ -1,0 +1,327 @@
+//! The replay engine: events in global id order, through the model's handlers, into its
+//! table, one transaction per batch holding the rows and the checkpoint together.
+//!
+//! A run is planned first ([`plan`]: what the kind and rebuild strategy allow), then
+//! executed batch by batch; `--resume` continues the latest unfinished run of a model from
+//! its scope's checkpoint, to the bound that run fixed when it started.
+
+pub mod plan;
+pub(crate) mod write;
+
+use std::time::{Duration, Instant};
+
+use crate::checksum;
+use crate::contract::Contract;
+use crate::error::{ReplayError, StoreError};
+use crate::ledger::{self, NewRun, RunStatus};
+use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
+use crate::source;
+use crate::store::Conn;
+use crate::versions;
+
+pub use plan::Plan;
+use plan::{Delete, Resolved};
+pub(crate) use write::{column_list, delete_scope, entity_key};
+
+/// How a run went.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunReport {
+    /// Model name.
+    pub model: &'static str,
+    /// Model version written.
+    pub version: i32,
+    /// Id in `replay_runs`.
+    pub run_id: i64,
+    /// `all`, `user:<uuid>`, `range:<from>-<to>[:user:<uuid>]`.
+    pub scope: String,
+    /// Whether rows were deleted first.
+    pub full: bool,
+    /// First event id considered.
+    pub from: i64,
+    /// Last event id considered.
+    pub to: i64,
+    /// Events read from the log (of consumed types, in scope).
+    pub events_read: u64,
+    /// Rows written or deleted.
+    pub rows_written: u64,
+    /// Wall time.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+    /// `succeeded`, or `stopped` when `--max-batches` ended it early.
+    pub status: RunStatus,
+    /// Checksum of the rows in scope after the run.
+    pub checksum: String,
+    /// The run this one resumed.
+    pub resumed_from: Option<i64>,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl RunReport {
+    /// Events read per second.
+    pub fn events_per_second(&self) -> f64 {
+        self.events_read as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Receives progress after each committed batch.
+pub trait Progress {
+    /// `last_id` of `to` is applied; `events` read so far in this run.
+    fn batch(&mut self, model: &str, last_id: i64, to: i64, events: u64);
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn batch(&mut self, _: &str, _: i64, _: i64, _: u64) {}
+}
+
+/// Runs `plan` for projection `P` on one connection (`resume`: continue the latest
+/// unfinished run instead).
+pub(crate) fn run<P: Projection, C: Conn>(
+    conn: &mut C,
+    plan: &Plan,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    let head = crate::store::scalar_i64(
+        conn,
+        "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
+    )?;
+    if let Some(user) = plan.user {
+        if !source::user_has_events(conn, user)? {
+            return Err(ReplayError::UnknownUser { user });
+        }
+    }
+    let (effective, resolved, resumed_from) = if resume {
+        let last = ledger::latest_run(conn, contract.name, version)?.ok_or_else(|| {
+            ReplayError::NothingToResume {
+                model: contract.name,
+                reason: "it has no run yet".to_owned(),
+            }
+        })?;
+        if last.status == RunStatus::Succeeded.as_str() {
+            return Err(ReplayError::NothingToResume {
+                model: contract.name,
+                reason: format!("its last run (#{}) succeeded", last.run_id),
+            });
+        }
+        let mut recorded: Plan =
+            serde_json::from_str(&last.plan).map_err(|e| ReplayError::NothingToResume {
+                model: contract.name,
+                reason: format!("run #{} has an unreadable plan ({e})", last.run_id),
+            })?;
+        recorded.batch_size = plan.batch_size;
+        recorded.max_batches = plan.max_batches;
+        let global = ledger::checkpoint(conn, contract.name, version, ledger::SCOPE_ALL)?;
+        let mut resolved = plan::resolve(contract, &recorded, head, global)?;
+        resolved.to = last.to_event_id;
+        if let Some(done) = ledger::checkpoint(conn, contract.name, version, &resolved.scope)? {
+            // The deletion committed with the first checkpoint: continue after it.
+            resolved.delete = Delete::Nothing;
+            resolved.after = done;
+        }
+        ledger::mark_abandoned(conn, last.run_id)?;
+        (recorded, resolved, Some(last.run_id))
+    } else {
+        let global = ledger::checkpoint(conn, contract.name, version, ledger::SCOPE_ALL)?;
+        (
+            plan.clone(),
+            plan::resolve(contract, plan, head, global)?,
+            None,
+        )
+    };
+    execute::<P, C>(conn, version, &effective, &resolved, resumed_from, progress)
+}
+
+/// Rebuilds the whole model as `version` (a scratch version for `verify`) up to `to`.
+pub(crate) fn rebuild_as<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    to: i64,
+) -> Result<RunReport, ReplayError> {
+    let contract = P::CONTRACT;
+    let plan = Plan {
+        full: true,
+        to: Some(to),
+        ..Plan::default()
+    };
+    let resolved = Resolved {
+        scope: ledger::SCOPE_ALL.to_owned(),
+        delete: Delete::Version,
+        after: contract.replay_start_version.saturating_sub(1).max(0),
+        to,
+        user: None,
+    };
+    execute::<P, C>(conn, version, &plan, &resolved, None, &mut NoProgress)
+}
+
+fn execute<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    plan: &Plan,
+    resolved: &Resolved,
+    resumed_from: Option<i64>,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, ReplayError> {
+    let started = Instant::now();
+    let contract = P::CONTRACT;
+    let run_id = ledger::start_run(
+        conn,
+        &NewRun {
+            model: contract.name,
+            version,
+            scope: &resolved.scope,
+            full: resolved.delete != Delete::Nothing,
+            from: resolved.after + 1,
+            to: resolved.to,
+            plan,
+            resumed_from,
+        },
+    )?;
+    let mut events_read = 0u64;
+    let mut rows_written = 0u64;
+    let outcome = (|| -> Result<(RunStatus, String), ReplayError> {
+        if resolved.delete != Delete::Nothing {
+            conn.transaction::<_, StoreError, _>(|c| {
+                write::delete_scope(c, contract, version, resolved.delete)?;
+                ledger::save_checkpoint(c, contract.name, version, &resolved.scope, resolved.after)
+            })?;
+        }
+        let mut after = resolved.after;
+        let mut batches = 0u64;
+        while after < resolved.to {
+            if plan.max_batches.is_some_and(|max| batches >= max) {
+                return Ok((RunStatus::Stopped, String::new()));
+            }
+            let batch = conn.transaction::<_, ReplayError, _>(|c| {
+                apply_batch::<P, C>(c, version, resolved, run_id, after, plan.batch_size.max(1))
+            })?;
+            let Some(batch) = batch else { break };
+            batches += 1;
+            after = batch.last_id;
+            events_read += batch.events;
+            rows_written += batch.rows;
+            progress.batch(contract.name, after, resolved.to, events_read);
+        }
+        if resolved.is_whole_model() {
+            if after < resolved.to {
+                // The tail of the log holds no event this model consumes.
+                ledger::save_checkpoint(
+                    conn,
+                    contract.name,
+                    version,
+                    &resolved.scope,
+                    resolved.to,
+                )?;
+            }
+            if version == contract.version {
+                versions::activate_if_none(conn, contract.name, version)?;
+            }
+        } else {
+            ledger::delete_checkpoint(conn, contract.name, version, &resolved.scope)?;
+        }
+        let sum = checksum::of_rows::<P::Row, C>(conn, contract, version, resolved.user)?;
+        Ok((RunStatus::Succeeded, sum.digest))
+    })();
+    let rate = events_read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let finished = match &outcome {
+        Ok((status, checksum)) => {
+            ledger::finish_run(conn, run_id, *status, Some(checksum), None, rate)
+        }
+        Err(error) => ledger::finish_run(
+            conn,
+            run_id,
+            RunStatus::Failed,
+            None,
+            Some(&error.to_string()),
+            rate,
+        ),
+    };
+    let (status, checksum) = outcome?;
+    finished?;
+    Ok(RunReport {
+        model: contract.name,
+        version,
+        run_id,
+        scope: resolved.scope.clone(),
+        full: resolved.delete != Delete::Nothing,
+        from: resolved.after + 1,
+        to: resolved.to,
+        events_read,
+        rows_written,
+        elapsed: started.elapsed(),
+        status,
+        checksum,
+        resumed_from,
+    })
+}
+
+struct BatchDone {
+    last_id: i64,
+    events: u64,
+    rows: u64,
+}
+
+fn apply_batch<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    resolved: &Resolved,
+    run_id: i64,
+    after: i64,
+    batch_size: usize,
+) -> Result<Option<BatchDone>, ReplayError> {
+    let contract: &Contract = P::CONTRACT;
+    let events = source::next_batch(
+        conn,
+        contract,
+        after,
+        resolved.to,
+        resolved.user,
+        batch_size,
+    )?;
+    let Some(last) = events.last() else {
+        return Ok(None);
+    };
+    let last_id = last.id;
+    let mut state = BatchState::<P::Row>::default();
+    {
+        let mut load = |key: &<P::Row as ReadModelRow>::Key| {
+            write::load_row::<P::Row, C>(conn, contract, version, key)
+        };
+        let mut previous = after;
+        for event in &events {
+            if event.id <= previous {
+                return Err(ReplayError::OutOfOrder {
+                    model: contract.name,
+                    id: event.id,
+                    previous,
+                });
+            }
+            previous = event.id;
+            let mut rows = Rows::new(&mut state, &mut load);
+            P::apply(event, &mut rows).map_err(|source| ReplayError::Decode {
+                model: contract.name,
+                source,
+            })?;
+            if let Some(failure) = state.failure.take() {
+                return Err(failure.into());
+            }
+        }
+    }
+    let rows = write::write_rows::<P::Row, C>(conn, contract, version, resolved.user, state)?;
+    ledger::save_checkpoint(conn, contract.name, version, &resolved.scope, last_id)?;
+    let count = events.len() as i64;
+    ledger::count_batch(conn, run_id, count, count)?;
+    Ok(Some(BatchDone {
+        last_id,
+        events: events.len() as u64,
+        rows,
+    }))
+}

@@ -1,0 +1,327 @@
+//! What a `replay run` may do for each kind of model, decided before anything is written.
+//!
+//! | kind | full (`--full`) | by user (`--user U`) | by range (`--from X --to Y`) |
+//! |---|---|---|---|
+//! | timeline | delete the version's rows, replay `--from` (default: start) … `--to` | delete U's rows, replay U's events up to the model's checkpoint | delete the rows of events X…Y (of U with `--user`), re-project exactly those events |
+//! | snapshot | delete, replay start … `--to` | delete U's rows, replay U's events up to the checkpoint | refused: a row folds every earlier event |
+//! | aggregate | as snapshot | as snapshot | refused, as snapshot |
+//!
+//! With none of these, `run` catches up from the checkpoint to `--to` (default: the log's
+//! head when the run starts). By-user and by-range runs need `rebuild = "partial"`; a
+//! by-range run of a timeline needs `event_id` in the key, so rows map to events.
+
+use uuid::Uuid;
+
+use crate::contract::{Contract, Kind, RebuildStrategy};
+use crate::error::ReplayError;
+
+/// What the operator asked for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Plan {
+    /// Delete the rows in scope and rebuild them.
+    pub full: bool,
+    /// First event id of a range.
+    pub from: Option<i64>,
+    /// Last event id to apply; the log's head when the run starts if `None`.
+    pub to: Option<i64>,
+    /// Only this user's events and rows.
+    pub user: Option<Uuid>,
+    /// Events per batch (and per transaction).
+    #[serde(skip, default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Stop (resumably) after this many batches.
+    #[serde(skip)]
+    pub max_batches: Option<u64>,
+}
+
+fn default_batch_size() -> usize {
+    5_000
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            full: false,
+            from: None,
+            to: None,
+            user: None,
+            batch_size: default_batch_size(),
+            max_batches: None,
+        }
+    }
+}
+
+/// Which rows a run deletes before replaying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delete {
+    Nothing,
+    Version,
+    User(Uuid),
+    EventRange {
+        from: i64,
+        to: i64,
+        user: Option<Uuid>,
+    },
+}
+
+/// A plan checked against the model, the log and the checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    /// `all`, `user:<uuid>` or `range:<from>-<to>[:user:<uuid>]`.
+    pub(crate) scope: String,
+    pub(crate) delete: Delete,
+    /// Events with ids above this are applied…
+    pub(crate) after: i64,
+    /// …up to this one.
+    pub(crate) to: i64,
+    /// Only events (and rows) of this user.
+    pub(crate) user: Option<Uuid>,
+}
+
+impl Resolved {
+    /// Whether the run moves the model's own checkpoint (rather than a scope's).
+    pub(crate) fn is_whole_model(&self) -> bool {
+        self.scope == crate::ledger::SCOPE_ALL
+    }
+}
+
+fn refuse(contract: &Contract, reason: String) -> ReplayError {
+    ReplayError::InvalidPlan {
+        model: contract.name,
+        reason,
+    }
+}
+
+/// Checks `plan` for `contract`; `head` is the log's last id and `checkpoint` the model
+/// version's.
+pub(crate) fn resolve(
+    contract: &Contract,
+    plan: &Plan,
+    head: i64,
+    checkpoint: Option<i64>,
+) -> Result<Resolved, ReplayError> {
+    let name = contract.name;
+    let start_after = contract.replay_start_version.saturating_sub(1).max(0);
+    for (flag, value) in [("--from", plan.from), ("--to", plan.to)] {
+        match value {
+            Some(id) if id < 0 => return Err(refuse(contract, format!("{flag} {id} is negative"))),
+            Some(id) if id > head => {
+                return Err(refuse(
+                    contract,
+                    format!("{flag} {id} is beyond the log's head (event {head})"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let (Some(from), Some(to)) = (plan.from, plan.to) {
+        if from > to {
+            return Err(refuse(
+                contract,
+                format!("--from {from} is after --to {to}"),
+            ));
+        }
+    }
+    let partial = plan.user.is_some() || (plan.from.is_some() && !plan.full);
+    if partial && contract.rebuild_strategy == RebuildStrategy::Full {
+        return Err(refuse(
+            contract,
+            format!("it declares rebuild = \"full\": only `replay run --model {name} --full` or a catch-up `replay run --model {name}` are valid"),
+        ));
+    }
+    if plan.user.is_some() && !contract.has_user_column() {
+        return Err(refuse(
+            contract,
+            "its rows have no user_id column, so they cannot be rebuilt by user".to_owned(),
+        ));
+    }
+    let folds = contract.kind != Kind::Timeline;
+    let to = plan.to.unwrap_or(head);
+
+    if let Some(user) = plan.user {
+        if plan.from.is_some() && folds {
+            return Err(refuse(contract, format!(
+                "it is a {}: a row folds every earlier event, so a range cannot be replayed alone; use `replay run --model {name} --user {user}` to rebuild the user's rows",
+                contract.kind
+            )));
+        }
+        if let Some(from) = plan.from {
+            return range(contract, from, to, Some(user));
+        }
+        if plan.to.is_some() {
+            return Err(refuse(contract, format!(
+                "--to cannot be combined with --user: a user's rows are rebuilt up to the model's checkpoint so they stay consistent with every other user's; use `replay run --model {name} --user {user}`"
+            )));
+        }
+        let Some(checkpoint) = checkpoint else {
+            return Err(refuse(contract, format!(
+                "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
+            )));
+        };
+        return Ok(Resolved {
+            scope: format!("user:{user}"),
+            delete: Delete::User(user),
+            after: start_after,
+            to: checkpoint,
+            user: Some(user),
+        });
+    }
+
+    if plan.full {
+        let from = plan.from.unwrap_or(start_after + 1);
+        if folds && from > start_after + 1 {
+            return Err(refuse(contract, format!(
+                "it is a {}: a full rebuild must start at its replay_start_version ({}); drop --from",
+                contract.kind, contract.replay_start_version
+            )));
+        }
+        return Ok(Resolved {
+            scope: crate::ledger::SCOPE_ALL.to_owned(),
+            delete: Delete::Version,
+            after: (from - 1).max(start_after),
+            to,
+            user: None,
+        });
+    }
+
+    if let Some(from) = plan.from {
+        if folds {
+            return Err(refuse(contract, format!(
+                "it is a {}: a row folds every earlier event, so events {from}..{to} cannot be replayed alone; valid instead: `replay run --model {name}` (catch up from the checkpoint), `--full` (rebuild everything) or `--user U` (rebuild one user)",
+                contract.kind
+            )));
+        }
+        return range(contract, from, to, None);
+    }
+
+    let after = checkpoint.unwrap_or(start_after).max(start_after);
+    Ok(Resolved {
+        scope: crate::ledger::SCOPE_ALL.to_owned(),
+        delete: Delete::Nothing,
+        after,
+        to: to.max(after),
+        user: None,
+    })
+}
+
+fn range(
+    contract: &Contract,
+    from: i64,
+    to: i64,
+    user: Option<Uuid>,
+) -> Result<Resolved, ReplayError> {
+    if !contract.idempotency_key.contains(&"event_id") {
+        return Err(refuse(contract, "a range replay deletes the rows of the range's events, which needs `event_id` in the key; use --full".to_owned()));
+    }
+    let from = from.max(contract.replay_start_version);
+    let mut scope = format!("range:{from}-{to}");
+    if let Some(user) = user {
+        scope.push_str(&format!(":user:{user}"));
+    }
+    Ok(Resolved {
+        scope,
+        delete: Delete::EventRange { from, to, user },
+        after: from - 1,
+        to,
+        user,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Column;
+
+    const USER: Column = Column {
+        name: "user_id",
+        pg_type: "UUID",
+        sqlite_type: "TEXT",
+        nullable: false,
+        sorts_as_text: false,
+    };
+
+    fn contract(kind: Kind, key: &'static [&'static str]) -> Contract {
+        Contract {
+            name: "t.m",
+            domain: "t",
+            version: 1,
+            kind,
+            consumed_events: &["t.e"],
+            replay_start_version: 0,
+            idempotency_key: key,
+            rebuild_strategy: RebuildStrategy::Partial,
+            schema: "readmodels",
+            table: "m",
+            columns: std::slice::from_ref(&USER),
+        }
+    }
+
+    #[test]
+    fn snapshot_ranges_are_refused_with_the_valid_alternatives() {
+        let c = contract(Kind::Snapshot, &["model_version", "user_id"]);
+        let plan = Plan {
+            from: Some(5),
+            to: Some(9),
+            ..Plan::default()
+        };
+        let message = resolve(&c, &plan, 10, Some(10))
+            .expect_err("refused")
+            .to_string();
+        assert!(message.contains("cannot be replayed alone"), "{message}");
+        assert!(message.contains("--full"), "{message}");
+    }
+
+    #[test]
+    fn timeline_ranges_delete_exactly_their_events() {
+        let c = contract(Kind::Timeline, &["model_version", "event_id"]);
+        let plan = Plan {
+            from: Some(5),
+            to: Some(9),
+            ..Plan::default()
+        };
+        let resolved = resolve(&c, &plan, 10, Some(10)).expect("valid");
+        assert_eq!(
+            resolved.delete,
+            Delete::EventRange {
+                from: 5,
+                to: 9,
+                user: None
+            }
+        );
+        assert_eq!((resolved.after, resolved.to), (4, 9));
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let c = contract(Kind::Timeline, &["model_version", "event_id"]);
+        let cases = [
+            (Some(-1), None, "negative"),
+            (None, Some(11), "beyond the log's head"),
+            (Some(8), Some(3), "is after --to"),
+        ];
+        for (from, to, expected) in cases {
+            let plan = Plan {
+                from,
+                to,
+                ..Plan::default()
+            };
+            let message = resolve(&c, &plan, 10, None)
+                .expect_err("refused")
+                .to_string();
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn users_are_rebuilt_to_the_checkpoint() {
+        let c = contract(Kind::Aggregate, &["model_version", "user_id"]);
+        let user = Uuid::nil();
+        let plan = Plan {
+            user: Some(user),
+            ..Plan::default()
+        };
+        assert!(resolve(&c, &plan, 10, None).is_err(), "no checkpoint yet");
+        let resolved = resolve(&c, &plan, 10, Some(7)).expect("valid");
+        assert_eq!((resolved.delete, resolved.to), (Delete::User(user), 7));
+    }
+}

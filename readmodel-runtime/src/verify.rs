@@ -1,0 +1,192 @@
+//! `replay verify`: rebuild a model from the log into a scratch version beside the live
+//! rows, compare the two row by row in key order, and clean up.
+//!
+//! The scratch version is the live version negated (versions are positive, so it never
+//! collides); its run is recorded in `replay_runs` under that version.
+
+use crate::checksum::{self, Checksum, KeyOrder};
+use crate::error::{ReplayError, StoreError};
+use crate::ledger;
+use crate::replay::{self, delete_scope, plan::Delete};
+use crate::rows::{Projection, ReadModelRow};
+use crate::store::Conn;
+
+/// The outcome of `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    /// Model name.
+    pub model: &'static str,
+    /// Live version compared.
+    pub version: i32,
+    /// The rebuild replayed events up to the live checkpoint.
+    pub checkpoint: i64,
+    /// Checksum of the live rows.
+    pub live: Checksum,
+    /// Checksum of the rebuilt rows.
+    pub rebuilt: Checksum,
+    /// The first key, in key order, where the two differ.
+    pub first_difference: Option<Difference>,
+}
+
+impl Verification {
+    /// Whether the live rows are exactly what the log rebuilds.
+    pub fn matches(&self) -> bool {
+        self.live.digest == self.rebuilt.digest
+    }
+}
+
+/// One differing row: its key and the canonical text on each side (`None`: absent).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Difference {
+    /// The row's key, as Rust debug text.
+    pub key: String,
+    /// The live row.
+    pub live: Option<String>,
+    /// The rebuilt row.
+    pub rebuilt: Option<String>,
+}
+
+pub(crate) fn verify<P: Projection, C: Conn>(conn: &mut C) -> Result<Verification, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    let scratch = -version;
+    let checkpoint = ledger::checkpoint(conn, contract.name, version, ledger::SCOPE_ALL)?
+        .ok_or_else(|| ReplayError::InvalidPlan {
+            model: contract.name,
+            reason: format!("verify compares live rows with a rebuild, and it has never been replayed; run `replay run --model {}` first", contract.name),
+        })?;
+    clean_up(conn, P::CONTRACT, scratch)?;
+    let result = (|| -> Result<Verification, ReplayError> {
+        replay::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
+        let live = checksum::of_rows::<P::Row, C>(conn, contract, version, None)?;
+        let rebuilt = checksum::of_rows::<P::Row, C>(conn, contract, scratch, None)?;
+        let first_difference = if live.digest == rebuilt.digest {
+            None
+        } else {
+            first_difference::<P::Row, C>(conn, P::CONTRACT, version, scratch)?
+        };
+        Ok(Verification {
+            model: contract.name,
+            version,
+            checkpoint,
+            live,
+            rebuilt,
+            first_difference,
+        })
+    })();
+    let cleaned = clean_up(conn, P::CONTRACT, scratch);
+    let verification = result?;
+    cleaned?;
+    Ok(verification)
+}
+
+fn clean_up<C: Conn>(
+    conn: &mut C,
+    contract: &crate::Contract,
+    scratch: i32,
+) -> Result<(), StoreError> {
+    conn.transaction::<_, StoreError, _>(|c| {
+        delete_scope(c, contract, scratch, Delete::Version)?;
+        ledger::delete_version_checkpoints(c, contract.name, scratch)
+    })
+}
+
+/// Walks both versions in key order and returns the first key where they differ.
+fn first_difference<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &crate::Contract,
+    live_version: i32,
+    rebuilt_version: i32,
+) -> Result<Option<Difference>, StoreError> {
+    let mut live = Cursor::<R>::new(KeyOrder::new(contract, live_version, None));
+    let mut rebuilt = Cursor::<R>::new(KeyOrder::new(contract, rebuilt_version, None));
+    loop {
+        let (a, b) = (live.peek(conn)?, rebuilt.peek(conn)?);
+        let (a_key, b_key) = match (a, b) {
+            (None, None) => return Ok(None),
+            (a, b) => (a.map(ReadModelRow::key), b.map(ReadModelRow::key)),
+        };
+        let text = |row: Option<&R>| {
+            row.map(|r| {
+                let mut s = String::new();
+                r.write_canonical(&mut s);
+                s
+            })
+        };
+        match (a_key, b_key) {
+            (Some(ka), Some(kb)) if ka == kb => {
+                let (ta, tb) = (text(a), text(b));
+                if ta != tb {
+                    return Ok(Some(Difference {
+                        key: format!("{ka:?}"),
+                        live: ta,
+                        rebuilt: tb,
+                    }));
+                }
+                live.advance();
+                rebuilt.advance();
+            }
+            (Some(ka), Some(kb)) if ka < kb => {
+                return Ok(Some(Difference {
+                    key: format!("{ka:?}"),
+                    live: text(a),
+                    rebuilt: None,
+                }));
+            }
+            (Some(_), Some(kb)) | (None, Some(kb)) => {
+                return Ok(Some(Difference {
+                    key: format!("{kb:?}"),
+                    live: None,
+                    rebuilt: text(b),
+                }));
+            }
+            (Some(ka), None) => {
+                return Ok(Some(Difference {
+                    key: format!("{ka:?}"),
+                    live: text(a),
+                    rebuilt: None,
+                }));
+            }
+            (None, None) => return Ok(None),
+        }
+    }
+}
+
+struct Cursor<'c, R: ReadModelRow> {
+    pages: KeyOrder<'c, R>,
+    page: std::vec::IntoIter<R>,
+    current: Option<R>,
+    exhausted: bool,
+}
+
+impl<'c, R: ReadModelRow> Cursor<'c, R> {
+    fn new(pages: KeyOrder<'c, R>) -> Self {
+        Self {
+            pages,
+            page: Vec::new().into_iter(),
+            current: None,
+            exhausted: false,
+        }
+    }
+
+    fn peek<C: Conn>(&mut self, conn: &mut C) -> Result<Option<&R>, StoreError> {
+        if self.current.is_none() && !self.exhausted {
+            if let Some(row) = self.page.next() {
+                self.current = Some(row);
+            } else {
+                let page = self.pages.next_page(conn)?;
+                if page.is_empty() {
+                    self.exhausted = true;
+                } else {
+                    self.page = page.into_iter();
+                    self.current = self.page.next();
+                }
+            }
+        }
+        Ok(self.current.as_ref())
+    }
+
+    fn advance(&mut self) {
+        self.current = None;
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE readmodels.test_notes;

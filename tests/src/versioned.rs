@@ -1,0 +1,103 @@
+//! A tiny model, `test.notes`, that the `replay-notes-v1` and `replay-notes-v2` binaries
+//! declare at two versions, for side-by-side builds and cutover tests.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use readmodel_runtime::cli::{App, GenerateSpec};
+use readmodel_runtime::{DomainEvent, Migrations, NewEvent};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A user wrote a note of some words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, DomainEvent)]
+#[event(type = "test.note_written")]
+pub struct NoteWritten {
+    /// Its length.
+    pub words: i64,
+}
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// `users` users writing `events` notes, deterministically.
+pub fn notes(spec: &GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>> {
+    let users = u64::from(spec.users.max(1));
+    let seed = spec.seed;
+    let start: DateTime<Utc> = DateTime::UNIX_EPOCH + Duration::days(20_000);
+    Box::new((0..spec.events).map(move |i| {
+        let user = i % users;
+        NewEvent {
+            stream_id: Uuid::from_u64_pair(seed, user),
+            event_version: i64::try_from(i / users + 1).unwrap_or(i64::MAX),
+            event_type: "test.note_written".to_owned(),
+            schema_version: 1,
+            user_id: Uuid::from_u64_pair(seed, user),
+            occurred_at: start + Duration::minutes(i64::try_from(i).unwrap_or(0)),
+            recorded_at: None,
+            payload: serde_json::json!({ "words": (i * 7 + seed) % 100 }),
+        }
+    }))
+}
+
+/// The app of the versioned binaries: the test tables and the notes generator.
+pub fn app() -> App {
+    App {
+        migrations: Migrations {
+            postgres: &POSTGRES,
+            sqlite: &SQLITE,
+        },
+        generator: Some(notes),
+    }
+}
+
+/// Declares `test.notes` at `$version`; a note adds `$score_per_word * words` to `score`.
+#[macro_export]
+macro_rules! notes_model {
+    ($version:literal, $score_per_word:literal) => {
+        /// `test.notes`: notes and score per user.
+        #[readmodel_runtime::read_model(
+                            name = "test.notes",
+                            domain = "test",
+                            version = $version,
+                            kind = "aggregate",
+                            events = [NoteWritten],
+                            key = (model_version, user_id),
+                            table = readmodels::test_notes,
+                        )]
+        pub mod notes {
+            use readmodel_runtime::{Event, Rows};
+            use uuid::Uuid;
+            use $crate::versioned::NoteWritten;
+
+            /// Per user.
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct Notes {
+                /// Model version.
+                pub model_version: i32,
+                /// Owner.
+                pub user_id: Uuid,
+                /// Notes written.
+                pub notes: i64,
+                /// Words times the version's weight.
+                pub score: i64,
+            }
+
+            fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, Notes>) {
+                let user_id = event.user_id;
+                rows.modify(
+                    user_id,
+                    || Notes {
+                        model_version: MODEL_VERSION,
+                        user_id,
+                        notes: 0,
+                        score: 0,
+                    },
+                    |row| {
+                        row.notes += 1;
+                        row.score += $score_per_word * event.words;
+                    },
+                );
+            }
+        }
+    };
+}

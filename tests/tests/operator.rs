@@ -1,0 +1,531 @@
+//! The operator contract on both backends: replay by user and by range, refused plans,
+//! idempotence, resume, side-by-side versions with cutover, and verify.
+
+use std::path::PathBuf;
+
+use readmodel_tests::{checksum, execute_sql, pg, query_texts, replay, Run};
+
+fn bin(name: &str) -> PathBuf {
+    match name {
+        "v1" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v1")),
+        "v2" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v2")),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e")),
+    }
+}
+
+struct Db {
+    url: String,
+    postgres: bool,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Db {
+    fn new(postgres: bool) -> Self {
+        let (url, dir) = if postgres {
+            (pg::server().fresh_database(), None)
+        } else {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (
+                dir.path().join("events.db").display().to_string(),
+                Some(dir),
+            )
+        };
+        let db = Db {
+            url,
+            postgres,
+            _dir: dir,
+        };
+        db.run(&["migrate"]).ok();
+        db
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        replay(&bin("projections"), &self.url, args)
+    }
+
+    fn with(&self, binary: &str, args: &[&str]) -> Run {
+        replay(&bin(binary), &self.url, args)
+    }
+
+    fn checksum(&self, model: &str) -> String {
+        checksum(&bin("projections"), &self.url, model)
+    }
+
+    fn user_checksum(&self, model: &str, user: &str) -> String {
+        let json = self
+            .run(&["--json", "checksum", "--model", model, "--user", user])
+            .json();
+        json["digest"].as_str().expect("digest").to_owned()
+    }
+
+    fn head(&self) -> i64 {
+        self.run(&["--json", "status"]).json()[0]["head"]
+            .as_i64()
+            .expect("head")
+    }
+
+    fn users(&self) -> Vec<String> {
+        let cast = if self.postgres {
+            "user_id::text"
+        } else {
+            "user_id"
+        };
+        query_texts(
+            &self.url,
+            &format!("SELECT DISTINCT {cast} AS value FROM event_record ORDER BY value"),
+        )
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        let cast = if self.postgres { "::text" } else { "" };
+        let texts = query_texts(
+            &self.url,
+            &format!("SELECT (COUNT(*)){cast} AS value FROM {sql}"),
+        );
+        texts[0].parse().expect("a count")
+    }
+
+    fn last_run(&self, model: &str) -> serde_json::Value {
+        let status = self.run(&["--json", "status", "--model", model]).json();
+        status[0]["runs"][0].clone()
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[test]
+            fn sqlite() {
+                super::$scenario(&super::Db::new(false));
+            }
+            #[test]
+            fn postgres() {
+                super::$scenario(&super::Db::new(true));
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    replay_by_user_touches_only_that_users_rows,
+    range_replay_of_a_timeline_restores_exactly_its_events,
+    invalid_plans_are_refused_with_the_valid_alternative,
+    resume_after_a_stopped_run_gives_the_uninterrupted_checksum,
+    versions_are_built_side_by_side_and_cut_over,
+    verify_detects_a_row_tampered_with_by_sql,
+);
+
+fn replay_by_user_touches_only_that_users_rows(db: &Db) {
+    db.run(&[
+        "generate", "--users", "30", "--events", "6000", "--seed", "9",
+    ])
+    .ok();
+    db.run(&["run", "--all", "--full"]).ok();
+    let users = db.users();
+    assert_eq!(users.len(), 30);
+    let (target, bystander) = (&users[3], &users[4]);
+    for model in [
+        "habits.streaks",
+        "habits.monthly_completions",
+        "habits.checkins",
+    ] {
+        let target_before = db.user_checksum(model, target);
+        let bystander_before = db.user_checksum(model, bystander);
+        let table = match model {
+            "habits.streaks" => "habit_streaks SET total_check_ins = total_check_ins + 1000",
+            "habits.monthly_completions" => {
+                "habit_monthly_completions SET check_ins = check_ins + 1000"
+            }
+            _ => "habit_checkins SET action = 'tampered'",
+        };
+        for user in [target, bystander] {
+            let changed = execute_sql(
+                &db.url,
+                &format!("UPDATE readmodels.{table} WHERE user_id = '{user}'"),
+            );
+            assert!(changed > 0, "{model}: no rows of {user}");
+        }
+        let tampered_bystander = db.user_checksum(model, bystander);
+        assert_ne!(tampered_bystander, bystander_before);
+
+        let report = db
+            .run(&["--json", "run", "--model", model, "--user", target])
+            .json();
+        assert_eq!(report[0]["scope"], format!("user:{target}"));
+        assert_eq!(
+            db.user_checksum(model, target),
+            target_before,
+            "{model}: user not rebuilt"
+        );
+        assert_eq!(
+            db.user_checksum(model, bystander),
+            tampered_bystander,
+            "{model}: a user-scoped replay wrote another user's rows"
+        );
+        // Repair the bystander too, and the whole model is back as it was.
+        db.run(&["run", "--model", model, "--user", bystander]).ok();
+        assert_eq!(db.user_checksum(model, bystander), bystander_before);
+    }
+    let unknown = db.run(&[
+        "run",
+        "--model",
+        "habits.streaks",
+        "--user",
+        "00000000-0000-0000-0000-00000000abcd",
+    ]);
+    assert!(unknown.error_line().contains("has no events in the log"));
+}
+
+fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
+    db.run(&[
+        "generate", "--users", "10", "--events", "3000", "--seed", "4",
+    ])
+    .ok();
+    db.run(&["run", "--all", "--full"]).ok();
+    let reference = db.checksum("habits.checkins");
+    let deleted = execute_sql(
+        &db.url,
+        "DELETE FROM readmodels.habit_checkins WHERE event_id BETWEEN 1000 AND 1999",
+    );
+    assert!(deleted > 900, "{deleted}");
+    // A row outside the range that the range replay must not touch.
+    execute_sql(
+        &db.url,
+        "UPDATE readmodels.habit_checkins SET action = 'outside' WHERE event_id = 2500",
+    );
+    let outside = db.checksum("habits.checkins");
+    assert_ne!(outside, reference);
+
+    let report = db
+        .run(&[
+            "--json",
+            "run",
+            "--model",
+            "habits.checkins",
+            "--from",
+            "1000",
+            "--to",
+            "1999",
+        ])
+        .json();
+    assert_eq!(report[0]["scope"], "range:1000-1999");
+    assert!(report[0]["events_read"].as_u64().expect("count") >= deleted as u64);
+    assert_eq!(
+        db.count("readmodels.habit_checkins WHERE action = 'outside'"),
+        1
+    );
+    db.run(&[
+        "run",
+        "--model",
+        "habits.checkins",
+        "--from",
+        "2500",
+        "--to",
+        "2500",
+    ])
+    .ok();
+    assert_eq!(
+        db.checksum("habits.checkins"),
+        reference,
+        "the range replay did not restore the rows"
+    );
+
+    db.run(&[
+        "run",
+        "--model",
+        "habits.checkins",
+        "--from",
+        "1000",
+        "--to",
+        "1999",
+    ])
+    .ok();
+    assert_eq!(
+        db.checksum("habits.checkins"),
+        reference,
+        "a second range replay changed rows"
+    );
+    db.run(&["run", "--all"]).ok();
+    assert_eq!(
+        db.checksum("habits.checkins"),
+        reference,
+        "catch-up after a range replay changed rows"
+    );
+}
+
+fn invalid_plans_are_refused_with_the_valid_alternative(db: &Db) {
+    db.run(&["generate", "--users", "5", "--events", "500", "--seed", "1"])
+        .ok();
+    db.run(&["run", "--all"]).ok();
+    let before = db.checksum("habits.streaks");
+    let line = db
+        .run(&[
+            "run",
+            "--model",
+            "habits.streaks",
+            "--from",
+            "100",
+            "--to",
+            "200",
+        ])
+        .error_line()
+        .to_owned();
+    assert!(
+        line.contains("cannot replay habits.streaks that way"),
+        "{line}"
+    );
+    assert!(line.contains("a row folds every earlier event"), "{line}");
+    assert!(
+        line.contains("`replay run --model habits.streaks`"),
+        "{line}"
+    );
+    assert!(line.contains("--full"), "{line}");
+
+    let user = db.users()[0].clone();
+    let line = db
+        .run(&[
+            "run",
+            "--model",
+            "habits.monthly_completions",
+            "--user",
+            &user,
+            "--to",
+            "50",
+        ])
+        .error_line()
+        .to_owned();
+    assert!(
+        line.contains("--to cannot be combined with --user"),
+        "{line}"
+    );
+    let line = db
+        .run(&[
+            "run",
+            "--model",
+            "habits.checkins",
+            "--from",
+            "300",
+            "--to",
+            "100",
+        ])
+        .error_line()
+        .to_owned();
+    assert!(line.contains("--from 300 is after --to 100"), "{line}");
+    let line = db
+        .run(&["run", "--model", "habits.checkins", "--to", "999999"])
+        .error_line()
+        .to_owned();
+    assert!(line.contains("beyond the log's head"), "{line}");
+    assert_eq!(
+        db.checksum("habits.streaks"),
+        before,
+        "a refused plan wrote rows"
+    );
+}
+
+fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(db: &Db) {
+    db.run(&[
+        "generate", "--users", "12", "--events", "5000", "--seed", "21",
+    ])
+    .ok();
+    db.run(&["run", "--all", "--full"]).ok();
+    let reference: Vec<String> = ["habits.checkins", "habits.streaks"]
+        .iter()
+        .map(|m| db.checksum(m))
+        .collect();
+    for (i, model) in ["habits.checkins", "habits.streaks"].iter().enumerate() {
+        let stopped = db
+            .run(&[
+                "--json",
+                "run",
+                "--model",
+                model,
+                "--full",
+                "--batch-size",
+                "400",
+                "--max-batches",
+                "3",
+            ])
+            .json();
+        assert_eq!(stopped[0]["status"], "stopped");
+        assert_eq!(db.last_run(model)["status"], "stopped");
+        assert_ne!(
+            db.checksum(model),
+            reference[i],
+            "{model}: the stopped run already had every row"
+        );
+        let resumed = db
+            .run(&[
+                "--json",
+                "run",
+                "--model",
+                model,
+                "--resume",
+                "--batch-size",
+                "700",
+            ])
+            .json();
+        assert_eq!(resumed[0]["status"], "succeeded");
+        assert_eq!(resumed[0]["resumed_from"], stopped[0]["run_id"]);
+        assert_eq!(
+            db.checksum(model),
+            reference[i],
+            "{model}: resumed rows differ from an uninterrupted run"
+        );
+        let line = db
+            .run(&["run", "--model", model, "--resume"])
+            .error_line()
+            .to_owned();
+        assert!(line.contains("nothing to resume"), "{line}");
+    }
+    // A user-scoped run stopped midway resumes within its scope.
+    let user = db.users()[2].clone();
+    let before = db.user_checksum("habits.checkins", &user);
+    db.run(&[
+        "run",
+        "--model",
+        "habits.checkins",
+        "--user",
+        &user,
+        "--batch-size",
+        "50",
+        "--max-batches",
+        "1",
+    ])
+    .ok();
+    db.run(&["run", "--model", "habits.checkins", "--resume"])
+        .ok();
+    assert_eq!(db.user_checksum("habits.checkins", &user), before);
+    assert_eq!(db.checksum("habits.checkins"), reference[0]);
+}
+
+fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
+    db.with("v1", &["migrate"]).ok();
+    db.with(
+        "v1",
+        &["generate", "--users", "6", "--events", "600", "--seed", "5"],
+    )
+    .ok();
+    db.with("v1", &["run", "--model", "test.notes", "--full"])
+        .ok();
+    let v1 = checksum(&bin("v1"), &db.url, "test.notes");
+    let status = db.with("v1", &["--json", "status"]).json();
+    assert_eq!(
+        status[0]["active_version"], 1,
+        "the first run activates its version"
+    );
+
+    let line = db
+        .with(
+            "v2",
+            &["cutover", "--model", "test.notes", "--version", "2"],
+        )
+        .error_line()
+        .to_owned();
+    assert!(line.contains("has never completed a run"), "{line}");
+
+    db.with("v2", &["run", "--model", "test.notes", "--full"])
+        .ok();
+    assert_eq!(
+        checksum(&bin("v1"), &db.url, "test.notes"),
+        v1,
+        "building v2 changed v1's rows"
+    );
+    let v2 = checksum(&bin("v2"), &db.url, "test.notes");
+    assert_ne!(v2, v1, "version 2 scores differently");
+    let status = db.with("v2", &["--json", "status"]).json();
+    assert_eq!(
+        status[0]["active_version"], 1,
+        "building v2 must not switch readers"
+    );
+
+    // New events arrive: v2 is behind the log until it catches up.
+    db.with(
+        "v1",
+        &["generate", "--users", "6", "--events", "60", "--seed", "77"],
+    )
+    .ok();
+    let line = db
+        .with(
+            "v2",
+            &["cutover", "--model", "test.notes", "--version", "2"],
+        )
+        .error_line()
+        .to_owned();
+    assert!(line.contains("is behind the log"), "{line}");
+    db.with("v2", &["run", "--model", "test.notes"]).ok();
+    let switched = db
+        .with(
+            "v2",
+            &[
+                "--json",
+                "cutover",
+                "--model",
+                "test.notes",
+                "--version",
+                "2",
+            ],
+        )
+        .json();
+    assert_eq!(switched["previous_version"], 1);
+    let url = readmodel_runtime::DatabaseUrl::parse(&db.url).expect("url");
+    let mut store =
+        readmodel_runtime::Store::open(&url, &readmodel_tests::versioned::app().migrations)
+            .expect("open");
+    assert_eq!(
+        readmodel_runtime::versions::active_version(&mut store, "test.notes").expect("query"),
+        Some(2)
+    );
+
+    let line = db
+        .with("v2", &["drop", "--model", "test.notes", "--version", "2"])
+        .error_line()
+        .to_owned();
+    assert!(line.contains("it is the active version"), "{line}");
+    let dropped = db
+        .with(
+            "v2",
+            &["--json", "drop", "--model", "test.notes", "--version", "1"],
+        )
+        .json();
+    assert_eq!(dropped["rows_deleted"], 6);
+    assert_eq!(db.count("readmodels.test_notes WHERE model_version = 1"), 0);
+    // The second batch of notes came from 6 more users.
+    assert_eq!(
+        db.count("readmodels.test_notes WHERE model_version = 2"),
+        12
+    );
+}
+
+fn verify_detects_a_row_tampered_with_by_sql(db: &Db) {
+    db.run(&[
+        "generate", "--users", "8", "--events", "2000", "--seed", "13",
+    ])
+    .ok();
+    db.run(&["run", "--all", "--full"]).ok();
+    let ok = db
+        .run(&["--json", "verify", "--model", "habits.streaks"])
+        .json();
+    assert_eq!(ok["live"], ok["rebuilt"]);
+    assert!(ok["first_difference"].is_null());
+
+    let user = db.users()[5].clone();
+    execute_sql(
+        &db.url,
+        &format!("UPDATE readmodels.habit_streaks SET longest_streak = longest_streak + 40 WHERE user_id = '{user}'"),
+    );
+    let run = db.run(&["verify", "--model", "habits.streaks"]);
+    let line = run.error_line().to_owned();
+    assert!(
+        line.contains("habits.streaks v1 does not match a rebuild from the log"),
+        "{line}"
+    );
+    assert!(line.contains("first differing key"), "{line}");
+    assert!(run.stdout.contains("MISMATCH"), "{}", run.stdout);
+    assert_eq!(
+        db.count("readmodels.habit_streaks WHERE model_version < 0"),
+        0,
+        "verify left scratch rows"
+    );
+    assert_eq!(db.head(), 2000);
+}
