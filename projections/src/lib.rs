@@ -20,6 +20,9 @@ pub mod days;
 pub mod finance;
 pub mod generate;
 pub mod habits;
+pub mod health;
+pub mod journal;
+pub mod relationships;
 #[cfg(test)]
 mod test_support;
 mod upcast;
