@@ -125,6 +125,20 @@ pub enum Command {
         /// Stop after this many batches; `--resume` continues the run.
         #[arg(long)]
         max_batches: Option<u64>,
+        /// An event that cannot be decoded stops the run (`stop`), or is parked in
+        /// readmodels.replay_dead_letters and skipped (`park`).
+        #[arg(long, value_enum, default_value_t = crate::dead_letters::BadEventPolicy::Stop)]
+        on_bad_event: crate::dead_letters::BadEventPolicy,
+    },
+    /// List parked events; with --retry, clear a model's and rebuild it (events that
+    /// still fail are parked again).
+    DeadLetters {
+        /// Only this model (required with --retry).
+        #[arg(long, required_if_eq("retry", "true"))]
+        model: Option<String>,
+        /// Rebuild the model with `--full --on-bad-event park`.
+        #[arg(long)]
+        retry: bool,
     },
     /// Print the canonical checksum of a model's rows.
     Checksum {

@@ -27,6 +27,24 @@ pub enum StoreError {
         /// How many migrations are pending.
         pending: usize,
     },
+    /// Transactions that may still commit events did not end in time.
+    #[error("transactions older than the log's head are still running after {waited}s (oldest xid {xmin}, waiting for {xmax}); events below the head may still commit, so the run did not start: retry, or end long-running transactions")]
+    Unsettled {
+        /// Seconds waited.
+        waited: u64,
+        /// Oldest running xid.
+        xmin: i64,
+        /// The xid horizon waited for.
+        xmax: i64,
+    },
+    /// A read-model table does not have the shape its contract needs.
+    #[error("table {table}: {problem}")]
+    Schema {
+        /// The qualified table.
+        table: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// A statement failed.
     #[error("{context}: {source}")]
     Query {

@@ -15,6 +15,7 @@
 pub mod checksum;
 pub mod cli;
 pub mod contract;
+pub mod dead_letters;
 pub mod error;
 pub mod event;
 pub mod field;

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{self, ModelStatus};
 use super::{App, Cli, CliError, Command, GenerateSpec};
+use crate::dead_letters::{self, BadEventPolicy};
 use crate::import;
 use crate::ledger;
 use crate::registry::{Model, Registry};
@@ -63,6 +64,7 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             resume,
             batch_size,
             max_batches,
+            on_bad_event,
         } => {
             let mut store = open(app, &cli.database_url, true)?;
             let models: Vec<&dyn Model> = match model {
@@ -76,9 +78,43 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
                 user: *user,
                 batch_size: *batch_size as usize,
                 max_batches: *max_batches,
+                on_bad_event: *on_bad_event,
             };
             let reports = run_models(&mut store, &models, &plan, *resume, cli.quiet)?;
             output::runs(&reports, cli.json)
+        }
+        Command::DeadLetters { model, retry } => {
+            let mut store = open(app, &cli.database_url, true)?;
+            let model = model
+                .as_deref()
+                .map(|name| registry.get(name))
+                .transpose()?;
+            if *retry {
+                if let Some(model) = model {
+                    let contract = model.contract();
+                    let cleared = with_conn!(&mut store, |c| dead_letters::clear(
+                        c,
+                        contract.name,
+                        contract.version
+                    ))?;
+                    let plan = Plan {
+                        full: true,
+                        on_bad_event: BadEventPolicy::Park,
+                        ..Plan::default()
+                    };
+                    let reports = run_models(&mut store, &[model], &plan, false, cli.quiet)?;
+                    if !cli.json {
+                        say!(
+                            "retried {cleared} parked event(s) by rebuilding {}",
+                            contract.name
+                        );
+                    }
+                    output::runs(&reports, cli.json)?;
+                }
+            }
+            let name = model.map(|m| m.contract().name);
+            let letters = with_conn!(&mut store, |c| dead_letters::list(c, name))?;
+            output::dead_letters(&letters, cli.json)
         }
         Command::Checksum {
             model,

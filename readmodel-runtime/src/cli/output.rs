@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::CliError;
+use crate::dead_letters::DeadLetter;
 use crate::ledger::RunRecord;
 use crate::registry::{Model, Registry};
 use crate::replay::RunReport;
@@ -261,6 +262,34 @@ pub(super) fn verification(v: &Verification, json: bool) -> Result<(), CliError>
                 .as_deref()
                 .unwrap_or("(absent)")
                 .replace('\u{1f}', " | ")
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn dead_letters(letters: &[DeadLetter], json: bool) -> Result<(), CliError> {
+    if json {
+        return print_json(&letters);
+    }
+    if letters.is_empty() {
+        say!("no parked events");
+        return Ok(());
+    }
+    say!(
+        "{:<28} {:>3} {:>10}  {:<28} reason",
+        "MODEL",
+        "V",
+        "EVENT",
+        "TYPE"
+    );
+    for l in letters {
+        say!(
+            "{:<28} {:>3} {:>10}  {:<28} {}",
+            l.model,
+            l.model_version,
+            l.event_id,
+            l.event_type,
+            l.reason
         );
     }
     Ok(())

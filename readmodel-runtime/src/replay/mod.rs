@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::checksum;
 use crate::contract::Contract;
+use crate::dead_letters::{self, BadEventPolicy};
 use crate::error::{ReplayError, StoreError};
 use crate::ledger::{self, NewRun, RunStatus};
 use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
@@ -90,10 +91,8 @@ pub(crate) fn run<P: Projection, C: Conn>(
 ) -> Result<RunReport, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
-    let head = crate::store::scalar_i64(
-        conn,
-        "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
-    )?;
+    crate::store::schema::check_table(conn, contract)?;
+    let head = conn.settled_head()?;
     if let Some(user) = plan.user {
         if !source::user_has_events(conn, user)? {
             return Err(ReplayError::UnknownUser { user });
@@ -201,7 +200,7 @@ fn execute<P: Projection, C: Conn>(
                 return Ok((RunStatus::Stopped, String::new()));
             }
             let batch = conn.transaction::<_, ReplayError, _>(|c| {
-                apply_batch::<P, C>(c, version, resolved, run_id, after, plan.batch_size.max(1))
+                apply_batch::<P, C>(c, version, resolved, plan, run_id, after)
             })?;
             let Some(batch) = batch else { break };
             batches += 1;
@@ -273,9 +272,9 @@ fn apply_batch<P: Projection, C: Conn>(
     conn: &mut C,
     version: i32,
     resolved: &Resolved,
+    plan: &Plan,
     run_id: i64,
     after: i64,
-    batch_size: usize,
 ) -> Result<Option<BatchDone>, ReplayError> {
     let contract: &Contract = P::CONTRACT;
     let events = source::next_batch(
@@ -284,13 +283,14 @@ fn apply_batch<P: Projection, C: Conn>(
         after,
         resolved.to,
         resolved.user,
-        batch_size,
+        plan.batch_size.max(1),
     )?;
     let Some(last) = events.last() else {
         return Ok(None);
     };
     let last_id = last.id;
     let mut state = BatchState::<P::Row>::default();
+    let mut parked = Vec::new();
     {
         let mut load = |key: &<P::Row as ReadModelRow>::Key| {
             write::load_row::<P::Row, C>(conn, contract, version, key)
@@ -306,19 +306,31 @@ fn apply_batch<P: Projection, C: Conn>(
             }
             previous = event.id;
             let mut rows = Rows::new(&mut state, &mut load);
-            P::apply(event, &mut rows).map_err(|source| ReplayError::Decode {
-                model: contract.name,
-                source,
-            })?;
+            match P::apply(event, &mut rows) {
+                Ok(()) => {}
+                // Decoding fails before the handler runs, so the event changed nothing.
+                Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
+                    parked.push((event, source.reason));
+                }
+                Err(source) => {
+                    return Err(ReplayError::Decode {
+                        model: contract.name,
+                        source,
+                    })
+                }
+            }
             if let Some(failure) = state.failure.take() {
                 return Err(failure.into());
             }
         }
     }
     let rows = write::write_rows::<P::Row, C>(conn, contract, version, resolved.user, state)?;
+    for (event, reason) in &parked {
+        dead_letters::park(conn, contract.name, version, event, reason)?;
+    }
     ledger::save_checkpoint(conn, contract.name, version, &resolved.scope, last_id)?;
     let count = events.len() as i64;
-    ledger::count_batch(conn, run_id, count, count)?;
+    ledger::count_batch(conn, run_id, count, count - parked.len() as i64)?;
     Ok(Some(BatchDone {
         last_id,
         events: events.len() as u64,

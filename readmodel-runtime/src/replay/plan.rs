@@ -13,6 +13,7 @@
 use uuid::Uuid;
 
 use crate::contract::{Contract, Kind, RebuildStrategy};
+use crate::dead_letters::BadEventPolicy;
 use crate::error::ReplayError;
 
 /// What the operator asked for.
@@ -32,6 +33,9 @@ pub struct Plan {
     /// Stop (resumably) after this many batches.
     #[serde(skip)]
     pub max_batches: Option<u64>,
+    /// What to do with an event that cannot be decoded.
+    #[serde(default)]
+    pub on_bad_event: BadEventPolicy,
 }
 
 fn default_batch_size() -> usize {
@@ -47,6 +51,7 @@ impl Default for Plan {
             user: None,
             batch_size: default_batch_size(),
             max_batches: None,
+            on_bad_event: BadEventPolicy::Stop,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! needs, written once for both through [`Conn`].
 
 mod postgres;
+pub(crate) mod schema;
 mod sqlite;
 mod url;
 
@@ -170,7 +171,7 @@ where
 }
 
 /// The operations the runtime needs from a connection, for both backends alike.
-pub(crate) trait Conn: Connection {
+pub(crate) trait Conn: Connection + schema::Introspect {
     /// The backend.
     type Db: Db;
     /// Runs a statement, returning the affected row count.
@@ -182,6 +183,9 @@ pub(crate) trait Conn: Connection {
     ) -> QueryResult<Vec<T>>;
     /// The largest number of bind parameters one statement may carry.
     fn max_binds(&mut self) -> usize;
+    /// The highest event id below which no event can still appear (see
+    /// `postgres::settled_head`; SQLite has one writer at a time, so ids commit in order).
+    fn settled_head(&mut self) -> Result<i64, StoreError>;
 }
 
 impl Conn for PgConnection {
@@ -199,6 +203,9 @@ impl Conn for PgConnection {
         // The protocol's Bind message counts parameters in a 16-bit field.
         65_535
     }
+    fn settled_head(&mut self) -> Result<i64, StoreError> {
+        postgres::settled_head(self)
+    }
 }
 
 impl Conn for SqliteConnection {
@@ -214,6 +221,14 @@ impl Conn for SqliteConnection {
     }
     fn max_binds(&mut self) -> usize {
         sqlite::max_variable_number(self)
+    }
+    fn settled_head(&mut self) -> Result<i64, StoreError> {
+        // A writer holds SQLite's write lock from its first insert to its commit, so a
+        // higher id can never become visible before a lower one.
+        scalar_i64(
+            self,
+            "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
+        )
     }
 }
 

@@ -20,3 +20,62 @@ pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
         .map_err(StoreError::query("configuring the session"))?;
     Ok(conn)
 }
+
+/// How long a run waits for transactions that may still commit events below the head.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The highest event id below which no event can still appear.
+///
+/// Concurrent writers can commit ids out of order: id 10 may commit after id 11, and a
+/// reader that checkpointed 11 would skip 10 forever. The migration makes every id come
+/// from `readmodels.next_event_id()`, which gives the transaction an xid *before* it
+/// takes an id. So: read the sequence's last allocated id `L`, then take a snapshot and
+/// wait until its `xmax` is at or below the oldest running transaction (`xmin` of a fresh
+/// snapshot). Every transaction that allocated an id `<= L` had its xid before `L` was
+/// read, so below that `xmax`, and has now committed or aborted: every id `<= L` is final.
+pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
+    let allocated = value(
+        conn,
+        "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('event_record', 'id')::regclass), \
+         (SELECT MAX(id) FROM event_record), 0) AS value",
+    )?;
+    let xmax = value(
+        conn,
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS value",
+    )?;
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        let xmin = value(
+            conn,
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS value",
+        )?;
+        if xmin >= xmax {
+            return Ok(allocated);
+        }
+        if started.elapsed() > SETTLE_TIMEOUT {
+            return Err(StoreError::Unsettled {
+                waited: started.elapsed().as_secs(),
+                xmin,
+                xmax,
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+fn value(conn: &mut PgConnection, sql: &str) -> Result<i64, StoreError> {
+    let rows: Vec<Value> = diesel::sql_query(sql)
+        .load(conn)
+        .map_err(StoreError::query(
+            "establishing the settled head of event_record",
+        ))?;
+    Ok(rows.first().map_or(0, |r| r.value))
+}
