@@ -21,7 +21,9 @@ pub mod finance;
 pub mod generate;
 pub mod habits;
 pub mod health;
+pub mod insights;
 pub mod journal;
+pub mod projects;
 pub mod relationships;
 #[cfg(test)]
 mod test_support;

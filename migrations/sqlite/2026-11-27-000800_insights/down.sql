@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS readmodels.insights_engagement;
+DROP TABLE IF EXISTS readmodels.insights_daily_summary;
