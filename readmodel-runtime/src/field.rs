@@ -125,6 +125,10 @@ pub trait Field: Sized + Send + 'static {
     fn bind_pg(&self, query: Query<Pg>) -> Query<Pg>;
     /// Binds the value for SQLite.
     fn bind_sqlite(&self, query: Query<Sqlite>) -> Query<Sqlite>;
+    /// Binds one column of many rows as a PostgreSQL array (for `unnest` upserts).
+    fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, query: Query<Pg>) -> Query<Pg>
+    where
+        Self: 'a;
     /// Reads column `name` from a PostgreSQL row.
     fn read_pg<'a>(row: &impl NamedRow<'a, Pg>, name: &str) -> deserialize::Result<Self>;
     /// Reads column `name` from a SQLite row.
@@ -147,6 +151,14 @@ macro_rules! impl_field {
             }
             fn bind_sqlite(&self, q: $crate::field::Query<$crate::__private::Sqlite>) -> $crate::field::Query<$crate::__private::Sqlite> {
                 q.bind::<<$ty as $crate::field::Scalar>::SqliteSql, _>($crate::field::Scalar::to_sqlite(self))
+            }
+            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg>
+            where
+                Self: 'a,
+            {
+                q.bind::<$crate::__private::sql_types::Array<<$ty as $crate::field::Scalar>::PgSql>, _>(
+                    values.map($crate::field::Scalar::to_pg).collect::<::std::vec::Vec<_>>(),
+                )
             }
             fn read_pg<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Pg>, name: &str) -> $crate::__private::deserialize::Result<Self> {
                 let raw = $crate::__private::NamedRow::get::<<$ty as $crate::field::Scalar>::PgSql, <$ty as $crate::field::Scalar>::PgRepr>(row, name)?;
@@ -173,6 +185,14 @@ macro_rules! impl_field {
             fn bind_sqlite(&self, q: $crate::field::Query<$crate::__private::Sqlite>) -> $crate::field::Query<$crate::__private::Sqlite> {
                 q.bind::<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::SqliteSql>, _>(
                     self.as_ref().map($crate::field::Scalar::to_sqlite),
+                )
+            }
+            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg>
+            where
+                Self: 'a,
+            {
+                q.bind::<$crate::__private::sql_types::Array<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>>, _>(
+                    values.map(|v| v.as_ref().map($crate::field::Scalar::to_pg)).collect::<::std::vec::Vec<_>>(),
                 )
             }
             fn read_pg<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Pg>, name: &str) -> $crate::__private::deserialize::Result<Self> {

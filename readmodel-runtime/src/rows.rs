@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use diesel::deserialize::{self, QueryableByName};
+use diesel::pg::Pg;
 use diesel::row::NamedRow;
 
 use crate::contract::Contract;
@@ -26,6 +27,9 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn set_model_version(&mut self, version: i32);
     /// Binds every column, in [`Contract::columns`] order.
     fn bind_columns<DB: Db>(&self, query: Query<DB>) -> Query<DB>;
+    /// Binds every column of `rows` as one PostgreSQL array per column, in
+    /// [`Contract::columns`] order (for `INSERT … SELECT * FROM unnest(…)`).
+    fn bind_pg_arrays(rows: &[Self], query: Query<Pg>) -> Query<Pg>;
     /// Binds the key columns (without `model_version`), in key order.
     fn bind_key<DB: Db>(key: &Self::Key, query: Query<DB>) -> Query<DB>;
     /// Builds a row from a result row holding every column.

@@ -65,6 +65,10 @@ pub(super) fn expand(model: &Model) -> TokenStream {
                 #(let query = DB::bind(query, &self.#names);)*
                 query
             }
+            fn bind_pg_arrays(rows: &[Self], query: #p::Query<#p::Pg>) -> #p::Query<#p::Pg> {
+                #(let query = #p::Field::bind_pg_array(rows.iter().map(|row| &row.#names), query);)*
+                query
+            }
             fn bind_key<DB: #p::Db>(key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
                 #bind_key
             }

@@ -55,6 +55,9 @@ pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
             fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
                 query
             }
+            fn bind_pg_arrays(_rows: &[Self], query: #p::Query<#p::Pg>) -> #p::Query<#p::Pg> {
+                query
+            }
             fn bind_key<DB: #p::Db>(_key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
                 query
             }

@@ -1,6 +1,9 @@
 //! Reading single rows for handlers and writing a batch's changes: deletes, then
 //! multi-row upserts (`INSERT … ON CONFLICT (key) DO UPDATE`) sized to the bind limit.
 
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::contract::Contract;
@@ -98,46 +101,8 @@ pub(super) fn write_rows<R: ReadModelRow, C: Conn>(
             }
         }
     }
-    let columns = contract.columns.len();
-    let per_statement = (conn.max_binds() / columns).clamp(1, 5_000);
-    let update: Vec<String> = contract
-        .columns
-        .iter()
-        .filter(|c| !contract.idempotency_key.contains(&c.name))
-        .map(|c| format!("{0} = excluded.{0}", c.name))
-        .collect();
-    let on_conflict = if update.is_empty() {
-        format!(
-            " ON CONFLICT ({}) DO NOTHING",
-            contract.idempotency_key.join(", ")
-        )
-    } else {
-        format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            contract.idempotency_key.join(", "),
-            update.join(", ")
-        )
-    };
-    let insert = format!(
-        "INSERT INTO {} ({}) VALUES ",
-        contract.qualified_table(),
-        column_list(contract)
-    );
-    for chunk in upserts.chunks(per_statement) {
-        let mut stmt = Statement::<C::Db>::new(&insert);
-        for (i, row) in chunk.iter().enumerate() {
-            stmt = stmt
-                .sql(if i == 0 { "(" } else { ", (" })
-                .bind_many(columns, |q| row.bind_columns(q))
-                .sql(")");
-        }
-        stmt = stmt.sql(&on_conflict);
-        conn.run(stmt).map_err(StoreError::query(format!(
-            "writing rows of {}",
-            contract.name
-        )))?;
-        written += chunk.len() as u64;
-    }
+    conn.upsert(contract, &upserts)?;
+    written += upserts.len() as u64;
     Ok(written)
 }
 
@@ -173,4 +138,149 @@ pub(crate) fn delete_scope<C: Conn>(
         "deleting rows of {} version {version}",
         contract.name
     )))
+}
+
+/// `ON CONFLICT (key) DO UPDATE SET` every other column (`DO NOTHING` when there is none).
+fn on_conflict(contract: &Contract) -> String {
+    let update: Vec<String> = contract
+        .columns
+        .iter()
+        .filter(|c| !contract.idempotency_key.contains(&c.name))
+        .map(|c| format!("{0} = excluded.{0}", c.name))
+        .collect();
+    if update.is_empty() {
+        format!(
+            " ON CONFLICT ({}) DO NOTHING",
+            contract.idempotency_key.join(", ")
+        )
+    } else {
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            contract.idempotency_key.join(", "),
+            update.join(", ")
+        )
+    }
+}
+
+/// Writes rows with the backend's fastest idempotent statement.
+pub(crate) trait Upsert {
+    /// Inserts or updates `rows` (distinct keys), in the caller's transaction.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError>;
+}
+
+impl Upsert for PgConnection {
+    /// One statement per 10,000 rows, each column bound as one array:
+    /// `INSERT … SELECT * FROM unnest($1, …, $n) ON CONFLICT …` parses once and sends no
+    /// per-row placeholders.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError> {
+        let placeholders: Vec<String> = (1..=contract.columns.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({}){}",
+            contract.qualified_table(),
+            column_list(contract),
+            placeholders.join(", "),
+            on_conflict(contract)
+        );
+        for chunk in rows.chunks(10_000) {
+            let query = R::bind_pg_arrays(chunk, diesel::sql_query(sql.clone()).into_boxed());
+            query.execute(self).map_err(StoreError::query(format!(
+                "writing rows of {}",
+                contract.name
+            )))?;
+        }
+        Ok(())
+    }
+}
+
+impl Upsert for SqliteConnection {
+    /// Multi-row `INSERT … VALUES (…), (…) ON CONFLICT …`, sized to the bind limit.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError> {
+        let columns = contract.columns.len();
+        let per_statement = (self.max_binds() / columns).clamp(1, 5_000);
+        let insert = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            contract.qualified_table(),
+            column_list(contract)
+        );
+        let on_conflict = on_conflict(contract);
+        for chunk in rows.chunks(per_statement) {
+            let mut stmt = Statement::<diesel::sqlite::Sqlite>::new(&insert);
+            for (i, row) in chunk.iter().enumerate() {
+                stmt = stmt
+                    .sql(if i == 0 { "(" } else { ", (" })
+                    .bind_many(columns, |q| row.bind_columns(q))
+                    .sql(")");
+            }
+            self.run(stmt.sql(&on_conflict))
+                .map_err(StoreError::query(format!(
+                    "writing rows of {}",
+                    contract.name
+                )))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads the rows of many keys at once (absent keys are simply missing from the result).
+pub(super) fn load_rows<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    keys: &[R::Key],
+) -> Result<Vec<R>, StoreError> {
+    let key_columns = entity_key(contract);
+    let per_statement = ((conn.max_binds() - 1) / key_columns.len().max(1)).clamp(1, 5_000);
+    // A join with a VALUES list plans as a hash join on both backends; a long row-value
+    // `IN (…)` list is planned as an OR chain by PostgreSQL and gets slow.
+    let select = format!(
+        "SELECT {} FROM {} AS t JOIN (VALUES ",
+        contract
+            .columns
+            .iter()
+            .map(|c| format!("t.{}", c.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        contract.qualified_table()
+    );
+    let join: Vec<String> = key_columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("t.{c} = k.column{}", i + 1))
+        .collect();
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(per_statement) {
+        let mut stmt = Statement::<C::Db>::new(&select);
+        for (i, key) in chunk.iter().enumerate() {
+            stmt = stmt
+                .sql(if i == 0 { "(" } else { ", (" })
+                .bind_many(key_columns.len(), |q| R::bind_key(key, q))
+                .sql(")");
+        }
+        let stmt = stmt
+            .sql(&format!(
+                ") AS k ON {} WHERE t.model_version = ",
+                join.join(" AND ")
+            ))
+            .bind(&version);
+        let loaded: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+            "loading rows of {}",
+            contract.name
+        )))?;
+        rows.extend(loaded.into_iter().map(|l| l.0));
+    }
+    Ok(rows)
 }

@@ -171,7 +171,9 @@ where
 }
 
 /// The operations the runtime needs from a connection, for both backends alike.
-pub(crate) trait Conn: Connection + schema::Introspect {
+pub(crate) trait Conn:
+    Connection + schema::Introspect + crate::replay::write::Upsert
+{
     /// The backend.
     type Db: Db;
     /// Runs a statement, returning the affected row count.

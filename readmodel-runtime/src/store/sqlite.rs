@@ -36,6 +36,9 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
         "PRAGMA readmodels.journal_mode = WAL",
         "PRAGMA main.synchronous = NORMAL",
         "PRAGMA readmodels.synchronous = NORMAL",
+        // Replays rewrite the same index pages batch after batch; 32 MiB keeps them cached.
+        "PRAGMA readmodels.cache_size = -32768",
+        "PRAGMA temp_store = MEMORY",
     ] {
         diesel::sql_query(pragma)
             .execute(&mut conn)
