@@ -4,8 +4,26 @@
 //! [`readmodel_runtime`] from the event log `event_record`, and the `replay` binary that
 //! operates them (`cargo run --release -p projections --bin replay -- --help`).
 //!
-//! * [`habits`] — habits and their check-ins: a timeline, a snapshot and an aggregate.
-//! * [`generate`] — a deterministic synthetic event log for `replay generate`.
+//! The eight LifeOS domains, each with its events and at least two read models:
+//!
+//! | domain | timeline | snapshot | aggregate |
+//! |---|---|---|---|
+//! | [`finance`] | `transactions` | `balances` | `monthly_spend` |
+//! | [`calendar`] | `agenda` | | `weekly_busy` |
+//! | [`health`] | `resting_heart_rate` | `daily_metrics` | `monthly_workouts` |
+//! | [`habits`] | `checkins` | `streaks` | `monthly_completions` |
+//! | [`projects`] | | `task_board` | `progress` |
+//! | [`relationships`] | `interactions` | `last_contact` | |
+//! | [`journal`] | `entries` | | `monthly_mood` |
+//! | [`insights`] (cross-domain) | | `engagement` | `daily_summary` |
+//!
+//! Events with an older payload schema version (upcast to the newest by the event type):
+//! `habits.checked_in`, `finance.expense_recorded`, `calendar.event_scheduled`,
+//! `health.sleep_logged` and `journal.entry_written`.
+//!
+//! * [`days`] — month and week arithmetic shared by the handlers.
+//! * [`generate`] — a deterministic synthetic event log over all domains for
+//!   `replay generate`.
 //!
 //! The read-model tables are created by the diesel migrations in the workspace's
 //! `migrations/postgres` and `migrations/sqlite` directories ([`MIGRATIONS`]); the
@@ -40,7 +58,7 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
 };
 
-/// The `replay` binary's application: these migrations and the habits event generator.
+/// The `replay` binary's application: these migrations and the LifeOS event generator.
 /// The read models themselves are found through the runtime's registry.
 pub fn app() -> App {
     App {
