@@ -43,6 +43,11 @@ const EVENT_COLUMNS: &str =
     "id, stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at";
 
 /// Reads the next batch of events after `after` and up to `upto`, of the model's types.
+///
+/// Without a user, each consumed type is read by its own `(event_type, id)` index range
+/// with its own LIMIT, and the pieces merged by id: one `event_type IN (…)` query makes
+/// SQLite sort every remaining matching event for each batch, and PostgreSQL walk the
+/// whole log in id order. With a user, the `(user_id, id)` index serves the range.
 pub(crate) fn next_batch<C: Conn>(
     conn: &mut C,
     contract: &Contract,
@@ -51,26 +56,41 @@ pub(crate) fn next_batch<C: Conn>(
     user: Option<Uuid>,
     limit: usize,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let mut stmt = Statement::<C::Db>::new(&format!(
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let select = format!(
         "SELECT {EVENT_COLUMNS}, {} AS payload FROM event_record WHERE id > ",
         <C::Db as Db>::PAYLOAD_AS_TEXT
-    ))
-    .bind(&after)
-    .sql(" AND id <= ")
-    .bind(&upto)
-    .sql(" AND event_type IN (");
-    for (i, event_type) in contract.consumed_events.iter().enumerate() {
-        if i > 0 {
-            stmt = stmt.sql(", ");
+    );
+    let range = |stmt: Statement<C::Db>| stmt.bind(&after).sql(" AND id <= ").bind(&upto);
+    let stmt = match user {
+        Some(user) => {
+            let mut stmt = range(Statement::new(&select))
+                .sql(" AND user_id = ")
+                .bind(&user);
+            stmt = stmt.sql(" AND event_type IN (");
+            for (i, event_type) in contract.consumed_events.iter().enumerate() {
+                stmt = stmt
+                    .sql(if i == 0 { "" } else { ", " })
+                    .bind(&(*event_type).to_owned());
+            }
+            stmt.sql(") ORDER BY id LIMIT ").bind(&limit)
         }
-        stmt = stmt.bind(&(*event_type).to_owned());
-    }
-    stmt = stmt.sql(")");
-    if let Some(user) = user {
-        stmt = stmt.sql(" AND user_id = ").bind(&user);
-    }
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let stmt = stmt.sql(" ORDER BY id LIMIT ").bind(&limit);
+        None => {
+            let mut stmt = Statement::new("");
+            for (i, event_type) in contract.consumed_events.iter().enumerate() {
+                if i > 0 {
+                    stmt = stmt.sql(" UNION ALL ");
+                }
+                stmt = range(stmt.sql("SELECT * FROM (").sql(&select))
+                    .sql(" AND event_type = ")
+                    .bind(&(*event_type).to_owned())
+                    .sql(" ORDER BY id LIMIT ")
+                    .bind(&limit)
+                    .sql(&format!(") AS e{i}"));
+            }
+            stmt.sql(" ORDER BY id LIMIT ").bind(&limit)
+        }
+    };
     conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading events after id {after}"
     )))

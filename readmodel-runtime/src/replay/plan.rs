@@ -39,7 +39,7 @@ pub struct Plan {
 }
 
 fn default_batch_size() -> usize {
-    5_000
+    10_000
 }
 
 impl Default for Plan {
