@@ -49,8 +49,16 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
             .execute(&mut conn)
             .map_err(|e| connect_error(format!("{pragma}: {e}")))?;
     }
-    forget_migrations_of_a_new_readmodels_file(&mut conn)
+    let pairing = forget_migrations_of_a_new_readmodels_file(&mut conn)
         .map_err(|e| connect_error(format!("cannot inspect {}: {e}", readmodels.display())))?;
+    if pairing == Pairing::OrphanReadModels {
+        return Err(connect_error(format!(
+            "{} holds read models but {} is a new event log; they were built from another log: delete {} to rebuild them from this one",
+            readmodels.display(),
+            main.display(),
+            readmodels.display()
+        )));
+    }
     Ok(conn)
 }
 
@@ -64,9 +72,16 @@ struct Count {
 /// migrations in the main file. When the read-model file holds no table, the records are
 /// cleared so that every migration runs again; the runtime's migrations create the event
 /// log with `IF NOT EXISTS`, so they are safe to repeat.
+#[derive(Debug, PartialEq, Eq)]
+enum Pairing {
+    Consistent,
+    /// The read-model file has tables but the event log has never been migrated.
+    OrphanReadModels,
+}
+
 fn forget_migrations_of_a_new_readmodels_file(
     conn: &mut SqliteConnection,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<Pairing> {
     let count = |conn: &mut SqliteConnection, sql: &str| -> diesel::QueryResult<i64> {
         let rows: Vec<Count> = diesel::sql_query(sql).load(conn)?;
         Ok(rows.first().map_or(0, |r| r.n))
@@ -82,7 +97,15 @@ fn forget_migrations_of_a_new_readmodels_file(
     if readmodels_tables == 0 && has_ledger > 0 {
         diesel::sql_query("DELETE FROM main.__diesel_schema_migrations").execute(conn)?;
     }
-    Ok(())
+    let log_migrated = has_ledger > 0
+        && count(
+            conn,
+            "SELECT COUNT(*) AS n FROM main.__diesel_schema_migrations",
+        )? > 0;
+    if readmodels_tables > 0 && !log_migrated {
+        return Ok(Pairing::OrphanReadModels);
+    }
+    Ok(Pairing::Consistent)
 }
 
 #[derive(diesel::QueryableByName)]
