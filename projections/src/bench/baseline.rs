@@ -169,7 +169,7 @@ pub(crate) fn statement(store: &Store, model: &str) -> Result<String, BenchError
             let month = if sqlite {
                 format!("substr({day}, 1, 8) || '01'")
             } else {
-                format!("date_trunc('month', {day})::date")
+                format!("date_trunc('month', ({day})::timestamp)::date")
             };
             Ok(format!(
                 "INSERT INTO readmodels.habit_monthly_completions \

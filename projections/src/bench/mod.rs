@@ -14,9 +14,10 @@
 //! 3. checks that the baseline wrote exactly the framework's rows (same checksum) and
 //!    reports events/s of both, their ratio, and the peak resident memory of each phase.
 //!
-//! PostgreSQL's `event_record` is `ANALYZE`d after the insert (as autovacuum would), and
-//! the model's table is vacuumed after the untimed delete, so both runs start from the
-//! same clean table.
+//! After the insert (untimed) PostgreSQL's `event_record` is `ANALYZE`d, as autovacuum
+//! would, and SQLite's write-ahead log is checkpointed into the database file. On
+//! PostgreSQL the model's table is vacuumed after the baseline's untimed delete, so both
+//! runs start from the same clean, empty table.
 
 mod baseline;
 mod rss;
@@ -140,6 +141,8 @@ pub struct Generation {
     pub events_per_second: f64,
     /// Peak resident memory of the phase, KiB.
     pub peak_rss_kib: Option<u64>,
+    /// Resident memory when the phase started, KiB.
+    pub start_rss_kib: Option<u64>,
 }
 
 /// One model's measurements.
@@ -171,6 +174,10 @@ pub struct ModelResult {
     pub ours_peak_rss_kib: Option<u64>,
     /// Peak resident memory during the baseline, KiB.
     pub baseline_peak_rss_kib: Option<u64>,
+    /// Resident memory when the framework's replay started, KiB.
+    pub ours_start_rss_kib: Option<u64>,
+    /// Resident memory when the baseline started, KiB.
+    pub baseline_start_rss_kib: Option<u64>,
     /// The framework's checksum.
     pub ours_checksum: String,
     /// The checksum of the baseline's rows.
@@ -230,7 +237,7 @@ impl Report {
             g.events,
             g.seconds,
             g.events_per_second,
-            rss::show(g.peak_rss_kib)
+            rss::show_growth(g.peak_rss_kib, g.start_rss_kib)
         );
         let _ = writeln!(out);
         let header = [
@@ -261,8 +268,8 @@ impl Report {
                 format!("{:.2}", m.baseline_seconds),
                 format!("{:.0}", m.baseline_events_per_second),
                 format!("{:.2}", m.ratio),
-                rss::show(m.ours_peak_rss_kib),
-                rss::show(m.baseline_peak_rss_kib),
+                rss::show_growth(m.ours_peak_rss_kib, m.ours_start_rss_kib),
+                rss::show_growth(m.baseline_peak_rss_kib, m.baseline_start_rss_kib),
                 if m.checksums_match { "yes" } else { "NO" }.to_owned(),
             ]);
         }
@@ -292,7 +299,7 @@ impl Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "peak RSS overall: {} (per phase: {})",
+            "peak RSS overall: {} (per phase: peak, and in parentheses its growth in MiB over the phase's start; {})",
             rss::show(self.peak_rss_kib),
             if self.peak_rss_scope == "phase" {
                 "reset before each phase via /proc/self/clear_refs"
@@ -385,20 +392,29 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
         seed: options.seed,
     };
     let started = Instant::now();
-    let (appended, peak, s) =
+    let (appended, usage) =
         rss::measure(|| import::append_iter(store, crate::generate::events(&spec)));
     let seconds = started.elapsed().as_secs_f64();
     let appended = appended? as u64;
-    peaks.note(peak, s);
+    peaks.note(usage);
     let generate = Generation {
         events: appended,
         seconds,
         events_per_second: appended as f64 / seconds.max(1e-9),
-        peak_rss_kib: peak,
+        peak_rss_kib: usage.peak,
+        start_rss_kib: usage.start,
     };
-    if let Store::Postgres(c) = store {
+    // Untimed: leave the log as it would be at rest. PostgreSQL gets the statistics
+    // autovacuum would gather; SQLite moves the insert's write-ahead log (one transaction,
+    // as large as the log) into the database file, as a later checkpoint would.
+    {
         use diesel::RunQueryDsl;
-        diesel::sql_query("ANALYZE event_record").execute(c)?;
+        match store {
+            Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
+            Store::Sqlite(c) => {
+                diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?
+            }
+        };
     }
 
     let mut models = Vec::new();
@@ -411,10 +427,9 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
             batch_size: options.batch_size,
             ..Plan::default()
         };
-        let (report, ours_peak, s) =
-            rss::measure(|| model.replay(store, &plan, false, &mut NoProgress));
+        let (report, ours) = rss::measure(|| model.replay(store, &plan, false, &mut NoProgress));
         let report = report?;
-        peaks.note(ours_peak, s);
+        peaks.note(ours);
         let ours_rows = model.checksum(store, contract.version, None)?.rows;
 
         say(&format!(
@@ -423,11 +438,10 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
         ));
         baseline::clear(store, name)?;
         let started = Instant::now();
-        let (consumed, base_peak, s) =
-            rss::measure(|| baseline::run(store, name, options.batch_size));
+        let (consumed, base) = rss::measure(|| baseline::run(store, name, options.batch_size));
         let base_seconds = started.elapsed().as_secs_f64();
         let baseline_events = consumed?;
-        peaks.note(base_peak, s);
+        peaks.note(base);
         let sum = model.checksum(store, contract.version, None)?;
         let matches = sum.digest == report.checksum && sum.rows == ours_rows;
 
@@ -445,8 +459,10 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
             baseline_seconds: base_seconds,
             baseline_events_per_second: base_eps,
             ratio: ours_eps / base_eps.max(1e-9),
-            ours_peak_rss_kib: ours_peak,
-            baseline_peak_rss_kib: base_peak,
+            ours_peak_rss_kib: ours.peak,
+            baseline_peak_rss_kib: base.peak,
+            ours_start_rss_kib: ours.start,
+            baseline_start_rss_kib: base.start,
             ours_checksum: report.checksum,
             baseline_checksum: sum.digest,
             checksums_match: matches,
@@ -483,9 +499,9 @@ impl Default for Peaks {
 }
 
 impl Peaks {
-    fn note(&mut self, peak: Option<u64>, scope: rss::Scope) {
-        self.overall = self.overall.max(peak);
-        if scope == rss::Scope::Process {
+    fn note(&mut self, usage: rss::Usage) {
+        self.overall = self.overall.max(usage.peak);
+        if usage.scope == rss::Scope::Process {
             self.scope = rss::Scope::Process;
         }
     }

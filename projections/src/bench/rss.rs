@@ -42,11 +42,29 @@ fn status_field(name: &str) -> Option<u64> {
         .and_then(|kib| kib.parse().ok())
 }
 
-/// Runs `phase` with the peak reset first; returns its result and its peak in KiB.
-pub(crate) fn measure<T>(phase: impl FnOnce() -> T) -> (T, Option<u64>, Scope) {
+/// The current resident size in KiB (`VmRSS`).
+pub(crate) fn current_kib() -> Option<u64> {
+    status_field("VmRSS:")
+}
+
+/// Memory of one phase.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Usage {
+    /// Resident size when the phase started, KiB.
+    pub(crate) start: Option<u64>,
+    /// Peak resident size during the phase, KiB.
+    pub(crate) peak: Option<u64>,
+    /// Whether `peak` is the phase's own.
+    pub(crate) scope: Scope,
+}
+
+/// Runs `phase` with the peak reset first; returns its result and its memory.
+pub(crate) fn measure<T>(phase: impl FnOnce() -> T) -> (T, Usage) {
     let scope = reset_peak();
+    let start = current_kib();
     let out = phase();
-    (out, peak_kib(), scope)
+    let peak = peak_kib();
+    (out, Usage { start, peak, scope })
 }
 
 /// `123.4 MiB`, or `n/a`.
@@ -55,4 +73,16 @@ pub(crate) fn show(kib: Option<u64>) -> String {
         || "n/a".to_owned(),
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     )
+}
+
+/// The peak and its growth over the phase's start: `123.4 MiB (+5.6)`.
+pub(crate) fn show_growth(peak: Option<u64>, start: Option<u64>) -> String {
+    match (peak, start) {
+        (Some(peak), Some(start)) => format!(
+            "{} (+{:.1})",
+            show(Some(peak)),
+            peak.saturating_sub(start) as f64 / 1024.0
+        ),
+        (peak, _) => show(peak),
+    }
 }
