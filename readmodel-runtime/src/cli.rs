@@ -108,10 +108,11 @@ pub enum Command {
         #[arg(long)]
         full: bool,
         /// First event id of a range (timelines) or of a full rebuild.
-        #[arg(long)]
+        // Negative numbers parse, so `--from -5` is refused with one clear line.
+        #[arg(long, allow_negative_numbers = true)]
         from: Option<i64>,
         /// Last event id to apply (default: the log's head when the run starts).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         to: Option<i64>,
         /// Only this user's events and rows: delete and rebuild them.
         #[arg(long)]

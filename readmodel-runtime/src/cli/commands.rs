@@ -141,6 +141,12 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
         Command::Verify { model } => {
             let model = registry.get(model)?;
             let mut store = open(app, &cli.database_url, true)?;
+            // The rebuild writes a scratch version into the live table: refuse a missing
+            // table or key index up front, with the message `run` gives.
+            with_conn!(&mut store, |c| crate::store::schema::check_table(
+                c,
+                model.contract()
+            ))?;
             let verification = model.verify(&mut store)?;
             output::verification(&verification, cli.json)?;
             if verification.matches() {

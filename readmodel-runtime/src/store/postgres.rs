@@ -29,20 +29,24 @@ const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Concurrent writers can commit ids out of order: id 10 may commit after id 11, and a
 /// reader that checkpointed 11 would skip 10 forever. The migration makes every id come
 /// from `readmodels.next_event_id()`, which gives the transaction an xid *before* it
-/// takes an id. So: read the sequence's last allocated id `L`, then take a snapshot and
-/// wait until its `xmax` is at or below the oldest running transaction (`xmin` of a fresh
-/// snapshot). Every transaction that allocated an id `<= L` had its xid before `L` was
-/// read, so below that `xmax`, and has now committed or aborted: every id `<= L` is final.
+/// takes an id. So: read the sequence's last allocated id `L`, then take an xid of our
+/// own (`H`, in a transaction of its own that ends at once) and wait until the oldest
+/// running transaction (`xmin` of a fresh snapshot) is above `H`. Every transaction that
+/// allocated an id `<= L` had its xid before `L` was read, so below `H`, and has now
+/// committed or aborted: every id `<= L` is final.
+///
+/// A snapshot's `xmax` is no such bound: it is one past the highest *completed* xid, so a
+/// writer whose xid is above every completed one is below no `xmax` (and not in the
+/// snapshot's in-progress list); waiting for `xmin >= xmax` returned while it could still
+/// commit a lower id, and catch-up skipped that event for good. Must be called outside a
+/// transaction (the xid taken here would otherwise stay running).
 pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
     let allocated = value(
         conn,
         "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('event_record', 'id')::regclass), \
          (SELECT MAX(id) FROM event_record), 0) AS value",
     )?;
-    let xmax = value(
-        conn,
-        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS value",
-    )?;
+    let horizon = value(conn, "SELECT pg_current_xact_id()::text::bigint AS value")?;
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(2);
     loop {
@@ -50,14 +54,14 @@ pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
             conn,
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS value",
         )?;
-        if xmin >= xmax {
+        if xmin > horizon {
             return Ok(allocated);
         }
         if started.elapsed() > SETTLE_TIMEOUT {
             return Err(StoreError::Unsettled {
                 waited: started.elapsed().as_secs(),
                 xmin,
-                xmax,
+                xmax: horizon + 1,
             });
         }
         std::thread::sleep(pause);
