@@ -121,7 +121,7 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
         resume: bool,
         /// Events per batch and transaction.
-        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         batch_size: u32,
         /// Stop after this many batches; `--resume` continues the run.
         #[arg(long)]

@@ -178,24 +178,40 @@ fn replay_by_user_touches_only_that_users_rows(db: &Db) {
 
 fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
     db.run(&[
-        "generate", "--users", "10", "--events", "3000", "--seed", "4",
+        "generate", "--users", "10", "--events", "12000", "--seed", "4",
     ])
     .ok();
     db.run(&["run", "--all", "--full"]).ok();
     let reference = db.checksum("habits.checkins");
+    // The generator mixes eight domains: take the range from the check-ins themselves.
+    let ids: Vec<i64> = query_texts(
+        &db.url,
+        "SELECT CAST(event_id AS TEXT) AS value FROM readmodels.habit_checkins ORDER BY event_id",
+    )
+    .iter()
+    .map(|id| id.parse().expect("an id"))
+    .collect();
+    assert!(ids.len() > 1000, "{} check-ins", ids.len());
+    let (from, to, outside) = (
+        ids[ids.len() / 4],
+        ids[ids.len() / 2],
+        ids[ids.len() * 3 / 4],
+    );
     let deleted = execute_sql(
         &db.url,
-        "DELETE FROM readmodels.habit_checkins WHERE event_id BETWEEN 1000 AND 1999",
+        &format!("DELETE FROM readmodels.habit_checkins WHERE event_id BETWEEN {from} AND {to}"),
     );
-    assert!(deleted > 900, "{deleted}");
+    assert!(deleted > 200, "{deleted}");
     // A row outside the range that the range replay must not touch.
     execute_sql(
         &db.url,
-        "UPDATE readmodels.habit_checkins SET action = 'outside' WHERE event_id = 2500",
+        &format!(
+            "UPDATE readmodels.habit_checkins SET action = 'outside' WHERE event_id = {outside}"
+        ),
     );
-    let outside = db.checksum("habits.checkins");
-    assert_ne!(outside, reference);
+    assert_ne!(db.checksum("habits.checkins"), reference);
 
+    let (from, to, outside) = (from.to_string(), to.to_string(), outside.to_string());
     let report = db
         .run(&[
             "--json",
@@ -203,13 +219,13 @@ fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
             "--model",
             "habits.checkins",
             "--from",
-            "1000",
+            &from,
             "--to",
-            "1999",
+            &to,
         ])
         .json();
-    assert_eq!(report[0]["scope"], "range:1000-1999");
-    assert!(report[0]["events_read"].as_u64().expect("count") >= deleted as u64);
+    assert_eq!(report[0]["scope"], format!("range:{from}-{to}"));
+    assert_eq!(report[0]["events_read"].as_u64(), Some(deleted as u64));
     assert_eq!(
         db.count("readmodels.habit_checkins WHERE action = 'outside'"),
         1
@@ -219,9 +235,9 @@ fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
         "--model",
         "habits.checkins",
         "--from",
-        "2500",
+        &outside,
         "--to",
-        "2500",
+        &outside,
     ])
     .ok();
     assert_eq!(
@@ -235,9 +251,9 @@ fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
         "--model",
         "habits.checkins",
         "--from",
-        "1000",
+        &from,
         "--to",
-        "1999",
+        &to,
     ])
     .ok();
     assert_eq!(
@@ -325,7 +341,7 @@ fn invalid_plans_are_refused_with_the_valid_alternative(db: &Db) {
 
 fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(db: &Db) {
     db.run(&[
-        "generate", "--users", "12", "--events", "5000", "--seed", "21",
+        "generate", "--users", "12", "--events", "20000", "--seed", "21",
     ])
     .ok();
     db.run(&["run", "--all", "--full"]).ok();
