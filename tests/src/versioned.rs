@@ -51,19 +51,21 @@ pub fn app() -> App {
 }
 
 /// Declares `test.notes` at `$version`; a note adds `$score_per_word * words` to `score`.
+// rustfmt re-indents the attribute inside this macro further on every run.
+#[rustfmt::skip]
 #[macro_export]
 macro_rules! notes_model {
     ($version:literal, $score_per_word:literal) => {
         /// `test.notes`: notes and score per user.
         #[readmodel_runtime::read_model(
-                            name = "test.notes",
-                            domain = "test",
-                            version = $version,
-                            kind = "aggregate",
-                            events = [NoteWritten],
-                            key = (model_version, user_id),
-                            table = readmodels::test_notes,
-                        )]
+            name = "test.notes",
+            domain = "test",
+            version = $version,
+            kind = "aggregate",
+            events = [NoteWritten],
+            key = (model_version, user_id),
+            table = readmodels::test_notes,
+        )]
         pub mod notes {
             use readmodel_runtime::{Event, Rows};
             use uuid::Uuid;
