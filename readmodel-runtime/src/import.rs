@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::error::{ImportError, StoreError};
 use crate::source::{self, NewEvent};
-use crate::store::{with_conn, Store};
+use crate::store::{with_conn, Conn, Store};
 
 /// Parses a JSON Lines file into events. Blank lines are skipped; the first bad line stops
 /// the parse with its line number.
@@ -70,7 +70,7 @@ pub fn append_iter(
     const CHUNK: usize = 10_000;
     let now = Utc::now();
     let mut events = events.into_iter();
-    with_conn!(store, |c| {
+    with_conn!(store, |c| c.bulk_append(|c| {
         diesel::Connection::transaction::<_, StoreError, _>(c, |c| {
             let mut written = 0;
             loop {
@@ -81,5 +81,5 @@ pub fn append_iter(
                 written += source::append(c, &chunk, now)?;
             }
         })
-    })
+    }))
 }

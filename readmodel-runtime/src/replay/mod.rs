@@ -5,6 +5,7 @@
 //! executed batch by batch; `--resume` continues the latest unfinished run of a model from
 //! its scope's checkpoint, to the bound that run fixed when it started.
 
+mod cache;
 pub mod plan;
 pub(crate) mod write;
 
@@ -21,6 +22,7 @@ use crate::source;
 use crate::store::Conn;
 use crate::versions;
 
+use cache::RowCache;
 pub use plan::Plan;
 use plan::{Delete, Resolved};
 pub(crate) use write::{column_list, delete_scope, entity_key};
@@ -197,13 +199,15 @@ fn execute<P: Projection, C: Conn>(
         }
         let mut after = resolved.after;
         let mut batches = 0u64;
+        let mut cache =
+            RowCache::<P::Row>::new(resolved.delete == Delete::Version, cache::DEFAULT_CAPACITY);
         while after < resolved.to {
             if plan.max_batches.is_some_and(|max| batches >= max) {
                 applied_in = started.elapsed();
                 return Ok((RunStatus::Stopped, String::new()));
             }
             let batch = conn.transaction::<_, ReplayError, _>(|c| {
-                apply_batch::<P, C>(c, version, resolved, plan, run_id, after)
+                apply_batch::<P, C>(c, version, resolved, plan, run_id, after, &mut cache)
             })?;
             let Some(batch) = batch else { break };
             batches += 1;
@@ -283,18 +287,22 @@ fn prefetch<P: Projection, C: Conn>(
     conn: &mut C,
     version: i32,
     events: &[crate::event::StoredEvent],
+    cache: &RowCache<P::Row>,
 ) -> Result<Prefetched<P::Row>, ReplayError> {
     let contract = P::CONTRACT;
     let mut prefetched = BTreeMap::new();
-    if contract.kind == Kind::Timeline {
+    if contract.kind == Kind::Timeline || cache.is_complete() {
         return Ok(prefetched);
     }
     let mut wanted = BTreeSet::new();
     {
         let mut scratch = BatchState::<P::Row>::default();
-        let mut record = |key: &<P::Row as ReadModelRow>::Key| {
-            wanted.insert(key.clone());
-            Ok(None)
+        let mut record = |key: &<P::Row as ReadModelRow>::Key| match cache.known(key) {
+            Some(known) => Ok(known),
+            None => {
+                wanted.insert(key.clone());
+                Ok(None)
+            }
         };
         for event in events {
             let mut rows = Rows::new(&mut scratch, &mut record);
@@ -322,6 +330,7 @@ fn apply_batch<P: Projection, C: Conn>(
     plan: &Plan,
     run_id: i64,
     after: i64,
+    cache: &mut RowCache<P::Row>,
 ) -> Result<Option<BatchDone>, ReplayError> {
     let contract: &Contract = P::CONTRACT;
     let events = source::next_batch(
@@ -336,13 +345,18 @@ fn apply_batch<P: Projection, C: Conn>(
         return Ok(None);
     };
     let last_id = last.id;
-    let mut prefetched = prefetch::<P, C>(conn, version, &events)?;
+    let mut prefetched = prefetch::<P, C>(conn, version, &events, cache)?;
     let mut state = BatchState::<P::Row>::default();
     let mut parked = Vec::new();
     {
-        let mut load = |key: &<P::Row as ReadModelRow>::Key| match prefetched.remove(key) {
-            Some(found) => Ok(found),
-            None => write::load_row::<P::Row, C>(conn, contract, version, key),
+        let mut load = |key: &<P::Row as ReadModelRow>::Key| {
+            if let Some(known) = cache.known(key) {
+                return Ok(known);
+            }
+            match prefetched.remove(key) {
+                Some(found) => Ok(found),
+                None => write::load_row::<P::Row, C>(conn, contract, version, key),
+            }
         };
         let mut previous = after;
         for event in &events {
@@ -373,7 +387,8 @@ fn apply_batch<P: Projection, C: Conn>(
             }
         }
     }
-    let rows = write::write_rows::<P::Row, C>(conn, contract, version, resolved.user, state)?;
+    let rows = write::write_rows::<P::Row, C>(conn, contract, version, resolved.user, &state)?;
+    cache.absorb(state);
     for (event, reason) in &parked {
         dead_letters::park(conn, contract.name, version, event, reason)?;
     }

@@ -59,16 +59,17 @@ pub(super) fn write_rows<R: ReadModelRow, C: Conn>(
     contract: &Contract,
     version: i32,
     only_user: Option<Uuid>,
-    state: BatchState<R>,
+    state: &BatchState<R>,
 ) -> Result<u64, ReplayError> {
     let mut upserts = Vec::new();
     let mut written = 0u64;
-    for (key, slot) in state.slots {
+    for (key, slot) in &state.slots {
         if !slot.dirty {
             continue;
         }
-        match slot.row {
-            Some(mut row) => {
+        match &slot.row {
+            Some(row) => {
+                let mut row = row.clone();
                 if let Some(user) = only_user {
                     if row.user_id() != Some(user) {
                         return Err(ReplayError::OtherUsersRow {
@@ -88,7 +89,7 @@ pub(super) fn write_rows<R: ReadModelRow, C: Conn>(
                 ))
                 .bind(&version)
                 .sql(" AND ")
-                .bind_equal(&entity_key(contract), |q| R::bind_key(&key, q));
+                .bind_equal(&entity_key(contract), |q| R::bind_key(key, q));
                 let stmt = match only_user {
                     Some(user) => stmt.sql(" AND user_id = ").bind(&user),
                     None => stmt,

@@ -188,6 +188,11 @@ pub(crate) trait Conn:
     /// The highest event id below which no event can still appear (see
     /// `postgres::settled_head`; SQLite has one writer at a time, so ids commit in order).
     fn settled_head(&mut self) -> Result<i64, StoreError>;
+    /// Runs `append` (one transaction appending to the log) with bulk-load settings.
+    fn bulk_append<T>(
+        &mut self,
+        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
 }
 
 impl Conn for PgConnection {
@@ -207,6 +212,12 @@ impl Conn for PgConnection {
     }
     fn settled_head(&mut self) -> Result<i64, StoreError> {
         postgres::settled_head(self)
+    }
+    fn bulk_append<T>(
+        &mut self,
+        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        append(self)
     }
 }
 
@@ -231,6 +242,12 @@ impl Conn for SqliteConnection {
             self,
             "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
         )
+    }
+    fn bulk_append<T>(
+        &mut self,
+        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        sqlite::with_append_tuning(self, append)
     }
 }
 

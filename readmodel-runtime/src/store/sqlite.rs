@@ -36,10 +36,8 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
         "PRAGMA readmodels.journal_mode = WAL",
         "PRAGMA main.synchronous = NORMAL",
         "PRAGMA readmodels.synchronous = NORMAL",
-        // Replays rewrite the same index pages batch after batch; 32 MiB keeps them cached.
-        "PRAGMA readmodels.cache_size = -32768",
-        // Appending to the log updates three indexes at random pages.
-        "PRAGMA main.cache_size = -32768",
+        // Replays rewrite the same index pages batch after batch; 24 MiB keeps them cached.
+        "PRAGMA readmodels.cache_size = -24576",
         // Checkpointing the WAL every 1,000 pages (the default) costs a replay a tenth of
         // its time; 10,000 pages (about 40 MiB of WAL) keeps that small.
         "PRAGMA readmodels.wal_autocheckpoint = 10000",
@@ -145,4 +143,24 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
     } else {
         999
     }
+}
+
+/// Runs a bulk append with a larger page cache (it updates three indexes of the log at
+/// random pages), then folds the write-ahead log back into the file: left in the WAL, a
+/// large import makes every later read of the log slower.
+pub(super) fn with_append_tuning<T>(
+    conn: &mut SqliteConnection,
+    append: impl FnOnce(&mut SqliteConnection) -> Result<T, crate::error::StoreError>,
+) -> Result<T, crate::error::StoreError> {
+    let pragma = |conn: &mut SqliteConnection, sql: &str| {
+        diesel::sql_query(sql)
+            .execute(conn)
+            .map_err(crate::error::StoreError::query(sql.to_owned()))
+    };
+    pragma(conn, "PRAGMA main.cache_size = -32768")?;
+    let result = append(conn);
+    pragma(conn, "PRAGMA main.cache_size = -2000")?;
+    let result = result?;
+    pragma(conn, "PRAGMA main.wal_checkpoint(TRUNCATE)")?;
+    Ok(result)
 }
