@@ -159,6 +159,7 @@ fn row_fields(cx: &mut Ctxt, row: &syn::ItemStruct) -> Option<Vec<(syn::Ident, s
     let mut fields = Vec::new();
     for field in &named.named {
         let ident = field.ident.clone()?;
+        check_column_name(cx, &ident);
         check_deterministic_type(cx, &field.ty);
         fields.push((ident, field.ty.clone()));
     }
@@ -170,6 +171,111 @@ fn row_fields(cx: &mut Ctxt, row: &syn::ItemStruct) -> Option<Vec<(syn::Ident, s
         Some(_) => {}
     }
     Some(fields)
+}
+
+/// SQL keywords that PostgreSQL or SQLite reject as bare column names.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "between",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "distinct",
+    "do",
+    "drop",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "index",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "set",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+fn check_column_name(cx: &mut Ctxt, ident: &syn::Ident) {
+    let name = ident.to_string();
+    if let Some(raw) = name.strip_prefix("r#") {
+        cx.error_spanned_by(ident, format!("field `{name}` is a raw identifier: the column would be `{raw}`, an SQL keyword too; rename the field"));
+    } else if RESERVED.contains(&name.as_str()) {
+        cx.error_spanned_by(ident, format!("field `{name}` is an SQL reserved word, so it cannot be a bare column name on PostgreSQL and SQLite; rename it (e.g. `{name}_name` or `sort_{name}`)"));
+    }
 }
 
 fn check_deterministic_type(cx: &mut Ctxt, ty: &syn::Type) {
@@ -233,6 +339,10 @@ fn check_key(
                     ok = false;
                 }
                 Some((_, ty)) => {
+                    if mentions_type(ty, &["Option"]) {
+                        cx.error_spanned_by(field, format!("key field `{field}` is an `Option`: SQL treats NULLs as distinct in a unique index, so a NULL key would never conflict and every replay would add the row again; make it non-optional"));
+                        ok = false;
+                    }
                     if mentions_type(ty, &["f32", "f64"]) {
                         cx.error_spanned_by(field, format!("key field `{field}` is a float: floats compare and round inexactly, so they cannot identify a row; use an integer (e.g. minor units)"));
                         ok = false;

@@ -1,8 +1,8 @@
 //! Events a replay could not apply, parked under `--on-bad-event park` in
 //! `readmodels.replay_dead_letters` so the run can go on. `replay dead-letters` lists
-//! them; `--retry` clears them and rebuilds the model (a parked event can only be applied
-//! in its place in the log, because snapshots and aggregates fold events in order), and
-//! events that still fail are parked again.
+//! them; `--retry` rebuilds the model (a parked event can only be applied in its place in
+//! the log, because snapshots and aggregates fold events in order), parking again the
+//! events that still fail, and once the rebuild succeeded forgets the others.
 
 use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
@@ -109,12 +109,27 @@ pub(crate) fn list<C: Conn>(
         .map_err(StoreError::query("reading dead letters"))
 }
 
-/// Forgets a model version's parked events (before a retry rebuild).
+/// Forgets a model version's parked events (when its scratch version is dropped).
 pub(crate) fn clear<C: Conn>(conn: &mut C, model: &str, version: i32) -> Result<usize, StoreError> {
-    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_dead_letters WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version);
+    clear_before(conn, model, version, None)
+}
+
+/// Forgets a model version's parked events, or only those parked before `before` (after
+/// a successful retry rebuild: the ones it did not park again).
+pub(crate) fn clear_before<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    before: Option<DateTime<Utc>>,
+) -> Result<usize, StoreError> {
+    let mut stmt =
+        Statement::<C::Db>::new("DELETE FROM readmodels.replay_dead_letters WHERE model = ")
+            .bind(&model.to_owned())
+            .sql(" AND model_version = ")
+            .bind(&version);
+    if let Some(before) = before {
+        stmt = stmt.sql(" AND parked_at < ").bind(&before);
+    }
     conn.run(stmt).map_err(StoreError::query(format!(
         "clearing the dead letters of {model}"
     )))

@@ -142,6 +142,28 @@ pub enum ReplayError {
         /// The offending row's key.
         key: String,
     },
+    /// Another run of the same model moved its checkpoint while this one ran.
+    #[error("another run of {model} moved its checkpoint from {expected} to {found} while this run was applying events; this run stopped without writing its batch (run one replay per model at a time)")]
+    ConcurrentRun {
+        /// The model.
+        model: String,
+        /// The checkpoint this run started its batch from.
+        expected: i64,
+        /// The checkpoint found.
+        found: i64,
+    },
+    /// A handler panicked: a bug in the model, never ignored.
+    #[error("model {model}: the handler panicked on event {id} ({event_type}): {message}")]
+    HandlerPanicked {
+        /// The model.
+        model: &'static str,
+        /// The event's id.
+        id: i64,
+        /// The event's type.
+        event_type: String,
+        /// The panic message.
+        message: String,
+    },
     /// A version operation was refused.
     #[error("{0}")]
     Version(String),
@@ -189,5 +211,15 @@ pub enum RegistryError {
         first: String,
         /// The second model's table.
         second: String,
+    },
+    /// Two models were declared on one table.
+    #[error("read models {first:?} and {second:?} both use table {table}; each model needs its own table")]
+    SharedTable {
+        /// The table.
+        table: String,
+        /// The first model.
+        first: &'static str,
+        /// The second model.
+        second: &'static str,
     },
 }

@@ -306,10 +306,12 @@ same_on_both!(
 
 /// Field separators inside canonical rows must not be forgeable by text values.
 fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains(['\\', '\u{1f}', '\u{1e}']) {
+    // U+2205 is the NULL marker: a text that is exactly it must not read as NULL.
+    if text.contains(['\\', '\u{1f}', '\u{1e}', '\u{2205}']) {
         text.replace('\\', "\\\\")
             .replace('\u{1f}', "\\u")
             .replace('\u{1e}', "\\r")
+            .replace('\u{2205}', "\\0")
             .into()
     } else {
         text.into()

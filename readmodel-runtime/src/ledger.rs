@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
 use diesel::row::NamedRow;
 
-use crate::error::StoreError;
+use crate::error::{ReplayError, StoreError};
 use crate::field::Db;
 use crate::replay::Plan;
 use crate::store::{Conn, Statement};
@@ -69,6 +69,41 @@ pub(crate) fn checkpoint<C: Conn>(
     Ok(rows.first().map(|r| r.0))
 }
 
+/// A checkpoint and when it was last written.
+pub(crate) fn checkpoint_written<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    scope: &str,
+) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "SELECT last_event_id, updated_at FROM readmodels.replay_checkpoints WHERE model = ",
+    )
+    .bind(&model.to_owned())
+    .sql(" AND model_version = ")
+    .bind(&version)
+    .sql(" AND scope = ")
+    .bind(&scope.to_owned());
+    let rows: Vec<Written> = conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading the checkpoint of {model}"
+    )))?;
+    Ok(rows.first().map(|r| (r.last_event_id, r.updated_at)))
+}
+
+struct Written {
+    last_event_id: i64,
+    updated_at: DateTime<Utc>,
+}
+
+impl<DB: Db> QueryableByName<DB> for Written {
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        Ok(Self {
+            last_event_id: DB::read(row, "last_event_id")?,
+            updated_at: DB::read(row, "updated_at")?,
+        })
+    }
+}
+
 /// Sets a checkpoint, in the caller's transaction.
 pub(crate) fn save_checkpoint<C: Conn>(
     conn: &mut C,
@@ -97,6 +132,48 @@ pub(crate) fn save_checkpoint<C: Conn>(
         "saving the checkpoint of {model}"
     )))?;
     Ok(())
+}
+
+/// Moves a checkpoint from `expected` to `last_event_id`, in the batch's transaction.
+///
+/// Refuses when the checkpoint is no longer `expected`: another run of the same model
+/// committed in between, and applying this batch too would fold its events twice. On
+/// PostgreSQL the row lock makes the second of two concurrent runs wait for the first and
+/// then fail here; SQLite allows one writer at a time anyway.
+pub(crate) fn advance_checkpoint<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    scope: &str,
+    expected: i64,
+    last_event_id: i64,
+) -> Result<(), ReplayError> {
+    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_checkpoints SET last_event_id = ")
+        .bind(&last_event_id)
+        .sql(", updated_at = ")
+        .bind(&Utc::now())
+        .sql(" WHERE model = ")
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version)
+        .sql(" AND scope = ")
+        .bind(&scope.to_owned())
+        .sql(" AND last_event_id = ")
+        .bind(&expected);
+    let moved = conn.run(stmt).map_err(StoreError::query(format!(
+        "saving the checkpoint of {model}"
+    )))?;
+    if moved == 1 {
+        return Ok(());
+    }
+    match checkpoint(conn, model, version, scope)? {
+        None => Ok(save_checkpoint(conn, model, version, scope, last_event_id)?),
+        Some(found) => Err(ReplayError::ConcurrentRun {
+            model: model.to_owned(),
+            expected,
+            found,
+        }),
+    }
 }
 
 /// Removes a checkpoint (of a finished partial run, or of a dropped version).

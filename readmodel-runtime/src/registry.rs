@@ -115,8 +115,18 @@ impl Registry {
         models: impl IntoIterator<Item = &'static dyn Model>,
     ) -> Result<Self, RegistryError> {
         let mut by_name: BTreeMap<&'static str, &'static dyn Model> = BTreeMap::new();
+        let mut by_table: BTreeMap<String, &'static str> = BTreeMap::new();
         for model in models {
             let contract = model.contract();
+            // A full rebuild deletes the version's rows of its table: two models sharing a
+            // table would wipe each other's rows.
+            if let Some(first) = by_table.insert(contract.qualified_table(), contract.name) {
+                return Err(RegistryError::SharedTable {
+                    table: contract.qualified_table(),
+                    first,
+                    second: contract.name,
+                });
+            }
             if let Some(first) = by_name.insert(contract.name, model) {
                 return Err(RegistryError::DuplicateName {
                     name: contract.name,

@@ -87,6 +87,7 @@ fn clean_up<C: Conn>(
 ) -> Result<(), StoreError> {
     conn.transaction::<_, StoreError, _>(|c| {
         delete_scope(c, contract, scratch, Delete::Version)?;
+        crate::dead_letters::clear(c, contract.name, scratch)?;
         ledger::delete_version_checkpoints(c, contract.name, scratch)
     })
 }

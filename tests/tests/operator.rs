@@ -111,6 +111,7 @@ on_both_backends!(
     range_replay_of_a_timeline_restores_exactly_its_events,
     invalid_plans_are_refused_with_the_valid_alternative,
     resume_after_a_stopped_run_gives_the_uninterrupted_checksum,
+    resume_redoes_a_deletion_that_never_committed,
     versions_are_built_side_by_side_and_cut_over,
     verify_detects_a_row_tampered_with_by_sql,
 );
@@ -544,4 +545,41 @@ fn verify_detects_a_row_tampered_with_by_sql(db: &Db) {
         "verify left scratch rows"
     );
     assert_eq!(db.head(), 2000);
+}
+
+fn resume_redoes_a_deletion_that_never_committed(db: &Db) {
+    db.run(&[
+        "generate", "--users", "8", "--events", "6000", "--seed", "31",
+    ])
+    .ok();
+    let half = (db.head() / 2).to_string();
+    db.run(&["run", "--model", "habits.streaks", "--full", "--to", &half])
+        .ok();
+    let expected = db.checksum("habits.streaks");
+    db.run(&["run", "--model", "habits.streaks"]).ok();
+    assert_ne!(db.checksum("habits.streaks"), expected);
+    // A `--full --to half` run that was killed after being recorded but before its
+    // deletion committed: the checkpoint is the older, complete one.
+    execute_sql(
+        &db.url,
+        &format!(
+            "INSERT INTO readmodels.replay_runs (model, model_version, scope, full_rebuild, \
+             from_event_id, to_event_id, started_at, status, plan) VALUES ('habits.streaks', 1, \
+             'all', {}, 1, {half}, '2999-01-01T00:00:00.000000Z', 'running', \
+             '{{\"full\":true,\"from\":null,\"to\":{half},\"user\":null}}')",
+            if db.postgres { "true" } else { "1" }
+        ),
+    );
+    let resumed = db
+        .run(&["--json", "run", "--model", "habits.streaks", "--resume"])
+        .json();
+    assert_eq!(
+        resumed[0]["full"], true,
+        "the deletion was redone: {resumed}"
+    );
+    assert_eq!(
+        db.checksum("habits.streaks"),
+        expected,
+        "resume trusted a checkpoint from an earlier run"
+    );
 }

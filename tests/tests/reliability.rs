@@ -725,7 +725,7 @@ fn bad_events_are_parked_on_request_listed_and_retried_after_a_fix(postgres: boo
         .run(&["dead-letters", "--model", CHECKINS, "--retry"])
         .ok()
         .to_owned();
-    assert!(retried.contains("retried 1 parked event"), "{retried}");
+    assert!(retried.contains("1 parked event(s) now apply"), "{retried}");
     let letters = db
         .run(&["--json", "dead-letters", "--model", CHECKINS])
         .json();

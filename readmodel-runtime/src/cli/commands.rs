@@ -92,20 +92,23 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             if *retry {
                 if let Some(model) = model {
                     let contract = model.contract();
-                    let cleared = with_conn!(&mut store, |c| dead_letters::clear(
-                        c,
-                        contract.name,
-                        contract.version
-                    ))?;
+                    let started = chrono::Utc::now();
                     let plan = Plan {
                         full: true,
                         on_bad_event: BadEventPolicy::Park,
                         ..Plan::default()
                     };
                     let reports = run_models(&mut store, &[model], &plan, false, cli.quiet)?;
+                    // Only now that the rebuild committed: what it did not park again is fixed.
+                    let fixed = with_conn!(&mut store, |c| dead_letters::clear_before(
+                        c,
+                        contract.name,
+                        contract.version,
+                        Some(started)
+                    ))?;
                     if !cli.json {
                         say!(
-                            "retried {cleared} parked event(s) by rebuilding {}",
+                            "rebuilt {}: {fixed} parked event(s) now apply",
                             contract.name
                         );
                     }
@@ -262,7 +265,12 @@ fn run_models(
         let mut progress = Bar(bar);
         let report = model.replay(store, plan, resume, &mut progress);
         progress.0.finish_and_clear();
-        reports.push(report?);
+        match report {
+            // `run --all --resume` continues what was interrupted and skips the rest.
+            Err(crate::error::ReplayError::NothingToResume { .. })
+                if resume && models.len() > 1 => {}
+            report => reports.push(report?),
+        }
     }
     Ok(reports)
 }

@@ -6,6 +6,7 @@
 //! its scope's checkpoint, to the bound that run fixed when it started.
 
 mod cache;
+pub(crate) mod handler_guard;
 pub mod plan;
 pub(crate) mod write;
 
@@ -121,13 +122,22 @@ pub(crate) fn run<P: Projection, C: Conn>(
             })?;
         recorded.batch_size = plan.batch_size;
         recorded.max_batches = plan.max_batches;
+        if plan.on_bad_event == BadEventPolicy::Park {
+            recorded.on_bad_event = BadEventPolicy::Park;
+        }
         let global = ledger::checkpoint(conn, contract.name, version, ledger::SCOPE_ALL)?;
         let mut resolved = plan::resolve(contract, &recorded, head, global)?;
         resolved.to = last.to_event_id;
-        if let Some(done) = ledger::checkpoint(conn, contract.name, version, &resolved.scope)? {
-            // The deletion committed with the first checkpoint: continue after it.
-            resolved.delete = Delete::Nothing;
-            resolved.after = done;
+        // Only a checkpoint written by the interrupted run (its deletion commits with the
+        // first one) is its progress; an older one belongs to an earlier run, and then the
+        // interrupted run's deletion never committed and must happen now.
+        if let Some((done, written)) =
+            ledger::checkpoint_written(conn, contract.name, version, &resolved.scope)?
+        {
+            if written >= last.started_at || resolved.delete == Delete::Nothing {
+                resolved.delete = Delete::Nothing;
+                resolved.after = done;
+            }
         }
         ledger::mark_abandoned(conn, last.run_id)?;
         (recorded, resolved, Some(last.run_id))
@@ -149,9 +159,12 @@ pub(crate) fn rebuild_as<P: Projection, C: Conn>(
     to: i64,
 ) -> Result<RunReport, ReplayError> {
     let contract = P::CONTRACT;
+    // Events parked in the live version are parked again here, so the comparison is of
+    // what the log can rebuild.
     let plan = Plan {
         full: true,
         to: Some(to),
+        on_bad_event: BadEventPolicy::Park,
         ..Plan::default()
     };
     let resolved = Resolved {
@@ -369,7 +382,16 @@ fn apply_batch<P: Projection, C: Conn>(
             }
             previous = event.id;
             let mut rows = Rows::new(&mut state, &mut load);
-            match P::apply(event, &mut rows) {
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler_guard::run(|| P::apply(event, &mut rows))
+            }))
+            .map_err(|panic| ReplayError::HandlerPanicked {
+                model: contract.name,
+                id: event.id,
+                event_type: event.event_type.clone(),
+                message: handler_guard::message(&panic),
+            })?;
+            match applied {
                 Ok(()) => {}
                 // Decoding fails before the handler runs, so the event changed nothing.
                 Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
@@ -392,7 +414,14 @@ fn apply_batch<P: Projection, C: Conn>(
     for (event, reason) in &parked {
         dead_letters::park(conn, contract.name, version, event, reason)?;
     }
-    ledger::save_checkpoint(conn, contract.name, version, &resolved.scope, last_id)?;
+    ledger::advance_checkpoint(
+        conn,
+        contract.name,
+        version,
+        &resolved.scope,
+        after,
+        last_id,
+    )?;
     let count = events.len() as i64;
     ledger::count_batch(conn, run_id, count, count - parked.len() as i64)?;
     Ok(Some(BatchDone {

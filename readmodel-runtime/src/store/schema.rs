@@ -103,7 +103,7 @@ impl Introspect for SqliteConnection {
         table: &str,
     ) -> Result<Option<Vec<Vec<String>>>, StoreError> {
         let qualified = format!("{schema}.{table}");
-        // Names come from the registry, never from user input; PRAGMAs take no binds.
+        // The schema name comes from the registry, never from user input.
         let tables: Vec<Named> = diesel::sql_query(format!(
             "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?"
         ))
@@ -113,14 +113,19 @@ impl Introspect for SqliteConnection {
         if tables.is_empty() {
             return Ok(None);
         }
+        // The table-valued PRAGMA functions take the table, index and schema as binds.
         let indexes: Vec<IndexList> =
-            diesel::sql_query(format!("PRAGMA {schema}.index_list('{table}')"))
+            diesel::sql_query("SELECT name, \"unique\", partial FROM pragma_index_list(?, ?)")
+                .bind::<diesel::sql_types::Text, _>(table)
+                .bind::<diesel::sql_types::Text, _>(schema)
                 .load(self)
                 .map_err(failed(&qualified))?;
         let mut keys = Vec::new();
         for index in indexes.iter().filter(|i| i.unique == 1 && i.partial == 0) {
             let columns: Vec<Named> =
-                diesel::sql_query(format!("PRAGMA {schema}.index_info('{}')", index.name))
+                diesel::sql_query("SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno")
+                    .bind::<diesel::sql_types::Text, _>(&index.name)
+                    .bind::<diesel::sql_types::Text, _>(schema)
                     .load(self)
                     .map_err(failed(&qualified))?;
             keys.push(columns.into_iter().map(|c| c.name).collect());

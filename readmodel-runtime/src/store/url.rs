@@ -105,13 +105,65 @@ pub fn redact(raw: &str) -> String {
     redacted
 }
 
-/// The password of a URL, to scrub it from driver messages that might echo it.
-pub(crate) fn password(raw: &str) -> Option<String> {
-    let rest = &raw[raw.find("://")? + 3..];
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    let pass = &userinfo[userinfo.find(':')? + 1..];
-    (!pass.is_empty()).then(|| pass.to_owned())
+/// Every form in which a URL's passwords (userinfo and `password=` parameters) could be
+/// echoed by a driver: as written and percent-decoded.
+pub(crate) fn passwords(raw: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(start) = raw.find("://") {
+        let rest = &raw[start + 3..];
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        if let Some(userinfo) = authority.rfind('@').map(|at| &authority[..at]) {
+            if let Some(colon) = userinfo.find(':') {
+                found.push(userinfo[colon + 1..].to_owned());
+            }
+        }
+    }
+    let mut rest = raw;
+    while let Some(i) = rest.find("password=") {
+        let value = &rest[i + "password=".len()..];
+        let end = value.find(['&', ' ']).unwrap_or(value.len());
+        found.push(value[..end].to_owned());
+        rest = &value[end..];
+    }
+    let decoded: Vec<String> = found.iter().map(|p| percent_decode(p)).collect();
+    found.extend(decoded);
+    found.retain(|p| !p.is_empty());
+    found.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    found.dedup();
+    found
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Replaces every form of the URL's passwords in `message` by `***`.
+pub(crate) fn scrub(raw: &str, message: &str) -> String {
+    passwords(raw)
+        .iter()
+        .fold(message.to_owned(), |text, secret| {
+            text.replace(secret.as_str(), "***")
+        })
 }
 
 #[cfg(test)]
@@ -138,7 +190,10 @@ mod tests {
             !shown.contains("p%40ss") && !shown.contains("other"),
             "{shown}"
         );
-        assert_eq!(password(raw).as_deref(), Some("p%40ss"));
+        assert_eq!(
+            scrub(raw, "auth failed for p%40ss / p@ss / other"),
+            "auth failed for *** / *** / ***"
+        );
         assert!(DatabaseUrl::parse("mysql://x").is_err());
     }
 }
