@@ -91,7 +91,42 @@ on_both_backends!(
     unknown_model_is_one_clear_error,
     malformed_jsonl_names_the_line_and_imports_nothing,
     undecodable_payload_names_the_event_and_keeps_the_checkpoint,
+    a_panicking_handler_fails_the_run_with_one_line,
 );
+
+fn a_panicking_handler_fails_the_run_with_one_line(db: &Db) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let expense = |version: u32, transaction: &str| {
+        format!(
+            r#"{{"stream_id":"6f0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c0{version}","event_version":1,"event_type":"finance.expense_recorded","schema_version":2,"user_id":"0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","occurred_at":"2026-03-01T07:30:00Z","payload":{{"transaction_id":"{transaction}","account_id":"5a0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c01","category":"rent","amount_cents":9223372036854775807}}}}"#
+        )
+    };
+    let file = write_file(
+        dir.path(),
+        "huge.jsonl",
+        &format!(
+            "{}\n{}\n",
+            expense(1, "7a0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c01"),
+            expense(2, "7a0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c02")
+        ),
+    );
+    db.replay(&["import", "--file", &file.display().to_string()])
+        .ok();
+    let run = db.replay(&["run", "--model", "finance.monthly_spend"]);
+    let line = run.error_line();
+    assert!(
+        line.contains("the handler panicked on event 2 (finance.expense_recorded)"),
+        "{line}"
+    );
+    assert!(line.contains("overflow"), "{line}");
+    let sum = readmodel_tests::replay(
+        &bin(),
+        &db.url,
+        &["--json", "checksum", "--model", "finance.monthly_spend"],
+    )
+    .json();
+    assert_eq!(sum["rows"], 0, "the failed batch was written");
+}
 
 fn replaying_twice_gives_identical_checksums(db: &Db) {
     db.replay(&[

@@ -319,8 +319,15 @@ fn prefetch<P: Projection, C: Conn>(
         };
         for event in events {
             let mut rows = Rows::new(&mut scratch, &mut record);
-            // Undecodable events are reported by the real pass.
-            let _ = P::apply(event, &mut rows);
+            // Undecodable events, and handlers that panic on this speculative pass's
+            // stand-in rows, are the real pass's to report; after a panic the scratch
+            // state is unreliable, so the rest of the batch loads lazily.
+            let discovered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler_guard::run(|| P::apply(event, &mut rows))
+            }));
+            if discovered.is_err() {
+                break;
+            }
         }
     }
     let keys: Vec<_> = wanted.into_iter().collect();
