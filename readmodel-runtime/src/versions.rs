@@ -69,7 +69,7 @@ pub(crate) fn cutover<C: Conn>(
                 "cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})"
             )));
         }
-        let head = crate::store::scalar_i64(c, "SELECT COALESCE(MAX(id), 0) AS value FROM event_record")?;
+        let head = crate::store::visible_head(c)?;
         let checkpoint = ledger::checkpoint(c, model, version, ledger::SCOPE_ALL)?.unwrap_or(0);
         if checkpoint < head {
             return Err(ReplayError::Version(format!(

@@ -119,10 +119,7 @@ impl Store {
 
     /// The highest `event_record.id`, 0 for an empty log.
     pub fn log_head(&mut self) -> Result<i64, StoreError> {
-        with_conn!(self, |c| scalar_i64(
-            c,
-            "SELECT COALESCE(MAX(id), 0) AS value FROM event_record"
-        ))
+        with_conn!(self, |c| visible_head(c))
     }
 
     /// The number of events in the log.
@@ -238,10 +235,7 @@ impl Conn for SqliteConnection {
     fn settled_head(&mut self) -> Result<i64, StoreError> {
         // A writer holds SQLite's write lock from its first insert to its commit, so a
         // higher id can never become visible before a lower one.
-        scalar_i64(
-            self,
-            "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
-        )
+        visible_head(self)
     }
     fn bulk_append<T>(
         &mut self,
@@ -312,6 +306,14 @@ impl<DB: Db> Statement<DB> {
         self.query = bind(self.query.sql(placeholders.join(", ")));
         self
     }
+}
+
+/// The highest committed `event_record.id` this connection can see, 0 for an empty log.
+pub(crate) fn visible_head<C: Conn>(conn: &mut C) -> Result<i64, StoreError> {
+    scalar_i64(
+        conn,
+        "SELECT COALESCE(MAX(id), 0) AS value FROM event_record",
+    )
 }
 
 pub(crate) fn scalar_i64<C: Conn>(conn: &mut C, sql: &str) -> Result<i64, StoreError> {
