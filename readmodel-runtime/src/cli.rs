@@ -13,6 +13,9 @@ macro_rules! say {
 
 mod commands;
 mod output;
+mod schema;
+
+pub use schema::{SchemaError, Selection};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -183,6 +186,32 @@ pub enum Command {
         #[arg(long)]
         model: Option<String>,
     },
+    /// Print the DDL of models' tables, from their contracts: the table, the unique index
+    /// on the idempotency key and the (user_id, model_version) index.
+    Schema {
+        /// Which models.
+        #[command(flatten)]
+        selection: Selection,
+        /// Only this backend (`postgres` or `sqlite`); default both.
+        #[arg(long)]
+        backend: Option<crate::ddl::Backend>,
+    },
+    /// Write a diesel_cli migration pair (up.sql, down.sql) for both backends, from the
+    /// models' contracts: DIR/postgres/TIMESTAMP_NAME and DIR/sqlite/TIMESTAMP_NAME.
+    NewMigration {
+        /// Which models.
+        #[command(flatten)]
+        selection: Selection,
+        /// The migrations directory (holding postgres/ and sqlite/).
+        #[arg(long, default_value = "migrations")]
+        dir: PathBuf,
+        /// The migration's name (default: the model's or domain's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The directory's timestamp, YYYY-MM-DD-HHMMSS (default: now, as diesel_cli does).
+        #[arg(long)]
+        timestamp: Option<String>,
+    },
     /// Generate events into a fresh demo database, replay every model, print a summary.
     Demo {
         /// Demo database file (replaced if it exists).
@@ -250,6 +279,9 @@ pub enum CliError {
     /// Registry.
     #[error(transparent)]
     Registry(#[from] crate::error::RegistryError),
+    /// `schema` / `new-migration`.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
     /// Anything else the user asked for that cannot be done.
     #[error("{0}")]
     Usage(String),

@@ -202,6 +202,9 @@ pub enum ImportError {
 /// Errors of the registry.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {
+    /// The binary links no read model.
+    #[error("no read model is registered in this binary: declare models with #[derive(ReadModel)] in a crate the binary links, and name that crate in `readmodel_runtime::replay_main!(your_crate)`")]
+    Empty,
     /// Two models were registered under one name.
     #[error("read model name {name:?} is registered twice (tables {first} and {second}); model names must be unique")]
     DuplicateName {

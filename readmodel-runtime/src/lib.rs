@@ -15,6 +15,7 @@
 pub mod checksum;
 pub mod cli;
 pub mod contract;
+pub mod ddl;
 pub mod dead_letters;
 pub mod error;
 pub mod event;
@@ -23,6 +24,7 @@ pub mod import;
 pub mod ledger;
 pub mod registry;
 pub mod replay;
+mod replay_main;
 pub mod rows;
 pub mod source;
 pub mod store;
@@ -48,6 +50,7 @@ pub mod __private {
     pub use diesel::row::NamedRow;
     pub use diesel::sql_types;
     pub use diesel::sqlite::Sqlite;
+    pub use diesel_migrations;
     pub use inventory;
     pub use serde_json;
     pub use uuid::Uuid;

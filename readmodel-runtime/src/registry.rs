@@ -162,6 +162,16 @@ impl Registry {
             })
     }
 
+    /// This registry, or [`RegistryError::Empty`] when it has no model: a binary that
+    /// links none cannot list, run or report on anything, and must not look as if it did.
+    pub fn require_models(&self) -> Result<&Self, RegistryError> {
+        if self.models.is_empty() {
+            Err(RegistryError::Empty)
+        } else {
+            Ok(self)
+        }
+    }
+
     /// How many models are registered.
     pub fn len(&self) -> usize {
         self.models.len()

@@ -17,6 +17,13 @@ use crate::versions;
 
 pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
     let registry = Registry::global()?;
+    // Only commands on the log itself make sense in a binary without models.
+    if !matches!(
+        cli.command,
+        Command::Migrate | Command::Import { .. } | Command::Generate { .. }
+    ) {
+        registry.require_models()?;
+    }
     match &cli.command {
         Command::List => output::list(registry, cli.json),
         Command::Describe { model } => output::describe(registry.get(model)?, cli.json),
@@ -203,6 +210,22 @@ pub(super) fn execute(app: &App, cli: &Cli) -> Result<(), CliError> {
             let statuses = status(&models, &mut store)?;
             output::status(&statuses, cli.json)
         }
+        Command::Schema { selection, backend } => {
+            super::schema::print(registry, selection, *backend, cli.json)
+        }
+        Command::NewMigration {
+            selection,
+            dir,
+            name,
+            timestamp,
+        } => super::schema::write_migration(
+            registry,
+            selection,
+            dir,
+            name.as_deref(),
+            timestamp.as_deref(),
+            cli.json,
+        ),
         Command::Demo {
             file,
             users,
