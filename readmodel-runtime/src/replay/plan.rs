@@ -12,9 +12,10 @@
 
 use uuid::Uuid;
 
+use super::ReplayError;
 use crate::contract::{Contract, Kind, RebuildStrategy};
-use crate::dead_letters::BadEventPolicy;
-use crate::error::ReplayError;
+use crate::ledger::Scope;
+use crate::store::rows::RowSet;
 
 /// What the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +37,32 @@ pub struct Plan {
     /// What to do with an event that cannot be decoded.
     #[serde(default)]
     pub on_bad_event: BadEventPolicy,
+    /// Start a new run, or continue the latest unfinished one.
+    #[serde(skip)]
+    pub start: Start,
+}
+
+/// Whether a run starts anew or continues an interrupted one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Start {
+    /// A new run, as the plan says.
+    #[default]
+    New,
+    /// Continue the model's latest unfinished run from its scope's checkpoint, to the
+    /// bound that run fixed, with that run's plan (this plan's batch size, batch limit
+    /// and `Park` policy apply).
+    Resume,
+}
+
+/// What a run does with an event it cannot decode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BadEventPolicy {
+    /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
+    #[default]
+    Stop,
+    /// Park it in `readmodels.replay_dead_letters` and go on.
+    Park,
 }
 
 fn default_batch_size() -> usize {
@@ -52,29 +79,19 @@ impl Default for Plan {
             batch_size: default_batch_size(),
             max_batches: None,
             on_bad_event: BadEventPolicy::Stop,
+            start: Start::New,
         }
     }
 }
 
-/// Which rows a run deletes before replaying.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delete {
-    Nothing,
-    Version,
-    User(Uuid),
-    EventRange {
-        from: i64,
-        to: i64,
-        user: Option<Uuid>,
-    },
-}
-
-/// A plan checked against the model, the log and the checkpoint.
+/// A plan checked against the model, the log and the checkpoint: exactly what one run
+/// executes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Resolved {
-    /// `all`, `user:<uuid>` or `range:<from>-<to>[:user:<uuid>]`.
-    pub(crate) scope: String,
-    pub(crate) delete: Delete,
+pub(crate) struct Execution {
+    /// The checkpoint the run moves.
+    pub(crate) scope: Scope,
+    /// The rows deleted (with the first checkpoint) before events are applied.
+    pub(crate) delete: Option<RowSet>,
     /// Events with ids above this are applied…
     pub(crate) after: i64,
     /// …up to this one.
@@ -83,10 +100,10 @@ pub(crate) struct Resolved {
     pub(crate) user: Option<Uuid>,
 }
 
-impl Resolved {
+impl Execution {
     /// Whether the run moves the model's own checkpoint (rather than a scope's).
     pub(crate) fn is_whole_model(&self) -> bool {
-        self.scope == crate::ledger::SCOPE_ALL
+        self.scope == Scope::All
     }
 }
 
@@ -104,9 +121,9 @@ pub(crate) fn resolve(
     plan: &Plan,
     head: i64,
     checkpoint: Option<i64>,
-) -> Result<Resolved, ReplayError> {
+) -> Result<Execution, ReplayError> {
     let name = contract.name;
-    let start_after = contract.replay_start_version.saturating_sub(1).max(0);
+    let start_after = contract.start_after();
     for (flag, value) in [("--from", plan.from), ("--to", plan.to)] {
         match value {
             Some(id) if id < 0 => return Err(refuse(contract, format!("{flag} {id} is negative"))),
@@ -163,9 +180,9 @@ pub(crate) fn resolve(
                 "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
             )));
         };
-        return Ok(Resolved {
-            scope: format!("user:{user}"),
-            delete: Delete::User(user),
+        return Ok(Execution {
+            scope: Scope::User(user),
+            delete: Some(RowSet::User(user)),
             after: start_after,
             to: checkpoint,
             user: Some(user),
@@ -180,9 +197,9 @@ pub(crate) fn resolve(
                 contract.kind, contract.replay_start_version
             )));
         }
-        return Ok(Resolved {
-            scope: crate::ledger::SCOPE_ALL.to_owned(),
-            delete: Delete::Version,
+        return Ok(Execution {
+            scope: Scope::All,
+            delete: Some(RowSet::WholeVersion),
             after: (from - 1).max(start_after),
             to,
             user: None,
@@ -200,9 +217,9 @@ pub(crate) fn resolve(
     }
 
     let after = checkpoint.unwrap_or(start_after).max(start_after);
-    Ok(Resolved {
-        scope: crate::ledger::SCOPE_ALL.to_owned(),
-        delete: Delete::Nothing,
+    Ok(Execution {
+        scope: Scope::All,
+        delete: None,
         after,
         to: to.max(after),
         user: None,
@@ -214,18 +231,14 @@ fn range(
     from: i64,
     to: i64,
     user: Option<Uuid>,
-) -> Result<Resolved, ReplayError> {
+) -> Result<Execution, ReplayError> {
     if !contract.idempotency_key.contains(&"event_id") {
         return Err(refuse(contract, "a range replay deletes the rows of the range's events, which needs `event_id` in the key; use --full".to_owned()));
     }
     let from = from.max(contract.replay_start_version);
-    let mut scope = format!("range:{from}-{to}");
-    if let Some(user) = user {
-        scope.push_str(&format!(":user:{user}"));
-    }
-    Ok(Resolved {
-        scope,
-        delete: Delete::EventRange { from, to, user },
+    Ok(Execution {
+        scope: Scope::Range { from, to, user },
+        delete: Some(RowSet::EventRange { from, to, user }),
         after: from - 1,
         to,
         user,
@@ -287,11 +300,11 @@ mod tests {
         let resolved = resolve(&c, &plan, 10, Some(10)).expect("valid");
         assert_eq!(
             resolved.delete,
-            Delete::EventRange {
+            Some(RowSet::EventRange {
                 from: 5,
                 to: 9,
                 user: None
-            }
+            })
         );
         assert_eq!((resolved.after, resolved.to), (4, 9));
     }
@@ -327,6 +340,9 @@ mod tests {
         };
         assert!(resolve(&c, &plan, 10, None).is_err(), "no checkpoint yet");
         let resolved = resolve(&c, &plan, 10, Some(7)).expect("valid");
-        assert_eq!((resolved.delete, resolved.to), (Delete::User(user), 7));
+        assert_eq!(
+            (resolved.delete, resolved.to),
+            (Some(RowSet::User(user)), 7)
+        );
     }
 }
