@@ -1,7 +1,7 @@
 //! Replaying a model in memory, without a database: for unit tests of handlers with
 //! hand-written events and exact expected rows.
 //!
-//! The same generated dispatch and the same [`Rows`](crate::Rows) semantics as a real
+//! The same generated dispatch and the same [`Rows`] semantics as a real
 //! replay; only the storage is a `BTreeMap` keyed like the table.
 
 use std::collections::BTreeMap;

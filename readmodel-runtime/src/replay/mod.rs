@@ -5,9 +5,9 @@
 //! executed batch by batch; [`Start::Resume`] continues the latest unfinished run of a
 //! model from its scope's checkpoint, to the bound that run fixed when it started.
 //!
-//! Depends on the store, the log ([`source`](crate::source)) and the bookkeeping tables
-//! ([`ledger`](crate::ledger), [`versions`](crate::versions),
-//! [`dead_letters`](crate::dead_letters), [`checksum`](crate::checksum)).
+//! Depends on the store, the log ([`source`]) and the bookkeeping tables ([`ledger`],
+//! [`versions`](crate::versions), [`dead_letters`](crate::dead_letters),
+//! [`checksum`](crate::checksum)).
 
 mod batch;
 mod cache;

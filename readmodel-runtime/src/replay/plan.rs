@@ -122,8 +122,38 @@ pub(crate) fn resolve(
     head: i64,
     checkpoint: Option<i64>,
 ) -> Result<Execution, ReplayError> {
-    let name = contract.name;
+    check_bounds(contract, plan, head)?;
+    check_partial(contract, plan)?;
+    let to = plan.to.unwrap_or(head);
+    if let Some(user) = plan.user {
+        return by_user(contract, plan, user, to, checkpoint);
+    }
+    if plan.full {
+        return full(contract, plan, to);
+    }
+    if let Some(from) = plan.from {
+        if contract.kind != Kind::Timeline {
+            return Err(refuse(contract, format!(
+                "it is a {}: a row folds every earlier event, so events {from}..{to} cannot be replayed alone; valid instead: `replay run --model {name}` (catch up from the checkpoint), `--full` (rebuild everything) or `--user U` (rebuild one user)",
+                contract.kind,
+                name = contract.name
+            )));
+        }
+        return range(contract, from, to, None);
+    }
     let start_after = contract.start_after();
+    let after = checkpoint.unwrap_or(start_after).max(start_after);
+    Ok(Execution {
+        scope: Scope::All,
+        delete: None,
+        after,
+        to: to.max(after),
+        user: None,
+    })
+}
+
+/// `--from` and `--to` within the log, in order.
+fn check_bounds(contract: &Contract, plan: &Plan, head: i64) -> Result<(), ReplayError> {
     for (flag, value) in [("--from", plan.from), ("--to", plan.to)] {
         match value {
             Some(id) if id < 0 => return Err(refuse(contract, format!("{flag} {id} is negative"))),
@@ -144,6 +174,12 @@ pub(crate) fn resolve(
             ));
         }
     }
+    Ok(())
+}
+
+/// A partial rebuild (by user, or a range without `--full`) only where the model allows.
+fn check_partial(contract: &Contract, plan: &Plan) -> Result<(), ReplayError> {
+    let name = contract.name;
     let partial = plan.user.is_some() || (plan.from.is_some() && !plan.full);
     if partial && contract.rebuild_strategy == RebuildStrategy::Full {
         return Err(refuse(
@@ -157,75 +193,69 @@ pub(crate) fn resolve(
             "its rows have no user_id column, so they cannot be rebuilt by user".to_owned(),
         ));
     }
-    let folds = contract.kind != Kind::Timeline;
-    let to = plan.to.unwrap_or(head);
+    Ok(())
+}
 
-    if let Some(user) = plan.user {
-        if plan.from.is_some() && folds {
-            return Err(refuse(contract, format!(
-                "it is a {}: a row folds every earlier event, so a range cannot be replayed alone; use `replay run --model {name} --user {user}` to rebuild the user's rows",
-                contract.kind
-            )));
-        }
-        if let Some(from) = plan.from {
-            return range(contract, from, to, Some(user));
-        }
-        if plan.to.is_some() {
-            return Err(refuse(contract, format!(
-                "--to cannot be combined with --user: a user's rows are rebuilt up to the model's checkpoint so they stay consistent with every other user's; use `replay run --model {name} --user {user}`"
-            )));
-        }
-        let Some(checkpoint) = checkpoint else {
-            return Err(refuse(contract, format!(
-                "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
-            )));
-        };
-        return Ok(Execution {
-            scope: Scope::User(user),
-            delete: Some(RowSet::User(user)),
-            after: start_after,
-            to: checkpoint,
-            user: Some(user),
-        });
+/// `--user U` (with `--from` on a timeline: that user's events of a range).
+fn by_user(
+    contract: &Contract,
+    plan: &Plan,
+    user: Uuid,
+    to: i64,
+    checkpoint: Option<i64>,
+) -> Result<Execution, ReplayError> {
+    let name = contract.name;
+    if plan.from.is_some() && contract.kind != Kind::Timeline {
+        return Err(refuse(contract, format!(
+            "it is a {}: a row folds every earlier event, so a range cannot be replayed alone; use `replay run --model {name} --user {user}` to rebuild the user's rows",
+            contract.kind
+        )));
     }
-
-    if plan.full {
-        let from = plan.from.unwrap_or(start_after + 1);
-        if folds && from > start_after + 1 {
-            return Err(refuse(contract, format!(
-                "it is a {}: a full rebuild must start at its replay_start_version ({}); drop --from",
-                contract.kind, contract.replay_start_version
-            )));
-        }
-        return Ok(Execution {
-            scope: Scope::All,
-            delete: Some(RowSet::WholeVersion),
-            after: (from - 1).max(start_after),
-            to,
-            user: None,
-        });
-    }
-
     if let Some(from) = plan.from {
-        if folds {
-            return Err(refuse(contract, format!(
-                "it is a {}: a row folds every earlier event, so events {from}..{to} cannot be replayed alone; valid instead: `replay run --model {name}` (catch up from the checkpoint), `--full` (rebuild everything) or `--user U` (rebuild one user)",
-                contract.kind
-            )));
-        }
-        return range(contract, from, to, None);
+        return range(contract, from, to, Some(user));
     }
+    if plan.to.is_some() {
+        return Err(refuse(contract, format!(
+            "--to cannot be combined with --user: a user's rows are rebuilt up to the model's checkpoint so they stay consistent with every other user's; use `replay run --model {name} --user {user}`"
+        )));
+    }
+    let Some(checkpoint) = checkpoint else {
+        return Err(refuse(contract, format!(
+            "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
+        )));
+    };
+    Ok(Execution {
+        scope: Scope::User(user),
+        delete: Some(RowSet::User(user)),
+        after: contract.start_after(),
+        to: checkpoint,
+        user: Some(user),
+    })
+}
 
-    let after = checkpoint.unwrap_or(start_after).max(start_after);
+/// `--full` (from `--from` on a timeline).
+fn full(contract: &Contract, plan: &Plan, to: i64) -> Result<Execution, ReplayError> {
+    let start_after = contract.start_after();
+    let from = plan.from.unwrap_or(start_after + 1);
+    if contract.kind != Kind::Timeline && from > start_after + 1 {
+        return Err(refuse(
+            contract,
+            format!(
+            "it is a {}: a full rebuild must start at its replay_start_version ({}); drop --from",
+            contract.kind, contract.replay_start_version
+        ),
+        ));
+    }
     Ok(Execution {
         scope: Scope::All,
-        delete: None,
-        after,
-        to: to.max(after),
+        delete: Some(RowSet::WholeVersion),
+        after: (from - 1).max(start_after),
+        to,
         user: None,
     })
 }
 
+/// The rows of events `from..=to` (of one user with `user`) of a timeline.
 fn range(
     contract: &Contract,
     from: i64,

@@ -1,7 +1,8 @@
 //! The storage layer: connections to the two backends, migrations, URL parsing, and the
-//! statements the layers above need, written once for both backends through [`Conn`]:
-//! [`statement`] builds and binds SQL, [`rows`] reads and writes a model's table from
-//! its contract and row codec, [`schema`] checks that table before a run writes to it.
+//! statements the layers above need, written once for both backends through one
+//! connection trait: `statement` builds and binds SQL, `rows` reads and writes a model's
+//! table from its contract and row codec, `schema` checks that table before a run writes
+//! to it.
 //!
 //! Depends only on the value layer ([`contract`](crate::contract),
 //! [`field`](crate::field), [`rows`](crate::rows), [`event`](crate::event)).
