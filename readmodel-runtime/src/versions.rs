@@ -1,5 +1,5 @@
 //! Side-by-side model versions: every row carries `model_version`, and `model_versions`
-//! says which one readers use ([`crate::cutover`] switches it).
+//! says which one readers use (`replay cutover` switches it).
 
 use chrono::Utc;
 
@@ -8,7 +8,7 @@ use crate::store::{with_conn, Conn, Statement, Store, StoreError, Value};
 /// The version readers of `model` should use, if one was activated.
 ///
 /// The first successful whole-model run of a model activates its version; later
-/// versions become active through [`cutover`](crate::cutover).
+/// versions become active through `replay cutover`.
 pub fn active_version(store: &mut Store, model: &str) -> Result<Option<i32>, StoreError> {
     with_conn!(store, |c| active::<_>(c, model))
 }
