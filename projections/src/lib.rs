@@ -33,7 +33,6 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use readmodel_runtime::cli::App;
 use readmodel_runtime::Migrations;
 
-pub mod bench;
 pub mod calendar;
 pub mod days;
 pub mod finance;

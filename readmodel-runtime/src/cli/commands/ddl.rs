@@ -1,25 +1,51 @@
-//! `replay schema` and `replay new-migration`: a model's DDL, from its contract.
+//! `replay schema` and `replay new-migration`: models' DDL, from their contracts.
 
 use std::path::{Path, PathBuf};
 
-use super::output;
-use super::CliError;
+use crate::cli::context::Context;
+use crate::cli::CliError;
 use crate::contract::Contract;
 use crate::ddl::{self, Backend};
 use crate::registry::Registry;
 
 /// Which models a DDL command is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// A model, by name (repeatable).
     #[arg(long = "model", value_name = "MODEL")]
-    pub models: Vec<String>,
+    models: Vec<String>,
     /// Every model of a domain.
     #[arg(long, conflicts_with = "all")]
-    pub domain: Option<String>,
+    domain: Option<String>,
     /// Every registered model.
     #[arg(long, conflicts_with = "models")]
-    pub all: bool,
+    all: bool,
+}
+
+/// `replay schema`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SchemaArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Only this backend (`postgres` or `sqlite`); default both.
+    #[arg(long)]
+    backend: Option<Backend>,
+}
+
+/// `replay new-migration`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct NewMigrationArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// The migrations directory (holding postgres/ and sqlite/).
+    #[arg(long, default_value = "migrations")]
+    dir: PathBuf,
+    /// The migration's name (default: the model's or domain's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// The directory's timestamp, YYYY-MM-DD-HHMMSS (default: now, as diesel_cli does).
+    #[arg(long)]
+    timestamp: Option<String>,
 }
 
 /// Why `replay new-migration` wrote nothing.
@@ -86,14 +112,11 @@ fn select(registry: &Registry, selection: &Selection) -> Result<Vec<&'static Con
 }
 
 /// `replay schema`: prints the DDL of the selected models for one backend or both.
-pub(super) fn print(
-    registry: &Registry,
-    selection: &Selection,
-    backend: Option<Backend>,
-    json: bool,
-) -> Result<(), CliError> {
-    let contracts = select(registry, selection)?;
-    let backends: Vec<Backend> = backend.map_or_else(|| Backend::ALL.to_vec(), |b| vec![b]);
+pub(in crate::cli) fn print(cx: &Context<'_>, args: &SchemaArgs) -> Result<(), CliError> {
+    let contracts = select(cx.registry, &args.selection)?;
+    let backends: Vec<Backend> = args
+        .backend
+        .map_or_else(|| Backend::ALL.to_vec(), |b| vec![b]);
     let mut text = String::new();
     let mut views = Vec::new();
     for backend in &backends {
@@ -111,24 +134,20 @@ pub(super) fn print(
             }));
         }
     }
-    output::line(json, &serde_json::Value::Array(views), || {
+    cx.out.line(&serde_json::Value::Array(views), || {
         text.trim_end().to_owned()
     })
 }
 
 /// `replay new-migration`: writes `<dir>/{postgres,sqlite}/<timestamp>_<name>/{up,down}.sql`.
-pub(super) fn write_migration(
-    registry: &Registry,
-    selection: &Selection,
-    dir: &Path,
-    name: Option<&str>,
-    timestamp: Option<&str>,
-    json: bool,
+pub(in crate::cli) fn write_migration(
+    cx: &Context<'_>,
+    args: &NewMigrationArgs,
 ) -> Result<(), CliError> {
-    let contracts = select(registry, selection)?;
-    let name = match name {
-        Some(name) => name.to_owned(),
-        None => default_name(selection, &contracts),
+    let contracts = select(cx.registry, &args.selection)?;
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => default_name(&args.selection, &contracts),
     };
     if name.is_empty()
         || !name
@@ -137,7 +156,7 @@ pub(super) fn write_migration(
     {
         return Err(SchemaError::InvalidName(name).into());
     }
-    let timestamp = match timestamp {
+    let timestamp = match &args.timestamp {
         Some(t) => valid_timestamp(t)?,
         // The wall clock only names the directory, as diesel_cli does.
         None => chrono::Utc::now().format("%Y-%m-%d-%H%M%S").to_string(),
@@ -147,7 +166,7 @@ pub(super) fn write_migration(
         .iter()
         .map(|backend| {
             let (up, down) = ddl::migration(&contracts, *backend);
-            (dir.join(backend.as_str()).join(&folder), up, down)
+            (args.dir.join(backend.as_str()).join(&folder), up, down)
         })
         .collect();
     if let Some((existing, _, _)) = targets.iter().find(|(path, _, _)| path.exists()) {
@@ -168,8 +187,7 @@ pub(super) fn write_migration(
         .map(|(p, ..)| p.display().to_string())
         .collect();
     let models: Vec<&str> = contracts.iter().map(|c| c.name).collect();
-    output::line(
-        json,
+    cx.out.line(
         &serde_json::json!({ "models": models, "directories": paths }),
         || {
             format!(
