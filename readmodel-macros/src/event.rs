@@ -74,7 +74,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                 fn decode(
                     schema_version: i32,
                     payload: &str,
-                ) -> ::core::result::Result<Self, ::std::string::String> {
+                ) -> ::core::result::Result<Self, #p::PayloadError> {
                     #p::decode_versioned::<Self>(schema_version, #latest, payload, #upcast)
                 }
             }

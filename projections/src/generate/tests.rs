@@ -26,7 +26,9 @@ type Decoder = fn(&NewEvent) -> Result<(), String>;
 /// Decodes a generated payload with its event type, or names the unknown type.
 fn decode(event: &NewEvent) -> Result<(), String> {
     fn check<E: DomainEvent>(event: &NewEvent) -> Result<(), String> {
-        E::decode(event.schema_version, &event.payload.to_string()).map(drop)
+        E::decode(event.schema_version, &event.payload.to_string())
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
     let decoders: &[(&str, Decoder)] = &[
         (
