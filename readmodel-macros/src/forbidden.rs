@@ -14,6 +14,7 @@
 //! - [`allowed`]: the opt-outs of an item, parsed from its `#[read_model(allow(...))]`
 //!   attributes, with an error per unknown rule.
 //! - [`Finding::message`]: the error text for a finding in a named item.
+//! - [`hash_collections_in`]: the hash-ordered collections in a type (event payload fields).
 //! - [`scan`] and [`imports`]: the module form's handler scan, resolving through the
 //!   module's `use` items.
 
@@ -108,6 +109,7 @@ scannable! {
     syn::ItemConst => visit_item_const,
     syn::Block => visit_block,
     syn::Expr => visit_expr,
+    syn::Type => visit_type,
 }
 
 /// The forbidden uses in `node`, minus those of the rules in `allowed`; plus one finding
@@ -119,6 +121,14 @@ scannable! {
 )]
 pub(crate) fn scan_item(node: &impl Scan, allowed: &Allowed) -> Vec<Finding> {
     scan_with(node, Imports::new(), allowed)
+}
+
+/// The uses of hash-ordered collections in a type (an event payload's field).
+pub(crate) fn hash_collections_in(ty: &syn::Type) -> Vec<Finding> {
+    scan_with(ty, Imports::new(), &Allowed::none())
+        .into_iter()
+        .filter(|f| f.rule == Rule::HashCollections)
+        .collect()
 }
 
 /// The forbidden uses in a module-form handler's body, resolved through the module's

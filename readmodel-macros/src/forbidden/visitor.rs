@@ -47,7 +47,7 @@ impl Visitor {
         (rules::normalize(resolved), imported.is_some())
     }
 
-    /// Judges one path: its prefix, its last two segments, its last segment as a function
+    /// Judges one path: its last two segments, its prefix, its last segment as a function
     /// (when qualified or called) and each segment as a type or module name.
     pub(super) fn check_path(
         &mut self,
@@ -60,8 +60,8 @@ impl Visitor {
         let (resolved, imported) = self.resolve(&written);
         let Some(last) = resolved.last() else { return };
         let qualified = written.len() > 1 || qself.is_some() || imported;
-        let verdict = rules::prefix(&resolved)
-            .or_else(|| rules::pair(&resolved))
+        let verdict = rules::pair(&resolved)
+            .or_else(|| rules::prefix(&resolved))
             .or_else(|| (qualified || called).then(|| rules::callee(last)).flatten())
             .or_else(|| {
                 resolved.iter().enumerate().find_map(|(i, segment)| {
