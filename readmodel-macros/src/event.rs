@@ -145,7 +145,10 @@ mod tests {
         });
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
         assert!(out.contains("field `tags` of event `Tagged` uses `HashSet`, which iterates in an order that varies between runs: a handler iterating it would replay differently; use `BTreeSet`, which reads the same JSON"), "{out}");
-        assert!(out.contains("field `limits` of event `Tagged` uses `std::collections::HashMap`"), "{out}");
+        assert!(
+            out.contains("field `limits` of event `Tagged` uses `std::collections::HashMap`"),
+            "{out}"
+        );
         assert!(out.contains("use `BTreeMap` (or `BTreeSet`)"), "{out}");
         // The stand-in keeps the type a `DomainEvent`, without decoding.
         assert!(out.contains("DomainEvent for Tagged"), "{out}");
@@ -158,8 +161,14 @@ mod tests {
             #[event(type = "t.e")]
             enum Changed { A(HashMap<u8, u8>), B { set: FxHashSet<u8> } }
         });
-        assert!(out.contains("field `0` of event `Changed` uses `HashMap`"), "{out}");
-        assert!(out.contains("field `set` of event `Changed` uses `FxHashSet`"), "{out}");
+        assert!(
+            out.contains("field `0` of event `Changed` uses `HashMap`"),
+            "{out}"
+        );
+        assert!(
+            out.contains("field `set` of event `Changed` uses `FxHashSet`"),
+            "{out}"
+        );
     }
 
     #[test]

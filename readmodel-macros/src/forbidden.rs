@@ -20,6 +20,7 @@
 
 mod allow;
 mod imports;
+mod macro_names;
 mod macros;
 mod rules;
 mod visitor;

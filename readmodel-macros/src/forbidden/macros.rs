@@ -7,15 +7,21 @@ use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 
-use super::rules::{self, MacroVerdict, Rule};
+use super::macro_names::{self, MacroVerdict};
+use super::rules::{self, Rule};
 use super::visitor::{compact, Visitor};
 
 impl Visitor {
     /// Judges a macro invocation, then scans its arguments.
     pub(super) fn check_macro(&mut self, mac: &syn::Macro) {
-        let written: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let written: Vec<String> = mac
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let shown = format!("{}!", compact(&mac.path));
-        let formats = match rules::macro_verdict(&written) {
+        let formats = match macro_names::macro_verdict(&written) {
             MacroVerdict::Pure { formats } => formats,
             MacroVerdict::Rejected(verdict) => {
                 self.push(&mac.path, shown, verdict);
@@ -25,7 +31,7 @@ impl Visitor {
                 // `std::ptr::addr_of!` breaks the rule its path does; others are opaque.
                 let resolved = rules::normalize(written.clone());
                 let why = "is a macro, whose expansion the scan does not see";
-                let verdict = rules::prefix(&resolved)
+                let verdict = rules::prefix(&resolved, false)
                     .or_else(|| resolved.last().and_then(|last| rules::callee(last)))
                     .unwrap_or((Rule::Macro, why));
                 self.push(&mac.path, shown, verdict);
@@ -41,7 +47,9 @@ impl Visitor {
     /// `{:p}` in a format string prints an address.
     fn check_format_strings(&mut self, tokens: &TokenStream) {
         for tree in tokens.clone() {
-            let TokenTree::Literal(literal) = tree else { continue };
+            let TokenTree::Literal(literal) = tree else {
+                continue;
+            };
             let Ok(text) = syn::parse2::<syn::LitStr>(literal.to_token_stream()) else {
                 continue;
             };
@@ -65,7 +73,9 @@ impl Visitor {
                 return;
             }
         }
-        if let Ok(exprs) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+        if let Ok(exprs) =
+            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        {
             for expr in &exprs {
                 self.visit_expr(expr);
             }
@@ -103,7 +113,9 @@ impl Visitor {
             }
             // The longest `ident (:: ident)*` run starting here.
             let mut end = i + 1;
-            while is_colon2(&trees[end..]) && matches!(trees.get(end + 2), Some(TokenTree::Ident(_))) {
+            while is_colon2(&trees[end..])
+                && matches!(trees.get(end + 2), Some(TokenTree::Ident(_)))
+            {
                 end += 3;
             }
             let next = trees.get(end);
@@ -117,7 +129,11 @@ impl Visitor {
                     }
                 }
             } else if ident == "unsafe" {
-                self.push(ident, "unsafe".to_owned(), (Rule::Unsafe, "is `unsafe` code"));
+                self.push(
+                    ident,
+                    "unsafe".to_owned(),
+                    (Rule::Unsafe, "is `unsafe` code"),
+                );
             } else if ident == "static" && matches!(next, Some(TokenTree::Ident(_))) {
                 let why = "is global state, shared by every call";
                 self.push(ident, "static".to_owned(), (Rule::GlobalState, why));
@@ -183,7 +199,9 @@ pub(super) fn has_pointer_format(text: &str) -> bool {
             rest = escaped;
             continue;
         }
-        let Some(close) = rest.find('}') else { return false };
+        let Some(close) = rest.find('}') else {
+            return false;
+        };
         let placeholder = &rest[..close];
         if placeholder
             .split_once(':')

@@ -89,6 +89,7 @@ const RANDOM: &str = "draws random numbers";
 const HASH_ORDER: &str = "iterates in an order that varies between runs";
 
 /// Path prefixes (after `core`/`alloc` → `std`), with the paths under them that are fine.
+#[rustfmt::skip]
 const PREFIXES: &[(&[&str], Rule, &str)] = &[
     (&["std", "io"], Rule::Io, "does I/O"),
     (&["std", "fs"], Rule::Io, "does file I/O"),
@@ -130,17 +131,39 @@ const PREFIXES: &[(&[&str], Rule, &str)] = &[
     (&["libc"], Rule::Io, "calls the operating system"),
     (&["nix"], Rule::Io, "calls the operating system"),
     (&["num_cpus"], Rule::Environment, "reads the machine's configuration"),
+    (&["sysinfo"], Rule::Environment, "reads the machine's configuration"),
+    (&["hostname"], Rule::Environment, "reads the machine's configuration"),
+    (&["gethostname"], Rule::Environment, "reads the machine's configuration"),
+    (&["whoami"], Rule::Environment, "reads the machine's configuration"),
+    (&["iana_time_zone"], Rule::Clock, "reads the machine's time zone"),
 ];
 
 /// Paths under a rejected prefix that are fine: they neither read nor share anything.
+#[rustfmt::skip]
 const FINE_UNDER_PREFIX: &[&[&str]] = &[
     &["std", "sync", "Arc"],
     &["std", "sync", "Weak"],
     &["std", "ptr", "eq"],
+    // Value types and the traits that read or write memory: the sources (`File`,
+    // `stdin`) are what is rejected.
+    &["std", "net", "IpAddr"],
+    &["std", "net", "Ipv4Addr"],
+    &["std", "net", "Ipv6Addr"],
+    &["std", "net", "SocketAddr"],
+    &["std", "net", "SocketAddrV4"],
+    &["std", "net", "SocketAddrV6"],
+    &["std", "io", "Cursor"],
+    &["std", "io", "Error"],
+    &["std", "io", "ErrorKind"],
+    &["std", "io", "Result"],
+    &["std", "io", "Read"],
+    &["std", "io", "Write"],
+    &["std", "io", "BufRead"],
 ];
 
 /// The standard library's modules that a path may name without `std::` (after
 /// `use std::env;`, which the scan may not see): `env::var` is `std::env::var`.
+#[rustfmt::skip]
 const STD_MODULES: &[&str] = &[
     "io", "fs", "net", "process", "os", "env", "thread", "sync", "ptr", "alloc",
 ];
@@ -158,12 +181,16 @@ pub(crate) fn normalize(mut path: Vec<String>) -> Vec<String> {
     path
 }
 
-/// A rejected prefix of `path` (normalized).
-pub(crate) fn prefix(path: &[String]) -> Option<Verdict> {
+/// A rejected prefix of `path` (normalized): something under it, or, for a glob import
+/// (`use std::env::*`), the prefix itself. A bare `rand` is a local variable, not the crate.
+pub(crate) fn prefix(path: &[String], glob: bool) -> Option<Verdict> {
     let starts = |prefix: &[&str]| {
-        path.len() >= prefix.len() && path.iter().zip(prefix).all(|(a, b)| a == b)
+        (path.len() > prefix.len() || glob && path.len() == prefix.len())
+            && path.iter().zip(prefix).all(|(a, b)| a == b)
     };
-    if FINE_UNDER_PREFIX.iter().any(|fine| starts(fine)) {
+    let fine =
+        |fine: &[&str]| path.len() >= fine.len() && path.iter().zip(fine).all(|(a, b)| a == b);
+    if FINE_UNDER_PREFIX.iter().any(|f| fine(f)) {
         return None;
     }
     PREFIXES
@@ -174,6 +201,7 @@ pub(crate) fn prefix(path: &[String]) -> Option<Verdict> {
 
 /// Two last segments that together betray a dependency (`File::open`), whatever the path
 /// before them.
+#[rustfmt::skip]
 const PAIRS: &[(&str, &str, Rule, &str)] = &[
     ("Utc", "now", Rule::Clock, WALL_CLOCK),
     ("Utc", "today", Rule::Clock, WALL_CLOCK),
@@ -206,6 +234,7 @@ pub(crate) fn pair(path: &[String]) -> Option<Verdict> {
 /// Functions (last path segment) that read a clock or randomness, or work with addresses,
 /// whatever the path before them. A single unresolved identifier counts only when called:
 /// as a value it is most likely a local variable (`let now = event.occurred_at;`).
+#[rustfmt::skip]
 const CALLEES: &[(&str, Rule, &str)] = &[
     ("now", Rule::Clock, WALL_CLOCK),
     ("today", Rule::Clock, WALL_CLOCK),
@@ -255,6 +284,7 @@ pub(crate) fn callee(name: &str) -> Option<Verdict> {
 /// Types and modules rejected wherever they appear in a path, in a type or as a value.
 /// A name counts when it starts the path or follows a module (`std::time::Instant`), not
 /// when it follows a type (`Scope::Local` is a variant of the user's enum).
+#[rustfmt::skip]
 const NAMES: &[(&str, Rule, &str)] = &[
     ("SystemTime", Rule::Clock, "is wall-clock time"),
     ("Instant", Rule::Clock, "is a clock reading"),
@@ -292,13 +322,18 @@ const NAMES: &[(&str, Rule, &str)] = &[
     ("TcpListener", Rule::Io, "does network I/O"),
     ("UdpSocket", Rule::Io, "does network I/O"),
     ("OpenOptions", Rule::Io, "does file I/O"),
+    ("Pointer", Rule::Address, "formats a memory address"),
 ];
 
 /// Atomic orderings: written only next to an atomic, which is shared state.
 const ORDERINGS: &[&str] = &["Relaxed", "SeqCst", "Acquire", "Release", "AcqRel"];
 
-/// The verdict on segment `name` of a path, `previous` being the segment before it.
-pub(crate) fn name(name: &str, previous: Option<&str>) -> Option<Verdict> {
+/// The verdict on segment `name` of a path, `previous` being the segment before it and
+/// `last` whether it ends the path (a lowercase name there is a variable, not a module).
+pub(crate) fn name(name: &str, previous: Option<&str>, last: bool) -> Option<Verdict> {
+    if last && name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return None;
+    }
     let after_module = previous.is_none_or(|p| p.starts_with(|c: char| c.is_ascii_lowercase()));
     if ORDERINGS.contains(&name) && (after_module || previous == Some("Ordering")) {
         return Some((Rule::GlobalState, "orders an atomic, which is shared state"));
@@ -325,9 +360,12 @@ fn is_atomic(name: &str) -> bool {
 
 /// Interior mutability: harmless in a local, but in a `const` each use is a fresh copy
 /// (the sharing it was meant for does not happen) and in a `static` it is global state.
-pub(crate) const INTERIOR_MUTABLE: &[&str] = &["Cell", "RefCell", "OnceCell", "UnsafeCell", "LazyCell"];
+#[rustfmt::skip]
+pub(crate) const INTERIOR_MUTABLE: &[&str] =
+    &["Cell", "RefCell", "OnceCell", "UnsafeCell", "LazyCell"];
 
 /// Methods rejected on any receiver.
+#[rustfmt::skip]
 const METHODS: &[(&str, Rule, &str)] = &[
     ("now", Rule::Clock, WALL_CLOCK),
     ("today", Rule::Clock, WALL_CLOCK),
@@ -355,9 +393,21 @@ const METHODS: &[(&str, Rule, &str)] = &[
 
 /// Methods rejected on a `SCREAMING_CASE` receiver: a static (a constant cannot change),
 /// so a cell, lock or thread-local key.
+#[rustfmt::skip]
 const STATIC_METHODS: &[&str] = &[
-    "with", "set", "take", "replace", "borrow", "borrow_mut", "load", "store", "swap", "read",
-    "write", "get_mut", "update",
+    "with",
+    "set",
+    "take",
+    "replace",
+    "borrow",
+    "borrow_mut",
+    "load",
+    "store",
+    "swap",
+    "read",
+    "write",
+    "get_mut",
+    "update",
 ];
 
 /// The verdict on method `name`; `on_static` when the receiver is a `SCREAMING_CASE` path.
@@ -366,7 +416,10 @@ pub(crate) fn method(name: &str, on_static: bool) -> Option<Verdict> {
         return Some((rule, why));
     }
     if name.starts_with("fetch_") {
-        return Some((Rule::GlobalState, "changes an atomic, which is shared state"));
+        return Some((
+            Rule::GlobalState,
+            "changes an atomic, which is shared state",
+        ));
     }
     (on_static && STATIC_METHODS.contains(&name))
         .then_some((Rule::GlobalState, "uses a static, which is global state"))
@@ -378,108 +431,4 @@ pub(crate) fn is_screaming(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// What the scan makes of a macro.
-pub(crate) enum MacroVerdict {
-    /// A pure std macro whose arguments are expressions (or, for `matches!`, a pattern).
-    Pure { formats: bool },
-    /// A std macro that itself breaks a rule.
-    Rejected(Verdict),
-    /// Not known: the scan cannot see its expansion.
-    Unknown,
-}
-
-/// Std macros that are pure; `true` when their string literals are format strings.
-const PURE_MACROS: &[(&str, bool)] = &[
-    ("vec", false),
-    ("format", true),
-    ("format_args", true),
-    ("write", true),
-    ("writeln", true),
-    ("matches", false),
-    ("assert", true),
-    ("assert_eq", true),
-    ("assert_ne", true),
-    ("debug_assert", true),
-    ("debug_assert_eq", true),
-    ("debug_assert_ne", true),
-    ("panic", true),
-    ("unreachable", true),
-    ("todo", true),
-    ("unimplemented", true),
-    ("concat", false),
-    ("stringify", false),
-    // Compile-time constants fixed by the source text: the same for every build of it.
-    ("include_str", false),
-    ("include_bytes", false),
-    ("file", false),
-    ("line", false),
-    ("column", false),
-    ("module_path", false),
-    ("compile_error", false),
-];
-
-/// Std macros that break a rule, whatever their arguments.
-const REJECTED_MACROS: &[(&str, Rule, &str)] = &[
-    ("print", Rule::Io, "writes standard output"),
-    ("println", Rule::Io, "writes standard output"),
-    ("eprint", Rule::Io, "writes standard error"),
-    ("eprintln", Rule::Io, "writes standard error"),
-    ("dbg", Rule::Io, "writes standard error"),
-    // Fixed per build, but not by the source: two builds of the same model version
-    // (another machine, a release build) would write different rows.
-    ("env", Rule::Environment, "reads the build machine's environment"),
-    ("option_env", Rule::Environment, "reads the build machine's environment"),
-    ("cfg", Rule::Environment, "depends on the build configuration"),
-    ("thread_local", Rule::GlobalState, "declares thread-local state"),
-    ("lazy_static", Rule::GlobalState, "declares global state"),
-    ("include", Rule::Macro, "pastes in code from another file, which the scan does not see"),
-    ("asm", Rule::Unsafe, "runs machine code"),
-    ("global_asm", Rule::Unsafe, "runs machine code"),
-];
-
-/// The verdict on a macro invoked as `path!`: std's macros by their name when the path
-/// is bare or starts with `std`/`core`/`alloc`, anything else unknown.
-pub(crate) fn macro_verdict(path: &[String]) -> MacroVerdict {
-    let std_or_bare = match path {
-        [_] => true,
-        [first, ..] => matches!(first.as_str(), "std" | "core" | "alloc"),
-        [] => false,
-    };
-    let Some(name) = path.last().filter(|_| std_or_bare) else {
-        return MacroVerdict::Unknown;
-    };
-    if let Some(&(_, formats)) = PURE_MACROS.iter().find(|(n, _)| n == name) {
-        return MacroVerdict::Pure { formats };
-    }
-    REJECTED_MACROS
-        .iter()
-        .find(|(n, _, _)| n == name)
-        .map_or(MacroVerdict::Unknown, |&(_, rule, why)| {
-            MacroVerdict::Rejected((rule, why))
-        })
-}
-
-/// Attributes that change nothing the code does.
-const INERT_ATTRIBUTES: &[&str] = &[
-    "allow", "warn", "deny", "forbid", "expect", "doc", "inline", "cold", "must_use",
-    "track_caller", "deprecated", "non_exhaustive", "repr", "automatically_derived", "rustfmt",
-    "clippy", "diagnostic", "read_model",
-];
-
-/// Derives whose generated code is pure (std's, and serde's, which the event types use).
-const PURE_DERIVES: &[&str] = &[
-    "Debug", "Clone", "Copy", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Default",
-    "Serialize", "Deserialize",
-];
-
-/// Whether an attribute whose path starts with `first` changes nothing the code does.
-pub(crate) fn is_inert_attribute(first: &str) -> bool {
-    INERT_ATTRIBUTES.contains(&first)
-}
-
-/// Whether `#[derive(name)]` generates only pure code.
-pub(crate) fn is_pure_derive(name: &str) -> bool {
-    PURE_DERIVES.contains(&name)
 }

@@ -8,7 +8,11 @@ fn found(node: &impl Scan) -> Vec<String> {
 
 fn found_allowing(node: &impl Scan, attrs: &[syn::Attribute]) -> Vec<String> {
     let (allowed, errors) = allowed(attrs);
-    assert!(errors.is_empty(), "{:?}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        errors.is_empty(),
+        "{:?}",
+        errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     scan_item(node, &allowed)
         .into_iter()
         .map(|f| format!("{} {}", f.rule.name(), f.path))
@@ -312,6 +316,8 @@ fn addresses_are_rejected() {
         let g = Self::helper as usize;
         let h = (helper as fn()) as usize;
         let i = std::alloc::alloc(layout);
+        let j = &raw const x;
+        let k = std::fmt::Pointer::fmt(&x, f);
     }};
     assert_eq!(
         found(&block),
@@ -325,6 +331,8 @@ fn addresses_are_rejected() {
             "address Self::helper as usize",
             "address (helper as fn()) as usize",
             "address std::alloc::alloc",
+            "address &raw const",
+            "address std::fmt::Pointer::fmt",
         ]
     );
 }
@@ -422,7 +430,10 @@ fn the_items_signature_and_attributes_are_scanned() {
         .into_iter()
         .map(|f| format!("{} {}", f.rule.name(), f.path))
         .collect();
-    assert_eq!(found, ["macro #[tracing::instrument]", "unsafe unsafe fn helper"]);
+    assert_eq!(
+        found,
+        ["macro #[tracing::instrument]", "unsafe unsafe fn helper"]
+    );
 }
 
 #[test]
@@ -456,6 +467,13 @@ fn pure_code_is_accepted() {
             let days = (at - event.occurred_at).num_days();
             let f: fn(i64) -> i64 = i64::abs;
             const LIMIT: u32 = 10;
+            let rand = 4;
+            let hash_map = BTreeMap::<u8, u8>::new();
+            let tokio = rand + hash_map.len();
+            let ip: std::net::IpAddr = event.ip;
+            let mut out = std::io::Cursor::new(Vec::new());
+            #[derive(Debug, serde::Serialize)]
+            struct Shown { #[serde(rename = "n")] n: u8 }
             rows.put(Row { at, id, env, n: event.random(), now, label });
         }
     };
@@ -464,7 +482,8 @@ fn pure_code_is_accepted() {
 
 #[test]
 fn an_opt_out_drops_its_rule_only_and_must_allow_something() {
-    let attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[read_model(allow(hash_collections, macro))])];
+    let attrs: Vec<syn::Attribute> =
+        vec![syn::parse_quote!(#[read_model(allow(hash_collections, macro))])];
     let block: syn::Block = syn::parse_quote! {{
         let m: HashMap<u8, u8> = HashMap::new();
         let t = Utc::now();
@@ -532,7 +551,10 @@ fn glob_imports_of_rejected_modules_are_rejected() {
     }};
     assert_eq!(
         found(&block),
-        ["environment std::env::*", "global_state std::sync::atomic::*"]
+        [
+            "environment std::env::*",
+            "global_state std::sync::atomic::*"
+        ]
     );
 }
 

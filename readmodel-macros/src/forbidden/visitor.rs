@@ -6,6 +6,7 @@ use quote::ToTokens;
 use syn::visit::{self, Visit};
 
 use super::imports::{self, Imports};
+use super::macro_names;
 use super::rules::{self, Rule, Verdict};
 use super::Finding;
 
@@ -61,12 +62,12 @@ impl Visitor {
         let Some(last) = resolved.last() else { return };
         let qualified = written.len() > 1 || qself.is_some() || imported;
         let verdict = rules::pair(&resolved)
-            .or_else(|| rules::prefix(&resolved))
+            .or_else(|| rules::prefix(&resolved, false))
             .or_else(|| (qualified || called).then(|| rules::callee(last)).flatten())
             .or_else(|| {
                 resolved.iter().enumerate().find_map(|(i, segment)| {
                     let previous = i.checked_sub(1).map(|p| resolved[p].as_str());
-                    rules::name(segment, previous)
+                    rules::name(segment, previous, i + 1 == resolved.len())
                 })
             });
         if let Some(verdict) = verdict {
@@ -92,10 +93,11 @@ impl Visitor {
         };
         match first.as_str() {
             "derive" => {
-                let parser = syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated;
+                let parser =
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated;
                 for derive in attr.parse_args_with(parser).into_iter().flatten() {
                     let name = derive.segments.last().map(|s| s.ident.to_string());
-                    if !name.as_deref().is_some_and(rules::is_pure_derive) {
+                    if !name.as_deref().is_some_and(macro_names::is_pure_derive) {
                         let shown = format!("derive({})", compact(&derive));
                         let why = "is a derive macro, whose generated code the scan does not see";
                         self.push(&derive, shown, (Rule::Macro, why));
@@ -113,7 +115,7 @@ impl Visitor {
                 let why = "links symbols by name, outside what the scan sees";
                 self.push(attr, compact(attr), (Rule::Unsafe, why));
             }
-            first if rules::is_inert_attribute(first) => {}
+            first if macro_names::is_inert_attribute(first) => {}
             _ => {
                 let why = "is an attribute macro, whose expansion the scan does not see";
                 self.push(path, format!("#[{}]", compact(path)), (Rule::Macro, why));
@@ -125,7 +127,11 @@ impl Visitor {
     fn check_const(&mut self, ident: &syn::Ident, ty: &syn::Type) {
         let mut names = TypeNames(Vec::new());
         names.visit_type(ty);
-        if names.0.iter().any(|n| rules::INTERIOR_MUTABLE.contains(&n.as_str())) {
+        if names
+            .0
+            .iter()
+            .any(|n| rules::INTERIOR_MUTABLE.contains(&n.as_str()))
+        {
             let why = "holds interior mutability in a constant: every use is a fresh copy, and as a `static` it would be global state";
             let shown = format!("const {ident}: {}", compact(ty));
             self.push(ty, shown, (Rule::GlobalState, why));
@@ -138,9 +144,11 @@ impl Visitor {
         imports::globs(&item.tree, &mut Vec::new(), &mut globs);
         for glob in globs {
             let (resolved, _) = self.resolve(&glob);
-            let verdict = rules::prefix(&resolved).or_else(|| {
+            let verdict = rules::prefix(&resolved, true).or_else(|| {
                 let previous = resolved.len().checked_sub(2).map(|p| resolved[p].as_str());
-                resolved.last().and_then(|last| rules::name(last, previous))
+                resolved
+                    .last()
+                    .and_then(|last| rules::name(last, previous, false))
             });
             if let Some(verdict) = verdict {
                 self.push(&item.tree, format!("{}::*", glob.join("::")), verdict);
@@ -236,7 +244,12 @@ impl<'ast> Visit<'ast> for Visitor {
         for attr in &node.attrs {
             self.visit_attribute(attr);
         }
-        self.check_path(func.qself.as_ref(), &func.path, true, func.to_token_stream());
+        self.check_path(
+            func.qself.as_ref(),
+            &func.path,
+            true,
+            func.to_token_stream(),
+        );
         if let Some(qself) = &func.qself {
             self.visit_type(&qself.ty);
         }
@@ -250,7 +263,12 @@ impl<'ast> Visit<'ast> for Visitor {
         for attr in &node.attrs {
             self.visit_attribute(attr);
         }
-        self.check_path(node.qself.as_ref(), &node.path, false, node.to_token_stream());
+        self.check_path(
+            node.qself.as_ref(),
+            &node.path,
+            false,
+            node.to_token_stream(),
+        );
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
         }
@@ -258,7 +276,12 @@ impl<'ast> Visit<'ast> for Visitor {
     }
 
     fn visit_type_path(&mut self, node: &'ast syn::TypePath) {
-        self.check_path(node.qself.as_ref(), &node.path, false, node.to_token_stream());
+        self.check_path(
+            node.qself.as_ref(),
+            &node.path,
+            false,
+            node.to_token_stream(),
+        );
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
         }
@@ -303,6 +326,19 @@ impl<'ast> Visit<'ast> for Visitor {
             self.push(node, compact(node), (Rule::Address, why));
         }
         visit::visit_expr_cast(self, node);
+    }
+
+    fn visit_expr_raw_addr(&mut self, node: &'ast syn::ExprRawAddr) {
+        let why = "takes a raw memory address";
+        let tokens = (&node.and_token, &node.raw, &node.mutability);
+        let (and, raw, mutability) = tokens;
+        let shown = format!("&raw {}", compact(mutability));
+        self.push(
+            quote::quote!(#and #raw #mutability),
+            shown,
+            (Rule::Address, why),
+        );
+        visit::visit_expr_raw_addr(self, node);
     }
 
     fn visit_expr_unsafe(&mut self, node: &'ast syn::ExprUnsafe) {
