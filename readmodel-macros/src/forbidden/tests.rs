@@ -567,3 +567,19 @@ fn pointer_formats_are_recognised() {
         assert!(!has_pointer_format(text), "{text}");
     }
 }
+
+#[test]
+fn arguments_that_are_not_rust_are_scanned_token_by_token() {
+    let block: syn::Block = syn::parse_quote! {{
+        my_dsl! { at => Utc::now(), took => started.elapsed(), name: &'static str, inner: env!("X") }
+    }};
+    assert_eq!(
+        found(&block),
+        [
+            "macro my_dsl!",
+            "clock Utc::now",
+            "clock .elapsed()",
+            "environment env!",
+        ]
+    );
+}
