@@ -330,8 +330,7 @@ impl<'ast> Visit<'ast> for Visitor {
 
     fn visit_expr_raw_addr(&mut self, node: &'ast syn::ExprRawAddr) {
         let why = "takes a raw memory address";
-        let tokens = (&node.and_token, &node.raw, &node.mutability);
-        let (and, raw, mutability) = tokens;
+        let (and, raw, mutability) = (&node.and_token, &node.raw, &node.mutability);
         let shown = format!("&raw {}", compact(mutability));
         self.push(
             quote::quote!(#and #raw #mutability),
