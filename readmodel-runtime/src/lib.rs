@@ -1,8 +1,8 @@
 //! # readmodel-runtime
 //!
 //! Deterministic, replayable read models fed only by an immutable event log
-//! (`event_record`). Declare a model with `#[read_model(...)]` on a module holding its row
-//! struct and its handlers; the runtime replays events in global order, idempotently, into
+//! (`event_record`). Declare a model with `#[derive(ReadModel)]` and `#[read_model(...)]` on its row
+//! struct and `#[handlers]` on its impl block of event handlers; the runtime replays events in global order, idempotently, into
 //! the model's table on SQLite (the embedded default) or PostgreSQL, and [`cli`] turns the
 //! registry into an operator's `replay` binary.
 //!
@@ -16,6 +16,7 @@ pub mod checksum;
 pub mod cli;
 pub mod contract;
 pub mod dead_letters;
+mod declaration;
 pub mod error;
 pub mod event;
 pub mod field;
@@ -33,7 +34,7 @@ pub mod versions;
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use error::{ImportError, RegistryError, ReplayError, StoreError};
 pub use event::{DomainEvent, Event, StoredEvent};
-pub use readmodel_macros::{read_model, DomainEvent};
+pub use readmodel_macros::{handlers, DomainEvent, ReadModel};
 pub use registry::{Model, Registry};
 pub use replay::{Plan, RunReport};
 pub use rows::{Projection, ReadModelRow, Rows};
@@ -53,6 +54,7 @@ pub mod __private {
     pub use uuid::Uuid;
 
     pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
+    pub use crate::declaration::*;
     pub use crate::event::{decode_versioned, DecodeError, DomainEvent, Event, StoredEvent};
     pub use crate::field::{Db, Field, Query};
     pub use crate::registry::{ModelOps, Registration};

@@ -17,7 +17,7 @@ use crate::error::StoreError;
 use crate::event::{DecodeError, StoredEvent};
 use crate::field::{Db, Query};
 
-/// A row type of a read model. Implemented by `#[read_model]`.
+/// A row type of a read model. Implemented by `#[derive(ReadModel)]`.
 pub trait ReadModelRow: Clone + Debug + Send + 'static {
     /// The idempotency key without `model_version`: one field's type, or a tuple.
     type Key: Ord + Clone + Debug + Send;
@@ -40,7 +40,12 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn user_id(&self) -> Option<uuid::Uuid>;
 }
 
-/// A read model: its contract and its event dispatch. Implemented by `#[read_model]`.
+/// A read model: its contract and its event dispatch. Implemented by `#[handlers]` on the
+/// impl block of a `#[derive(ReadModel)]` struct.
+#[diagnostic::on_unimplemented(
+    message = "read model `{Self}` has no handlers",
+    label = "add `#[handlers] impl {Self} {{ ... }}` with one handler per event of `events = [...]`"
+)]
 pub trait Projection: Send + Sync + 'static {
     /// The row type.
     type Row: ReadModelRow;

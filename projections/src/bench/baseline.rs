@@ -22,7 +22,7 @@ use readmodel_runtime::{DomainEvent, Event, Store};
 use uuid::Uuid;
 
 use super::BenchError;
-use crate::habits::streaks::HabitStreak;
+use crate::habits::HabitStreak;
 use crate::habits::{
     HabitArchived, HabitCheckInUndone, HabitCheckedIn, HabitCreated, StreakRules,
     ACTION_CHECKED_IN, ACTION_UNDONE,

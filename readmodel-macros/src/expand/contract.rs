@@ -1,4 +1,5 @@
-//! The `Projection` impl's contract: static metadata read by registry, replay and CLI.
+//! The model's version and contract, as inherent constants of the row struct: static
+//! metadata read by registry, replay and CLI.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -36,8 +37,12 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             }
         }
     });
+    let row = &model.row;
     quote! {
-        impl Model {
+        #[automatically_derived]
+        impl #row {
+            /// The model version stored in every row's `model_version`.
+            pub const MODEL_VERSION: i32 = #version;
             /// The contract of this read model.
             pub const CONTRACT: &'static #p::Contract = &#p::Contract {
                 name: #name,

@@ -53,6 +53,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         quote!(::core::option::Option::None)
     };
     quote! {
+        #[automatically_derived]
         impl #p::ReadModelRow for #row {
             type Key = #key_type;
             fn key(&self) -> Self::Key {
