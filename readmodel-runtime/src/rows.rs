@@ -18,6 +18,10 @@ use crate::event::{DecodeError, StoredEvent};
 use crate::field::{Db, Query};
 
 /// A row type of a read model. Implemented by `#[derive(ReadModel)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a read model: its struct needs `#[derive(ReadModel)]` and `#[read_model(...)]`",
+    label = "not a `#[derive(ReadModel)]` struct"
+)]
 pub trait ReadModelRow: Clone + Debug + Send + 'static {
     /// The idempotency key without `model_version`: one field's type, or a tuple.
     type Key: Ord + Clone + Debug + Send;

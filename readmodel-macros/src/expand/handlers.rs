@@ -3,8 +3,8 @@
 //! handler's event is listed, every listed event has a handler, and each handler's shape
 //! fits the model's kind. Each check is spanned at the tokens it is about.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::quote;
 use syn::spanned::Spanned as _;
 
 use crate::ast::HandlerBlock;
@@ -13,7 +13,10 @@ use crate::validate_handlers::{Checked, Shape};
 pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStream {
     let p = quote!(::readmodel_runtime::__private);
     let model = &block.model;
-    let mut checks = vec![quote_spanned!(model.span()=> #p::every_event_handled::<#model>();)];
+    let mut checks = vec![at(
+        model.span(),
+        quote!(#p::every_event_handled::<#model>();),
+    )];
     let mut arms = Vec::new();
     let mut handles = Vec::new();
     for Checked {
@@ -25,22 +28,22 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
         let event = &handler.event;
         let name = handler.ident();
         handles.push(quote!(impl #p::Handles<#event> for #model {}));
-        checks.push(quote_spanned!(event.span()=> #p::listed::<#model, #event>();));
+        checks.push(at(event.span(), quote!(#p::listed::<#model, #event>();)));
         let call = match shape {
             Shape::ChangesRows => {
                 let span = rows_ty.map_or_else(|| name.span(), |ty| ty.span());
-                checks.push(quote_spanned!(span=> #p::changes_rows::<#model>();));
+                checks.push(at(span, quote!(#p::changes_rows::<#model>();)));
                 quote!(<#model>::#name(&event, rows);)
             }
             Shape::AppendsRows => {
                 let span = handler.func.sig.output.span();
-                checks.push(quote_spanned!(span=> #p::appends_rows::<#model>();));
+                checks.push(at(span, quote!(#p::appends_rows::<#model>();)));
                 quote!(rows.append(<#model>::#name(&event));)
             }
             Shape::Neither => {
                 let inputs = handler.func.sig.inputs.span();
-                checks.push(quote_spanned!(inputs=> #p::may_omit_rows::<#model>();));
-                checks.push(quote_spanned!(name.span()=> #p::may_return_nothing::<#model>();));
+                checks.push(at(inputs, quote!(#p::may_omit_rows::<#model>();)));
+                checks.push(at(name.span(), quote!(#p::may_return_nothing::<#model>();)));
                 continue;
             }
         };
@@ -71,4 +74,22 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
             #(#checks)*
         }
     }
+}
+
+/// `tokens` with every span set to `span`: a check's error is reported at the span of its
+/// whole expression, so tokens keeping their own spans (the model's name) would move it.
+fn at(span: Span, tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut respanned = Group::new(group.delimiter(), at(span, group.stream()));
+                respanned.set_span(span);
+                tree = respanned.into();
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
