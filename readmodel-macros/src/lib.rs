@@ -11,6 +11,7 @@ mod event;
 mod expand;
 mod forbidden;
 mod parse;
+mod respan;
 mod validate;
 mod validate_handlers;
 

@@ -19,7 +19,6 @@ pub(crate) struct Model {
     pub(crate) replay_start_version: i64,
     pub(crate) rebuild: Rebuild,
     pub(crate) row: syn::Ident,
-    pub(crate) vis: syn::Visibility,
     pub(crate) fields: Vec<(syn::Ident, syn::Type)>,
 }
 
@@ -79,7 +78,6 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, input: &syn::DeriveInput) -> Opt
         replay_start_version: args.replay_start_version.as_ref().map_or(0, |v| v.value),
         rebuild,
         row: input.ident.clone(),
-        vis: input.vis.clone(),
         fields,
     })
 }

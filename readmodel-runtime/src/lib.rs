@@ -22,10 +22,12 @@ pub mod event;
 pub mod field;
 pub mod import;
 pub mod ledger;
+pub mod reader;
 pub mod registry;
 pub mod replay;
 pub mod rows;
 pub mod source;
+pub mod sql_types;
 pub mod store;
 pub mod testing;
 pub mod verify;
@@ -44,6 +46,7 @@ pub use store::{DatabaseUrl, Migrations, Store};
 /// Re-exports for generated code. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use diesel;
     pub use diesel::deserialize;
     pub use diesel::pg::Pg;
     pub use diesel::row::NamedRow;
@@ -55,8 +58,10 @@ pub mod __private {
 
     pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
     pub use crate::declaration::*;
+    pub use crate::error::StoreError;
     pub use crate::event::{decode_versioned, DecodeError, DomainEvent, Event, StoredEvent};
     pub use crate::field::{Db, Field, Query};
     pub use crate::registry::{ModelOps, Registration};
     pub use crate::rows::{Projection, ReadModelRow, Rows};
+    pub use crate::sql_types::Param;
 }

@@ -3,11 +3,12 @@
 //! handler's event is listed, every listed event has a handler, and each handler's shape
 //! fits the model's kind. Each check is spanned at the tokens it is about.
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned as _;
 
 use crate::ast::HandlerBlock;
+use crate::respan::at;
 use crate::validate_handlers::{Checked, Shape};
 
 pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStream {
@@ -74,22 +75,4 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
             #(#checks)*
         }
     }
-}
-
-/// `tokens` with every span set to `span`: a check's error is reported at the span of its
-/// whole expression, so tokens keeping their own spans (the model's name) would move it.
-fn at(span: Span, tokens: TokenStream) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tree| {
-            if let TokenTree::Group(group) = &tree {
-                let mut respanned = Group::new(group.delimiter(), at(span, group.stream()));
-                respanned.set_span(span);
-                tree = respanned.into();
-            } else {
-                tree.set_span(span);
-            }
-            tree
-        })
-        .collect()
 }

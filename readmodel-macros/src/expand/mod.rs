@@ -5,11 +5,14 @@
 //! `::readmodel_runtime::__private`.
 
 mod contract;
+mod diesel;
 mod handlers;
 mod links;
+mod reader;
 mod registry;
 mod row;
 mod stub;
+mod table;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -28,8 +31,11 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                 row::expand(&model),
                 links::expand(&model),
                 registry::expand(&model),
+                diesel::expand(&model),
+                reader::expand(&model),
             ];
-            quote!(const _: () = { #(#generated)* };)
+            let table = table::expand(&model);
+            quote!(#table const _: () = { #(#generated)* };)
         }
         _ => {
             // Stand-ins (see `stub`), so the user sees the real errors and no cascade from

@@ -1,0 +1,48 @@
+//! diesel glue on the model's generated table: `Selectable` and `Queryable` (read rows
+//! with `.select(Model::as_select())` or `.load::<Model>`), and `Insertable` for `&Model`.
+//! Values go through `Param`, since UUID and timestamp columns have the runtime's own SQL
+//! types.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::validate::Model;
+
+pub(super) fn expand(model: &Model) -> TokenStream {
+    let p = quote!(::readmodel_runtime::__private);
+    let d = quote!(#p::diesel);
+    let row = &model.row;
+    let table = format_ident!("{}", model.table);
+    let names: Vec<&syn::Ident> = model.fields.iter().map(|(f, _)| f).collect();
+    let types: Vec<&syn::Type> = model.fields.iter().map(|(_, t)| t).collect();
+    let index = (0..names.len()).map(syn::Index::from);
+    quote! {
+        #[automatically_derived]
+        impl<__DB: #d::backend::Backend> #d::Selectable<__DB> for #row {
+            type SelectExpression = (#(#table::#names,)*);
+            fn construct_selection() -> Self::SelectExpression {
+                (#(#table::#names,)*)
+            }
+        }
+        #[automatically_derived]
+        impl<__DB, __ST> #d::Queryable<__ST, __DB> for #row
+        where
+            __DB: #d::backend::Backend,
+            (#(#types,)*): #d::deserialize::FromStaticSqlRow<__ST, __DB>,
+        {
+            type Row = (#(#types,)*);
+            fn build(row: Self::Row) -> #d::deserialize::Result<Self> {
+                ::core::result::Result::Ok(Self { #(#names: row.#index,)* })
+            }
+        }
+        #[automatically_derived]
+        impl<'__a> #d::Insertable<#table::table> for &'__a #row {
+            type Values = <(#(#d::dsl::Eq<#table::#names, #p::Param<&'__a #types>>,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(
+                    #d::ExpressionMethods::eq(#table::#names, #p::Param(&self.#names)),
+                )*))
+            }
+        }
+    }
+}
