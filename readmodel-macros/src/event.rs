@@ -54,6 +54,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
         }
         return cx.to_compile_errors();
     };
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
@@ -68,14 +69,14 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     };
     quote! {
         const _: () = {
-            impl #impl_generics #p::DomainEvent for #ident #type_generics #where_clause {
+            impl #impl_generics #rt::DomainEvent for #ident #type_generics #where_clause {
                 const EVENT_TYPE: &'static str = #event_type;
                 const SCHEMA_VERSION: i32 = #latest;
                 fn decode(
                     schema_version: i32,
                     payload: &str,
                 ) -> ::core::result::Result<Self, ::std::string::String> {
-                    #p::decode_versioned::<Self>(schema_version, #latest, payload, #upcast)
+                    #rt::event::decode_versioned::<Self>(schema_version, #latest, payload, #upcast)
                 }
             }
         };

@@ -155,6 +155,11 @@ fn row_fields(cx: &mut Ctxt, row: &syn::DeriveInput) -> Option<Vec<(syn::Ident, 
         let ident = field.ident.clone()?;
         check_column_name(cx, &ident);
         check_deterministic_type(cx, &field.ty);
+        // A non-deterministic type is reported once, as that.
+        let names: Vec<&str> = NON_DETERMINISTIC.iter().map(|(name, _)| *name).collect();
+        if !mentions_type(&field.ty, &names) {
+            check_storable(cx, &ident, &field.ty);
+        }
         fields.push((ident, field.ty.clone()));
     }
     match fields.iter().find(|(f, _)| f == "model_version") {
@@ -270,6 +275,64 @@ fn check_column_name(cx: &mut Ctxt, ident: &syn::Ident) {
     } else if RESERVED.contains(&name.as_str()) {
         cx.error_spanned_by(ident, format!("field `{name}` is an SQL reserved word, so it cannot be a bare column name on PostgreSQL and SQLite; rename it (e.g. `{name}_name` or `sort_{name}`)"));
     }
+}
+
+/// Rejects, at the field, the types no column holds: tuples, arrays, references, and
+/// generic types other than `Option<T>` and `DateTime<Tz>` (a collection is a table of its
+/// own). A plain name passes: it may be an alias or a type given `impl_field!`, and the
+/// compiler checks it.
+fn check_storable(cx: &mut Ctxt, field: &syn::Ident, ty: &syn::Type) {
+    let storable = match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path
+                .segments
+                .iter()
+                .all(|segment| match &segment.arguments {
+                    syn::PathArguments::None => true,
+                    syn::PathArguments::AngleBracketed(args) => {
+                        (segment.ident == "Option" || segment.ident == "DateTime")
+                            && args.args.len() == 1
+                            && args.args.iter().all(|arg| match arg {
+                                syn::GenericArgument::Type(inner) => {
+                                    segment.ident == "DateTime" || is_storable_shape(inner)
+                                }
+                                _ => false,
+                            })
+                    }
+                    syn::PathArguments::Parenthesized(_) => false,
+                })
+        }
+        syn::Type::Group(group) => is_storable_shape(&group.elem),
+        _ => false,
+    };
+    if !storable {
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "field `{field}` has type `{}`, which no column can hold: a row field is one of `i16`, `i32`, `i64`, `bool`, `String`, `f64`, `NaiveDate`, `DateTime<Utc>`, `Uuid`, an `Option` of one, or a type given `impl_field!`; a collection belongs in a table of its own",
+                written(ty)
+            ),
+        );
+    }
+}
+
+/// A type as the user wrote it (near enough): `Vec<String>`, not `Vec < String >`.
+fn written(ty: &syn::Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace(" :: ", "::")
+}
+
+fn is_storable_shape(ty: &syn::Type) -> bool {
+    let mut probe = Ctxt::default();
+    let ident = syn::Ident::new("probe", proc_macro2::Span::call_site());
+    check_storable(&mut probe, &ident, ty);
+    !probe.has_errors()
 }
 
 fn check_deterministic_type(cx: &mut Ctxt, ty: &syn::Type) {

@@ -43,25 +43,17 @@ pub use rows::{Projection, ReadModelRow, Rows};
 pub use source::NewEvent;
 pub use store::{DatabaseUrl, Migrations, Store};
 
-/// Re-exports for generated code. Not public API.
+/// diesel, as this crate uses it: the generated tables, `impl_field!` and applications
+/// reading their models name it through here or their own dependency on the same version.
+pub use diesel;
+
+/// Re-exports for generated code. Not public API: items that are public elsewhere are
+/// named by their public paths.
 #[doc(hidden)]
 pub mod __private {
-    pub use diesel;
-    pub use diesel::deserialize;
-    pub use diesel::pg::Pg;
-    pub use diesel::row::NamedRow;
-    pub use diesel::sql_types;
-    pub use diesel::sqlite::Sqlite;
     pub use inventory;
     pub use serde_json;
     pub use uuid::Uuid;
 
-    pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
     pub use crate::declaration::*;
-    pub use crate::error::StoreError;
-    pub use crate::event::{decode_versioned, DecodeError, DomainEvent, Event, StoredEvent};
-    pub use crate::field::{Db, Field, Query};
-    pub use crate::registry::{ModelOps, Registration};
-    pub use crate::rows::{Projection, ReadModelRow, Rows};
-    pub use crate::sql_types::Param;
 }

@@ -14,7 +14,7 @@ use readmodel_tests::{checksum, pg, replay};
 const MODELS: [&str; 2] = ["tracker.done_log", "tracker.habit_totals"];
 
 fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_replay"))
+    PathBuf::from(env!("CARGO_BIN_EXE_tracker-replay"))
 }
 
 /// Replays a demo log into `url`; returns the log's head and the models' checksums.

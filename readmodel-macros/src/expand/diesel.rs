@@ -9,8 +9,8 @@ use quote::{format_ident, quote};
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
-    let p = quote!(::readmodel_runtime::__private);
-    let d = quote!(#p::diesel);
+    let rt = quote!(::readmodel_runtime);
+    let d = quote!(#rt::diesel);
     let row = &model.row;
     let table = format_ident!("{}", model.table);
     let names: Vec<&syn::Ident> = model.fields.iter().map(|(f, _)| f).collect();
@@ -37,10 +37,10 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         }
         #[automatically_derived]
         impl<'__a> #d::Insertable<#table::table> for &'__a #row {
-            type Values = <(#(#d::dsl::Eq<#table::#names, #p::Param<&'__a #types>>,)*) as #d::Insertable<#table::table>>::Values;
+            type Values = <(#(#d::dsl::Eq<#table::#names, #rt::sql_types::Param<&'__a #types>>,)*) as #d::Insertable<#table::table>>::Values;
             fn values(self) -> Self::Values {
                 #d::Insertable::values((#(
-                    #d::ExpressionMethods::eq(#table::#names, #p::Param(&self.#names)),
+                    #d::ExpressionMethods::eq(#table::#names, #rt::sql_types::Param(&self.#names)),
                 )*))
             }
         }

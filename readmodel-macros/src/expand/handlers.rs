@@ -12,6 +12,7 @@ use crate::respan::at;
 use crate::validate_handlers::{Checked, Shape};
 
 pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let model = &block.model;
     let mut checks = vec![at(
@@ -49,7 +50,7 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
             }
         };
         arms.push(quote! {
-            if stored.event_type == <#event as #p::DomainEvent>::EVENT_TYPE {
+            if stored.event_type == <#event as #rt::DomainEvent>::EVENT_TYPE {
                 let event = stored.decode::<#event>()?;
                 #call
                 return ::core::result::Result::Ok(());
@@ -59,13 +60,13 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
     quote! {
         #(#handles)*
         #[automatically_derived]
-        impl #p::Projection for #model {
+        impl #rt::Projection for #model {
             type Row = Self;
-            const CONTRACT: &'static #p::Contract = <Self as #p::Declared>::CONTRACT;
+            const CONTRACT: &'static #rt::Contract = <Self as #p::Declared>::CONTRACT;
             fn apply(
-                stored: &#p::StoredEvent,
-                rows: &mut #p::Rows<'_, Self>,
-            ) -> ::core::result::Result<(), #p::DecodeError> {
+                stored: &#rt::StoredEvent,
+                rows: &mut #rt::Rows<'_, Self>,
+            ) -> ::core::result::Result<(), #rt::event::DecodeError> {
                 #(#arms)*
                 ::core::result::Result::Ok(())
             }

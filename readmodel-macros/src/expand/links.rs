@@ -10,6 +10,7 @@ use crate::ast::Kind;
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let row = &model.row;
     let events = &model.events;
@@ -31,7 +32,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         pub struct __ReadModelEvents;
         impl<M> #p::EveryEventHandled<M> for __ReadModelEvents where #(#handled)* {}
         impl #p::Declared for #row {
-            const CONTRACT: &'static #p::Contract = #row::CONTRACT;
+            const CONTRACT: &'static #rt::Contract = #row::CONTRACT;
             type Events = __ReadModelEvents;
         }
         #(impl #p::Lists<#events> for #row {})*

@@ -8,8 +8,8 @@ use quote::{format_ident, quote};
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
-    let p = quote!(::readmodel_runtime::__private);
-    let d = quote!(#p::diesel);
+    let rt = quote!(::readmodel_runtime);
+    let d = quote!(#rt::diesel);
     let r = quote!(::readmodel_runtime::reader);
     let row = &model.row;
     let table = format_ident!("{}", model.table);
@@ -22,7 +22,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             /// `.filter(..)`, `.order(..)` and `.load::<Self>(conn)`.
             pub fn active<C: #r::ReadConnection>(
                 conn: &mut C,
-            ) -> ::core::result::Result<#query, #p::StoreError> {
+            ) -> ::core::result::Result<#query, #rt::StoreError> {
                 ::core::result::Result::Ok(Self::version(#r::active_version(conn, Self::CONTRACT)?))
             }
             /// The rows of one version (e.g. a new one built side by side before cutover).
@@ -35,7 +35,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             /// The last event id the active version's rows reflect (`None`: never run).
             pub fn checkpoint<C: #r::ReadConnection>(
                 conn: &mut C,
-            ) -> ::core::result::Result<::core::option::Option<i64>, #p::StoreError> {
+            ) -> ::core::result::Result<::core::option::Option<i64>, #rt::StoreError> {
                 #r::checkpoint(conn, Self::CONTRACT)
             }
             /// Waits, at most `timeout`, until the active version has applied event

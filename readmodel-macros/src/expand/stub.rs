@@ -13,6 +13,7 @@ use quote::quote;
 use crate::ast::{Args, Kind};
 
 pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let syn::Data::Struct(data) = &input.data else {
         return TokenStream::new();
@@ -23,16 +24,16 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let version = args.version.as_ref().map_or(1, |v| v.value);
     let kind = match args.kind.as_ref().map(|k| k.value) {
-        Some(Kind::Timeline) => quote!(#p::Kind::Timeline),
-        Some(Kind::Aggregate) => quote!(#p::Kind::Aggregate),
-        Some(Kind::Snapshot) | None => quote!(#p::Kind::Snapshot),
+        Some(Kind::Timeline) => quote!(#rt::Kind::Timeline),
+        Some(Kind::Aggregate) => quote!(#rt::Kind::Aggregate),
+        Some(Kind::Snapshot) | None => quote!(#rt::Kind::Snapshot),
     };
     let links = quote! {
         impl #ident {
             /// Stand-in: this model has compile errors.
             pub const MODEL_VERSION: i32 = #version;
             /// Stand-in: this model has compile errors.
-            pub const CONTRACT: &'static #p::Contract = &#p::Contract {
+            pub const CONTRACT: &'static #rt::Contract = &#rt::Contract {
                 name: "",
                 domain: "",
                 version: #version,
@@ -40,7 +41,7 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
                 consumed_events: &[],
                 replay_start_version: 0,
                 idempotency_key: &[],
-                rebuild_strategy: #p::RebuildStrategy::Full,
+                rebuild_strategy: #rt::RebuildStrategy::Full,
                 schema: "readmodels",
                 table: "",
                 columns: &[],
@@ -50,7 +51,7 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
         pub struct __ReadModelEvents;
         impl<M> #p::EveryEventHandled<M> for __ReadModelEvents {}
         impl #p::Declared for #ident {
-            const CONTRACT: &'static #p::Contract = #ident::CONTRACT;
+            const CONTRACT: &'static #rt::Contract = #ident::CONTRACT;
             type Events = __ReadModelEvents;
         }
         impl<E> #p::Lists<E> for #ident {}
@@ -65,24 +66,24 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
     let key = stand_in_key(args, named);
     quote! {
         #links
-        impl #p::ReadModelRow for #ident {
+        impl #rt::ReadModelRow for #ident {
             type Key = #key;
             fn key(&self) -> Self::Key {
                 ::core::unreachable!()
             }
             fn set_model_version(&mut self, _version: i32) {}
-            fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_columns<DB: #rt::field::Db>(&self, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 query
             }
-            fn bind_pg_arrays(_rows: &[Self], query: #p::Query<#p::Pg>) -> #p::Query<#p::Pg> {
+            fn bind_pg_arrays(_rows: &[Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
                 query
             }
-            fn bind_key<DB: #p::Db>(_key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_key<DB: #rt::field::Db>(_key: &Self::Key, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 query
             }
-            fn read<'a, DB: #p::Db>(
-                _row: &impl #p::NamedRow<'a, DB>,
-            ) -> #p::deserialize::Result<Self> {
+            fn read<'a, DB: #rt::field::Db>(
+                _row: &impl #rt::diesel::row::NamedRow<'a, DB>,
+            ) -> #rt::diesel::deserialize::Result<Self> {
                 ::core::unreachable!()
             }
             fn write_canonical(&self, _out: &mut ::std::string::String) {}
@@ -96,15 +97,16 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
 /// The dispatch of a `#[handlers]` block with errors: no handler runs (the crate does not
 /// compile), but the model is complete, so its registry entry raises nothing more.
 pub(super) fn projection(model: &syn::TypePath) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     quote! {
-        impl #p::Projection for #model {
+        impl #rt::Projection for #model {
             type Row = Self;
-            const CONTRACT: &'static #p::Contract = <Self as #p::Declared>::CONTRACT;
+            const CONTRACT: &'static #rt::Contract = <Self as #p::Declared>::CONTRACT;
             fn apply(
-                _stored: &#p::StoredEvent,
-                _rows: &mut #p::Rows<'_, Self>,
-            ) -> ::core::result::Result<(), #p::DecodeError> {
+                _stored: &#rt::StoredEvent,
+                _rows: &mut #rt::Rows<'_, Self>,
+            ) -> ::core::result::Result<(), #rt::event::DecodeError> {
                 ::core::result::Result::Ok(())
             }
         }
