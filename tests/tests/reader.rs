@@ -92,6 +92,19 @@ macro_rules! read_on {
             .execute(conn)
             .expect("a typed insert");
         let version_2: Vec<HabitStreak> = HabitStreak::version(2).load(conn).expect("loads");
+        assert_eq!(version_2, vec![copy.clone()]);
+        // ... and one typed update of the columns outside the key.
+        copy.name = format!("{} (renamed)", copy.name);
+        copy.longest_streak += 100;
+        copy.last_day = None;
+        let updated = diesel::update(
+            HabitStreak::version(2).filter(habit_streaks::habit_id.eq(Param(copy.habit_id))),
+        )
+        .set(&copy)
+        .execute(conn)
+        .expect("a typed update");
+        assert_eq!(updated, 1);
+        let version_2: Vec<HabitStreak> = HabitStreak::version(2).load(conn).expect("loads");
         assert_eq!(version_2, vec![copy]);
 
         // Read-your-writes: the model has applied the head, and not a later event.
