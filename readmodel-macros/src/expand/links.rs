@@ -3,10 +3,11 @@
 //! a handler must satisfy (written at the event's name in `events = [..]`), and the kind.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned as _;
 
 use crate::ast::Kind;
+use crate::respan::at;
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
@@ -16,7 +17,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
     let events = &model.events;
     let handled = events
         .iter()
-        .map(|event| quote_spanned!(event.span()=> M: #p::Handles<#event>,));
+        .map(|event| at(event.span(), quote!(M: #p::Handles<#event>,)));
     let kind = match model.kind {
         Kind::Timeline => quote! {
             impl #p::AppendsRows for #row {}
