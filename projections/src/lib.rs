@@ -33,7 +33,6 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use readmodel_runtime::cli::App;
 use readmodel_runtime::Migrations;
 
-pub mod bench;
 pub mod calendar;
 pub mod days;
 pub mod finance;
@@ -59,11 +58,13 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE,
 };
 
+readmodel_runtime::app! {
+    migrations: crate::MIGRATIONS,
+    generator: crate::generate::events,
+}
+
 /// The `replay` binary's application: these migrations and the LifeOS event generator.
 /// The read models themselves are found through the runtime's registry.
 pub fn app() -> App {
-    App {
-        migrations: MIGRATIONS,
-        generator: Some(generate::events),
-    }
+    __readmodel_app()
 }

@@ -40,7 +40,7 @@ pub(crate) fn block<'a>(
         .segments
         .last()
         .map_or_else(|| "Self".to_owned(), |s| s.ident.to_string());
-    scan_purity(cx, item, block, &model);
+    scan_purity(cx, item, &model);
     let mut checked = Vec::new();
     for (index, handler) in block.handlers.iter().enumerate() {
         let earlier = block.handlers[..index]
@@ -60,51 +60,28 @@ pub(crate) fn block<'a>(
     checked
 }
 
-/// Every fn and const of the block: a helper a handler calls is as much the handler's
-/// code as its body.
-fn scan_purity(cx: &mut Ctxt, item: &syn::ItemImpl, block: &HandlerBlock, model: &str) {
-    // An impl block holds no `use` items; `scan` resolves a body's own.
-    let imports = forbidden::imports(&[]);
+/// Every item of the block: a helper or constant a handler uses is as much the handler's
+/// code as its body. Each item may opt out of rules with `#[read_model(allow(..))]`.
+fn scan_purity(cx: &mut Ctxt, item: &syn::ItemImpl, model: &str) {
     for inner in &item.items {
-        let (what, func) = match inner {
-            syn::ImplItem::Fn(func) => {
-                let is_handler = block.handlers.iter().any(|h| h.ident() == &func.sig.ident);
-                let what = if is_handler { "handler" } else { "helper" };
-                (format!("{what} `{}`", func.sig.ident), as_item_fn(func))
-            }
-            syn::ImplItem::Const(constant) => (
-                format!("constant `{}`", constant.ident),
-                const_as_item_fn(constant),
-            ),
+        let (name, attrs) = match inner {
+            syn::ImplItem::Fn(func) => (func.sig.ident.to_string(), &func.attrs),
+            syn::ImplItem::Const(constant) => (constant.ident.to_string(), &constant.attrs),
+            syn::ImplItem::Type(ty) => (ty.ident.to_string(), &ty.attrs),
+            syn::ImplItem::Macro(mac) => (mac.mac.path.to_token_stream().to_string(), &mac.attrs),
             _ => continue,
         };
-        for finding in forbidden::scan(&func, &imports) {
+        let (allowed, errors) = forbidden::allowed(attrs);
+        for error in errors {
+            cx.syn_error(error);
+        }
+        for finding in forbidden::scan_item(inner, &allowed) {
             cx.error_spanned_by(
                 &finding.tokens,
-                format!(
-                    "{what} of read model `{model}` calls `{}`, which {}: a replay must not depend on when or where it runs; {}",
-                    finding.path, finding.why, finding.instead,
-                ),
+                finding.message(&format!("{model}::{name}")),
             );
         }
     }
-}
-
-/// The scan's entry point takes a free function; an associated one has the same parts.
-fn as_item_fn(func: &syn::ImplItemFn) -> syn::ItemFn {
-    syn::ItemFn {
-        attrs: func.attrs.clone(),
-        vis: func.vis.clone(),
-        sig: func.sig.clone(),
-        block: Box::new(func.block.clone()),
-    }
-}
-
-/// A constant's initializer, scanned as the body of a function.
-fn const_as_item_fn(constant: &syn::ImplItemConst) -> syn::ItemFn {
-    let ident = &constant.ident;
-    let expr = &constant.expr;
-    syn::parse_quote!(fn #ident() { #expr })
 }
 
 fn signature<'a>(cx: &mut Ctxt, handler: &'a Handler) -> Checked<'a> {

@@ -6,14 +6,12 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::contract::Contract;
-use crate::error::StoreError;
-use crate::field::Db;
 use uuid::Uuid;
 
-use crate::replay::{column_list, entity_key};
-use crate::rows::{Loaded, ReadModelRow};
-use crate::store::{Conn, Statement};
+use crate::contract::Contract;
+use crate::rows::ReadModelRow;
+use crate::store::rows::KeyOrder;
+use crate::store::{Conn, StoreError};
 
 /// The digest of a model version's rows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -24,79 +22,6 @@ pub struct Checksum {
     pub rows: u64,
 }
 
-const PAGE: i64 = 10_000;
-
-/// Reads a model version's rows page by page, in key order.
-pub(crate) struct KeyOrder<'c, R: ReadModelRow> {
-    contract: &'c Contract,
-    version: i32,
-    user: Option<Uuid>,
-    last: Option<R::Key>,
-    done: bool,
-}
-
-impl<'c, R: ReadModelRow> KeyOrder<'c, R> {
-    pub(crate) fn new(contract: &'c Contract, version: i32, user: Option<Uuid>) -> Self {
-        Self {
-            contract,
-            version,
-            user,
-            last: None,
-            done: false,
-        }
-    }
-
-    /// The next page; empty at the end.
-    pub(crate) fn next_page<C: Conn>(&mut self, conn: &mut C) -> Result<Vec<R>, StoreError> {
-        if self.done {
-            return Ok(Vec::new());
-        }
-        let contract = self.contract;
-        let key = entity_key(contract);
-        let order: Vec<String> = key
-            .iter()
-            .map(|name| {
-                let text = contract
-                    .columns
-                    .iter()
-                    .any(|c| c.name == *name && c.sorts_as_text);
-                let collation = if text {
-                    <C::Db as Db>::BYTEWISE_COLLATION
-                } else {
-                    ""
-                };
-                format!("{name}{collation}")
-            })
-            .collect();
-        let mut stmt = Statement::<C::Db>::new(&format!(
-            "SELECT {} FROM {} WHERE model_version = ",
-            column_list(contract),
-            contract.qualified_table()
-        ))
-        .bind(&self.version);
-        if let Some(user) = &self.user {
-            stmt = stmt.sql(" AND user_id = ").bind(user);
-        }
-        if let Some(last) = &self.last {
-            // Keyset pagination on the row value of the key.
-            stmt = stmt
-                .sql(&format!(" AND ({}) > (", order.join(", ")))
-                .bind_many(key.len(), |q| R::bind_key(last, q))
-                .sql(")");
-        }
-        let stmt = stmt
-            .sql(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
-            .bind(&PAGE);
-        let page: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
-            "reading the rows of {} version {}",
-            contract.name, self.version
-        )))?;
-        self.done = (page.len() as i64) < PAGE;
-        self.last = page.last().map(|row| row.0.key());
-        Ok(page.into_iter().map(|l| l.0).collect())
-    }
-}
-
 /// The canonical text of one row, as hashed.
 pub(crate) fn canonical<R: ReadModelRow>(row: &R, text: &mut String) {
     text.clear();
@@ -104,6 +29,7 @@ pub(crate) fn canonical<R: ReadModelRow>(row: &R, text: &mut String) {
     text.push('\u{1e}');
 }
 
+/// The checksum of the rows of `version` (of one user's rows with `user`).
 pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
     conn: &mut C,
     contract: &Contract,

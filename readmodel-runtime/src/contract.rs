@@ -86,7 +86,9 @@ pub struct Contract {
     pub kind: Kind,
     /// Event types consumed, in declaration order.
     pub consumed_events: &'static [&'static str],
-    /// First global position (`event_record.id`) this model consumes.
+    /// The first event id (`event_record.id`, a position in the log, not a version) this
+    /// model consumes: earlier events are never applied to it. The name is the one the
+    /// `#[read_model(replay_start_version = N)]` attribute uses.
     pub replay_start_version: i64,
     /// Columns of the idempotency key, `model_version` first; a unique index covers them.
     pub idempotency_key: &'static [&'static str],
@@ -104,6 +106,12 @@ impl Contract {
     /// `schema.table`, the name SQL uses on both backends.
     pub fn qualified_table(&self) -> String {
         format!("{}.{}", self.schema, self.table)
+    }
+
+    /// The event id before [`replay_start_version`](Self::replay_start_version): a
+    /// replay from the start applies the events with ids above it.
+    pub fn start_after(&self) -> i64 {
+        self.replay_start_version.saturating_sub(1).max(0)
     }
 
     /// Whether rows carry a `user_id` column (needed for replay by user).

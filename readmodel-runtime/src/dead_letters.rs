@@ -8,31 +8,9 @@ use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
 use diesel::row::NamedRow;
 
-use crate::error::StoreError;
 use crate::event::StoredEvent;
 use crate::field::Db;
-use crate::store::{Conn, Statement};
-
-/// What a run does with an event it cannot decode.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum BadEventPolicy {
-    /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
-    #[default]
-    Stop,
-    /// Park it in `readmodels.replay_dead_letters` and go on.
-    Park,
-}
+use crate::store::{Conn, Statement, StoreError};
 
 /// One parked event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -17,7 +17,7 @@ pub trait DomainEvent: Sized {
     /// The newest payload schema version this type reads (older ones are upcast).
     const SCHEMA_VERSION: i32;
     /// Decodes a stored payload of the given schema version.
-    fn decode(schema_version: i32, payload: &str) -> Result<Self, String>;
+    fn decode(schema_version: i32, payload: &str) -> Result<Self, PayloadError>;
 }
 
 /// One row of `event_record`, payload still undecoded.
@@ -70,7 +70,30 @@ pub struct DecodeError {
     /// The payload's schema version.
     pub schema_version: i32,
     /// What was wrong with the payload.
-    pub reason: String,
+    #[source]
+    pub reason: PayloadError,
+}
+
+/// Why a payload could not be decoded as its event type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The stored schema version is not one this build reads.
+    #[error("unknown schema_version {found} (this build reads 1..={latest})")]
+    UnknownSchemaVersion {
+        /// The stored version.
+        found: i32,
+        /// The newest version this build reads.
+        latest: i32,
+    },
+    /// An older payload, to be upcast, is not JSON.
+    #[error("payload is not JSON: {0}")]
+    NotJson(String),
+    /// The upcast function refused the payload.
+    #[error("{0}")]
+    Upcast(String),
+    /// The payload does not have the event type's shape.
+    #[error("payload does not match: {0}")]
+    Mismatch(String),
 }
 
 impl StoredEvent {
@@ -140,19 +163,21 @@ pub fn decode_versioned<E: serde::de::DeserializeOwned>(
     latest: i32,
     payload: &str,
     upcast: Option<Upcast>,
-) -> Result<E, String> {
+) -> Result<E, PayloadError> {
     if schema_version < 1 || schema_version > latest {
-        return Err(format!(
-            "unknown schema_version {schema_version} (this build reads 1..={latest})"
-        ));
+        return Err(PayloadError::UnknownSchemaVersion {
+            found: schema_version,
+            latest,
+        });
     }
     let result = match upcast {
         Some(upcast) if schema_version < latest => {
             let value: serde_json::Value =
-                serde_json::from_str(payload).map_err(|e| format!("payload is not JSON: {e}"))?;
-            serde_json::from_value(upcast(schema_version, value)?)
+                serde_json::from_str(payload).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+            let value = upcast(schema_version, value).map_err(PayloadError::Upcast)?;
+            serde_json::from_value(value)
         }
         _ => serde_json::from_str(payload),
     };
-    result.map_err(|e| format!("payload does not match: {e}"))
+    result.map_err(|e| PayloadError::Mismatch(e.to_string()))
 }

@@ -6,9 +6,52 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use crate::error::{ImportError, StoreError};
 use crate::source::{self, NewEvent};
-use crate::store::{with_conn, Conn, Store};
+use crate::store::{transaction, with_conn, Conn, Store, StoreError};
+
+/// Errors of `replay import`.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is not a valid event; nothing was imported.
+    #[error("{path}:{line}: {reason}; nothing was imported")]
+    Line {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: LineError,
+    },
+    /// Storage failed; nothing was imported.
+    #[error("{0}; nothing was imported")]
+    Store(#[from] StoreError),
+}
+
+/// What is wrong with one line of a JSON Lines file.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not an event object.
+    #[error("invalid event: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// `event_version` below 1.
+    #[error("event_version must be 1 or more, got {0}")]
+    EventVersion(i64),
+    /// An empty `event_type`.
+    #[error("event_type is empty")]
+    EmptyEventType,
+    /// `schema_version` below 1.
+    #[error("schema_version must be 1 or more, got {0}")]
+    SchemaVersion(i32),
+}
 
 /// Parses a JSON Lines file into events. Blank lines are skipped; the first bad line stops
 /// the parse with its line number.
@@ -37,22 +80,16 @@ pub fn parse_jsonl(path: &Path) -> Result<Vec<NewEvent>, ImportError> {
     Ok(events)
 }
 
-fn parse_line(line: &str) -> Result<NewEvent, String> {
-    let event: NewEvent = serde_json::from_str(line).map_err(|e| format!("invalid event: {e}"))?;
+fn parse_line(line: &str) -> Result<NewEvent, LineError> {
+    let event: NewEvent = serde_json::from_str(line)?;
     if event.event_version < 1 {
-        return Err(format!(
-            "event_version must be 1 or more, got {}",
-            event.event_version
-        ));
+        return Err(LineError::EventVersion(event.event_version));
     }
     if event.event_type.trim().is_empty() {
-        return Err("event_type is empty".to_owned());
+        return Err(LineError::EmptyEventType);
     }
     if event.schema_version < 1 {
-        return Err(format!(
-            "schema_version must be 1 or more, got {}",
-            event.schema_version
-        ));
+        return Err(LineError::SchemaVersion(event.schema_version));
     }
     Ok(event)
 }
@@ -70,13 +107,14 @@ pub fn append_iter(
     const CHUNK: usize = 10_000;
     let now = Utc::now();
     let mut events = events.into_iter();
+    let context = || "appending events to the log".to_owned();
     with_conn!(store, |c| c.bulk_append(|c| {
-        diesel::Connection::transaction::<_, StoreError, _>(c, |c| {
+        transaction(c, context, |c| {
             let mut written = 0;
             loop {
                 let chunk: Vec<NewEvent> = events.by_ref().take(CHUNK).collect();
                 if chunk.is_empty() {
-                    return Ok(written);
+                    return Ok::<_, StoreError>(written);
                 }
                 written += source::append(c, &chunk, now)?;
             }

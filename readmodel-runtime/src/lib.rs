@@ -9,39 +9,55 @@
 //! The path of one event: [`source`] reads it from `event_record` (keyset pagination, event
 //! types filtered in SQL) → [`replay`] hands it to the model's generated dispatch, which
 //! decodes the payload ([`event`]) and calls the pure handler → the handler changes rows in
-//! memory ([`Rows`]) → [`replay`] writes the batch's rows and the checkpoint ([`ledger`]) in
-//! one transaction.
+//! memory ([`Rows`]) → [`replay`] writes the batch's rows ([`store`]) and the checkpoint
+//! ([`ledger`]) in one transaction.
+//!
+//! The modules form one-way layers, each using only the layers below it: values and
+//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`testing`]) → [`store`] →
+//! the log ([`source`], [`import`]) and bookkeeping ([`ledger`], [`versions`],
+//! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →
+//! [`registry`] and [`cli`].
 
-pub mod checksum;
-pub mod cli;
+// Layers, bottom to top; a module uses only modules of its own layer or below.
+//
+// Values and contracts (no database):
 pub mod contract;
-pub mod dead_letters;
-mod declaration;
-pub mod error;
+pub mod ddl;
 pub mod event;
 pub mod field;
+pub mod rows;
+pub mod sql_types;
+pub mod testing;
+// Storage: connections, dialects, statements, row codecs, schema checks:
+pub mod store;
+// The log and the bookkeeping tables:
+pub mod checksum;
+pub mod dead_letters;
 pub mod import;
 pub mod ledger;
-pub mod reader;
-pub mod registry;
-pub mod replay;
-pub mod rows;
 pub mod source;
-pub mod sql_types;
-pub mod store;
-pub mod testing;
-pub mod verify;
 pub mod versions;
+// The replay engine:
+pub mod replay;
+// Operations built on it:
+pub mod cutover;
+pub mod reader;
+pub mod verify;
+// Registry and CLI (and the glue the two macros generate against):
+pub mod cli;
+mod declaration;
+pub mod registry;
+mod replay_main;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
-pub use error::{ImportError, RegistryError, ReplayError, StoreError};
-pub use event::{DomainEvent, Event, StoredEvent};
+pub use event::{DecodeError, DomainEvent, Event, PayloadError, StoredEvent};
+pub use import::ImportError;
 pub use readmodel_macros::{handlers, DomainEvent, ReadModel};
-pub use registry::{Model, Registry};
-pub use replay::{Plan, RunReport};
+pub use registry::{Model, Registry, RegistryError};
+pub use replay::{BadEventPolicy, Plan, ReplayError, RunReport, Start};
 pub use rows::{Projection, ReadModelRow, Rows};
 pub use source::NewEvent;
-pub use store::{DatabaseUrl, Migrations, Store};
+pub use store::{DatabaseUrl, Migrations, Store, StoreError};
 
 /// diesel, as this crate uses it: the generated tables, `impl_field!` and applications
 /// reading their models name it through here or their own dependency on the same version.
@@ -51,6 +67,7 @@ pub use diesel;
 /// named by their public paths.
 #[doc(hidden)]
 pub mod __private {
+    pub use diesel_migrations;
     pub use inventory;
     pub use serde_json;
     pub use uuid::Uuid;

@@ -13,7 +13,7 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
 use crate::contract::Contract;
-use crate::error::StoreError;
+use crate::store::StoreError;
 use crate::{ledger, versions};
 
 /// A connection a model can be read from: PostgreSQL, or SQLite with `readmodels` attached.
@@ -41,7 +41,7 @@ macro_rules! read_connection {
                 model: &str,
                 version: i32,
             ) -> Result<Option<i64>, StoreError> {
-                ledger::checkpoint(self, model, version, ledger::SCOPE_ALL)
+                ledger::checkpoint(self, model, version, ledger::Scope::All)
             }
         }
     };

@@ -5,27 +5,26 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::LazyLock;
 
+use uuid::Uuid;
+
 use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
-use crate::error::{RegistryError, ReplayError, StoreError};
-use crate::replay::{self, Plan, Progress, RunReport};
+use crate::cutover;
+use crate::replay::{self, Plan, Progress, ReplayError, RunReport};
 use crate::rows::Projection;
-use crate::store::{with_conn, Store};
+use crate::store::{with_conn, Store, StoreError};
 use crate::verify::{self, Verification};
-use crate::versions;
-use uuid::Uuid;
 
 /// A registered read model, with the operations the runtime runs on it.
 pub trait Model: Send + Sync {
     /// Its contract.
     fn contract(&self) -> &'static Contract;
-    /// Replays events into it according to `plan`, or (`resume`) continues its latest
-    /// unfinished run.
+    /// Replays events into it according to `plan` (which says whether the run starts
+    /// anew or resumes the latest unfinished one).
     fn replay(
         &self,
         store: &mut Store,
         plan: &Plan,
-        resume: bool,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError>;
     /// The canonical checksum of the rows of `version` (of one user's rows with `user`).
@@ -59,10 +58,9 @@ impl<P: Projection> Model for ModelOps<P> {
         &self,
         store: &mut Store,
         plan: &Plan,
-        resume: bool,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError> {
-        with_conn!(store, |c| replay::run::<P, _>(c, plan, resume, progress))
+        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
     }
     fn checksum(
         &self,
@@ -81,11 +79,39 @@ impl<P: Projection> Model for ModelOps<P> {
         with_conn!(store, |c| verify::verify::<P, _>(c))
     }
     fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, ReplayError> {
-        with_conn!(store, |c| versions::cutover(c, P::CONTRACT, version))
+        with_conn!(store, |c| cutover::cutover(c, P::CONTRACT, version))
     }
     fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError> {
-        with_conn!(store, |c| versions::drop_version(c, P::CONTRACT, version))
+        with_conn!(store, |c| cutover::drop_version(c, P::CONTRACT, version))
     }
+}
+
+/// Errors of the registry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegistryError {
+    /// The binary links no read model.
+    #[error("no read model is registered in this binary: declare models with #[derive(ReadModel)] in a crate the binary links, and name that crate in `readmodel_runtime::replay_main!(your_crate)`")]
+    Empty,
+    /// Two models were registered under one name.
+    #[error("read model name {name:?} is registered twice (tables {first} and {second}); model names must be unique")]
+    DuplicateName {
+        /// The name.
+        name: &'static str,
+        /// The first model's table.
+        first: String,
+        /// The second model's table.
+        second: String,
+    },
+    /// Two models were declared on one table.
+    #[error("read models {first:?} and {second:?} both use table {table}; each model needs its own table")]
+    SharedTable {
+        /// The table.
+        table: String,
+        /// The first model.
+        first: &'static str,
+        /// The second model.
+        second: &'static str,
+    },
 }
 
 /// One entry of the registry; submitted by `#[derive(ReadModel)]`.
@@ -160,6 +186,16 @@ impl Registry {
                 name: name.to_owned(),
                 known: self.models.keys().copied().collect::<Vec<_>>().join(", "),
             })
+    }
+
+    /// This registry, or [`RegistryError::Empty`] when it has no model: a binary that
+    /// links none cannot list, run or report on anything, and must not look as if it did.
+    pub fn require_models(&self) -> Result<&Self, RegistryError> {
+        if self.models.is_empty() {
+            Err(RegistryError::Empty)
+        } else {
+            Ok(self)
+        }
     }
 
     /// How many models are registered.

@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
-use diesel::deserialize::{self, QueryableByName};
+use diesel::deserialize;
 use diesel::pg::Pg;
 use diesel::row::NamedRow;
 
 use crate::contract::Contract;
-use crate::error::StoreError;
 use crate::event::{DecodeError, StoredEvent};
 use crate::field::{Db, Query};
 
@@ -66,15 +65,6 @@ pub trait Projection: Send + Sync + 'static {
     fn apply(event: &StoredEvent, rows: &mut Rows<'_, Self::Row>) -> Result<(), DecodeError>;
 }
 
-/// Loaded result rows, for `sql_query(..).load`.
-pub(crate) struct Loaded<R>(pub(crate) R);
-
-impl<DB: Db, R: ReadModelRow> QueryableByName<DB> for Loaded<R> {
-    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
-        R::read(row).map(Loaded)
-    }
-}
-
 #[derive(Debug)]
 pub(crate) struct Slot<R> {
     pub(crate) row: Option<R>,
@@ -85,21 +75,26 @@ pub(crate) struct Slot<R> {
 #[derive(Debug)]
 pub(crate) struct BatchState<R: ReadModelRow> {
     pub(crate) slots: BTreeMap<R::Key, Slot<R>>,
-    pub(crate) failure: Option<StoreError>,
+    /// A load failed: the loader kept the reason, the batch must not be written.
+    pub(crate) load_failed: bool,
 }
 
 impl<R: ReadModelRow> Default for BatchState<R> {
     fn default() -> Self {
         Self {
             slots: BTreeMap::new(),
-            failure: None,
+            load_failed: false,
         }
     }
 }
 
+/// A row could not be loaded; the loader keeps the reason for the runtime to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LoadFailed;
+
 /// Loads one row by key; the runtime's side of [`Rows`].
 pub(crate) type Loader<'a, R> =
-    dyn FnMut(&<R as ReadModelRow>::Key) -> Result<Option<R>, StoreError> + 'a;
+    dyn FnMut(&<R as ReadModelRow>::Key) -> Result<Option<R>, LoadFailed> + 'a;
 
 /// The model's rows as a handler sees them.
 ///
@@ -119,11 +114,11 @@ impl<'a, R: ReadModelRow> Rows<'a, R> {
 
     fn slot(&mut self, key: &R::Key) -> &mut Slot<R> {
         if !self.state.slots.contains_key(key) {
-            let row = if self.state.failure.is_some() {
+            let row = if self.state.load_failed {
                 None
             } else {
-                (self.loader)(key).unwrap_or_else(|e| {
-                    self.state.failure = Some(e);
+                (self.loader)(key).unwrap_or_else(|LoadFailed| {
+                    self.state.load_failed = true;
                     None
                 })
             };

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::contract::Contract;
-use crate::error::StoreError;
 use crate::event::StoredEvent;
 use crate::field::Db;
-use crate::store::{Conn, Statement};
+use crate::store::{Conn, Statement, StoreError, Value};
 
 /// An event to append to the log; the line format of `replay import`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,7 +102,7 @@ pub(crate) fn user_has_events<C: Conn>(conn: &mut C, user: Uuid) -> Result<bool,
     )
     .bind(&user)
     .sql(" LIMIT 1) AS one");
-    let rows: Vec<crate::ledger::Value<i64>> = conn
+    let rows: Vec<Value<i64>> = conn
         .fetch(stmt)
         .map_err(StoreError::query(format!("looking up user {user}")))?;
     Ok(rows.first().is_some_and(|r| r.0 > 0))

@@ -1,7 +1,7 @@
 //! Replaying a model in memory, without a database: for unit tests of handlers with
 //! hand-written events and exact expected rows.
 //!
-//! The same generated dispatch and the same [`Rows`](crate::Rows) semantics as a real
+//! The same generated dispatch and the same [`Rows`] semantics as a real
 //! replay; only the storage is a `BTreeMap` keyed like the table.
 
 use std::collections::BTreeMap;
@@ -10,9 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::StoreError;
 use crate::event::{DecodeError, DomainEvent, StoredEvent};
-use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
+use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
 
 /// A model's rows held in memory, fed event by event.
 pub struct InMemory<P: Projection> {
@@ -61,7 +60,7 @@ impl<P: Projection> InMemory<P> {
         {
             let rows = &self.rows;
             let mut load =
-                |key: &<P::Row as ReadModelRow>::Key| -> Result<Option<P::Row>, StoreError> {
+                |key: &<P::Row as ReadModelRow>::Key| -> Result<Option<P::Row>, LoadFailed> {
                     Ok(rows.get(key).cloned())
                 };
             let mut view = Rows::new(&mut state, &mut load);

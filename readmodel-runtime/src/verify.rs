@@ -4,12 +4,13 @@
 //! The scratch version is the live version negated (versions are positive, so it never
 //! collides); its run is recorded in `replay_runs` under that version.
 
-use crate::checksum::{self, Checksum, KeyOrder};
-use crate::error::{ReplayError, StoreError};
-use crate::ledger;
-use crate::replay::{self, delete_scope, plan::Delete};
+use crate::checksum::{self, Checksum};
+use crate::contract::Contract;
+use crate::ledger::{self, Scope};
+use crate::replay::{self, ReplayError};
 use crate::rows::{Projection, ReadModelRow};
-use crate::store::Conn;
+use crate::store::rows::{delete_rows, KeyOrder, RowSet};
+use crate::store::{transaction, Conn, StoreError};
 
 /// The outcome of `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -46,47 +47,56 @@ pub struct Difference {
     pub rebuilt: Option<String>,
 }
 
+/// Rebuilds `P` into its scratch version up to the live checkpoint, compares, and cleans
+/// up whatever happened.
 pub(crate) fn verify<P: Projection, C: Conn>(conn: &mut C) -> Result<Verification, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
     let scratch = -version;
-    let checkpoint = ledger::checkpoint(conn, contract.name, version, ledger::SCOPE_ALL)?
+    let checkpoint = ledger::checkpoint(conn, contract.name, version, Scope::All)?
         .ok_or_else(|| ReplayError::InvalidPlan {
             model: contract.name,
             reason: format!("verify compares live rows with a rebuild, and it has never been replayed; run `replay run --model {}` first", contract.name),
         })?;
-    clean_up(conn, P::CONTRACT, scratch)?;
-    let result = (|| -> Result<Verification, ReplayError> {
-        replay::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
-        let live = checksum::of_rows::<P::Row, C>(conn, contract, version, None)?;
-        let rebuilt = checksum::of_rows::<P::Row, C>(conn, contract, scratch, None)?;
-        let first_difference = if live.digest == rebuilt.digest {
-            None
-        } else {
-            first_difference::<P::Row, C>(conn, P::CONTRACT, version, scratch)?
-        };
-        Ok(Verification {
-            model: contract.name,
-            version,
-            checkpoint,
-            live,
-            rebuilt,
-            first_difference,
-        })
-    })();
-    let cleaned = clean_up(conn, P::CONTRACT, scratch);
+    clean_up(conn, contract, scratch)?;
+    let result = compare::<P, C>(conn, scratch, checkpoint);
+    let cleaned = clean_up(conn, contract, scratch);
     let verification = result?;
     cleaned?;
     Ok(verification)
 }
 
-fn clean_up<C: Conn>(
+/// Rebuilds the scratch version and compares it with the live one.
+fn compare<P: Projection, C: Conn>(
     conn: &mut C,
-    contract: &crate::Contract,
     scratch: i32,
-) -> Result<(), StoreError> {
-    conn.transaction::<_, StoreError, _>(|c| {
-        delete_scope(c, contract, scratch, Delete::Version)?;
+    checkpoint: i64,
+) -> Result<Verification, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    replay::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
+    let live = checksum::of_rows::<P::Row, C>(conn, contract, version, None)?;
+    let rebuilt = checksum::of_rows::<P::Row, C>(conn, contract, scratch, None)?;
+    let first_difference = if live.digest == rebuilt.digest {
+        None
+    } else {
+        first_difference::<P::Row, C>(conn, contract, version, scratch)?
+    };
+    Ok(Verification {
+        model: contract.name,
+        version,
+        checkpoint,
+        live,
+        rebuilt,
+        first_difference,
+    })
+}
+
+/// Deletes the scratch version's rows, parked events and checkpoints.
+fn clean_up<C: Conn>(conn: &mut C, contract: &Contract, scratch: i32) -> Result<(), StoreError> {
+    let context = || format!("removing the scratch version of {}", contract.name);
+    transaction(conn, context, |c| {
+        delete_rows(c, contract, scratch, RowSet::WholeVersion)?;
         crate::dead_letters::clear(c, contract.name, scratch)?;
         ledger::delete_version_checkpoints(c, contract.name, scratch)
     })
@@ -95,7 +105,7 @@ fn clean_up<C: Conn>(
 /// Walks both versions in key order and returns the first key where they differ.
 fn first_difference<R: ReadModelRow, C: Conn>(
     conn: &mut C,
-    contract: &crate::Contract,
+    contract: &Contract,
     live_version: i32,
     rebuilt_version: i32,
 ) -> Result<Option<Difference>, StoreError> {

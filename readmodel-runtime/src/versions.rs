@@ -1,24 +1,19 @@
-//! Side-by-side model versions: every row carries `model_version`, `model_versions` says
-//! which one readers use, and `cutover` switches it atomically once the new version has
-//! caught up with the log.
+//! Side-by-side model versions: every row carries `model_version`, and `model_versions`
+//! says which one readers use (`replay cutover` switches it).
 
 use chrono::Utc;
 
-use crate::contract::Contract;
-use crate::error::{ReplayError, StoreError};
-use crate::ledger::{self, Value};
-use crate::replay::delete_scope;
-use crate::replay::plan::Delete;
-use crate::store::{with_conn, Conn, Statement, Store};
+use crate::store::{with_conn, Conn, Statement, Store, StoreError, Value};
 
 /// The version readers of `model` should use, if one was activated.
 ///
 /// The first successful whole-model run of a model activates its version; later
-/// versions become active through [`cutover`].
+/// versions become active through `replay cutover`.
 pub fn active_version(store: &mut Store, model: &str) -> Result<Option<i32>, StoreError> {
     with_conn!(store, |c| active::<_>(c, model))
 }
 
+/// The active version of `model`, on one connection.
 pub(crate) fn active<C: Conn>(conn: &mut C, model: &str) -> Result<Option<i32>, StoreError> {
     let stmt = Statement::<C::Db>::new(
         "SELECT active_version AS value FROM readmodels.model_versions WHERE model = ",
@@ -30,7 +25,12 @@ pub(crate) fn active<C: Conn>(conn: &mut C, model: &str) -> Result<Option<i32>, 
     Ok(rows.first().map(|r| r.0))
 }
 
-fn set_active<C: Conn>(conn: &mut C, model: &str, version: i32) -> Result<(), StoreError> {
+/// Makes `version` the active version of `model`.
+pub(crate) fn set_active<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<(), StoreError> {
     let stmt = Statement::<C::Db>::new("INSERT INTO readmodels.model_versions (model, active_version, switched_at) VALUES (")
         .bind(&model.to_owned())
         .sql(", ")
@@ -44,6 +44,7 @@ fn set_active<C: Conn>(conn: &mut C, model: &str, version: i32) -> Result<(), St
     Ok(())
 }
 
+/// Makes `version` the active version of `model` unless one is active already.
 pub(crate) fn activate_if_none<C: Conn>(
     conn: &mut C,
     model: &str,
@@ -53,50 +54,4 @@ pub(crate) fn activate_if_none<C: Conn>(
         set_active(conn, model, version)?;
     }
     Ok(())
-}
-
-/// Makes `version` the active version of `contract`'s model, atomically. Refused when the
-/// version never completed a whole-model run, or its checkpoint is behind the log's head.
-pub(crate) fn cutover<C: Conn>(
-    conn: &mut C,
-    contract: &Contract,
-    version: i32,
-) -> Result<Option<i32>, ReplayError> {
-    let model = contract.name;
-    conn.transaction::<_, ReplayError, _>(|c| {
-        if !ledger::has_succeeded(c, model, version)? {
-            return Err(ReplayError::Version(format!(
-                "cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})"
-            )));
-        }
-        let head = crate::store::visible_head(c)?;
-        let checkpoint = ledger::checkpoint(c, model, version, ledger::SCOPE_ALL)?.unwrap_or(0);
-        if checkpoint < head {
-            return Err(ReplayError::Version(format!(
-                "cannot cut {model} over to version {version}: it is behind the log (checkpoint {checkpoint}, head {head}); catch it up with `replay run --model {model}` first"
-            )));
-        }
-        let previous = active(c, model)?;
-        set_active(c, model, version)?;
-        Ok(previous)
-    })
-}
-
-/// Deletes an inactive version's rows and checkpoints. Refused for the active version.
-pub(crate) fn drop_version<C: Conn>(
-    conn: &mut C,
-    contract: &Contract,
-    version: i32,
-) -> Result<usize, ReplayError> {
-    let model = contract.name;
-    conn.transaction::<_, ReplayError, _>(|c| {
-        if active(c, model)? == Some(version) {
-            return Err(ReplayError::Version(format!(
-                "cannot drop {model} version {version}: it is the active version; cut over to another version first"
-            )));
-        }
-        let deleted = delete_scope(c, contract, version, Delete::Version)?;
-        ledger::delete_version_checkpoints(c, model, version)?;
-        Ok(deleted)
-    })
 }

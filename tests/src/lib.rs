@@ -1,8 +1,13 @@
-//! Shared helpers of the end-to-end tests: a real PostgreSQL server ([`pg`]) and a runner
-//! for the `replay` binary.
+//! Shared helpers of the end-to-end tests: the [`Db`] fixture and the
+//! [`on_both_backends!`] macro every test file uses, a real PostgreSQL server ([`pg`]),
+//! hand-written events ([`events`]) and a runner for the `replay` binary.
 
+pub mod db;
+pub mod events;
 pub mod pg;
 pub mod versioned;
+
+pub use db::{binary, Db, HABITS};
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use readmodel_tests::{checksum, pg, replay};
+use readmodel_tests::{binary, on_both_backends, pg, replay, Db};
 
 const MODELS: [&str; 3] = [
     "habits.checkins",
@@ -12,77 +12,7 @@ const MODELS: [&str; 3] = [
 ];
 
 fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
-}
-
-/// A fresh, migrated database of one backend.
-struct Db {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Db {
-    fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = dir.path().join("events.db").display().to_string();
-        let db = Db {
-            url,
-            _dir: Some(dir),
-        };
-        db.replay(&["migrate"]).ok();
-        db
-    }
-
-    fn postgres() -> Self {
-        let db = Db {
-            url: pg::server().fresh_database(),
-            _dir: None,
-        };
-        db.replay(&["migrate"]).ok();
-        db
-    }
-
-    fn replay(&self, args: &[&str]) -> readmodel_tests::Run {
-        replay(&bin(), &self.url, args)
-    }
-
-    fn checksums(&self) -> Vec<String> {
-        MODELS
-            .iter()
-            .map(|m| checksum(&bin(), &self.url, m))
-            .collect()
-    }
-
-    fn head(&self) -> i64 {
-        let status = self.replay(&["--json", "status"]).json();
-        status[0]["head"].as_i64().expect("head")
-    }
-
-    fn checkpoint(&self, model: &str) -> Option<i64> {
-        let status = self.replay(&["--json", "status"]).json();
-        let entry = status
-            .as_array()
-            .expect("array")
-            .iter()
-            .find(|s| s["model"] == model)
-            .expect("model in status");
-        entry["checkpoint"].as_i64()
-    }
-}
-
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[test]
-            fn sqlite() {
-                super::$scenario(&super::Db::sqlite());
-            }
-            #[test]
-            fn postgres() {
-                super::$scenario(&super::Db::postgres());
-            }
-        }
-    )*};
+    binary("replay-e2e")
 }
 
 on_both_backends!(
@@ -94,7 +24,8 @@ on_both_backends!(
     a_panicking_handler_fails_the_run_with_one_line,
 );
 
-fn a_panicking_handler_fails_the_run_with_one_line(db: &Db) {
+fn a_panicking_handler_fails_the_run_with_one_line(postgres: bool) {
+    let db = &Db::new(postgres);
     let dir = tempfile::tempdir().expect("temp dir");
     let expense = |version: u32, transaction: &str| {
         format!(
@@ -110,9 +41,9 @@ fn a_panicking_handler_fails_the_run_with_one_line(db: &Db) {
             expense(2, "7a0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c02")
         ),
     );
-    db.replay(&["import", "--file", &file.display().to_string()])
+    db.run(&["import", "--file", &file.display().to_string()])
         .ok();
-    let run = db.replay(&["run", "--model", "finance.monthly_spend"]);
+    let run = db.run(&["run", "--model", "finance.monthly_spend"]);
     let line = run.error_line();
     assert!(
         line.contains("the handler panicked on event 2 (finance.expense_recorded)"),
@@ -128,50 +59,56 @@ fn a_panicking_handler_fails_the_run_with_one_line(db: &Db) {
     assert_eq!(sum["rows"], 0, "the failed batch was written");
 }
 
-fn replaying_twice_gives_identical_checksums(db: &Db) {
-    db.replay(&[
+fn replaying_twice_gives_identical_checksums(postgres: bool) {
+    let db = &Db::new(postgres);
+    db.run(&[
         "generate", "--users", "15", "--events", "4000", "--seed", "7",
     ])
     .ok();
-    db.replay(&["run", "--all", "--full"]).ok();
-    let first = db.checksums();
+    db.run(&["run", "--all", "--full"]).ok();
+    let first = db.checksums(&MODELS);
     assert!(first.iter().all(|c| c.starts_with("sha256:")), "{first:?}");
-    db.replay(&["run", "--all", "--full"]).ok();
-    assert_eq!(db.checksums(), first, "a second full replay changed rows");
-    db.replay(&["run", "--all"]).ok();
+    db.run(&["run", "--all", "--full"]).ok();
     assert_eq!(
-        db.checksums(),
+        db.checksums(&MODELS),
+        first,
+        "a second full replay changed rows"
+    );
+    db.run(&["run", "--all"]).ok();
+    assert_eq!(
+        db.checksums(&MODELS),
         first,
         "running again without truncation changed rows"
     );
-    let runs = db.replay(&["--json", "run", "--all"]).json();
+    let runs = db.run(&["--json", "run", "--all"]).json();
     for run in runs.as_array().expect("array") {
         assert_eq!(run["events_read"], 0, "catch-up re-read events: {run}");
     }
 }
 
-fn catch_up_applies_only_new_events(db: &Db) {
-    db.replay(&[
+fn catch_up_applies_only_new_events(postgres: bool) {
+    let db = &Db::new(postgres);
+    db.run(&[
         "generate", "--users", "10", "--events", "3000", "--seed", "11",
     ])
     .ok();
     let half = db.head() / 2;
     let half_text = half.to_string();
-    db.replay(&["run", "--all", "--full", "--to", &half_text])
-        .ok();
+    db.run(&["run", "--all", "--full", "--to", &half_text]).ok();
     assert_eq!(db.checkpoint("habits.streaks"), Some(half));
-    db.replay(&["run", "--all"]).ok();
-    let incremental = db.checksums();
-    db.replay(&["run", "--all", "--full"]).ok();
+    db.run(&["run", "--all"]).ok();
+    let incremental = db.checksums(&MODELS);
+    db.run(&["run", "--all", "--full"]).ok();
     assert_eq!(
-        db.checksums(),
+        db.checksums(&MODELS),
         incremental,
         "catch-up in two steps differs from one full replay"
     );
 }
 
-fn unknown_model_is_one_clear_error(db: &Db) {
-    let run = db.replay(&["run", "--model", "habits.nope"]);
+fn unknown_model_is_one_clear_error(postgres: bool) {
+    let db = &Db::new(postgres);
+    let run = db.run(&["run", "--model", "habits.nope"]);
     let line = run.error_line();
     assert!(line.contains("unknown model \"habits.nope\""), "{line}");
     assert!(
@@ -189,7 +126,8 @@ fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 const GOOD_LINE: &str = r#"{"stream_id":"6f0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c01","event_version":1,"event_type":"habits.unrelated","user_id":"0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","occurred_at":"2026-03-01T07:30:00Z","payload":{"x":1}}"#;
 
-fn malformed_jsonl_names_the_line_and_imports_nothing(db: &Db) {
+fn malformed_jsonl_names_the_line_and_imports_nothing(postgres: bool) {
+    let db = &Db::new(postgres);
     let dir = tempfile::tempdir().expect("temp dir");
     let second = GOOD_LINE.replace("\"event_version\":1", "\"event_version\":2");
     let file = write_file(
@@ -197,7 +135,7 @@ fn malformed_jsonl_names_the_line_and_imports_nothing(db: &Db) {
         "events.jsonl",
         &format!("{GOOD_LINE}\n{second}\n{{\"stream_id\": oops}}\n"),
     );
-    let run = db.replay(&["import", "--file", &file.display().to_string()]);
+    let run = db.run(&["import", "--file", &file.display().to_string()]);
     let line = run.error_line();
     assert!(
         line.contains("events.jsonl:3:"),
@@ -213,7 +151,7 @@ fn malformed_jsonl_names_the_line_and_imports_nothing(db: &Db) {
         &format!("{GOOD_LINE}\n{bad_uuid}\n"),
     );
     let line = db
-        .replay(&["import", "--file", &file.display().to_string()])
+        .run(&["import", "--file", &file.display().to_string()])
         .error_line()
         .to_owned();
     assert!(line.contains("uuid.jsonl:2:"), "{line}");
@@ -224,38 +162,43 @@ fn malformed_jsonl_names_the_line_and_imports_nothing(db: &Db) {
         "ok.jsonl",
         &format!("{GOOD_LINE}\n\n{second}\n"),
     );
-    db.replay(&["import", "--file", &file.display().to_string()])
+    db.run(&["import", "--file", &file.display().to_string()])
         .ok();
     assert_eq!(db.head(), 2);
 }
 
-fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(db: &Db) {
-    db.replay(&["generate", "--users", "5", "--events", "800", "--seed", "3"])
+fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(postgres: bool) {
+    let db = &Db::new(postgres);
+    db.run(&["generate", "--users", "5", "--events", "800", "--seed", "3"])
         .ok();
-    db.replay(&["run", "--all", "--full"]).ok();
-    let before = db.checksums();
+    db.run(&["run", "--all", "--full"]).ok();
+    let before = db.checksums(&MODELS);
     let checkpoint = db.checkpoint("habits.checkins");
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = GOOD_LINE
         .replace("habits.unrelated", "habits.checked_in")
         .replace("\"schema_version\":1,", "");
     let file = write_file(dir.path(), "bad.jsonl", &format!("{bad}\n"));
-    db.replay(&["import", "--file", &file.display().to_string()])
+    db.run(&["import", "--file", &file.display().to_string()])
         .ok();
     let bad_id = db.head();
-    let run = db.replay(&["run", "--model", "habits.checkins"]);
+    let run = db.run(&["run", "--model", "habits.checkins"]);
     let line = run.error_line();
     assert!(
         line.contains(&format!("event {bad_id} (habits.checked_in")),
         "the message names the event id and type: {line}"
     );
-    assert_eq!(db.checksums(), before, "a failed replay changed rows");
+    assert_eq!(
+        db.checksums(&MODELS),
+        before,
+        "a failed replay changed rows"
+    );
     assert_eq!(
         db.checkpoint("habits.checkins"),
         checkpoint,
         "a failed replay moved the checkpoint"
     );
-    let status = db.replay(&["--json", "status"]).json();
+    let status = db.run(&["--json", "status"]).json();
     let runs = status
         .as_array()
         .expect("array")
@@ -268,17 +211,17 @@ fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(db: &Db) {
 
 #[test]
 fn checksums_are_identical_on_sqlite_and_postgres() {
-    let sqlite = Db::sqlite();
-    let postgres = Db::postgres();
+    let sqlite = Db::new(false);
+    let postgres = Db::new(true);
     for db in [&sqlite, &postgres] {
-        db.replay(&[
+        db.run(&[
             "generate", "--users", "25", "--events", "6000", "--seed", "2026",
         ])
         .ok();
-        db.replay(&["run", "--all", "--full", "--batch-size", "700"])
+        db.run(&["run", "--all", "--full", "--batch-size", "700"])
             .ok();
     }
-    assert_eq!(sqlite.checksums(), postgres.checksums());
+    assert_eq!(sqlite.checksums(&MODELS), postgres.checksums(&MODELS));
 }
 
 #[test]
@@ -311,13 +254,13 @@ fn postgres_must_be_migrated_before_use() {
 
 #[test]
 fn deleting_the_sqlite_readmodels_file_is_a_safe_reset() {
-    let db = Db::sqlite();
-    db.replay(&[
+    let db = Db::new(false);
+    db.run(&[
         "generate", "--users", "5", "--events", "1500", "--seed", "5",
     ])
     .ok();
-    db.replay(&["run", "--all", "--full"]).ok();
-    let before = db.checksums();
+    db.run(&["run", "--all", "--full"]).ok();
+    let before = db.checksums(&MODELS);
     let readmodels = db.url.replace("events.db", "events.readmodels.db");
     std::fs::remove_file(&readmodels).expect("the read-model file exists");
     for suffix in ["-wal", "-shm"] {
@@ -328,9 +271,9 @@ fn deleting_the_sqlite_readmodels_file_is_a_safe_reset() {
         None,
         "the reset kept a checkpoint"
     );
-    db.replay(&["run", "--all"]).ok();
+    db.run(&["run", "--all"]).ok();
     assert_eq!(
-        db.checksums(),
+        db.checksums(&MODELS),
         before,
         "rebuilding after the reset gave other rows"
     );

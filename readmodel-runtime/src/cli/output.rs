@@ -1,4 +1,5 @@
-//! How commands print: aligned text for people, `--json` for automation.
+//! How commands print: aligned text for people, `--json` for automation. The mode is
+//! chosen once ([`Output::chosen`]) and every command prints through it.
 
 use serde::Serialize;
 
@@ -9,23 +10,51 @@ use crate::registry::{Model, Registry};
 use crate::replay::RunReport;
 use crate::verify::Verification;
 
+/// Where command output goes and in which form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Output {
+    /// Aligned text for people.
+    Text,
+    /// Pretty JSON for automation (`--json`).
+    Json,
+}
+
 fn print_json(value: &impl Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Usage(format!("cannot encode JSON output: {e}")))?;
+    let text = serde_json::to_string_pretty(value)?;
     say!("{text}");
     Ok(())
 }
 
-pub(super) fn line(
-    json: bool,
-    value: &serde_json::Value,
-    text: impl FnOnce() -> String,
-) -> Result<(), CliError> {
-    if json {
-        print_json(value)
-    } else {
-        say!("{}", text());
-        Ok(())
+impl Output {
+    /// The mode `--json` asks for.
+    pub(super) fn chosen(json: bool) -> Self {
+        if json {
+            Output::Json
+        } else {
+            Output::Text
+        }
+    }
+
+    /// One result: `value` as JSON, or the line `text` makes.
+    pub(super) fn line(
+        self,
+        value: &serde_json::Value,
+        text: impl FnOnce() -> String,
+    ) -> Result<(), CliError> {
+        match self {
+            Output::Json => print_json(value),
+            Output::Text => {
+                say!("{}", text());
+                Ok(())
+            }
+        }
+    }
+
+    /// A remark for people, left out of JSON output.
+    pub(super) fn note(self, text: impl FnOnce() -> String) {
+        if self == Output::Text {
+            say!("{}", text());
+        }
     }
 }
 
@@ -76,98 +105,6 @@ fn view(model: &dyn Model) -> ContractView {
     }
 }
 
-pub(super) fn list(registry: &Registry, json: bool) -> Result<(), CliError> {
-    if json {
-        return print_json(&registry.iter().map(view).collect::<Vec<_>>());
-    }
-    say!(
-        "{:<28} {:<10} {:>3}  {:<10} {:<34} events",
-        "MODEL",
-        "DOMAIN",
-        "V",
-        "KIND",
-        "TABLE"
-    );
-    for model in registry.iter() {
-        let c = model.contract();
-        say!(
-            "{:<28} {:<10} {:>3}  {:<10} {:<34} {}",
-            c.name,
-            c.domain,
-            c.version,
-            c.kind,
-            c.qualified_table(),
-            c.consumed_events.join(", ")
-        );
-    }
-    Ok(())
-}
-
-pub(super) fn describe(model: &dyn Model, json: bool) -> Result<(), CliError> {
-    let v = view(model);
-    if json {
-        return print_json(&v);
-    }
-    say!("model:                {}", v.name);
-    say!("domain:               {}", v.domain);
-    say!("version:              {}", v.version);
-    say!("kind:                 {}", v.kind);
-    say!("table:                {}", v.table);
-    say!("consumed events:      {}", v.consumed_events.join(", "));
-    say!("replay start version: {}", v.replay_start_version);
-    say!("idempotency key:      ({})", v.idempotency_key.join(", "));
-    say!("rebuild strategy:     {}", v.rebuild_strategy);
-    say!("columns:");
-    for c in &v.columns {
-        let null = if c.nullable { " NULL" } else { "" };
-        say!("  {:<22} {} / {}{null}", c.name, c.postgres, c.sqlite);
-    }
-    Ok(())
-}
-
-pub(super) fn runs(reports: &[RunReport], json: bool) -> Result<(), CliError> {
-    if json {
-        return print_json(&reports);
-    }
-    say!(
-        "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8} {:>10}  checksum",
-        "MODEL",
-        "V",
-        "RUN",
-        "STATUS",
-        "EVENTS",
-        "ROWS",
-        "SECONDS",
-        "EVENTS/S"
-    );
-    let mut events = 0;
-    let mut seconds = 0.0;
-    for r in reports {
-        events += r.events_read;
-        seconds += r.elapsed.as_secs_f64();
-        say!(
-            "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
-            r.model,
-            r.version,
-            r.run_id,
-            r.status.as_str(),
-            r.events_read,
-            r.rows_written,
-            r.elapsed.as_secs_f64(),
-            r.events_per_second(),
-            r.checksum
-        );
-    }
-    if reports.len() > 1 {
-        say!(
-            "{} models, {events} events applied in {seconds:.2}s ({:.0} events/s)",
-            reports.len(),
-            events as f64 / seconds.max(1e-9)
-        );
-    }
-    Ok(())
-}
-
 /// One model's line in `replay status`.
 #[derive(Debug, Serialize)]
 pub(super) struct ModelStatus {
@@ -181,116 +118,216 @@ pub(super) struct ModelStatus {
     pub(super) runs: Vec<RunRecord>,
 }
 
-pub(super) fn status(statuses: &[ModelStatus], json: bool) -> Result<(), CliError> {
-    if json {
-        return print_json(&statuses);
-    }
-    say!(
-        "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  last run",
-        "MODEL",
-        "V",
-        "ACTIVE",
-        "KIND",
-        "CHECKPOINT",
-        "LAG"
-    );
-    for s in statuses {
-        let checkpoint = s
-            .checkpoint
-            .map_or_else(|| "-".to_owned(), |c| c.to_string());
-        let last = s.runs.first().map_or_else(
-            || "never".to_owned(),
-            |r| {
-                let mut text = format!(
-                    "#{} {} {} v{} {} events{}, started {}",
-                    r.run_id,
-                    r.status,
-                    r.scope,
-                    r.model_version,
-                    r.events_read,
-                    r.events_per_second
-                        .map_or_else(String::new, |rate| format!(" at {rate:.0}/s")),
-                    r.started_at.format("%Y-%m-%d %H:%M:%S")
-                );
-                if let Some(error) = &r.error {
-                    text.push_str(&format!(": {error}"));
-                }
-                text
-            },
-        );
-        let active = s
-            .active_version
-            .map_or_else(|| "-".to_owned(), |v| v.to_string());
+impl Output {
+    /// `list`: every model's contract in one line.
+    pub(super) fn list(self, registry: &Registry) -> Result<(), CliError> {
+        if self == Output::Json {
+            return print_json(&registry.iter().map(view).collect::<Vec<_>>());
+        }
         say!(
-            "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  {last}",
-            s.model,
-            s.version,
-            active,
-            s.kind,
-            checkpoint,
-            s.lag
+            "{:<28} {:<10} {:>3}  {:<10} {:<34} events",
+            "MODEL",
+            "DOMAIN",
+            "V",
+            "KIND",
+            "TABLE"
         );
+        for model in registry.iter() {
+            let c = model.contract();
+            say!(
+                "{:<28} {:<10} {:>3}  {:<10} {:<34} {}",
+                c.name,
+                c.domain,
+                c.version,
+                c.kind,
+                c.qualified_table(),
+                c.consumed_events.join(", ")
+            );
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-pub(super) fn verification(v: &Verification, json: bool) -> Result<(), CliError> {
-    if json {
-        return print_json(v);
+    /// `describe`: one model's contract.
+    pub(super) fn describe(self, model: &dyn Model) -> Result<(), CliError> {
+        let v = view(model);
+        if self == Output::Json {
+            return print_json(&v);
+        }
+        say!("model:                {}", v.name);
+        say!("domain:               {}", v.domain);
+        say!("version:              {}", v.version);
+        say!("kind:                 {}", v.kind);
+        say!("table:                {}", v.table);
+        say!("consumed events:      {}", v.consumed_events.join(", "));
+        say!("replay start version: {}", v.replay_start_version);
+        say!("idempotency key:      ({})", v.idempotency_key.join(", "));
+        say!("rebuild strategy:     {}", v.rebuild_strategy);
+        say!("columns:");
+        for c in &v.columns {
+            let null = if c.nullable { " NULL" } else { "" };
+            say!("  {:<22} {} / {}{null}", c.name, c.postgres, c.sqlite);
+        }
+        Ok(())
     }
-    let verdict = if v.matches() { "match" } else { "MISMATCH" };
-    say!(
-        "{} v{}: {verdict} (rebuilt up to event {})",
-        v.model,
-        v.version,
-        v.checkpoint
-    );
-    say!("  live     {} ({} rows)", v.live.digest, v.live.rows);
-    say!("  rebuilt  {} ({} rows)", v.rebuilt.digest, v.rebuilt.rows);
-    if let Some(d) = &v.first_difference {
-        say!("  first differing key: {}", d.key);
-        say!(
-            "    live:    {}",
-            d.live
-                .as_deref()
-                .unwrap_or("(absent)")
-                .replace('\u{1f}', " | ")
-        );
-        say!(
-            "    rebuilt: {}",
-            d.rebuilt
-                .as_deref()
-                .unwrap_or("(absent)")
-                .replace('\u{1f}', " | ")
-        );
-    }
-    Ok(())
-}
 
-pub(super) fn dead_letters(letters: &[DeadLetter], json: bool) -> Result<(), CliError> {
-    if json {
-        return print_json(&letters);
-    }
-    if letters.is_empty() {
-        say!("no parked events");
-        return Ok(());
-    }
-    say!(
-        "{:<28} {:>3} {:>10}  {:<28} reason",
-        "MODEL",
-        "V",
-        "EVENT",
-        "TYPE"
-    );
-    for l in letters {
+    /// The reports of runs, one line each, and a total for several.
+    pub(super) fn runs(self, reports: &[RunReport]) -> Result<(), CliError> {
+        if self == Output::Json {
+            return print_json(&reports);
+        }
         say!(
-            "{:<28} {:>3} {:>10}  {:<28} {}",
-            l.model,
-            l.model_version,
-            l.event_id,
-            l.event_type,
-            l.reason
+            "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8} {:>10}  checksum",
+            "MODEL",
+            "V",
+            "RUN",
+            "STATUS",
+            "EVENTS",
+            "ROWS",
+            "SECONDS",
+            "EVENTS/S"
         );
+        let mut events = 0;
+        let mut seconds = 0.0;
+        for r in reports {
+            events += r.events_read;
+            seconds += r.elapsed.as_secs_f64();
+            say!(
+                "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
+                r.model,
+                r.version,
+                r.run_id,
+                r.status.as_str(),
+                r.events_read,
+                r.rows_written,
+                r.elapsed.as_secs_f64(),
+                r.events_per_second(),
+                r.checksum
+            );
+        }
+        if reports.len() > 1 {
+            say!(
+                "{} models, {events} events applied in {seconds:.2}s ({:.0} events/s)",
+                reports.len(),
+                events as f64 / seconds.max(1e-9)
+            );
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// `status`: one line per model.
+    pub(super) fn status(self, statuses: &[ModelStatus]) -> Result<(), CliError> {
+        if self == Output::Json {
+            return print_json(&statuses);
+        }
+        say!(
+            "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  last run",
+            "MODEL",
+            "V",
+            "ACTIVE",
+            "KIND",
+            "CHECKPOINT",
+            "LAG"
+        );
+        for s in statuses {
+            let checkpoint = s
+                .checkpoint
+                .map_or_else(|| "-".to_owned(), |c| c.to_string());
+            let last = s.runs.first().map_or_else(
+                || "never".to_owned(),
+                |r| {
+                    let mut text = format!(
+                        "#{} {} {} v{} {} events{}, started {}",
+                        r.run_id,
+                        r.status,
+                        r.scope,
+                        r.model_version,
+                        r.events_read,
+                        r.events_per_second
+                            .map_or_else(String::new, |rate| format!(" at {rate:.0}/s")),
+                        r.started_at.format("%Y-%m-%d %H:%M:%S")
+                    );
+                    if let Some(error) = &r.error {
+                        text.push_str(&format!(": {error}"));
+                    }
+                    text
+                },
+            );
+            let active = s
+                .active_version
+                .map_or_else(|| "-".to_owned(), |v| v.to_string());
+            say!(
+                "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  {last}",
+                s.model,
+                s.version,
+                active,
+                s.kind,
+                checkpoint,
+                s.lag
+            );
+        }
+        Ok(())
+    }
+
+    /// `verify`: the verdict, both checksums, and the first difference.
+    pub(super) fn verification(self, v: &Verification) -> Result<(), CliError> {
+        if self == Output::Json {
+            return print_json(v);
+        }
+        let verdict = if v.matches() { "match" } else { "MISMATCH" };
+        say!(
+            "{} v{}: {verdict} (rebuilt up to event {})",
+            v.model,
+            v.version,
+            v.checkpoint
+        );
+        say!("  live     {} ({} rows)", v.live.digest, v.live.rows);
+        say!("  rebuilt  {} ({} rows)", v.rebuilt.digest, v.rebuilt.rows);
+        if let Some(d) = &v.first_difference {
+            say!("  first differing key: {}", d.key);
+            say!(
+                "    live:    {}",
+                d.live
+                    .as_deref()
+                    .unwrap_or("(absent)")
+                    .replace('\u{1f}', " | ")
+            );
+            say!(
+                "    rebuilt: {}",
+                d.rebuilt
+                    .as_deref()
+                    .unwrap_or("(absent)")
+                    .replace('\u{1f}', " | ")
+            );
+        }
+        Ok(())
+    }
+
+    /// `dead-letters`: the parked events.
+    pub(super) fn dead_letters(self, letters: &[DeadLetter]) -> Result<(), CliError> {
+        if self == Output::Json {
+            return print_json(&letters);
+        }
+        if letters.is_empty() {
+            say!("no parked events");
+            return Ok(());
+        }
+        say!(
+            "{:<28} {:>3} {:>10}  {:<28} reason",
+            "MODEL",
+            "V",
+            "EVENT",
+            "TYPE"
+        );
+        for l in letters {
+            say!(
+                "{:<28} {:>3} {:>10}  {:<28} {}",
+                l.model,
+                l.model_version,
+                l.event_id,
+                l.event_type,
+                l.reason
+            );
+        }
+        Ok(())
+    }
 }

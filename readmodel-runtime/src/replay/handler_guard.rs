@@ -12,8 +12,14 @@ thread_local! {
 
 static QUIET_HOOK: Once = Once::new();
 
-/// Runs a handler with the default panic message silenced (the run reports it instead).
-pub(crate) fn run<T>(handler: impl FnOnce() -> T) -> T {
+/// Runs a handler with its panic caught and the default panic message silenced (the run
+/// reports it instead, naming the event).
+pub(crate) fn catch<T>(handler: impl FnOnce() -> T) -> std::thread::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(handler)))
+}
+
+/// Runs a handler with the default panic message silenced.
+fn run<T>(handler: impl FnOnce() -> T) -> T {
     QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

@@ -12,9 +12,10 @@
 
 use uuid::Uuid;
 
+use super::ReplayError;
 use crate::contract::{Contract, Kind, RebuildStrategy};
-use crate::dead_letters::BadEventPolicy;
-use crate::error::ReplayError;
+use crate::ledger::Scope;
+use crate::store::rows::RowSet;
 
 /// What the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +37,32 @@ pub struct Plan {
     /// What to do with an event that cannot be decoded.
     #[serde(default)]
     pub on_bad_event: BadEventPolicy,
+    /// Start a new run, or continue the latest unfinished one.
+    #[serde(skip)]
+    pub start: Start,
+}
+
+/// Whether a run starts anew or continues an interrupted one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Start {
+    /// A new run, as the plan says.
+    #[default]
+    New,
+    /// Continue the model's latest unfinished run from its scope's checkpoint, to the
+    /// bound that run fixed, with that run's plan (this plan's batch size, batch limit
+    /// and `Park` policy apply).
+    Resume,
+}
+
+/// What a run does with an event it cannot decode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BadEventPolicy {
+    /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
+    #[default]
+    Stop,
+    /// Park it in `readmodels.replay_dead_letters` and go on.
+    Park,
 }
 
 fn default_batch_size() -> usize {
@@ -52,29 +79,19 @@ impl Default for Plan {
             batch_size: default_batch_size(),
             max_batches: None,
             on_bad_event: BadEventPolicy::Stop,
+            start: Start::New,
         }
     }
 }
 
-/// Which rows a run deletes before replaying.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delete {
-    Nothing,
-    Version,
-    User(Uuid),
-    EventRange {
-        from: i64,
-        to: i64,
-        user: Option<Uuid>,
-    },
-}
-
-/// A plan checked against the model, the log and the checkpoint.
+/// A plan checked against the model, the log and the checkpoint: exactly what one run
+/// executes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Resolved {
-    /// `all`, `user:<uuid>` or `range:<from>-<to>[:user:<uuid>]`.
-    pub(crate) scope: String,
-    pub(crate) delete: Delete,
+pub(crate) struct Execution {
+    /// The checkpoint the run moves.
+    pub(crate) scope: Scope,
+    /// The rows deleted (with the first checkpoint) before events are applied.
+    pub(crate) delete: Option<RowSet>,
     /// Events with ids above this are applied…
     pub(crate) after: i64,
     /// …up to this one.
@@ -83,10 +100,10 @@ pub(crate) struct Resolved {
     pub(crate) user: Option<Uuid>,
 }
 
-impl Resolved {
+impl Execution {
     /// Whether the run moves the model's own checkpoint (rather than a scope's).
     pub(crate) fn is_whole_model(&self) -> bool {
-        self.scope == crate::ledger::SCOPE_ALL
+        self.scope == Scope::All
     }
 }
 
@@ -104,9 +121,39 @@ pub(crate) fn resolve(
     plan: &Plan,
     head: i64,
     checkpoint: Option<i64>,
-) -> Result<Resolved, ReplayError> {
-    let name = contract.name;
-    let start_after = contract.replay_start_version.saturating_sub(1).max(0);
+) -> Result<Execution, ReplayError> {
+    check_bounds(contract, plan, head)?;
+    check_partial(contract, plan)?;
+    let to = plan.to.unwrap_or(head);
+    if let Some(user) = plan.user {
+        return by_user(contract, plan, user, to, checkpoint);
+    }
+    if plan.full {
+        return full(contract, plan, to);
+    }
+    if let Some(from) = plan.from {
+        if contract.kind != Kind::Timeline {
+            return Err(refuse(contract, format!(
+                "it is a {}: a row folds every earlier event, so events {from}..{to} cannot be replayed alone; valid instead: `replay run --model {name}` (catch up from the checkpoint), `--full` (rebuild everything) or `--user U` (rebuild one user)",
+                contract.kind,
+                name = contract.name
+            )));
+        }
+        return range(contract, from, to, None);
+    }
+    let start_after = contract.start_after();
+    let after = checkpoint.unwrap_or(start_after).max(start_after);
+    Ok(Execution {
+        scope: Scope::All,
+        delete: None,
+        after,
+        to: to.max(after),
+        user: None,
+    })
+}
+
+/// `--from` and `--to` within the log, in order.
+fn check_bounds(contract: &Contract, plan: &Plan, head: i64) -> Result<(), ReplayError> {
     for (flag, value) in [("--from", plan.from), ("--to", plan.to)] {
         match value {
             Some(id) if id < 0 => return Err(refuse(contract, format!("{flag} {id} is negative"))),
@@ -127,6 +174,12 @@ pub(crate) fn resolve(
             ));
         }
     }
+    Ok(())
+}
+
+/// A partial rebuild (by user, or a range without `--full`) only where the model allows.
+fn check_partial(contract: &Contract, plan: &Plan) -> Result<(), ReplayError> {
+    let name = contract.name;
     let partial = plan.user.is_some() || (plan.from.is_some() && !plan.full);
     if partial && contract.rebuild_strategy == RebuildStrategy::Full {
         return Err(refuse(
@@ -140,92 +193,82 @@ pub(crate) fn resolve(
             "its rows have no user_id column, so they cannot be rebuilt by user".to_owned(),
         ));
     }
-    let folds = contract.kind != Kind::Timeline;
-    let to = plan.to.unwrap_or(head);
+    Ok(())
+}
 
-    if let Some(user) = plan.user {
-        if plan.from.is_some() && folds {
-            return Err(refuse(contract, format!(
-                "it is a {}: a row folds every earlier event, so a range cannot be replayed alone; use `replay run --model {name} --user {user}` to rebuild the user's rows",
-                contract.kind
-            )));
-        }
-        if let Some(from) = plan.from {
-            return range(contract, from, to, Some(user));
-        }
-        if plan.to.is_some() {
-            return Err(refuse(contract, format!(
-                "--to cannot be combined with --user: a user's rows are rebuilt up to the model's checkpoint so they stay consistent with every other user's; use `replay run --model {name} --user {user}`"
-            )));
-        }
-        let Some(checkpoint) = checkpoint else {
-            return Err(refuse(contract, format!(
-                "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
-            )));
-        };
-        return Ok(Resolved {
-            scope: format!("user:{user}"),
-            delete: Delete::User(user),
-            after: start_after,
-            to: checkpoint,
-            user: Some(user),
-        });
+/// `--user U` (with `--from` on a timeline: that user's events of a range).
+fn by_user(
+    contract: &Contract,
+    plan: &Plan,
+    user: Uuid,
+    to: i64,
+    checkpoint: Option<i64>,
+) -> Result<Execution, ReplayError> {
+    let name = contract.name;
+    if plan.from.is_some() && contract.kind != Kind::Timeline {
+        return Err(refuse(contract, format!(
+            "it is a {}: a row folds every earlier event, so a range cannot be replayed alone; use `replay run --model {name} --user {user}` to rebuild the user's rows",
+            contract.kind
+        )));
     }
-
-    if plan.full {
-        let from = plan.from.unwrap_or(start_after + 1);
-        if folds && from > start_after + 1 {
-            return Err(refuse(contract, format!(
-                "it is a {}: a full rebuild must start at its replay_start_version ({}); drop --from",
-                contract.kind, contract.replay_start_version
-            )));
-        }
-        return Ok(Resolved {
-            scope: crate::ledger::SCOPE_ALL.to_owned(),
-            delete: Delete::Version,
-            after: (from - 1).max(start_after),
-            to,
-            user: None,
-        });
-    }
-
     if let Some(from) = plan.from {
-        if folds {
-            return Err(refuse(contract, format!(
-                "it is a {}: a row folds every earlier event, so events {from}..{to} cannot be replayed alone; valid instead: `replay run --model {name}` (catch up from the checkpoint), `--full` (rebuild everything) or `--user U` (rebuild one user)",
-                contract.kind
-            )));
-        }
-        return range(contract, from, to, None);
+        return range(contract, from, to, Some(user));
     }
+    if plan.to.is_some() {
+        return Err(refuse(contract, format!(
+            "--to cannot be combined with --user: a user's rows are rebuilt up to the model's checkpoint so they stay consistent with every other user's; use `replay run --model {name} --user {user}`"
+        )));
+    }
+    let Some(checkpoint) = checkpoint else {
+        return Err(refuse(contract, format!(
+            "it has never been replayed, so there is no checkpoint to rebuild user {user} to; run `replay run --model {name}` first"
+        )));
+    };
+    Ok(Execution {
+        scope: Scope::User(user),
+        delete: Some(RowSet::User(user)),
+        after: contract.start_after(),
+        to: checkpoint,
+        user: Some(user),
+    })
+}
 
-    let after = checkpoint.unwrap_or(start_after).max(start_after);
-    Ok(Resolved {
-        scope: crate::ledger::SCOPE_ALL.to_owned(),
-        delete: Delete::Nothing,
-        after,
-        to: to.max(after),
+/// `--full` (from `--from` on a timeline).
+fn full(contract: &Contract, plan: &Plan, to: i64) -> Result<Execution, ReplayError> {
+    let start_after = contract.start_after();
+    let from = plan.from.unwrap_or(start_after + 1);
+    if contract.kind != Kind::Timeline && from > start_after + 1 {
+        return Err(refuse(
+            contract,
+            format!(
+            "it is a {}: a full rebuild must start at its replay_start_version ({}); drop --from",
+            contract.kind, contract.replay_start_version
+        ),
+        ));
+    }
+    Ok(Execution {
+        scope: Scope::All,
+        delete: Some(RowSet::WholeVersion),
+        after: (from - 1).max(start_after),
+        to,
         user: None,
     })
 }
 
+/// The rows of events `from..=to` (of one user with `user`) of a timeline.
 fn range(
     contract: &Contract,
     from: i64,
     to: i64,
     user: Option<Uuid>,
-) -> Result<Resolved, ReplayError> {
+) -> Result<Execution, ReplayError> {
     if !contract.idempotency_key.contains(&"event_id") {
         return Err(refuse(contract, "a range replay deletes the rows of the range's events, which needs `event_id` in the key; use --full".to_owned()));
     }
     let from = from.max(contract.replay_start_version);
-    let mut scope = format!("range:{from}-{to}");
-    if let Some(user) = user {
-        scope.push_str(&format!(":user:{user}"));
-    }
-    Ok(Resolved {
-        scope,
-        delete: Delete::EventRange { from, to, user },
+    Ok(Execution {
+        scope: Scope::Range { from, to, user },
+        delete: Some(RowSet::EventRange { from, to, user }),
         after: from - 1,
         to,
         user,
@@ -287,11 +330,11 @@ mod tests {
         let resolved = resolve(&c, &plan, 10, Some(10)).expect("valid");
         assert_eq!(
             resolved.delete,
-            Delete::EventRange {
+            Some(RowSet::EventRange {
                 from: 5,
                 to: 9,
                 user: None
-            }
+            })
         );
         assert_eq!((resolved.after, resolved.to), (4, 9));
     }
@@ -327,6 +370,9 @@ mod tests {
         };
         assert!(resolve(&c, &plan, 10, None).is_err(), "no checkpoint yet");
         let resolved = resolve(&c, &plan, 10, Some(7)).expect("valid");
-        assert_eq!((resolved.delete, resolved.to), (Delete::User(user), 7));
+        assert_eq!(
+            (resolved.delete, resolved.to),
+            (Some(RowSet::User(user)), 7)
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+use super::error::StoreError;
 use super::url::{redact, scrub};
-use crate::error::StoreError;
 
 pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     let mut conn = PgConnection::establish(raw).map_err(|e| StoreError::Connect {

@@ -8,8 +8,8 @@ use diesel::row::NamedRow;
 use diesel::sqlite::SqliteConnection;
 use diesel::RunQueryDsl;
 
+use super::error::{SchemaProblem, StoreError};
 use crate::contract::Contract;
-use crate::error::StoreError;
 use crate::field::Db;
 
 struct Named {
@@ -26,6 +26,7 @@ impl<DB: Db> QueryableByName<DB> for Named {
 
 /// The unique indexes of a table as column lists; `None` when the table does not exist.
 pub(crate) trait Introspect {
+    /// The unique indexes of `schema.table`, each as its column list.
     fn unique_keys(
         &mut self,
         schema: &str,
@@ -143,10 +144,9 @@ pub(crate) fn check_table(
     let Some(keys) = conn.unique_keys(contract.schema, contract.table)? else {
         return Err(StoreError::Schema {
             table,
-            problem: format!(
-                "it does not exist; run `replay migrate`, and check that a migration creates it for model {}",
-                contract.name
-            ),
+            problem: SchemaProblem::Missing {
+                model: contract.name,
+            },
         });
     };
     let wanted: Vec<String> = contract
@@ -159,10 +159,6 @@ pub(crate) fn check_table(
     }
     Err(StoreError::Schema {
         table,
-        problem: format!(
-            "no unique index on the idempotency key ({}), so upserts cannot be idempotent; nothing was written; add `CREATE UNIQUE INDEX … ({})` to its migration",
-            wanted.join(", "),
-            wanted.join(", ")
-        ),
+        problem: SchemaProblem::NoKeyIndex { key: wanted },
     })
 }

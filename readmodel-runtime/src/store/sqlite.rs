@@ -7,7 +7,7 @@ use std::path::Path;
 use diesel::sql_types::Text;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 
-use crate::error::StoreError;
+use super::error::StoreError;
 
 pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, StoreError> {
     let target = main.display().to_string();
@@ -150,12 +150,12 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
 /// large import makes every later read of the log slower.
 pub(super) fn with_append_tuning<T>(
     conn: &mut SqliteConnection,
-    append: impl FnOnce(&mut SqliteConnection) -> Result<T, crate::error::StoreError>,
-) -> Result<T, crate::error::StoreError> {
+    append: impl FnOnce(&mut SqliteConnection) -> Result<T, super::error::StoreError>,
+) -> Result<T, super::error::StoreError> {
     let pragma = |conn: &mut SqliteConnection, sql: &str| {
         diesel::sql_query(sql)
             .execute(conn)
-            .map_err(crate::error::StoreError::query(sql.to_owned()))
+            .map_err(super::error::StoreError::query(sql.to_owned()))
     };
     pragma(conn, "PRAGMA main.cache_size = -32768")?;
     let result = append(conn);

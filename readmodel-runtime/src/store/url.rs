@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::StoreError;
+use super::error::StoreError;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,4 @@
 //! The projections' `replay` binary, built inside this package so end-to-end tests can
 //! run it (`CARGO_BIN_EXE_replay-e2e`); identical to `projections/src/bin/replay.rs`.
 
-fn main() -> std::process::ExitCode {
-    readmodel_runtime::cli::main(projections::app())
-}
+readmodel_runtime::replay_main!(projections);

@@ -22,8 +22,8 @@ use readmodel_runtime::{DomainEvent, Event, Store};
 use uuid::Uuid;
 
 use super::BenchError;
-use crate::habits::HabitStreak;
-use crate::habits::{
+use projections::habits::HabitStreak;
+use projections::habits::{
     HabitArchived, HabitCheckInUndone, HabitCheckedIn, HabitCreated, StreakRules,
     ACTION_CHECKED_IN, ACTION_UNDONE,
 };

@@ -1,16 +1,16 @@
-//! The replay benchmark behind `cargo run --release -p projections --bin bench`.
+//! The replay benchmark behind `cargo run --release -p bench`.
 //!
 //! One run, on a fresh database (a new SQLite file in a temporary directory by default,
 //! or an empty, migrated PostgreSQL database):
 //!
-//! 1. generates `events` synthetic events ([`crate::generate`]) and appends them
+//! 1. generates `events` synthetic events ([`projections::generate`]) and appends them
 //!    (timed, informational);
 //! 2. for each habits read model (timeline `habits.checkins`, snapshot `habits.streaks`,
 //!    aggregate `habits.monthly_completions`), replays it fully with the framework
 //!    (`Model::replay`, the rate excludes the checksum), then empties its table (untimed)
 //!    and rebuilds the same rows with a raw baseline (see `baseline.rs`): one
 //!    `INSERT … SELECT` for the timeline and the aggregate, a plain Rust fold with the same
-//!    [`StreakRules`](crate::habits::StreakRules) for the snapshot;
+//!    [`StreakRules`](projections::habits::StreakRules) for the snapshot;
 //! 3. checks that the baseline wrote exactly the framework's rows (same checksum) and
 //!    reports events/s of both, their ratio, and the peak resident memory of each phase.
 //!
@@ -71,7 +71,7 @@ impl Default for Options {
 impl Options {
     /// The command line that repeats this run.
     pub fn command_line(&self) -> String {
-        let mut line = String::from("cargo run --release -p projections --bin bench --");
+        let mut line = String::from("cargo run --release -p bench --");
         if let Some(url) = &self.database_url {
             let _ = write!(
                 line,
@@ -333,7 +333,7 @@ struct Fresh {
 }
 
 fn open_fresh(options: &Options) -> Result<Fresh, BenchError> {
-    let migrations = crate::MIGRATIONS;
+    let migrations = projections::MIGRATIONS;
     match &options.database_url {
         None => {
             let dir = tempfile::Builder::new()
@@ -393,7 +393,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
     };
     let started = Instant::now();
     let (appended, usage) =
-        rss::measure(|| import::append_iter(store, crate::generate::events(&spec)));
+        rss::measure(|| import::append_iter(store, projections::generate::events(&spec)));
     let seconds = started.elapsed().as_secs_f64();
     let appended = appended? as u64;
     peaks.note(usage);
@@ -427,7 +427,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
             batch_size: options.batch_size,
             ..Plan::default()
         };
-        let (report, ours) = rss::measure(|| model.replay(store, &plan, false, &mut NoProgress));
+        let (report, ours) = rss::measure(|| model.replay(store, &plan, &mut NoProgress));
         let report = report?;
         peaks.note(ours);
         let ours_rows = model.checksum(store, contract.version, None)?.rows;

@@ -2,14 +2,14 @@
 //! write the same rows, on a fresh database, and prints a table (or JSON).
 //!
 //! ```sh
-//! cargo run --release -p projections --bin bench -- --events 1000000
-//! cargo run --release -p projections --bin bench -- --database-url postgres://localhost/bench1 --json
+//! cargo run --release -p bench -- --events 1000000
+//! cargo run --release -p bench -- --database-url postgres://localhost/bench1 --json
 //! ```
 
 use std::process::ExitCode;
 
+use bench::{self, Options};
 use clap::Parser;
-use projections::bench::{self, Options};
 
 /// Replay benchmark: the framework against raw SQL / a raw fold, per habits model.
 #[derive(Debug, Parser)]

@@ -45,7 +45,7 @@ fn the_log_holds_both_check_in_schema_versions() {
         events: 2_000,
         seed: 7,
     };
-    let versions: std::collections::BTreeSet<i32> = crate::generate::events(&spec)
+    let versions: std::collections::BTreeSet<i32> = projections::generate::events(&spec)
         .filter(|e| e.event_type == "habits.checked_in")
         .map(|e| e.schema_version)
         .collect();

@@ -1,17 +1,13 @@
-//! The runtime's bookkeeping in `readmodels`: checkpoints (last applied event per model,
-//! version and scope) and the `replay_runs` ledger.
+//! The `replay_runs` ledger: one row per run, with its scope, bounds, plan, counters and
+//! outcome.
 
 use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
 use diesel::row::NamedRow;
 
-use crate::error::{ReplayError, StoreError};
+use super::Scope;
 use crate::field::Db;
-use crate::replay::Plan;
-use crate::store::{Conn, Statement};
-
-/// The scope of a whole-model run; user-scoped runs use `user:<uuid>`.
-pub const SCOPE_ALL: &str = "all";
+use crate::store::{Conn, Statement, StoreError, Value};
 
 /// How a run ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -42,191 +38,49 @@ impl RunStatus {
     }
 }
 
+/// Stored status text that is not a [`RunStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown run status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl std::str::FromStr for RunStatus {
+    type Err = UnknownStatus;
+    fn from_str(text: &str) -> Result<Self, UnknownStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Stopped,
+            RunStatus::Abandoned,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+        .ok_or_else(|| UnknownStatus(text.to_owned()))
+    }
+}
+
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// The checkpoint of a model version in a scope: the last event id its rows reflect.
-pub(crate) fn checkpoint<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-    scope: &str,
-) -> Result<Option<i64>, StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "SELECT last_event_id AS value FROM readmodels.replay_checkpoints WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" AND model_version = ")
-    .bind(&version)
-    .sql(" AND scope = ")
-    .bind(&scope.to_owned());
-    let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(StoreError::query(format!(
-        "reading the checkpoint of {model}"
-    )))?;
-    Ok(rows.first().map(|r| r.0))
-}
-
-/// A checkpoint and when it was last written.
-pub(crate) fn checkpoint_written<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-    scope: &str,
-) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "SELECT last_event_id, updated_at FROM readmodels.replay_checkpoints WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" AND model_version = ")
-    .bind(&version)
-    .sql(" AND scope = ")
-    .bind(&scope.to_owned());
-    let rows: Vec<Written> = conn.fetch(stmt).map_err(StoreError::query(format!(
-        "reading the checkpoint of {model}"
-    )))?;
-    Ok(rows.first().map(|r| (r.last_event_id, r.updated_at)))
-}
-
-struct Written {
-    last_event_id: i64,
-    updated_at: DateTime<Utc>,
-}
-
-impl<DB: Db> QueryableByName<DB> for Written {
-    fn build<'a>(row: &impl NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
-        Ok(Self {
-            last_event_id: DB::read(row, "last_event_id")?,
-            updated_at: DB::read(row, "updated_at")?,
-        })
-    }
-}
-
-/// Sets a checkpoint, in the caller's transaction.
-pub(crate) fn save_checkpoint<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-    scope: &str,
-    last_event_id: i64,
-) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "INSERT INTO readmodels.replay_checkpoints (model, model_version, scope, last_event_id, updated_at) VALUES (",
-    )
-    .bind(&model.to_owned())
-    .sql(", ")
-    .bind(&version)
-    .sql(", ")
-    .bind(&scope.to_owned())
-    .sql(", ")
-    .bind(&last_event_id)
-    .sql(", ")
-    .bind(&Utc::now())
-    .sql(
-        ") ON CONFLICT (model, model_version, scope) DO UPDATE SET \
-         last_event_id = excluded.last_event_id, updated_at = excluded.updated_at",
-    );
-    conn.run(stmt).map_err(StoreError::query(format!(
-        "saving the checkpoint of {model}"
-    )))?;
-    Ok(())
-}
-
-/// Moves a checkpoint from `expected` to `last_event_id`, in the batch's transaction.
-///
-/// Refuses when the checkpoint is no longer `expected`: another run of the same model
-/// committed in between, and applying this batch too would fold its events twice. On
-/// PostgreSQL the row lock makes the second of two concurrent runs wait for the first and
-/// then fail here; SQLite allows one writer at a time anyway.
-pub(crate) fn advance_checkpoint<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-    scope: &str,
-    expected: i64,
-    last_event_id: i64,
-) -> Result<(), ReplayError> {
-    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_checkpoints SET last_event_id = ")
-        .bind(&last_event_id)
-        .sql(", updated_at = ")
-        .bind(&Utc::now())
-        .sql(" WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version)
-        .sql(" AND scope = ")
-        .bind(&scope.to_owned())
-        .sql(" AND last_event_id = ")
-        .bind(&expected);
-    let moved = conn.run(stmt).map_err(StoreError::query(format!(
-        "saving the checkpoint of {model}"
-    )))?;
-    if moved == 1 {
-        return Ok(());
-    }
-    match checkpoint(conn, model, version, scope)? {
-        None => Ok(save_checkpoint(conn, model, version, scope, last_event_id)?),
-        Some(found) => Err(ReplayError::ConcurrentRun {
-            model: model.to_owned(),
-            expected,
-            found,
-        }),
-    }
-}
-
-/// Removes a checkpoint (of a finished partial run, or of a dropped version).
-pub(crate) fn delete_checkpoint<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-    scope: &str,
-) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version)
-        .sql(" AND scope = ")
-        .bind(&scope.to_owned());
-    conn.run(stmt).map_err(StoreError::query(format!(
-        "deleting a checkpoint of {model}"
-    )))?;
-    Ok(())
-}
-
-/// Removes every checkpoint of a model version.
-pub(crate) fn delete_version_checkpoints<C: Conn>(
-    conn: &mut C,
-    model: &str,
-    version: i32,
-) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version);
-    conn.run(stmt).map_err(StoreError::query(format!(
-        "deleting the checkpoints of {model}"
-    )))?;
-    Ok(())
-}
-
 /// What a new run covers.
 pub(crate) struct NewRun<'a> {
     pub(crate) model: &'a str,
     pub(crate) version: i32,
-    pub(crate) scope: &'a str,
+    pub(crate) scope: Scope,
     pub(crate) full: bool,
     pub(crate) from: i64,
     pub(crate) to: i64,
-    pub(crate) plan: &'a Plan,
+    /// The plan as JSON, read back by `--resume`.
+    pub(crate) plan_json: String,
     pub(crate) resumed_from: Option<i64>,
 }
 
 /// Records a started run; returns its id.
 pub(crate) fn start_run<C: Conn>(conn: &mut C, run: &NewRun<'_>) -> Result<i64, StoreError> {
     let context = || format!("recording a run of {}", run.model);
-    let plan = serde_json::to_string(run.plan).unwrap_or_else(|_| "{}".to_owned());
     let insert = Statement::<C::Db>::new(
         "INSERT INTO readmodels.replay_runs (model, model_version, scope, full_rebuild, \
          from_event_id, to_event_id, started_at, status, plan, resumed_from) VALUES (",
@@ -235,7 +89,7 @@ pub(crate) fn start_run<C: Conn>(conn: &mut C, run: &NewRun<'_>) -> Result<i64, 
     .sql(", ")
     .bind(&run.version)
     .sql(", ")
-    .bind(&run.scope.to_owned())
+    .bind(&run.scope.to_string())
     .sql(", ")
     .bind(&run.full)
     .sql(", ")
@@ -244,8 +98,10 @@ pub(crate) fn start_run<C: Conn>(conn: &mut C, run: &NewRun<'_>) -> Result<i64, 
     .bind(&run.to)
     .sql(", ")
     .bind(&Utc::now())
-    .sql(", 'running', ")
-    .bind(&plan)
+    .sql(", ")
+    .bind(&RunStatus::Running.as_str().to_owned())
+    .sql(", ")
+    .bind(&run.plan_json)
     .sql(", ")
     .bind(&run.resumed_from)
     .sql(") RETURNING run_id AS value");
@@ -302,7 +158,11 @@ pub(crate) fn finish_run<C: Conn>(
 
 /// Marks a killed run (`running` forever) as resumed by a later one.
 pub(crate) fn mark_abandoned<C: Conn>(conn: &mut C, run_id: i64) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET status = 'abandoned' WHERE status = 'running' AND run_id = ")
+    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET status = ")
+        .bind(&RunStatus::Abandoned.as_str().to_owned())
+        .sql(" WHERE status = ")
+        .bind(&RunStatus::Running.as_str().to_owned())
+        .sql(" AND run_id = ")
         .bind(&run_id);
     conn.run(stmt)
         .map_err(StoreError::query(format!("updating run {run_id}")))?;
@@ -318,8 +178,8 @@ pub struct RunRecord {
     pub model: String,
     /// Model version.
     pub model_version: i32,
-    /// `all` or `user:<uuid>`.
-    pub scope: String,
+    /// The part of the model the run covered.
+    pub scope: Scope,
     /// Whether the run deleted the version's rows first.
     pub full_rebuild: bool,
     /// First event id covered (exclusive lower bound + 1).
@@ -334,8 +194,8 @@ pub struct RunRecord {
     pub events_read: i64,
     /// Events applied.
     pub events_applied: i64,
-    /// `running`, `succeeded` or `failed`.
-    pub status: String,
+    /// How the run ended, or `running`.
+    pub status: RunStatus,
     /// The error of a failed run.
     pub error: Option<String>,
     /// The checksum after a successful run.
@@ -354,7 +214,7 @@ impl<DB: Db> QueryableByName<DB> for RunRecord {
             run_id: DB::read(row, "run_id")?,
             model: DB::read(row, "model")?,
             model_version: DB::read(row, "model_version")?,
-            scope: DB::read(row, "scope")?,
+            scope: DB::read::<String>(row, "scope")?.parse()?,
             full_rebuild: DB::read(row, "full_rebuild")?,
             from_event_id: DB::read(row, "from_event_id")?,
             to_event_id: DB::read(row, "to_event_id")?,
@@ -362,7 +222,7 @@ impl<DB: Db> QueryableByName<DB> for RunRecord {
             finished_at: DB::read(row, "finished_at")?,
             events_read: DB::read(row, "events_read")?,
             events_applied: DB::read(row, "events_applied")?,
-            status: DB::read(row, "status")?,
+            status: DB::read::<String>(row, "status")?.parse()?,
             error: DB::read(row, "error")?,
             checksum: DB::read(row, "checksum")?,
             events_per_second: DB::read(row, "events_per_second")?,
@@ -419,18 +279,12 @@ pub(crate) fn has_succeeded<C: Conn>(
     .bind(&model.to_owned())
     .sql(" AND model_version = ")
     .bind(&version)
-    .sql(" AND scope = 'all' AND status = 'succeeded'");
+    .sql(" AND scope = ")
+    .bind(&Scope::All.to_string())
+    .sql(" AND status = ")
+    .bind(&RunStatus::Succeeded.as_str().to_owned());
     let rows: Vec<Value<i64>> = conn
         .fetch(stmt)
         .map_err(StoreError::query(format!("reading the runs of {model}")))?;
     Ok(rows.first().is_some_and(|r| r.0 > 0))
-}
-
-/// A one-column result named `value`.
-pub(crate) struct Value<T>(pub(crate) T);
-
-impl<DB: Db, T: crate::field::Field> QueryableByName<DB> for Value<T> {
-    fn build<'a>(row: &impl NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
-        DB::read(row, "value").map(Value)
-    }
 }

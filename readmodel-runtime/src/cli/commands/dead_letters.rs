@@ -1,0 +1,61 @@
+//! `replay dead-letters`: list parked events; `--retry` rebuilds a model and forgets the
+//! parked events that now apply.
+
+use crate::cli::context::{Context, Migrated};
+use crate::cli::progress::run_models;
+use crate::cli::CliError;
+use crate::dead_letters;
+use crate::registry::Model;
+use crate::replay::{BadEventPolicy, Plan};
+use crate::store::{with_conn, Store};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Only this model (required with --retry).
+    #[arg(long, required_if_eq("retry", "true"))]
+    model: Option<String>,
+    /// Rebuild the model with `--full --on-bad-event park`.
+    #[arg(long)]
+    retry: bool,
+}
+
+pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
+    let mut store = cx.store(Migrated::Required)?;
+    let model = args
+        .model
+        .as_deref()
+        .map(|name| cx.model(name))
+        .transpose()?;
+    if let (true, Some(model)) = (args.retry, model) {
+        retry(cx, &mut store, model)?;
+    }
+    let name = model.map(|m| m.contract().name);
+    let letters = with_conn!(&mut store, |c| dead_letters::list(c, name))?;
+    cx.out.dead_letters(&letters)
+}
+
+/// Rebuilds `model` parking what still fails, then forgets the events parked before.
+fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Result<(), CliError> {
+    let contract = model.contract();
+    let started = chrono::Utc::now();
+    let plan = Plan {
+        full: true,
+        on_bad_event: BadEventPolicy::Park,
+        ..Plan::default()
+    };
+    let reports = run_models(cx, store, &[model], &plan)?;
+    // Only now that the rebuild committed: what it did not park again is fixed.
+    let fixed = with_conn!(store, |c| dead_letters::clear_before(
+        c,
+        contract.name,
+        contract.version,
+        Some(started)
+    ))?;
+    cx.out.note(|| {
+        format!(
+            "rebuilt {}: {fixed} parked event(s) now apply",
+            contract.name
+        )
+    });
+    cx.out.runs(&reports)
+}

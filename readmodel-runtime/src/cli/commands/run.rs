@@ -1,0 +1,86 @@
+//! `replay run`: replay events into one model or all.
+
+use crate::cli::context::{Context, Migrated};
+use crate::cli::progress::run_models;
+use crate::cli::CliError;
+use crate::replay::{BadEventPolicy, Plan, Start};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Model name.
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    model: Option<String>,
+    /// Every registered model.
+    #[arg(long)]
+    all: bool,
+    /// Delete the rows in scope and rebuild them from the start (or --from).
+    #[arg(long)]
+    full: bool,
+    /// First event id of a range (timelines) or of a full rebuild.
+    // Negative numbers parse, so `--from -5` is refused with one clear line.
+    #[arg(long, allow_negative_numbers = true)]
+    from: Option<i64>,
+    /// Last event id to apply (default: the log's head when the run starts).
+    #[arg(long, allow_negative_numbers = true)]
+    to: Option<i64>,
+    /// Only this user's events and rows: delete and rebuild them.
+    #[arg(long)]
+    user: Option<uuid::Uuid>,
+    /// Continue the model's latest unfinished run from its checkpoint.
+    #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
+    resume: bool,
+    /// Events per batch and transaction.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    batch_size: u32,
+    /// Stop after this many batches; `--resume` continues the run.
+    #[arg(long)]
+    max_batches: Option<u64>,
+    /// An event that cannot be decoded stops the run (`stop`), or is parked in
+    /// readmodels.replay_dead_letters and skipped (`park`).
+    #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
+    on_bad_event: OnBadEvent,
+}
+
+/// `--on-bad-event`: the CLI's spelling of [`BadEventPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OnBadEvent {
+    /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
+    Stop,
+    /// Park it in `readmodels.replay_dead_letters` and go on.
+    Park,
+}
+
+impl From<OnBadEvent> for BadEventPolicy {
+    fn from(flag: OnBadEvent) -> Self {
+        match flag {
+            OnBadEvent::Stop => BadEventPolicy::Stop,
+            OnBadEvent::Park => BadEventPolicy::Park,
+        }
+    }
+}
+
+impl Args {
+    fn plan(&self) -> Plan {
+        Plan {
+            full: self.full,
+            from: self.from,
+            to: self.to,
+            user: self.user,
+            batch_size: self.batch_size as usize,
+            max_batches: self.max_batches,
+            on_bad_event: self.on_bad_event.into(),
+            start: if self.resume {
+                Start::Resume
+            } else {
+                Start::New
+            },
+        }
+    }
+}
+
+pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
+    let mut store = cx.store(Migrated::Required)?;
+    let models = cx.models(args.model.as_deref())?;
+    let reports = run_models(cx, &mut store, &models, &args.plan())?;
+    cx.out.runs(&reports)
+}

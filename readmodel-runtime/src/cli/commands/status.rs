@@ -1,0 +1,51 @@
+//! `replay status`: each model's active version, checkpoint, lag and last runs.
+
+use crate::cli::context::{Context, Migrated};
+use crate::cli::output::ModelStatus;
+use crate::cli::CliError;
+use crate::ledger::{self, Scope};
+use crate::registry::Model;
+use crate::store::{with_conn, Store, StoreError};
+use crate::versions;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Only this model.
+    #[arg(long)]
+    model: Option<String>,
+}
+
+pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
+    let mut store = cx.store(Migrated::Required)?;
+    let models = cx.models(args.model.as_deref())?;
+    let head = store.log_head()?;
+    let statuses = models
+        .into_iter()
+        .map(|model| model_status(&mut store, model, head))
+        .collect::<Result<Vec<_>, _>>()?;
+    cx.out.status(&statuses)
+}
+
+fn model_status(
+    store: &mut Store,
+    model: &dyn Model,
+    head: i64,
+) -> Result<ModelStatus, StoreError> {
+    let contract = model.contract();
+    let (checkpoint, active, runs) = with_conn!(store, |c| {
+        let checkpoint = ledger::checkpoint(c, contract.name, contract.version, Scope::All)?;
+        let active = versions::active(c, contract.name)?;
+        let runs = ledger::recent_runs(c, contract.name, 3)?;
+        Ok::<_, StoreError>((checkpoint, active, runs))
+    })?;
+    Ok(ModelStatus {
+        model: contract.name,
+        version: contract.version,
+        active_version: active,
+        kind: contract.kind.as_str(),
+        checkpoint,
+        head,
+        lag: head - checkpoint.unwrap_or(0),
+        runs,
+    })
+}

@@ -1,0 +1,53 @@
+//! The CLI's error: any failure of a command, as one line naming what and where.
+
+use std::path::PathBuf;
+
+use crate::import::ImportError;
+use crate::registry::RegistryError;
+use crate::replay::ReplayError;
+use crate::store::StoreError;
+
+/// Any failure of a command: one line, naming what and where.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Replay.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// Import.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// Registry.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// `schema` / `new-migration`.
+    #[error(transparent)]
+    Schema(#[from] super::commands::ddl::SchemaError),
+    /// `generate` or `demo` in a binary whose application has no event generator.
+    #[error("this binary has no event generator")]
+    NoGenerator,
+    /// `demo` could not remove an earlier demo database file.
+    #[error("cannot replace {}: {source}", path.display())]
+    ReplaceFile {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--json` output could not be encoded.
+    #[error("cannot encode JSON output: {0}")]
+    Json(#[from] serde_json::Error),
+    /// `verify` found live rows that differ from a rebuild.
+    #[error("{model} v{version} does not match a rebuild from the log{}", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
+    Mismatch {
+        /// The model.
+        model: &'static str,
+        /// The live version.
+        version: i32,
+        /// The first key, in key order, whose rows differ.
+        first_key: Option<String>,
+    },
+}

@@ -1,0 +1,89 @@
+//! The operator's `replay` binary, generated from the registry: an application's `main`
+//! is one call to [`main`].
+//!
+//! See `projections/src/bin/replay.rs` for a complete `main`.
+
+/// `println!` for command output: a closed stdout (`replay status | head`) ends the
+/// process quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+mod args;
+mod commands;
+mod context;
+mod error;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use self::commands::ddl::SchemaError;
+pub use self::error::CliError;
+use crate::source::NewEvent;
+use crate::store::Migrations;
+
+/// What an application plugs into the CLI.
+#[derive(Debug, Clone, Copy)]
+pub struct App {
+    /// The application's read-model migrations.
+    pub migrations: Migrations,
+    /// Makes synthetic events for `replay generate`, if the application has a generator.
+    pub generator: Option<Generator>,
+}
+
+/// What `replay generate` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerateSpec {
+    /// Number of users.
+    pub users: u32,
+    /// Number of events.
+    pub events: u64,
+    /// Seed: the same seed gives the same events.
+    pub seed: u64,
+}
+
+/// A deterministic synthetic event generator.
+pub type Generator = fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>;
+
+/// Parses the command line and runs it: one error line on stderr and exit code 1 on
+/// failure, clap's usage errors with exit code 2.
+pub fn main(app: App) -> ExitCode {
+    init_tracing();
+    let cli = args::Cli::parse();
+    let outcome = context::Context::new(&app, &cli.database_url, cli.json, cli.quiet)
+        .and_then(|cx| commands::execute(&cx, &cli.command));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes one line of command output (see `say!`).
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{args}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("READMODEL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // A second init (tests calling main twice) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

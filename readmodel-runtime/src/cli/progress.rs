@@ -1,0 +1,57 @@
+//! Replaying models one after another with a progress bar on a terminal's stderr.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::context::Context;
+use super::CliError;
+use crate::registry::Model;
+use crate::replay::{Plan, Progress, ReplayError, RunReport, Start};
+use crate::store::Store;
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn batch(&mut self, model: &str, last_id: i64, to: i64, _events: u64) {
+        self.0.set_length(to.max(0) as u64);
+        self.0.set_position(last_id.max(0) as u64);
+        self.0.set_message(model.to_owned());
+    }
+}
+
+fn bar(quiet: bool) -> Bar {
+    let target = if quiet || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:24} [{bar:30}] event {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Bar(bar)
+}
+
+/// Runs `plan` for each model in turn; stops at the first failure.
+pub(super) fn run_models(
+    cx: &Context<'_>,
+    store: &mut Store,
+    models: &[&dyn Model],
+    plan: &Plan,
+) -> Result<Vec<RunReport>, CliError> {
+    let mut reports = Vec::with_capacity(models.len());
+    let resume = plan.start == Start::Resume;
+    for model in models {
+        let mut progress = bar(cx.quiet);
+        let report = model.replay(store, plan, &mut progress);
+        progress.0.finish_and_clear();
+        match report {
+            // `run --all --resume` continues what was interrupted and skips the rest.
+            Err(ReplayError::NothingToResume { .. }) if resume && models.len() > 1 => {}
+            report => reports.push(report?),
+        }
+    }
+    Ok(reports)
+}

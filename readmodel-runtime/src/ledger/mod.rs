@@ -1,0 +1,19 @@
+//! The runtime's bookkeeping in `readmodels`: checkpoints (last applied event per model,
+//! version and [`Scope`]) and the `replay_runs` ledger.
+//!
+//! Depends only on the store layer.
+
+mod checkpoints;
+mod runs;
+mod scope;
+
+pub(crate) use self::checkpoints::{
+    advance_checkpoint, checkpoint, checkpoint_written, delete_checkpoint,
+    delete_version_checkpoints, save_checkpoint, Advance,
+};
+pub(crate) use self::runs::{
+    count_batch, finish_run, has_succeeded, latest_run, mark_abandoned, recent_runs, start_run,
+    NewRun,
+};
+pub use self::runs::{RunRecord, RunStatus, UnknownStatus};
+pub use self::scope::{Scope, UnknownScope};

@@ -1,0 +1,201 @@
+//! One batch, in the caller's transaction: read the next events, load the rows their
+//! handlers read, apply the handlers in id order, write the changed rows, park
+//! undecodable events, and move the checkpoint.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::cache::RowCache;
+use super::handler_guard;
+use super::plan::{BadEventPolicy, Execution, Plan};
+use super::write::write_rows;
+use super::ReplayError;
+use crate::contract::Kind;
+use crate::dead_letters;
+use crate::event::StoredEvent;
+use crate::ledger::{self, Advance};
+use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
+use crate::source;
+use crate::store::rows::{load_row, load_rows};
+use crate::store::{Conn, StoreError};
+
+/// What a committed batch did.
+pub(super) struct BatchDone {
+    /// Its last event's id: the new checkpoint.
+    pub(super) last_id: i64,
+    /// Events read.
+    pub(super) events: u64,
+    /// Rows written or deleted.
+    pub(super) rows: u64,
+}
+
+type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<R>>;
+
+/// Applies the batch of events after `after`; `None` when there is none.
+pub(super) fn apply_batch<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    execution: &Execution,
+    plan: &Plan,
+    run_id: i64,
+    after: i64,
+    cache: &mut RowCache<P::Row>,
+) -> Result<Option<BatchDone>, ReplayError> {
+    let contract = P::CONTRACT;
+    let events = source::next_batch(
+        conn,
+        contract,
+        after,
+        execution.to,
+        execution.user,
+        plan.batch_size.max(1),
+    )?;
+    let Some(last_id) = events.last().map(|e| e.id) else {
+        return Ok(None);
+    };
+    let prefetched = prefetch::<P, C>(conn, version, &events, cache)?;
+    let (state, parked) =
+        apply_events::<P, C>(conn, version, after, &events, plan, cache, prefetched)?;
+    let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &state)?;
+    cache.absorb(state);
+    for (event, reason) in &parked {
+        dead_letters::park(conn, contract.name, version, event, reason)?;
+    }
+    let advance = ledger::advance_checkpoint(
+        conn,
+        contract.name,
+        version,
+        execution.scope,
+        after,
+        last_id,
+    )?;
+    if let Advance::Concurrent { found } = advance {
+        return Err(ReplayError::ConcurrentRun {
+            model: contract.name,
+            expected: after,
+            found,
+        });
+    }
+    let count = events.len() as i64;
+    ledger::count_batch(conn, run_id, count, count - parked.len() as i64)?;
+    Ok(Some(BatchDone {
+        last_id,
+        events: events.len() as u64,
+        rows,
+    }))
+}
+
+/// Runs each event's handler in id order against the batch's rows; returns the rows
+/// read or changed, and the events parked under [`BadEventPolicy::Park`] with their
+/// reasons.
+fn apply_events<'e, P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    after: i64,
+    events: &'e [StoredEvent],
+    plan: &Plan,
+    cache: &RowCache<P::Row>,
+    mut prefetched: Prefetched<P::Row>,
+) -> Result<(BatchState<P::Row>, Parked<'e>), ReplayError> {
+    let contract = P::CONTRACT;
+    let failure = Cell::new(None::<StoreError>);
+    let mut load = |key: &<P::Row as ReadModelRow>::Key| {
+        if let Some(known) = cache.known(key) {
+            return Ok(known);
+        }
+        match prefetched.remove(key) {
+            Some(found) => Ok(found),
+            None => load_row::<P::Row, C>(conn, contract, version, key).map_err(|error| {
+                failure.set(Some(error));
+                LoadFailed
+            }),
+        }
+    };
+    let mut state = BatchState::<P::Row>::default();
+    let mut parked = Vec::new();
+    let mut previous = after;
+    for event in events {
+        if event.id <= previous {
+            return Err(ReplayError::OutOfOrder {
+                model: contract.name,
+                id: event.id,
+                previous,
+            });
+        }
+        previous = event.id;
+        let mut rows = Rows::new(&mut state, &mut load);
+        let applied = handler_guard::catch(|| P::apply(event, &mut rows)).map_err(|panic| {
+            ReplayError::HandlerPanicked {
+                model: contract.name,
+                id: event.id,
+                event_type: event.event_type.clone(),
+                message: handler_guard::message(&panic),
+            }
+        })?;
+        match applied {
+            Ok(()) => {}
+            // Decoding fails before the handler runs, so the event changed nothing.
+            Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
+                parked.push((event, source.reason.to_string()));
+            }
+            Err(source) => {
+                return Err(ReplayError::Decode {
+                    model: contract.name,
+                    source,
+                })
+            }
+        }
+        if let Some(error) = failure.take() {
+            return Err(error.into());
+        }
+    }
+    Ok((state, parked))
+}
+
+/// Events set aside under [`BadEventPolicy::Park`], with the reason of each.
+type Parked<'e> = Vec<(&'e StoredEvent, String)>;
+
+/// Loads, in a few statements, the rows a batch's handlers will read.
+///
+/// Which rows a handler reads is only known by running it, so the handlers first run over
+/// the batch against an empty table, recording every key they ask for; those rows are
+/// then loaded at once (absent ones remembered as absent). A key the real pass asks for
+/// that the first pass did not (because it depended on a row's content) is loaded on its
+/// own. Timeline handlers read no rows.
+fn prefetch<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    events: &[StoredEvent],
+    cache: &RowCache<P::Row>,
+) -> Result<Prefetched<P::Row>, ReplayError> {
+    let contract = P::CONTRACT;
+    let mut prefetched = BTreeMap::new();
+    if contract.kind == Kind::Timeline || cache.is_complete() {
+        return Ok(prefetched);
+    }
+    let mut wanted = BTreeSet::new();
+    {
+        let mut scratch = BatchState::<P::Row>::default();
+        let mut record = |key: &<P::Row as ReadModelRow>::Key| match cache.known(key) {
+            Some(known) => Ok(known),
+            None => {
+                wanted.insert(key.clone());
+                Ok(None)
+            }
+        };
+        for event in events {
+            let mut rows = Rows::new(&mut scratch, &mut record);
+            // Undecodable events, and handlers that panic on this speculative pass's
+            // stand-in rows, are the real pass's to report; after a panic the scratch
+            // state is unreliable, so the rest of the batch loads lazily.
+            if handler_guard::catch(|| P::apply(event, &mut rows)).is_err() {
+                break;
+            }
+        }
+    }
+    let keys: Vec<_> = wanted.into_iter().collect();
+    let found = load_rows::<P::Row, C>(conn, contract, version, &keys)?;
+    prefetched.extend(keys.into_iter().map(|key| (key, None)));
+    prefetched.extend(found.into_iter().map(|row| (row.key(), Some(row))));
+    Ok(prefetched)
+}

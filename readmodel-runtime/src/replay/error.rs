@@ -1,0 +1,156 @@
+//! The replay layer's error.
+
+use std::fmt;
+
+use crate::event::DecodeError;
+use crate::store::StoreError;
+
+/// Errors of a replay run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No model of that name is registered.
+    #[error("unknown model {name:?}; registered models: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The registered names, comma separated.
+        known: String,
+    },
+    /// An event payload could not be decoded for a model that consumes it.
+    #[error("model {model}: {source}")]
+    Decode {
+        /// The model being replayed.
+        model: &'static str,
+        /// The decode failure, naming the event id and type.
+        #[source]
+        source: DecodeError,
+    },
+    /// Events arrived out of global order: a bug or a corrupt log, never ignored.
+    #[error(
+        "model {model}: event {id} arrived after event {previous}; replay requires ascending ids"
+    )]
+    OutOfOrder {
+        /// The model being replayed.
+        model: &'static str,
+        /// The offending id.
+        id: i64,
+        /// The id before it.
+        previous: i64,
+    },
+    /// The plan is not valid for this model; the message says which replay is.
+    #[error("cannot replay {model} that way: {reason}")]
+    InvalidPlan {
+        /// The model.
+        model: &'static str,
+        /// Why, and what to run instead.
+        reason: String,
+    },
+    /// `--user` names a user with no event in the log.
+    #[error("user {user} has no events in the log")]
+    UnknownUser {
+        /// The user asked for.
+        user: uuid::Uuid,
+    },
+    /// `--resume` found nothing unfinished.
+    #[error("nothing to resume for {model}: {reason}")]
+    NothingToResume {
+        /// The model.
+        model: &'static str,
+        /// Why.
+        reason: NoResume,
+    },
+    /// A by-user rebuild produced a row of another user.
+    #[error("model {model}: rebuilding user {user} produced a row of another user (key {key}); this model cannot be rebuilt by user, use --full")]
+    OtherUsersRow {
+        /// The model.
+        model: &'static str,
+        /// The user being rebuilt.
+        user: uuid::Uuid,
+        /// The offending row's key.
+        key: String,
+    },
+    /// Another run of the same model moved its checkpoint while this one ran.
+    #[error("another run of {model} moved its checkpoint from {expected} to {found} while this run was applying events; this run stopped without writing its batch (run one replay per model at a time)")]
+    ConcurrentRun {
+        /// The model.
+        model: &'static str,
+        /// The checkpoint this run started its batch from.
+        expected: i64,
+        /// The checkpoint found.
+        found: i64,
+    },
+    /// A handler panicked: a bug in the model, never ignored.
+    #[error("model {model}: the handler panicked on event {id} ({event_type}): {message}")]
+    HandlerPanicked {
+        /// The model.
+        model: &'static str,
+        /// The event's id.
+        id: i64,
+        /// The event's type.
+        event_type: String,
+        /// The panic message.
+        message: String,
+    },
+    /// `cutover` to a version that never completed a whole-model run.
+    #[error("cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})")]
+    CutoverNeverBuilt {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
+    /// `cutover` to a version whose checkpoint is behind the log.
+    #[error("cannot cut {model} over to version {version}: it is behind the log (checkpoint {checkpoint}, head {head}); catch it up with `replay run --model {model}` first")]
+    CutoverBehind {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+        /// Its checkpoint.
+        checkpoint: i64,
+        /// The log's head.
+        head: i64,
+    },
+    /// `drop` of the active version.
+    #[error("cannot drop {model} version {version}: it is the active version; cut over to another version first")]
+    DropActive {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why `--resume` has nothing to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoResume {
+    /// The model version has never run.
+    NeverRun,
+    /// Its latest run succeeded.
+    LastSucceeded {
+        /// That run.
+        run_id: i64,
+    },
+    /// The latest run's recorded plan cannot be read back.
+    UnreadablePlan {
+        /// That run.
+        run_id: i64,
+        /// The JSON error.
+        error: String,
+    },
+}
+
+impl fmt::Display for NoResume {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoResume::NeverRun => f.write_str("it has no run yet"),
+            NoResume::LastSucceeded { run_id } => write!(f, "its last run (#{run_id}) succeeded"),
+            NoResume::UnreadablePlan { run_id, error } => {
+                write!(f, "run #{run_id} has an unreadable plan ({error})")
+            }
+        }
+    }
+}

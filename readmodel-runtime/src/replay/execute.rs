@@ -1,0 +1,175 @@
+//! Executing a checked plan: record the run, delete the rows it rebuilds, apply batches
+//! up to its bound, then record how it ended with the rows' checksum.
+
+use std::time::{Duration, Instant};
+
+use super::batch::apply_batch;
+use super::cache::{self, RowCache};
+use super::plan::{Execution, Plan};
+use super::{Progress, ReplayError, RunReport};
+use crate::checksum;
+use crate::ledger::{self, NewRun, RunStatus};
+use crate::rows::Projection;
+use crate::store::rows::{delete_rows, RowSet};
+use crate::store::{transaction, Conn};
+use crate::versions;
+
+/// One run to execute: the plan recorded with it, what it does, and what it continues.
+pub(super) struct Run {
+    /// The plan, recorded in `replay_runs` for `--resume`.
+    pub(super) plan: Plan,
+    /// The plan checked against the model, the log and the checkpoint.
+    pub(super) execution: Execution,
+    /// The interrupted run this one continues.
+    pub(super) resumed_from: Option<i64>,
+}
+
+/// What a run has done so far.
+#[derive(Default)]
+struct Tally {
+    events_read: u64,
+    rows_written: u64,
+    /// Time spent replaying, without the final checksum; unset until known.
+    applied_in: Option<Duration>,
+}
+
+/// Executes `run` as `version` of `P`, recording it in `replay_runs` whatever happens.
+pub(super) fn execute<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    run: &Run,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, ReplayError> {
+    let started = Instant::now();
+    let contract = P::CONTRACT;
+    let execution = &run.execution;
+    let run_id = ledger::start_run(
+        conn,
+        &NewRun {
+            model: contract.name,
+            version,
+            scope: execution.scope,
+            full: execution.delete.is_some(),
+            from: execution.after + 1,
+            to: execution.to,
+            plan_json: serde_json::to_string(&run.plan).unwrap_or_else(|_| "{}".to_owned()),
+            resumed_from: run.resumed_from,
+        },
+    )?;
+    let mut tally = Tally::default();
+    let outcome = replay::<P, C>(conn, version, run, run_id, progress, started, &mut tally);
+    let applied_in = tally.applied_in.unwrap_or_else(|| started.elapsed());
+    let rate = tally.events_read as f64 / applied_in.as_secs_f64().max(1e-9);
+    let finished = match &outcome {
+        Ok((status, checksum)) => {
+            ledger::finish_run(conn, run_id, *status, Some(checksum), None, rate)
+        }
+        Err(error) => ledger::finish_run(
+            conn,
+            run_id,
+            RunStatus::Failed,
+            None,
+            Some(&error.to_string()),
+            rate,
+        ),
+    };
+    let (status, checksum) = outcome?;
+    finished?;
+    Ok(RunReport {
+        model: contract.name,
+        version,
+        run_id,
+        scope: execution.scope,
+        full: execution.delete.is_some(),
+        from: execution.after + 1,
+        to: execution.to,
+        events_read: tally.events_read,
+        rows_written: tally.rows_written,
+        elapsed: applied_in,
+        status,
+        checksum,
+        resumed_from: run.resumed_from,
+    })
+}
+
+/// Deletes, applies every batch, and finishes the checkpoint; returns how the run ended
+/// and the checksum of the rows in scope (empty when stopped early).
+fn replay<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    run: &Run,
+    run_id: i64,
+    progress: &mut dyn Progress,
+    started: Instant,
+    tally: &mut Tally,
+) -> Result<(RunStatus, String), ReplayError> {
+    let contract = P::CONTRACT;
+    let (plan, execution) = (&run.plan, &run.execution);
+    if let Some(rows) = execution.delete {
+        delete_in_scope::<C>(conn, contract, version, execution, rows)?;
+    }
+    let mut after = execution.after;
+    let mut batches = 0u64;
+    let complete = execution.delete == Some(RowSet::WholeVersion);
+    let mut cache = RowCache::<P::Row>::new(complete, cache::DEFAULT_CAPACITY);
+    while after < execution.to {
+        if plan.max_batches.is_some_and(|max| batches >= max) {
+            tally.applied_in = Some(started.elapsed());
+            return Ok((RunStatus::Stopped, String::new()));
+        }
+        let context = || format!("applying a batch of {} after event {after}", contract.name);
+        let batch = transaction(conn, context, |c| {
+            apply_batch::<P, C>(c, version, execution, plan, run_id, after, &mut cache)
+        })?;
+        let Some(batch) = batch else { break };
+        batches += 1;
+        after = batch.last_id;
+        tally.events_read += batch.events;
+        tally.rows_written += batch.rows;
+        progress.batch(contract.name, after, execution.to, tally.events_read);
+    }
+    finish_checkpoint(conn, contract, version, execution, after)?;
+    // The checksum is bookkeeping: keep it out of the replay's measured rate.
+    tally.applied_in = Some(started.elapsed());
+    let sum = checksum::of_rows::<P::Row, C>(conn, contract, version, execution.user)?;
+    Ok((RunStatus::Succeeded, sum.digest))
+}
+
+/// Deletes the rows the run rebuilds, with its first checkpoint, in one transaction.
+fn delete_in_scope<C: Conn>(
+    conn: &mut C,
+    contract: &crate::Contract,
+    version: i32,
+    execution: &Execution,
+    rows: RowSet,
+) -> Result<(), ReplayError> {
+    let context = || format!("deleting the rows of {} to rebuild", contract.name);
+    transaction(conn, context, |c| {
+        delete_rows(c, contract, version, rows)?;
+        ledger::save_checkpoint(c, contract.name, version, execution.scope, execution.after)
+    })?;
+    Ok(())
+}
+
+/// After the last batch: a whole-model run's checkpoint reaches its bound and its version
+/// becomes active if none is; a partial run's own checkpoint is removed.
+fn finish_checkpoint<C: Conn>(
+    conn: &mut C,
+    contract: &crate::Contract,
+    version: i32,
+    execution: &Execution,
+    after: i64,
+) -> Result<(), ReplayError> {
+    if !execution.is_whole_model() {
+        ledger::delete_checkpoint(conn, contract.name, version, execution.scope)?;
+        return Ok(());
+    }
+    if after < execution.to {
+        // The tail of the log holds no event this model consumes.
+        ledger::save_checkpoint(conn, contract.name, version, execution.scope, execution.to)?;
+    }
+    if version == contract.version {
+        versions::activate_if_none(conn, contract.name, version)?;
+    }
+    Ok(())
+}

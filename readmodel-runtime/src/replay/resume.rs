@@ -1,0 +1,58 @@
+//! `--resume`: continue the latest unfinished run of a model version with the plan it
+//! recorded, from its scope's checkpoint to the bound it fixed when it started.
+
+use super::execute::Run;
+use super::plan::{self, BadEventPolicy, Plan};
+use super::{NoResume, ReplayError};
+use crate::contract::Contract;
+use crate::ledger::{self, RunStatus, Scope};
+use crate::store::Conn;
+
+/// The run that continues the latest unfinished one; marks that one abandoned.
+pub(super) fn prepare<C: Conn>(
+    conn: &mut C,
+    contract: &'static Contract,
+    plan: &Plan,
+    head: i64,
+) -> Result<Run, ReplayError> {
+    let (model, version) = (contract.name, contract.version);
+    let nothing = |reason| ReplayError::NothingToResume { model, reason };
+    let last =
+        ledger::latest_run(conn, model, version)?.ok_or_else(|| nothing(NoResume::NeverRun))?;
+    if last.status == RunStatus::Succeeded {
+        return Err(nothing(NoResume::LastSucceeded {
+            run_id: last.run_id,
+        }));
+    }
+    let mut recorded: Plan = serde_json::from_str(&last.plan).map_err(|e| {
+        nothing(NoResume::UnreadablePlan {
+            run_id: last.run_id,
+            error: e.to_string(),
+        })
+    })?;
+    recorded.batch_size = plan.batch_size;
+    recorded.max_batches = plan.max_batches;
+    if plan.on_bad_event == BadEventPolicy::Park {
+        recorded.on_bad_event = BadEventPolicy::Park;
+    }
+    let global = ledger::checkpoint(conn, model, version, Scope::All)?;
+    let mut execution = plan::resolve(contract, &recorded, head, global)?;
+    execution.to = last.to_event_id;
+    // Only a checkpoint written by the interrupted run (its deletion commits with the
+    // first one) is its progress; an older one belongs to an earlier run, and then the
+    // interrupted run's deletion never committed and must happen now.
+    if let Some((done, written)) =
+        ledger::checkpoint_written(conn, model, version, execution.scope)?
+    {
+        if written >= last.started_at || execution.delete.is_none() {
+            execution.delete = None;
+            execution.after = done;
+        }
+    }
+    ledger::mark_abandoned(conn, last.run_id)?;
+    Ok(Run {
+        plan: recorded,
+        execution,
+        resumed_from: Some(last.run_id),
+    })
+}

@@ -1,0 +1,103 @@
+//! The two macros that make an application's `replay` binary: [`app!`](crate::app) in the
+//! crate that declares the read models, [`replay_main!`](crate::replay_main) in
+//! `src/bin/replay.rs`.
+//!
+//! Models register themselves at start-up (`inventory`), but only from crates the binary
+//! actually links: a `src/bin/replay.rs` that never names the models' crate links none of
+//! them, and would list no model and replay nothing. `replay_main!` names the crates, so
+//! their models cannot be lost, and the CLI refuses `list`, `run` and `status` with one
+//! line when the registry is empty anyway.
+
+/// Declares the `replay` application of the crate that holds the read models: its
+/// read-model migrations (diesel_cli layout, one directory per backend, paths relative to
+/// the crate's `Cargo.toml`) and, optionally, a synthetic event generator for
+/// `replay generate`.
+///
+/// ```
+/// // src/lib.rs of the crate that declares the models
+/// readmodel_runtime::app! {
+///     migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
+/// }
+/// # fn main() {
+/// #     assert!(__readmodel_app().generator.is_none());
+/// # }
+/// ```
+///
+/// With a generator (`fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>`):
+///
+/// ```text
+/// readmodel_runtime::app! {
+///     migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
+///     generator: crate::generate::events,
+/// }
+/// ```
+///
+/// It defines a hidden `pub fn __readmodel_app()` that [`replay_main!`](crate::replay_main)
+/// calls.
+///
+/// Migrations already embedded as a [`Migrations`](crate::Migrations) constant can be
+/// named instead: `migrations: crate::MIGRATIONS`.
+#[macro_export]
+macro_rules! app {
+    (
+        migrations: $migrations:path
+        $(, generator: $generator:path)? $(,)?
+    ) => {
+        /// This crate's `replay` application (used by `readmodel_runtime::replay_main!`).
+        #[doc(hidden)]
+        pub fn __readmodel_app() -> $crate::cli::App {
+            #[allow(unused_mut, unused_assignments)]
+            let mut generator: ::core::option::Option<$crate::cli::Generator> =
+                ::core::option::Option::None;
+            $(generator = ::core::option::Option::Some($generator);)?
+            $crate::cli::App { migrations: $migrations, generator }
+        }
+    };
+    (
+        migrations: { postgres: $postgres:literal, sqlite: $sqlite:literal $(,)? }
+        $(, generator: $generator:path)? $(,)?
+    ) => {
+        /// This crate's `replay` application (used by `readmodel_runtime::replay_main!`).
+        #[doc(hidden)]
+        pub fn __readmodel_app() -> $crate::cli::App {
+            // `embed_migrations!` names `diesel_migrations::…` in what it expands to.
+            use $crate::__private::diesel_migrations;
+            const POSTGRES: diesel_migrations::EmbeddedMigrations =
+                diesel_migrations::embed_migrations!($postgres);
+            const SQLITE: diesel_migrations::EmbeddedMigrations =
+                diesel_migrations::embed_migrations!($sqlite);
+            #[allow(unused_mut, unused_assignments)]
+            let mut generator: ::core::option::Option<$crate::cli::Generator> =
+                ::core::option::Option::None;
+            $(generator = ::core::option::Option::Some($generator);)?
+            $crate::cli::App {
+                migrations: $crate::Migrations {
+                    postgres: &POSTGRES,
+                    sqlite: &SQLITE,
+                },
+                generator,
+            }
+        }
+    };
+}
+
+/// Generates `fn main` for the `replay` binary of the read models in the named crates.
+///
+/// The first crate must declare the application with [`app!`](crate::app) (its
+/// migrations); crates named after it are linked for the models they declare.
+///
+/// ```text
+/// // src/bin/replay.rs
+/// readmodel_runtime::replay_main!(my_models);
+/// ```
+#[macro_export]
+macro_rules! replay_main {
+    ($app:ident $(, $models:ident)* $(,)?) => {
+        // Naming a crate is what makes the binary link it, and with it its models.
+        $(#[allow(unused_extern_crates)] extern crate $models as _;)*
+
+        fn main() -> ::std::process::ExitCode {
+            $crate::cli::main($app::__readmodel_app())
+        }
+    };
+}

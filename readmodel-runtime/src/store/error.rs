@@ -1,0 +1,131 @@
+//! The storage layer's error: connecting, migrating, querying.
+
+use std::fmt;
+
+/// Errors of the storage layer: connecting, migrating, querying.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or reached.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect {
+        /// The database URL, password removed.
+        target: String,
+        /// The driver's message, password removed.
+        reason: String,
+    },
+    /// The URL is not one the runtime understands.
+    #[error("unsupported database URL {0:?}: expected postgres://…, sqlite://PATH or a file path")]
+    UnsupportedUrl(String),
+    /// Applying or listing migrations failed.
+    #[error("migration failed: {source}")]
+    Migration {
+        /// What the runtime was doing with the migrations.
+        step: MigrationStep,
+        /// diesel's migration error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database has not been migrated.
+    #[error(
+        "database is not migrated ({pending} migration(s) pending): run `replay migrate` first"
+    )]
+    NotMigrated {
+        /// How many migrations are pending.
+        pending: usize,
+    },
+    /// Transactions that may still commit events did not end in time.
+    #[error("transactions older than the log's head are still running after {waited}s (oldest xid {xmin}, waiting for {xmax}); events below the head may still commit, so the run did not start: retry, or end long-running transactions")]
+    Unsettled {
+        /// Seconds waited.
+        waited: u64,
+        /// Oldest running xid.
+        xmin: i64,
+        /// The xid horizon waited for.
+        xmax: i64,
+    },
+    /// A read-model table does not have the shape its contract needs.
+    #[error("table {table}: {problem}")]
+    Schema {
+        /// The qualified table.
+        table: String,
+        /// What is wrong.
+        problem: SchemaProblem,
+    },
+    /// A statement failed.
+    #[error("{context}: {source}")]
+    Query {
+        /// What the runtime was doing.
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// Beginning or committing a transaction failed.
+    #[error("{context}: cannot begin or commit the transaction: {source}")]
+    Transaction {
+        /// What the transaction was for.
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+}
+
+impl StoreError {
+    /// Wraps a driver error with what the runtime was doing when it failed.
+    pub(crate) fn query(context: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Self {
+        let context = context.into();
+        move |source| StoreError::Query { context, source }
+    }
+}
+
+/// What the runtime was doing with migrations when one failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationStep {
+    /// Applying pending migrations.
+    Apply,
+    /// Listing pending migrations.
+    ListPending,
+}
+
+impl fmt::Display for MigrationStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MigrationStep::Apply => "applying migrations",
+            MigrationStep::ListPending => "listing pending migrations",
+        })
+    }
+}
+
+/// Why a read-model table cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaProblem {
+    /// The table does not exist.
+    Missing {
+        /// The model the table is for.
+        model: &'static str,
+    },
+    /// No unique index covers exactly the idempotency key.
+    NoKeyIndex {
+        /// The idempotency key's columns.
+        key: Vec<String>,
+    },
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaProblem::Missing { model } => write!(
+                f,
+                "it does not exist; run `replay migrate`, and check that a migration creates it for model {model}"
+            ),
+            SchemaProblem::NoKeyIndex { key } => {
+                let key = key.join(", ");
+                write!(
+                    f,
+                    "no unique index on the idempotency key ({key}), so upserts cannot be idempotent; nothing was written; add `CREATE UNIQUE INDEX … ({key})` to its migration"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The runtime's own migrations (event log and bookkeeping tables) and an application's
+//! read-model migrations, applied in that order.
+
+use diesel::migration::MigrationSource;
+use diesel::Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use super::error::{MigrationStep, StoreError};
+
+/// The runtime's own tables (event log and replay bookkeeping), per backend.
+pub(super) const RUNTIME_PG: EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+pub(super) const RUNTIME_SQLITE: EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+
+/// An application's read-model migrations, one set per backend (diesel_cli layout).
+#[derive(Clone, Copy)]
+pub struct Migrations {
+    /// `migrations/postgres`, embedded with `embed_migrations!`.
+    pub postgres: &'static EmbeddedMigrations,
+    /// `migrations/sqlite`, embedded with `embed_migrations!`.
+    pub sqlite: &'static EmbeddedMigrations,
+}
+
+impl std::fmt::Debug for Migrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Migrations { .. }")
+    }
+}
+
+/// Lets a `&'static EmbeddedMigrations` be passed where diesel takes a source by value.
+struct Source(&'static EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> MigrationSource<DB> for Source {
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+        <EmbeddedMigrations as MigrationSource<DB>>::migrations(self.0)
+    }
+}
+
+/// Applies the pending migrations of `runtime`, then of `app`; returns how many.
+pub(super) fn apply<C>(
+    conn: &mut C,
+    runtime: &'static EmbeddedMigrations,
+    app: &'static EmbeddedMigrations,
+) -> Result<usize, StoreError>
+where
+    C: MigrationHarness<<C as Connection>::Backend> + Connection,
+{
+    let mut applied = 0;
+    for source in [runtime, app] {
+        applied += conn
+            .run_pending_migrations(Source(source))
+            .map_err(|source| StoreError::Migration {
+                step: MigrationStep::Apply,
+                source,
+            })?
+            .len();
+    }
+    Ok(applied)
+}
+
+/// How many migrations of `runtime` and `app` are not applied yet.
+pub(super) fn pending<C>(
+    conn: &mut C,
+    runtime: &'static EmbeddedMigrations,
+    app: &'static EmbeddedMigrations,
+) -> Result<usize, StoreError>
+where
+    C: MigrationHarness<<C as Connection>::Backend> + Connection,
+{
+    let mut count = 0;
+    for source in [runtime, app] {
+        count += conn
+            .pending_migrations(Source(source))
+            .map_err(|source| StoreError::Migration {
+                step: MigrationStep::ListPending,
+                source,
+            })?
+            .len();
+    }
+    Ok(count)
+}

@@ -1,0 +1,365 @@
+//! Statements on a read model's table, from its contract and its generated row codec:
+//! loading rows by key, deleting a set of rows, idempotent multi-row upserts sized to the
+//! backend's bind limit, and reading a version's rows in key order.
+
+use diesel::deserialize::{self, QueryableByName};
+use diesel::pg::PgConnection;
+use diesel::row::NamedRow;
+use diesel::sqlite::SqliteConnection;
+use diesel::RunQueryDsl;
+use uuid::Uuid;
+
+use super::error::StoreError;
+use super::statement::Statement;
+use super::Conn;
+use crate::contract::Contract;
+use crate::field::Db;
+use crate::rows::ReadModelRow;
+
+/// Key columns without `model_version`, in key order.
+pub(crate) fn entity_key(contract: &Contract) -> Vec<&'static str> {
+    contract
+        .idempotency_key
+        .iter()
+        .copied()
+        .filter(|c| *c != "model_version")
+        .collect()
+}
+
+/// Every column, in [`Contract::columns`] order, comma separated.
+pub(crate) fn column_list(contract: &Contract) -> String {
+    contract
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A result row decoded by the generated row codec.
+struct Loaded<R>(R);
+
+impl<DB: Db, R: ReadModelRow> QueryableByName<DB> for Loaded<R> {
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        R::read(row).map(Loaded)
+    }
+}
+
+/// Which rows of a model version a deletion removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowSet {
+    /// Every row of the version.
+    WholeVersion,
+    /// The rows of one user.
+    User(Uuid),
+    /// The rows of events `from..=to` (of one user with `user`).
+    EventRange {
+        /// First event id.
+        from: i64,
+        /// Last event id.
+        to: i64,
+        /// Only this user's rows.
+        user: Option<Uuid>,
+    },
+}
+
+/// Deletes a set of rows of `version`, in the caller's transaction; returns how many.
+pub(crate) fn delete_rows<C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    rows: RowSet,
+) -> Result<usize, StoreError> {
+    let stmt = Statement::<C::Db>::new(&format!(
+        "DELETE FROM {} WHERE model_version = ",
+        contract.qualified_table()
+    ))
+    .bind(&version);
+    let stmt = match rows {
+        RowSet::WholeVersion => stmt,
+        RowSet::User(user) => stmt.sql(" AND user_id = ").bind(&user),
+        RowSet::EventRange { from, to, user } => {
+            let stmt = stmt
+                .sql(" AND event_id >= ")
+                .bind(&from)
+                .sql(" AND event_id <= ")
+                .bind(&to);
+            match user {
+                Some(user) => stmt.sql(" AND user_id = ").bind(&user),
+                None => stmt,
+            }
+        }
+    };
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "deleting rows of {} version {version}",
+        contract.name
+    )))
+}
+
+/// Deletes the row of `key` (only if it is `only_user`'s, with `only_user`).
+pub(crate) fn delete_row<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    key: &R::Key,
+    only_user: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new(&format!(
+        "DELETE FROM {} WHERE model_version = ",
+        contract.qualified_table()
+    ))
+    .bind(&version)
+    .sql(" AND ")
+    .bind_equal(&entity_key(contract), |q| R::bind_key(key, q));
+    let stmt = match only_user {
+        Some(user) => stmt.sql(" AND user_id = ").bind(&user),
+        None => stmt,
+    };
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "deleting a row of {}",
+        contract.name
+    )))?;
+    Ok(())
+}
+
+/// Loads the row of one key.
+pub(crate) fn load_row<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    key: &R::Key,
+) -> Result<Option<R>, StoreError> {
+    let stmt = Statement::<C::Db>::new(&format!(
+        "SELECT {} FROM {} WHERE model_version = ",
+        column_list(contract),
+        contract.qualified_table()
+    ))
+    .bind(&version)
+    .sql(" AND ")
+    .bind_equal(&entity_key(contract), |q| R::bind_key(key, q));
+    let rows: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+        "loading a row of {} ({key:?})",
+        contract.name
+    )))?;
+    Ok(rows.into_iter().next().map(|l| l.0))
+}
+
+/// Loads the rows of many keys at once (absent keys are simply missing from the result).
+pub(crate) fn load_rows<R: ReadModelRow, C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    version: i32,
+    keys: &[R::Key],
+) -> Result<Vec<R>, StoreError> {
+    let key_columns = entity_key(contract);
+    let per_statement = ((conn.max_binds() - 1) / key_columns.len().max(1)).clamp(1, 5_000);
+    // A join with a VALUES list plans as a hash join on both backends; a long row-value
+    // `IN (…)` list is planned as an OR chain by PostgreSQL and gets slow.
+    let select = format!(
+        "SELECT {} FROM {} AS t JOIN (VALUES ",
+        contract
+            .columns
+            .iter()
+            .map(|c| format!("t.{}", c.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        contract.qualified_table()
+    );
+    let join: Vec<String> = key_columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("t.{c} = k.column{}", i + 1))
+        .collect();
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(per_statement) {
+        let mut stmt = Statement::<C::Db>::new(&select);
+        for (i, key) in chunk.iter().enumerate() {
+            stmt = stmt
+                .sql(if i == 0 { "(" } else { ", (" })
+                .bind_many(key_columns.len(), |q| R::bind_key(key, q))
+                .sql(")");
+        }
+        let stmt = stmt
+            .sql(&format!(
+                ") AS k ON {} WHERE t.model_version = ",
+                join.join(" AND ")
+            ))
+            .bind(&version);
+        let loaded: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+            "loading rows of {}",
+            contract.name
+        )))?;
+        rows.extend(loaded.into_iter().map(|l| l.0));
+    }
+    Ok(rows)
+}
+
+/// `ON CONFLICT (key) DO UPDATE SET` every other column (`DO NOTHING` when there is none).
+fn on_conflict(contract: &Contract) -> String {
+    let update: Vec<String> = contract
+        .columns
+        .iter()
+        .filter(|c| !contract.idempotency_key.contains(&c.name))
+        .map(|c| format!("{0} = excluded.{0}", c.name))
+        .collect();
+    if update.is_empty() {
+        format!(
+            " ON CONFLICT ({}) DO NOTHING",
+            contract.idempotency_key.join(", ")
+        )
+    } else {
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            contract.idempotency_key.join(", "),
+            update.join(", ")
+        )
+    }
+}
+
+/// Writes rows with the backend's fastest idempotent statement.
+pub(crate) trait Upsert {
+    /// Inserts or updates `rows` (distinct keys), in the caller's transaction.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError>;
+}
+
+impl Upsert for PgConnection {
+    /// One statement per 10,000 rows, each column bound as one array:
+    /// `INSERT … SELECT * FROM unnest($1, …, $n) ON CONFLICT …` parses once and sends no
+    /// per-row placeholders.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError> {
+        let placeholders: Vec<String> = (1..=contract.columns.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({}){}",
+            contract.qualified_table(),
+            column_list(contract),
+            placeholders.join(", "),
+            on_conflict(contract)
+        );
+        for chunk in rows.chunks(10_000) {
+            let query = R::bind_pg_arrays(chunk, diesel::sql_query(sql.clone()).into_boxed());
+            query.execute(self).map_err(StoreError::query(format!(
+                "writing rows of {}",
+                contract.name
+            )))?;
+        }
+        Ok(())
+    }
+}
+
+impl Upsert for SqliteConnection {
+    /// Multi-row `INSERT … VALUES (…), (…) ON CONFLICT …`, sized to the bind limit.
+    fn upsert<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+    ) -> Result<(), StoreError> {
+        let columns = contract.columns.len();
+        let per_statement = (self.max_binds() / columns).clamp(1, 5_000);
+        let insert = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            contract.qualified_table(),
+            column_list(contract)
+        );
+        let on_conflict = on_conflict(contract);
+        for chunk in rows.chunks(per_statement) {
+            let mut stmt = Statement::<diesel::sqlite::Sqlite>::new(&insert);
+            for (i, row) in chunk.iter().enumerate() {
+                stmt = stmt
+                    .sql(if i == 0 { "(" } else { ", (" })
+                    .bind_many(columns, |q| row.bind_columns(q))
+                    .sql(")");
+            }
+            self.run(stmt.sql(&on_conflict))
+                .map_err(StoreError::query(format!(
+                    "writing rows of {}",
+                    contract.name
+                )))?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows read per page by [`KeyOrder`].
+const PAGE: i64 = 10_000;
+
+/// Reads a model version's rows page by page, in key order (text keys compared bytewise
+/// on both backends).
+pub(crate) struct KeyOrder<'c, R: ReadModelRow> {
+    contract: &'c Contract,
+    version: i32,
+    user: Option<Uuid>,
+    last: Option<R::Key>,
+    done: bool,
+}
+
+impl<'c, R: ReadModelRow> KeyOrder<'c, R> {
+    /// Pages over the rows of `version` (of one user's rows with `user`).
+    pub(crate) fn new(contract: &'c Contract, version: i32, user: Option<Uuid>) -> Self {
+        Self {
+            contract,
+            version,
+            user,
+            last: None,
+            done: false,
+        }
+    }
+
+    /// The next page; empty at the end.
+    pub(crate) fn next_page<C: Conn>(&mut self, conn: &mut C) -> Result<Vec<R>, StoreError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let contract = self.contract;
+        let key = entity_key(contract);
+        let order = order_by::<C::Db>(contract, &key);
+        let mut stmt = Statement::<C::Db>::new(&format!(
+            "SELECT {} FROM {} WHERE model_version = ",
+            column_list(contract),
+            contract.qualified_table()
+        ))
+        .bind(&self.version);
+        if let Some(user) = &self.user {
+            stmt = stmt.sql(" AND user_id = ").bind(user);
+        }
+        if let Some(last) = &self.last {
+            // Keyset pagination on the row value of the key.
+            stmt = stmt
+                .sql(&format!(" AND ({order}) > ("))
+                .bind_many(key.len(), |q| R::bind_key(last, q))
+                .sql(")");
+        }
+        let stmt = stmt.sql(&format!(" ORDER BY {order} LIMIT ")).bind(&PAGE);
+        let page: Vec<Loaded<R>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+            "reading the rows of {} version {}",
+            contract.name, self.version
+        )))?;
+        self.done = (page.len() as i64) < PAGE;
+        self.last = page.last().map(|row| row.0.key());
+        Ok(page.into_iter().map(|l| l.0).collect())
+    }
+}
+
+/// The key columns, text ones with the bytewise collation, comma separated.
+fn order_by<DB: Db>(contract: &Contract, key: &[&str]) -> String {
+    key.iter()
+        .map(|name| {
+            let text = contract
+                .columns
+                .iter()
+                .any(|c| c.name == *name && c.sorts_as_text);
+            let collation = if text { DB::BYTEWISE_COLLATION } else { "" };
+            format!("{name}{collation}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

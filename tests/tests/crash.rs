@@ -1,0 +1,256 @@
+//! Crash safety, end to end through the `replay` binary on both backends: SIGKILL at
+//! pseudo-random points of a full replay, then `--resume`; SIGKILL during an import.
+//!
+//! Run with `cargo test -p readmodel-tests --test crash -- --nocapture` to see the outcome
+//! counts ("SIGKILL resume: 10/10 identical on sqlite", …).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use readmodel_tests::events::{check_in_payload, event_line, stream, Rng, HABIT};
+use readmodel_tests::{binary, on_both_backends, query_texts, Db, HABITS};
+
+const CHECKINS: &str = "habits.checkins";
+
+fn bin() -> PathBuf {
+    binary("replay-e2e")
+}
+
+on_both_backends!(
+    sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum,
+    sigkill_during_an_import_imports_nothing,
+);
+
+/// How a killed run was completed.
+#[derive(Debug, Default)]
+struct KillOutcomes {
+    attempts: u32,
+    /// Killed after the run was recorded: `--resume` continued it.
+    resumed: u32,
+    /// ... of which the kill had left the rows incomplete (mid-rebuild).
+    partial_rows: u32,
+    /// Killed before the run was recorded, or after it succeeded: nothing to resume.
+    nothing_to_resume: u32,
+    identical: u32,
+    mismatches: Vec<String>,
+}
+
+/// Kills `replay run --model habits.checkins --full --batch-size 200` (60k events of all
+/// domains, about 13k of them check-ins or undos: some 65 commits) at pseudo-random
+/// points, resumes, and compares checksums. Kills continue until 10 have landed inside a
+/// run (after its run record), at most 30.
+fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(postgres: bool) {
+    let db = Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "40", "--events", "60000", "--seed", "2027",
+    ])
+    .ok();
+    let full = [
+        "--quiet",
+        "run",
+        "--model",
+        CHECKINS,
+        "--full",
+        "--batch-size",
+        "200",
+    ];
+    // Two uninterrupted runs: the reference checksum (the same both times) and the
+    // shorter of their durations, over which the kills are spread.
+    let mut duration = Duration::MAX;
+    let mut reference = String::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        db.run(&full[1..]).ok();
+        duration = duration.min(started.elapsed());
+        let sum = db.checksum(CHECKINS);
+        assert!(
+            reference.is_empty() || reference == sum,
+            "{reference} != {sum}"
+        );
+        reference = sum;
+    }
+    let budget = Instant::now();
+
+    let mut rng = Rng(0x5EED_0007 + u64::from(postgres));
+    let mut outcomes = KillOutcomes::default();
+    // The window covers the process start and most of the run; a kill after the end of a
+    // run (nothing to resume) is possible when a run happens to go faster.
+    let window_ms = (duration.as_millis() as u64 * 9 / 10).max(50);
+    // Under a loaded machine more kills land before a run is recorded: allow more tries.
+    while (outcomes.resumed < 10 || outcomes.partial_rows < 5) && outcomes.attempts < 60 {
+        outcomes.attempts += 1;
+        let delay = Duration::from_millis(3 + rng.below(window_ms));
+        let mut child = Command::new(bin())
+            .arg("--database-url")
+            .arg(&db.url)
+            .args(full)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the replay binary starts");
+        std::thread::sleep(delay);
+        // SIGKILL on unix; harmless if the run already ended.
+        let _ = child.kill();
+        child.wait().expect("reaped");
+
+        let interrupted = db.checksum(CHECKINS) != reference;
+        let resumed = db.run(&[
+            "--json",
+            "run",
+            "--model",
+            CHECKINS,
+            "--resume",
+            "--batch-size",
+            "500",
+        ]);
+        if resumed.code == Some(0) {
+            let report = resumed.json();
+            assert_eq!(report[0]["status"], "succeeded", "{report}");
+            assert!(report[0]["resumed_from"].is_i64(), "{report}");
+            outcomes.resumed += 1;
+            if interrupted {
+                outcomes.partial_rows += 1;
+            }
+        } else {
+            let line = resumed.error_line();
+            assert!(line.contains("nothing to resume"), "{line}");
+            assert!(
+                !interrupted,
+                "rows were incomplete but there was nothing to resume"
+            );
+            db.run(&["run", "--model", CHECKINS]).ok();
+            outcomes.nothing_to_resume += 1;
+        }
+        let after = db.checksum(CHECKINS);
+        if after == reference {
+            outcomes.identical += 1;
+        } else {
+            outcomes.mismatches.push(format!(
+                "kill #{} after {delay:?}: {after} != {reference}",
+                outcomes.attempts
+            ));
+        }
+    }
+    println!(
+        "SIGKILL resume: {}/{} identical on {} ({} resumed, {} of them with rows left \
+         incomplete by the kill; {} with nothing to resume; full run {:?}, kills took {:?})",
+        outcomes.identical,
+        outcomes.attempts,
+        db.backend(),
+        outcomes.resumed,
+        outcomes.partial_rows,
+        outcomes.nothing_to_resume,
+        duration,
+        budget.elapsed(),
+    );
+    assert!(
+        outcomes.mismatches.is_empty(),
+        "resumed rows differ: {:?}",
+        outcomes.mismatches
+    );
+    assert!(
+        outcomes.resumed >= 10,
+        "only {} of {} kills landed inside a run: {outcomes:?}",
+        outcomes.resumed,
+        outcomes.attempts
+    );
+    assert!(
+        outcomes.partial_rows >= 5,
+        "too few kills interrupted the rebuild itself: {outcomes:?}"
+    );
+    // A resumed run is recorded as such; the killed ones are abandoned, none left running.
+    let runs = db.run(&["--json", "status", "--model", CHECKINS]).json();
+    assert_eq!(runs[0]["runs"][0]["status"], "succeeded", "{runs}");
+    let running = db.count("readmodels.replay_runs WHERE status = 'running'");
+    assert_eq!(
+        running, 0,
+        "a killed run was left 'running' after its resume"
+    );
+}
+
+/// SIGKILL while the one import transaction is writing: nothing of the file is in the log.
+fn sigkill_during_an_import_imports_nothing(postgres: bool) {
+    let db = Db::seeded(postgres, "3", "300", "1");
+    let before = db.log_length();
+    let sums = db.checksums(&HABITS);
+    let lines: Vec<String> = (1..=60_000)
+        .map(|v| {
+            event_line(
+                &stream(1),
+                v,
+                "habits.checked_in",
+                2,
+                &check_in_payload(HABIT, "2026-03-02"),
+            )
+        })
+        .collect();
+    let path = db.scratch().join("big.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    for line in &lines {
+        writeln!(file, "{line}").expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+
+    let mut child = Command::new(bin())
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(["--quiet", "import", "--file"])
+        .arg(&path)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the replay binary starts");
+    // Wait until the insert transaction is visibly under way, then kill.
+    let wal = PathBuf::from(format!("{}-wal", db.url));
+    let started = Instant::now();
+    let mut writing = false;
+    while started.elapsed() < Duration::from_secs(60) {
+        if child.try_wait().expect("poll").is_some() {
+            break;
+        }
+        writing = if postgres {
+            query_texts(
+                &db.url,
+                "SELECT COUNT(*)::text AS value FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO event_record%'",
+            )[0]
+                != "0"
+        } else {
+            // Uncommitted pages spill into the WAL while the transaction writes.
+            std::fs::metadata(&wal).map_or(0, |m| m.len()) > 2 << 20
+        };
+        if writing {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("reaped");
+    assert!(
+        writing && status.code().is_none(),
+        "the import was not killed while writing ({status:?} after {:?})",
+        started.elapsed()
+    );
+    assert_eq!(
+        db.log_length(),
+        before,
+        "a killed import left events behind"
+    );
+    assert_eq!(db.checksums(&HABITS), sums);
+    println!(
+        "SIGKILL import on {}: killed after {:?} while inserting; log length unchanged ({before})",
+        db.backend(),
+        started.elapsed()
+    );
+    // The same file imports completely afterwards.
+    db.run(&["import", "--file", &path.display().to_string()])
+        .ok();
+    assert_eq!(db.log_length(), before + lines.len() as i64);
+}
