@@ -3,9 +3,12 @@
 //! and `test.team_totals` also writes a team row (user nil) for every note, so a by-user
 //! rebuild would write a row of another user and must be refused.
 
-use readmodel_runtime::read_model;
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
+use readmodel_tests::versioned::NoteWritten;
+use uuid::Uuid;
 
 /// Notes per user; rebuilt only as a whole.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "test.full_only",
     domain = "test",
@@ -15,28 +18,23 @@ use readmodel_runtime::read_model;
     key = (model_version, user_id),
     table = readmodels::test_full_only,
 )]
-pub mod full_only {
-    use readmodel_runtime::{Event, Rows};
-    use readmodel_tests::versioned::NoteWritten;
-    use uuid::Uuid;
+pub struct FullOnly {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Notes written.
+    pub notes: i64,
+}
 
-    /// Per user.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct FullOnly {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// Notes written.
-        pub notes: i64,
-    }
-
-    fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, FullOnly>) {
+#[handlers]
+impl FullOnly {
+    fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, Self>) {
         let user_id = event.user_id;
         rows.modify(
             user_id,
             || FullOnly {
-                model_version: MODEL_VERSION,
+                model_version: Self::MODEL_VERSION,
                 user_id,
                 notes: 0,
             },
@@ -46,6 +44,7 @@ pub mod full_only {
 }
 
 /// Words per user, and of the whole team under the nil user.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "test.team_totals",
     domain = "test",
@@ -54,28 +53,23 @@ pub mod full_only {
     key = (model_version, user_id),
     table = readmodels::test_team_totals,
 )]
-pub mod team_totals {
-    use readmodel_runtime::{Event, Rows};
-    use readmodel_tests::versioned::NoteWritten;
-    use uuid::Uuid;
+pub struct TeamTotals {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner (nil: the team).
+    pub user_id: Uuid,
+    /// Words written.
+    pub words: i64,
+}
 
-    /// Per user, and the team (nil user).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct TeamTotals {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner (nil: the team).
-        pub user_id: Uuid,
-        /// Words written.
-        pub words: i64,
-    }
-
-    fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, TeamTotals>) {
+#[handlers]
+impl TeamTotals {
+    fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, Self>) {
         for user_id in [event.user_id, Uuid::nil()] {
             rows.modify(
                 user_id,
                 || TeamTotals {
-                    model_version: MODEL_VERSION,
+                    model_version: Self::MODEL_VERSION,
                     user_id,
                     words: 0,
                 },
