@@ -179,8 +179,13 @@ fn undecodable_payload_names_the_event_and_keeps_the_checkpoint(postgres: bool) 
         .replace("habits.unrelated", "habits.checked_in")
         .replace("\"schema_version\":1,", "");
     let file = write_file(dir.path(), "bad.jsonl", &format!("{bad}\n"));
-    db.run(&["import", "--file", &file.display().to_string()])
-        .ok();
+    db.run(&[
+        "import",
+        "--file",
+        &file.display().to_string(),
+        "--unchecked",
+    ])
+    .ok();
     let bad_id = db.head();
     let run = db.run(&["run", "--model", "habits.checkins"]);
     let line = run.error_line();
