@@ -24,7 +24,7 @@ pub struct Nondeterminism {
     /// Its type.
     pub event_type: String,
     /// The first difference found.
-    pub difference: Difference,
+    pub difference: Box<Difference>,
 }
 
 /// Where two applications of one event first differed.
@@ -95,7 +95,7 @@ pub(crate) fn apply_twice<P: Projection>(
             model: P::CONTRACT.name,
             id: event.id,
             event_type: event.event_type.clone(),
-            difference,
+            difference: Box::new(difference),
         });
     }
     merge(state, first);

@@ -1,7 +1,7 @@
 //! Replaying a model in memory, without a database: for unit tests of handlers with
 //! hand-written events and exact expected rows.
 //!
-//! The same generated dispatch and the same [`Rows`] semantics as a real
+//! The same generated dispatch and the same [`Rows`](crate::rows::Rows) semantics as a real
 //! replay; only the storage is a `BTreeMap` keyed like the table. Every event is applied
 //! twice ([`crate::determinism`]), so a handler that does not depend only on the event
 //! and the rows fails the test that feeds it.

@@ -142,7 +142,7 @@ fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres
     }
 
     // Upcast old versions decode; unknown types are imported and counted.
-    let lines = vec![
+    let lines = [
         good(1),
         check_in(
             2,
