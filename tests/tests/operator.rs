@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
 use readmodel_tests::{checksum, execute_sql, on_both_backends, query_texts, Db};
 
 fn bin(name: &str) -> PathBuf {
@@ -308,6 +309,56 @@ fn resume_of_several_models_builds_each_of_them(postgres: bool) {
         db.checksums(&models),
         resumed,
         "resumed rows differ from a full run"
+    );
+
+    // A resumed run that covered one user is followed by a catch-up of the whole model.
+    let user = db.users()[1].clone();
+    db.run(&[
+        "run",
+        "--model",
+        models[0],
+        "--user",
+        &user,
+        "--batch-size",
+        "20",
+        "--max-batches",
+        "1",
+    ])
+    .ok();
+    let s = stream(9);
+    let lines: Vec<String> = (1..=3)
+        .map(|v| {
+            event_line(
+                &s,
+                v,
+                "habits.checked_in",
+                2,
+                &check_in_payload(HABIT, &format!("2026-03-0{v}")),
+            )
+        })
+        .collect();
+    db.import("more.jsonl", &lines).ok();
+    let report = db
+        .run(&[
+            "--json", "run", "--resume", "--model", models[0], "--model", models[1],
+        ])
+        .json();
+    let scopes: Vec<String> = report
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|r| format!("{} {}", r["model"].as_str().unwrap_or("?"), r["scope"]))
+        .collect();
+    assert_eq!(scopes.len(), 3, "{report}");
+    assert!(
+        scopes[0].starts_with(models[0]) && scopes[0].contains(&user),
+        "{scopes:?}"
+    );
+    let head = db.head();
+    assert_eq!(
+        db.checkpoints(&models[..2]),
+        vec![Some(head); 2],
+        "{report}"
     );
 }
 
