@@ -119,7 +119,8 @@ fn apply_events<'e, P: Projection, C: Conn>(
             }),
         }
     };
-    let mut parked: Parked<'e> = Vec::new();
+    // By id: a batch redone after a panic skips them, and parks nothing twice.
+    let mut parked = BTreeMap::<i64, (&'e StoredEvent, String)>::new();
     'batch: loop {
         let mut state = BatchState::<P::Row>::default();
         let mut previous = after;
@@ -132,7 +133,7 @@ fn apply_events<'e, P: Projection, C: Conn>(
                 });
             }
             previous = event.id;
-            if parked.iter().any(|(p, _)| p.id == event.id) {
+            if parked.contains_key(&event.id) {
                 continue;
             }
             let applied = handler_guard::catch(|| {
@@ -146,7 +147,8 @@ fn apply_events<'e, P: Projection, C: Conn>(
                 Ok(checked) => checked?,
                 Err(panic) if plan.on_bad_event == BadEventPolicy::Park => {
                     let message = handler_guard::message(&panic);
-                    parked.push((event, format!("the handler panicked: {message}")));
+                    let reason = format!("the handler panicked: {message}");
+                    parked.insert(event.id, (event, reason));
                     failure.take();
                     continue 'batch;
                 }
@@ -163,7 +165,7 @@ fn apply_events<'e, P: Projection, C: Conn>(
                 Ok(()) => {}
                 // Decoding fails before the handler runs, so the event changed nothing.
                 Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
-                    parked.push((event, source.reason.to_string()));
+                    parked.insert(event.id, (event, source.reason.to_string()));
                 }
                 Err(source) => {
                     return Err(ReplayError::Decode {
@@ -176,8 +178,7 @@ fn apply_events<'e, P: Projection, C: Conn>(
                 return Err(error.into());
             }
         }
-        parked.sort_by_key(|(event, _)| event.id);
-        return Ok((state, parked));
+        return Ok((state, parked.into_values().collect()));
     }
 }
 
