@@ -114,12 +114,12 @@ fn in_memory_checks_determinism_by_default() {
         .map(|id| stored(id, user, user, id, at, &NoteWritten { words: 5 }))
         .collect();
 
-    let mut model = InMemory::<steady::notes::Model>::new();
+    let mut model = InMemory::<steady::Notes>::new();
     model.apply_all(&events).expect("decodes");
     let rows = model.rows();
     assert_eq!((rows[0].notes, rows[0].score), (3, 15));
 
-    let mut model = InMemory::<drifting::notes::Model>::new();
+    let mut model = InMemory::<drifting::Notes>::new();
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.apply(&events[0])))
         .expect_err("a drifting handler fails the in-memory replay");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
