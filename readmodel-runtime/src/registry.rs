@@ -10,8 +10,10 @@ use uuid::Uuid;
 use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
 use crate::cutover;
+use crate::event::{DecodeError, StoredEvent};
+use crate::replay::handler_guard;
 use crate::replay::{self, Plan, Progress, ReplayError, RunReport};
-use crate::rows::Projection;
+use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
 use crate::store::{with_conn, Store, StoreError};
 use crate::verify::{self, Verification};
 
@@ -34,6 +36,10 @@ pub trait Model: Send + Sync {
         version: i32,
         user: Option<Uuid>,
     ) -> Result<Checksum, StoreError>;
+    /// Whether `event` decodes as this model reads it (upcasting older schema versions);
+    /// `None` when the model does not consume its type. The handler runs against empty
+    /// rows whose changes are dropped; a handler that panics there has decoded the event.
+    fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>>;
     /// Rebuilds the model into a scratch version and compares it with the live rows.
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError>;
     /// Makes `version` the active one; returns the previously active version.
@@ -74,6 +80,20 @@ impl<P: Projection> Model for ModelOps<P> {
             version,
             user
         ))
+    }
+    fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>> {
+        if !P::CONTRACT
+            .consumed_events
+            .contains(&event.event_type.as_str())
+        {
+            return None;
+        }
+        let mut scratch = BatchState::<P::Row>::default();
+        let mut nothing = |_: &<P::Row as ReadModelRow>::Key| Ok(None);
+        let applied =
+            handler_guard::catch(|| P::apply(event, &mut Rows::new(&mut scratch, &mut nothing)));
+        // Decoding comes before the handler: a panic is the handler's, after a decode.
+        Some(applied.unwrap_or(Ok(())))
     }
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError> {
         with_conn!(store, |c| verify::verify::<P, _>(c))
@@ -175,6 +195,20 @@ impl Registry {
         domain: &'a str,
     ) -> impl Iterator<Item = &'static dyn Model> + 'a {
         self.iter().filter(move |m| m.contract().domain == domain)
+    }
+
+    /// Whether `event` decodes for every model consuming its type (the first failure);
+    /// `None` when no model consumes it.
+    pub fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>> {
+        let mut verdict = None;
+        for model in self.iter() {
+            match model.decodes(event) {
+                Some(Err(error)) => return Some(Err(error)),
+                Some(Ok(())) => verdict = Some(Ok(())),
+                None => {}
+            }
+        }
+        verdict
     }
 
     /// The model called `name`, or an error listing the known names.

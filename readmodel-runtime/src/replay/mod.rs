@@ -127,6 +127,7 @@ pub(crate) fn rebuild_as<P: Projection, C: Conn>(
         full: true,
         to: Some(to),
         on_bad_event: BadEventPolicy::Park,
+        check_determinism: true,
         ..Plan::default()
     };
     let execution = plan::Execution {

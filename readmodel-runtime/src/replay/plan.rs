@@ -40,6 +40,10 @@ pub struct Plan {
     /// Start a new run, or continue the latest unfinished one.
     #[serde(skip)]
     pub start: Start,
+    /// Apply each event twice to copies of its rows and fail on any difference
+    /// (`--check-determinism`; always on in `verify`).
+    #[serde(skip)]
+    pub check_determinism: bool,
 }
 
 /// Whether a run starts anew or continues an interrupted one.
@@ -54,14 +58,15 @@ pub enum Start {
     Resume,
 }
 
-/// What a run does with an event it cannot decode.
+/// What a run does with an event it cannot decode, or whose handler panics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BadEventPolicy {
     /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
     #[default]
     Stop,
-    /// Park it in `readmodels.replay_dead_letters` and go on.
+    /// Park it in `readmodels.replay_dead_letters` (with the decode error or the panic
+    /// message) and go on; a panic's batch is redone without the event.
     Park,
 }
 
@@ -80,6 +85,7 @@ impl Default for Plan {
             max_batches: None,
             on_bad_event: BadEventPolicy::Stop,
             start: Start::New,
+            check_determinism: false,
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::replay::{BadEventPolicy, Plan, Start};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Model name.
+    /// Model name; repeat for several models, replayed in the order given.
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
-    model: Option<String>,
+    model: Vec<String>,
     /// Every registered model.
     #[arg(long)]
     all: bool,
@@ -26,7 +26,9 @@ pub(crate) struct Args {
     /// Only this user's events and rows: delete and rebuild them.
     #[arg(long)]
     user: Option<uuid::Uuid>,
-    /// Continue the model's latest unfinished run from its checkpoint.
+    /// Continue the model's latest unfinished run from its checkpoint. With several models
+    /// (`--all`, or `--model` repeated), every model ends up built: unfinished runs are
+    /// resumed, every other model catches up from its checkpoint.
     #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
     resume: bool,
     /// Events per batch and transaction.
@@ -35,10 +37,14 @@ pub(crate) struct Args {
     /// Stop after this many batches; `--resume` continues the run.
     #[arg(long)]
     max_batches: Option<u64>,
-    /// An event that cannot be decoded stops the run (`stop`), or is parked in
-    /// readmodels.replay_dead_letters and skipped (`park`).
+    /// An event that cannot be decoded, or whose handler panics, stops the run (`stop`),
+    /// or is parked in readmodels.replay_dead_letters and skipped (`park`).
     #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
     on_bad_event: OnBadEvent,
+    /// Apply every event twice, to copies of the rows it touches, and fail on the first
+    /// model, event and column where the two results differ.
+    #[arg(long)]
+    check_determinism: bool,
 }
 
 /// `--on-bad-event`: the CLI's spelling of [`BadEventPolicy`].
@@ -69,6 +75,7 @@ impl Args {
             batch_size: self.batch_size as usize,
             max_batches: self.max_batches,
             on_bad_event: self.on_bad_event.into(),
+            check_determinism: self.check_determinism,
             start: if self.resume {
                 Start::Resume
             } else {
@@ -80,7 +87,14 @@ impl Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let mut store = cx.store(Migrated::Required)?;
-    let models = cx.models(args.model.as_deref())?;
+    let models = if args.all {
+        cx.models(None)?
+    } else {
+        args.model
+            .iter()
+            .map(|name| cx.model(name))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let reports = run_models(cx, &mut store, &models, &args.plan())?;
     cx.out.runs(&reports)
 }
