@@ -1,6 +1,8 @@
 //! Handlers and streak rules as pure functions.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use readmodel_runtime::testing::InMemory;
+use readmodel_runtime::StoredEvent;
 use uuid::Uuid;
 
 use super::HabitStreak;
@@ -76,18 +78,54 @@ fn undo_appends_one_undone_row_keyed_by_its_own_event() {
 }
 
 #[test]
-fn timeline_handlers_are_deterministic() {
+fn a_late_check_in_keeps_its_own_day_and_time() {
+    // Recorded on the 9th for the 8th: `day` comes from the payload, `occurred_at` from
+    // the envelope, and neither is taken from the other.
     let event = envelope(
         7,
         at(9),
         HabitCheckedIn {
             habit_id: HABIT,
-            day: day(9),
+            day: day(8),
         },
     );
     assert_eq!(
         HabitCheckin::checked_in(&event),
-        HabitCheckin::checked_in(&event)
+        vec![HabitCheckin {
+            model_version: 1,
+            event_id: 7,
+            user_id: Uuid::from_u64_pair(1, 1),
+            habit_id: Uuid::from_u64_pair(2, 2),
+            day: NaiveDate::from_ymd_opt(2026, 3, 8).expect("date"),
+            action: "checked_in".to_owned(),
+            occurred_at: Utc
+                .with_ymd_and_hms(2026, 3, 9, 7, 30, 0)
+                .single()
+                .expect("time"),
+        }]
+    );
+    let undo = envelope(
+        8,
+        at(10),
+        HabitCheckInUndone {
+            habit_id: HABIT,
+            day: day(8),
+        },
+    );
+    assert_eq!(
+        HabitCheckin::undone(&undo),
+        vec![HabitCheckin {
+            model_version: 1,
+            event_id: 8,
+            user_id: Uuid::from_u64_pair(1, 1),
+            habit_id: Uuid::from_u64_pair(2, 2),
+            day: NaiveDate::from_ymd_opt(2026, 3, 8).expect("date"),
+            action: "undone".to_owned(),
+            occurred_at: Utc
+                .with_ymd_and_hms(2026, 3, 10, 7, 30, 0)
+                .single()
+                .expect("time"),
+        }]
     );
 }
 
@@ -308,4 +346,257 @@ fn sqlite_migration_matches_the_contracts() {
             contract.table
         );
     }
+}
+
+// The models through their handlers, as a replay feeds them (`InMemory`): hand-written
+// events and every column of the expected rows, worked out by hand from the rules in the
+// module docs.
+
+const OTHER_USER: Uuid = Uuid::from_u64_pair(1, 2);
+const OTHER_HABIT: Uuid = Uuid::from_u64_pair(2, 3);
+const THIRD_HABIT: Uuid = Uuid::from_u64_pair(2, 4);
+
+fn date(month: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, month, d).expect("valid day")
+}
+
+fn time(month: u32, d: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, month, d, hour, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+/// A stored event of `habit`'s stream (its version is its id: one stream per test).
+fn event<E>(id: i64, user: Uuid, habit: Uuid, when: DateTime<Utc>, payload: &E) -> StoredEvent
+where
+    E: readmodel_runtime::DomainEvent + serde::Serialize,
+{
+    readmodel_runtime::testing::stored(id, user, habit, id, when, payload)
+}
+
+fn checked(id: i64, user: Uuid, habit: Uuid, when: DateTime<Utc>, d: NaiveDate) -> StoredEvent {
+    event(
+        id,
+        user,
+        habit,
+        when,
+        &HabitCheckedIn {
+            habit_id: habit,
+            day: d,
+        },
+    )
+}
+
+fn undone(id: i64, user: Uuid, habit: Uuid, when: DateTime<Utc>, d: NaiveDate) -> StoredEvent {
+    event(
+        id,
+        user,
+        habit,
+        when,
+        &HabitCheckInUndone {
+            habit_id: habit,
+            day: d,
+        },
+    )
+}
+
+#[test]
+fn streaks_through_the_handlers_from_creation_to_archive() {
+    let mut model = InMemory::<HabitStreak>::new();
+    let apply = |model: &mut InMemory<HabitStreak>, e: StoredEvent| {
+        model.apply(&e).expect("the event decodes");
+    };
+    let created = HabitCreated {
+        habit_id: HABIT,
+        name: "Read".to_owned(),
+        target_per_week: Some(5),
+    };
+    apply(&mut model, event(1, USER, HABIT, time(3, 1, 6), &created));
+    assert_eq!(
+        model.rows(),
+        vec![HabitStreak {
+            model_version: 1,
+            habit_id: HABIT,
+            user_id: USER,
+            name: "Read".to_owned(),
+            target_per_week: Some(5),
+            current_streak: 0,
+            longest_streak: 0,
+            last_day: None,
+            total_check_ins: 0,
+            updated_at: time(3, 1, 6),
+        }]
+    );
+
+    // Three consecutive days: a streak of 3.
+    apply(
+        &mut model,
+        checked(2, USER, HABIT, time(3, 1, 20), date(3, 1)),
+    );
+    apply(
+        &mut model,
+        checked(3, USER, HABIT, time(3, 2, 20), date(3, 2)),
+    );
+    apply(
+        &mut model,
+        checked(4, USER, HABIT, time(3, 3, 20), date(3, 3)),
+    );
+    assert_eq!(
+        model.rows(),
+        vec![HabitStreak {
+            model_version: 1,
+            habit_id: HABIT,
+            user_id: USER,
+            name: "Read".to_owned(),
+            target_per_week: Some(5),
+            current_streak: 3,
+            longest_streak: 3,
+            last_day: Some(date(3, 3)),
+            total_check_ins: 3,
+            updated_at: time(3, 3, 20),
+        }]
+    );
+
+    // A gap (the 4th and 5th missed): the streak restarts at 1, the record stays 3; the
+    // 7th grows it to 2.
+    apply(
+        &mut model,
+        checked(5, USER, HABIT, time(3, 6, 20), date(3, 6)),
+    );
+    apply(
+        &mut model,
+        checked(6, USER, HABIT, time(3, 7, 20), date(3, 7)),
+    );
+    assert_eq!(
+        model.get(&HABIT).map(|r| (
+            r.current_streak,
+            r.longest_streak,
+            r.last_day,
+            r.total_check_ins
+        )),
+        Some((2, 3, Some(date(3, 7)), 5))
+    );
+
+    // Undoing the last day (the 7th), recorded on the 8th: the streak ends on the 6th.
+    apply(
+        &mut model,
+        undone(7, USER, HABIT, time(3, 8, 9), date(3, 7)),
+    );
+    assert_eq!(
+        model.rows(),
+        vec![HabitStreak {
+            model_version: 1,
+            habit_id: HABIT,
+            user_id: USER,
+            name: "Read".to_owned(),
+            target_per_week: Some(5),
+            current_streak: 1,
+            longest_streak: 3,
+            last_day: Some(date(3, 6)),
+            total_check_ins: 4,
+            updated_at: time(3, 8, 9),
+        }]
+    );
+
+    // Archiving deletes the row.
+    let archived = HabitArchived { habit_id: HABIT };
+    apply(&mut model, event(8, USER, HABIT, time(3, 9, 9), &archived));
+    assert_eq!(model.rows(), vec![]);
+    assert!(model.get(&HABIT).is_none());
+}
+
+#[test]
+fn check_ins_before_creation_make_an_unnamed_row_that_creation_names() {
+    let mut model = InMemory::<HabitStreak>::new();
+    model
+        .apply(&checked(
+            1,
+            OTHER_USER,
+            OTHER_HABIT,
+            time(4, 4, 8),
+            date(4, 4),
+        ))
+        .expect("decodes");
+    assert_eq!(
+        model.rows(),
+        vec![HabitStreak {
+            model_version: 1,
+            habit_id: OTHER_HABIT,
+            user_id: OTHER_USER,
+            name: String::new(),
+            target_per_week: None,
+            current_streak: 1,
+            longest_streak: 1,
+            last_day: Some(date(4, 4)),
+            total_check_ins: 1,
+            updated_at: time(4, 4, 8),
+        }]
+    );
+    let created = HabitCreated {
+        habit_id: OTHER_HABIT,
+        name: "Walk".to_owned(),
+        target_per_week: Some(3),
+    };
+    model
+        .apply(&event(2, OTHER_USER, OTHER_HABIT, time(4, 5, 8), &created))
+        .expect("decodes");
+    // An undo of a habit nothing created leaves it without a row.
+    model
+        .apply(&undone(3, USER, THIRD_HABIT, time(4, 5, 9), date(4, 5)))
+        .expect("decodes");
+    assert_eq!(
+        model.rows(),
+        vec![HabitStreak {
+            model_version: 1,
+            habit_id: OTHER_HABIT,
+            user_id: OTHER_USER,
+            name: "Walk".to_owned(),
+            target_per_week: Some(3),
+            current_streak: 1,
+            longest_streak: 1,
+            last_day: Some(date(4, 4)),
+            total_check_ins: 1,
+            updated_at: time(4, 5, 8),
+        }]
+    );
+}
+
+#[test]
+fn monthly_completions_through_the_handlers() {
+    let mut model = InMemory::<HabitMonthlyCompletion>::new();
+    let events = [
+        // USER, HABIT: two March days, then April 1st.
+        checked(1, USER, HABIT, time(3, 30, 21), date(3, 30)),
+        checked(2, USER, HABIT, time(3, 31, 21), date(3, 31)),
+        checked(3, USER, HABIT, time(4, 1, 21), date(4, 1)),
+        // Undo of March 31st, recorded in April: it counts in March (the day's month).
+        undone(4, USER, HABIT, time(4, 2, 7), date(3, 31)),
+        // Undo of April 1st: April's only check-in is taken back.
+        undone(5, USER, HABIT, time(4, 2, 8), date(4, 1)),
+        // A second habit of the same user, checked in for March 31st on April 1st.
+        checked(6, USER, OTHER_HABIT, time(4, 1, 6), date(3, 31)),
+        // Another user's habit, in April.
+        checked(7, OTHER_USER, THIRD_HABIT, time(4, 3, 6), date(4, 3)),
+        checked(8, OTHER_USER, THIRD_HABIT, time(4, 4, 6), date(4, 4)),
+    ];
+    model.apply_all(&events).expect("the events decode");
+    let row =
+        |user, habit, month: NaiveDate, check_ins, undos, completions| HabitMonthlyCompletion {
+            model_version: 1,
+            user_id: user,
+            habit_id: habit,
+            month,
+            check_ins,
+            undos,
+            completions,
+        };
+    assert_eq!(
+        model.rows(),
+        vec![
+            row(USER, HABIT, date(3, 1), 2, 1, 1),
+            row(USER, HABIT, date(4, 1), 1, 1, 0),
+            row(USER, OTHER_HABIT, date(3, 1), 1, 0, 1),
+            row(OTHER_USER, THIRD_HABIT, date(4, 1), 2, 0, 2),
+        ]
+    );
 }
