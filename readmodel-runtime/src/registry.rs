@@ -27,6 +27,17 @@ pub trait Model: Send + Sync {
         plan: &Plan,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError>;
+    /// Checks `plan` for this model and prepares its share of a pass over the log
+    /// ([`replay::run_pass`]); nothing is written. `cache_rows` bounds the rows it carries
+    /// between flushes.
+    #[doc(hidden)]
+    fn lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+    ) -> Result<Box<dyn replay::Lane>, ReplayError>;
     /// The canonical checksum of the rows of `version` (of one user's rows with `user`).
     fn checksum(
         &self,
@@ -61,6 +72,15 @@ impl<P: Projection> Model for ModelOps<P> {
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError> {
         with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
+    }
+    fn lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+    ) -> Result<Box<dyn replay::Lane>, ReplayError> {
+        replay::pass::prepare::<P>(store, plan, head, cache_rows)
     }
     fn checksum(
         &self,

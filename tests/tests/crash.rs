@@ -20,6 +20,7 @@ fn bin() -> PathBuf {
 
 on_both_backends!(
     sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum,
+    sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums,
     sigkill_during_an_import_imports_nothing,
 );
 
@@ -169,6 +170,111 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
     assert_eq!(
         running, 0,
         "a killed run was left 'running' after its resume"
+    );
+}
+
+/// Every model's name and checksum, from a `--json run` report.
+fn report_checksums(report: &serde_json::Value) -> Vec<(String, String)> {
+    let runs = report.as_array().expect("one report per model");
+    runs.iter()
+        .map(|run| {
+            assert_eq!(run["status"], "succeeded", "{run}");
+            let text = |field: &str| run[field].as_str().expect(field).to_owned();
+            (text("model"), text("checksum"))
+        })
+        .collect()
+}
+
+/// Kills `replay run --all --full` (one pass feeding every model, flushing every 3,000
+/// rows: dozens of commits over 60k events) at pseudo-random points, then catches up with
+/// `run --all`: every model ends with the checksum of an uninterrupted pass. Kills
+/// continue until 6 have left some model's rows incomplete, at most 40.
+fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums(postgres: bool) {
+    let db = Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "40", "--events", "60000", "--seed", "2028",
+    ])
+    .ok();
+    let full = [
+        "--quiet",
+        "run",
+        "--all",
+        "--full",
+        "--batch-size",
+        "500",
+        "--flush-rows",
+        "3000",
+    ];
+    let mut duration = Duration::MAX;
+    let mut reference = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let report = db.run(&["--json", "run", "--all", "--full"]).json();
+        duration = duration.min(started.elapsed());
+        let sums = report_checksums(&report);
+        assert!(
+            reference.is_empty() || reference == sums,
+            "{reference:?} != {sums:?}"
+        );
+        reference = sums;
+    }
+    assert!(
+        reference.len() > 10,
+        "every model is in the pass: {reference:?}"
+    );
+    let models: Vec<&str> = reference.iter().map(|(m, _)| m.as_str()).collect();
+    let expected: Vec<String> = reference.iter().map(|(_, sum)| sum.clone()).collect();
+    assert_eq!(
+        db.checksums(&models),
+        expected,
+        "reports and checksum agree"
+    );
+
+    let mut rng = Rng(0x5EED_0013 + u64::from(postgres));
+    let window_ms = (duration.as_millis() as u64 * 9 / 10).max(50);
+    let (mut attempts, mut interrupted, mut mismatches) = (0, 0, Vec::new());
+    while interrupted < 6 && attempts < 40 {
+        attempts += 1;
+        let delay = Duration::from_millis(3 + rng.below(window_ms));
+        let mut child = Command::new(bin())
+            .arg("--database-url")
+            .arg(&db.url)
+            .args(full)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the replay binary starts");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        if db.checksums(&models) != expected {
+            interrupted += 1;
+        }
+        let caught_up = report_checksums(&db.run(&["--json", "run", "--all"]).json());
+        assert_eq!(caught_up.len(), models.len());
+        let after = db.checksums(&models);
+        if after != expected {
+            mismatches.push(format!("kill #{attempts} after {delay:?}"));
+        }
+        for ((model, reported), sum) in caught_up.iter().zip(&after) {
+            assert_eq!(reported, sum, "{model}: the report's checksum is the rows'");
+        }
+    }
+    println!(
+        "SIGKILL pass: {} kills on {}, {interrupted} left rows incomplete; all identical after `run --all`: {}",
+        attempts,
+        db.backend(),
+        mismatches.is_empty()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "caught-up rows differ: {mismatches:?}"
+    );
+    assert!(
+        interrupted >= 6,
+        "too few kills interrupted the pass itself ({interrupted} of {attempts})"
     );
 }
 

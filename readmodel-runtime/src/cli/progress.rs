@@ -1,4 +1,5 @@
-//! Replaying models one after another with a progress bar on a terminal's stderr.
+//! Replaying models, in one pass or one after another, with a progress bar on a
+//! terminal's stderr.
 
 use std::io::IsTerminal;
 
@@ -7,8 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::context::Context;
 use super::CliError;
 use crate::registry::Model;
-use crate::replay::{Plan, Progress, ReplayError, RunReport, Start};
-use crate::store::Store;
+use crate::replay::{fits_a_pass, run_pass, Plan, Progress, ReplayError, RunReport, Start};
+use crate::store::{DatabaseUrl, Store};
 
 struct Bar(ProgressBar);
 
@@ -34,13 +35,21 @@ fn bar(quiet: bool) -> Bar {
     Bar(bar)
 }
 
-/// Runs `plan` for each model in turn; stops at the first failure.
+/// Runs `plan` for `models`: in one pass over the log when the plan allows (see
+/// [`fits_a_pass`]), else for each model in turn, stopping at the first failure.
 pub(super) fn run_models(
     cx: &Context<'_>,
     store: &mut Store,
+    url: &DatabaseUrl,
     models: &[&dyn Model],
     plan: &Plan,
 ) -> Result<Vec<RunReport>, CliError> {
+    if fits_a_pass(plan) {
+        let mut progress = bar(cx.quiet);
+        let reports = run_pass(store, url, models, plan, &mut progress);
+        progress.0.finish_and_clear();
+        return Ok(reports?);
+    }
     let mut reports = Vec::with_capacity(models.len());
     let resume = plan.start == Start::Resume;
     for model in models {

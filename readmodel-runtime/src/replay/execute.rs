@@ -136,7 +136,7 @@ fn replay<P: Projection, C: Conn>(
 }
 
 /// Deletes the rows the run rebuilds, with its first checkpoint, in one transaction.
-fn delete_in_scope<C: Conn>(
+pub(super) fn delete_in_scope<C: Conn>(
     conn: &mut C,
     contract: &crate::Contract,
     version: i32,
@@ -153,7 +153,7 @@ fn delete_in_scope<C: Conn>(
 
 /// After the last batch: a whole-model run's checkpoint reaches its bound and its version
 /// becomes active if none is; a partial run's own checkpoint is removed.
-fn finish_checkpoint<C: Conn>(
+pub(super) fn finish_checkpoint<C: Conn>(
     conn: &mut C,
     contract: &crate::Contract,
     version: i32,

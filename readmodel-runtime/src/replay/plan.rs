@@ -40,6 +40,29 @@ pub struct Plan {
     /// Start a new run, or continue the latest unfinished one.
     #[serde(skip)]
     pub start: Start,
+    /// When a pass over many models writes what it holds.
+    #[serde(skip)]
+    pub flush: Flush,
+}
+
+/// When a pass writes the rows its handlers changed, with every model's checkpoint, in
+/// one transaction: whichever budget is reached first. Between flushes a hot row is
+/// changed in memory only, so it is written once per flush, not once per batch read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flush {
+    /// Rows held in memory (read or changed, all models together).
+    pub rows: usize,
+    /// Time since the last flush.
+    pub interval: std::time::Duration,
+}
+
+impl Default for Flush {
+    fn default() -> Self {
+        Self {
+            rows: 100_000,
+            interval: std::time::Duration::from_secs(5),
+        }
+    }
 }
 
 /// Whether a run starts anew or continues an interrupted one.
@@ -80,6 +103,7 @@ impl Default for Plan {
             max_batches: None,
             on_bad_event: BadEventPolicy::Stop,
             start: Start::New,
+            flush: Flush::default(),
         }
     }
 }

@@ -66,6 +66,49 @@ impl Store {
         }
     }
 
+    /// A second connection that only reads the event log (for a pipelined pass: one
+    /// thread reads while another writes); no migration is applied.
+    pub(crate) fn open_log_reader(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        match url {
+            DatabaseUrl::Sqlite { main, .. } => Ok(Store::Sqlite(sqlite::open_log_reader(main)?)),
+            DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
+        }
+    }
+
+    /// Runs `body` in one transaction on this store, so that a body working through the
+    /// store (many models' rows and checkpoints) commits or rolls back as one. A failure
+    /// to begin or commit is reported with `context`.
+    pub(crate) fn atomically<T, E: From<StoreError>>(
+        &mut self,
+        context: impl Fn() -> String,
+        body: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let driver = |source| StoreError::Transaction {
+            context: context(),
+            source,
+        };
+        with_conn!(&mut *self, |c| AnsiTransactionManager::begin_transaction(c)).map_err(driver)?;
+        match body(self) {
+            Ok(value) => {
+                with_conn!(&mut *self, |c| AnsiTransactionManager::commit_transaction(
+                    c
+                ))
+                .map_err(driver)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The body's error is the one to report; a failed rollback leaves the
+                // connection unusable, which the next statement reports.
+                let _ = with_conn!(
+                    &mut *self,
+                    |c| AnsiTransactionManager::rollback_transaction(c)
+                );
+                Err(error)
+            }
+        }
+    }
+
     /// Applies pending migrations (runtime tables first, then the application's).
     pub fn migrate(&mut self, migrations: &Migrations) -> Result<usize, StoreError> {
         match self {

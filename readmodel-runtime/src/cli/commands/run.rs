@@ -3,13 +3,13 @@
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
-use crate::replay::{BadEventPolicy, Plan, Start};
+use crate::replay::{BadEventPolicy, Flush, Plan, Start};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Model name.
+    /// Model name; repeat it to replay several models in one pass over the log.
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
-    model: Option<String>,
+    model: Vec<String>,
     /// Every registered model.
     #[arg(long)]
     all: bool,
@@ -39,6 +39,21 @@ pub(crate) struct Args {
     /// readmodels.replay_dead_letters and skipped (`park`).
     #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
     on_bad_event: OnBadEvent,
+    /// Write the changed rows, with the checkpoints, once this many rows (all models
+    /// together) are held in memory.
+    #[arg(long, default_value_t = Flush::default().rows as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    flush_rows: u32,
+    /// ...or once this many seconds have passed since the last write.
+    #[arg(long, default_value_t = Flush::default().interval.as_secs_f64(), value_parser = seconds)]
+    flush_seconds: f64,
+}
+
+/// A number of seconds, 0 or more.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
+    }
 }
 
 /// `--on-bad-event`: the CLI's spelling of [`BadEventPolicy`].
@@ -74,13 +89,27 @@ impl Args {
             } else {
                 Start::New
             },
+            flush: Flush {
+                rows: self.flush_rows as usize,
+                interval: std::time::Duration::from_secs_f64(self.flush_seconds),
+            },
         }
     }
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
-    let mut store = cx.store(Migrated::Required)?;
-    let models = cx.models(args.model.as_deref())?;
-    let reports = run_models(cx, &mut store, &models, &args.plan())?;
+    let url = cx.url()?;
+    let mut store = cx.open(&url, Migrated::Required)?;
+    let mut models = match args.model.as_slice() {
+        [] => cx.models(None)?,
+        names => names
+            .iter()
+            .map(|name| cx.model(name))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    // A model named twice is replayed once.
+    models.sort_by_key(|m| m.contract().name);
+    models.dedup_by_key(|m| m.contract().name);
+    let reports = run_models(cx, &mut store, &url, &models, &args.plan())?;
     cx.out.runs(&reports)
 }
