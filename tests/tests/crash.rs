@@ -188,7 +188,7 @@ fn report_checksums(report: &serde_json::Value) -> Vec<(String, String)> {
 /// Kills `replay run --all --full` (one pass feeding every model, flushing every 3,000
 /// rows: dozens of commits over 60k events) at pseudo-random points, then catches up with
 /// `run --all`: every model ends with the checksum of an uninterrupted pass. Kills
-/// continue until 6 have left some model's rows incomplete, at most 40.
+/// continue until 6 have left some model's rows incomplete, at most 30.
 fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums(postgres: bool) {
     let db = Db::new(postgres);
     db.run(&[
@@ -233,7 +233,7 @@ fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksu
     let mut rng = Rng(0x5EED_0013 + u64::from(postgres));
     let window_ms = (duration.as_millis() as u64 * 9 / 10).max(50);
     let (mut attempts, mut interrupted, mut mismatches) = (0, 0, Vec::new());
-    while interrupted < 6 && attempts < 40 {
+    while interrupted < 6 && attempts < 30 {
         attempts += 1;
         let delay = Duration::from_millis(3 + rng.below(window_ms));
         let mut child = Command::new(bin())
@@ -249,17 +249,18 @@ fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksu
         std::thread::sleep(delay);
         let _ = child.kill();
         child.wait().expect("reaped");
-        if db.checksums(&models) != expected {
+        // A model the kill interrupted has events to catch up; the report's checksum is
+        // of all its rows after the run (checked against `checksum` above).
+        let caught_up = db.run(&["--json", "run", "--all"]).json();
+        let runs = caught_up.as_array().expect("one report per model");
+        if runs
+            .iter()
+            .any(|run| run["events_read"].as_u64() != Some(0))
+        {
             interrupted += 1;
         }
-        let caught_up = report_checksums(&db.run(&["--json", "run", "--all"]).json());
-        assert_eq!(caught_up.len(), models.len());
-        let after = db.checksums(&models);
-        if after != expected {
+        if report_checksums(&caught_up) != reference {
             mismatches.push(format!("kill #{attempts} after {delay:?}"));
-        }
-        for ((model, reported), sum) in caught_up.iter().zip(&after) {
-            assert_eq!(reported, sum, "{model}: the report's checksum is the rows'");
         }
     }
     println!(

@@ -59,7 +59,7 @@ pub struct Flush {
 impl Default for Flush {
     fn default() -> Self {
         Self {
-            rows: 100_000,
+            rows: 50_000,
             interval: std::time::Duration::from_secs(5),
         }
     }

@@ -26,7 +26,7 @@ pub(crate) use self::lane::prepare;
 pub use self::lane::Lane;
 
 /// Rows the caches of all models of a pass may carry between flushes together.
-const CACHE_ROWS: usize = 400_000;
+const CACHE_ROWS: usize = 250_000;
 
 /// Read batches in flight between the reading and the applying thread.
 const CHUNKS_IN_FLIGHT: usize = 2;
@@ -163,8 +163,7 @@ impl Pass<'_> {
         let routes = self.routes();
         let budget: Flush = self.plan.flush;
         let mut last_flush = Instant::now();
-        let mut batches = 0u64;
-        for chunk in chunks {
+        for (read, chunk) in chunks.into_iter().enumerate() {
             let chunk = chunk.map_err(|error| (None, error))?;
             let mut per_lane: Vec<Vec<&StoredEvent>> = vec![Vec::new(); self.lanes.len()];
             for event in &chunk.events {
@@ -180,7 +179,7 @@ impl Pass<'_> {
                     return Err((Some(i), error));
                 }
             }
-            batches += 1;
+            let batches = read as u64 + 1;
             let limit = self.plan.max_batches.is_some_and(|max| batches >= max);
             let done = chunk.through >= to;
             let pending: usize = self.lanes.iter().map(|l| l.pending_rows()).sum();
