@@ -362,15 +362,10 @@ fn payloads_decode_with_the_event_types() {
     }
 }
 
+/// Generation streams: a million events come out one at a time, exactly as many as asked.
+/// (How fast is the benchmark's business, not a test's.)
 #[test]
-fn a_million_events_is_quick() {
-    let started = std::time::Instant::now();
+fn a_million_events_stream_out_exactly() {
     let count = events(&spec(1_000, 1_000_000, 42)).count();
     assert_eq!(count, 1_000_000);
-    // Generous: debug builds are slow; release takes about a second.
-    assert!(
-        started.elapsed().as_secs() < 30,
-        "took {:?}",
-        started.elapsed()
-    );
 }

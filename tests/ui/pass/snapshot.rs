@@ -1,6 +1,6 @@
 //! A snapshot: one row per entity, changed in place; a handler may take the rows it
-//! changes by several keys, and may use helpers and `HashMap` locals freely.
-use std::collections::HashMap;
+//! changes by several keys, and may use helpers and `BTreeMap` locals freely.
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
@@ -66,7 +66,7 @@ pub mod balances {
     }
 
     pub fn transferred(event: &Event<Transferred>, rows: &mut Rows<'_, Balance>) {
-        let mut deltas: HashMap<Uuid, i64> = HashMap::new();
+        let mut deltas: BTreeMap<Uuid, i64> = BTreeMap::new();
         *deltas.entry(event.from).or_default() -= event.cents;
         *deltas.entry(event.to).or_default() += event.cents;
         let random = 1;

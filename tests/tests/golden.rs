@@ -1,0 +1,201 @@
+//! Golden checksums: a small event log checked in (`tests/fixtures/golden-events.jsonl`,
+//! 600 generated LifeOS events plus edge cases for the row codec: escapes, the NULL
+//! marker as text, non-ASCII, extreme integers, a leap day, sub-second times) and, for
+//! every registered model, the row count and digest it must replay to, committed below.
+//!
+//! The canonical row text that checksums hash must stay stable across releases and
+//! backends: a change to it, to the row codec of any column type, or to any model's
+//! handlers changes a digest here. Changing these constants is a reviewed decision, not a
+//! test fix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use readmodel_tests::{pg, replay};
+
+/// (model, rows, digest) after `run --all --full` over the golden log.
+const GOLDEN: &[(&str, u64, &str)] = &[
+    (
+        "calendar.agenda",
+        31,
+        "sha256:4f2dd9b9ed4437da9e70ca2802315b2ce861320976974ec21eddf2590ff265fb",
+    ),
+    (
+        "calendar.weekly_busy",
+        13,
+        "sha256:f1b1ab8154a42f980e91cc13b1e3e4ccb0c6177039f631079c5a9e2ce41f8fbd",
+    ),
+    (
+        "finance.balances",
+        9,
+        "sha256:14519409f87e955f90d66b2c29ffbe47048857d876fc0be5fe706355bb77d046",
+    ),
+    (
+        "finance.monthly_spend",
+        33,
+        "sha256:b743c9f4f0fcadbebe4fa9942246354719970867a432151481e9697c209acc82",
+    ),
+    (
+        "finance.transactions",
+        90,
+        "sha256:b71f935bcf01122d2d23636bf0810b11b90c4a447917d47b58ad13f3d064bbbc",
+    ),
+    (
+        "habits.checkins",
+        166,
+        "sha256:ff7f1898e80ca76655ea0419c751ef4f040195d2d65d9a45322ceef0d898e3f7",
+    ),
+    (
+        "habits.monthly_completions",
+        15,
+        "sha256:35335727685bb5f8ab2f68190005311a91a369ea1cf227ef88af1f1f291d33ae",
+    ),
+    (
+        "habits.streaks",
+        14,
+        "sha256:37ccbf849c483d4d6f2890a99561cbc4c7aba753f2da27d771990502d5be8c08",
+    ),
+    (
+        "health.daily_metrics",
+        73,
+        "sha256:8a47e1a25fc70f17a0c85068801bdc983f1d2361b5d37e2ee2f08a28d97ecc03",
+    ),
+    (
+        "health.monthly_workouts",
+        11,
+        "sha256:e2b9bb8c7407629e6c71f71e40bb0d9efb89eb6cf2a9b6dde71f1f97d7fb2c7e",
+    ),
+    (
+        "health.resting_heart_rate",
+        39,
+        "sha256:602384e1eca0a8ac41e63b17efd55eff525ee489793c2f6e6b9958497200e2e6",
+    ),
+    (
+        "insights.daily_summary",
+        77,
+        "sha256:56f5b104286fa76083eada9eb557c37d3a797c43a9c99db12dda8478214e0b36",
+    ),
+    (
+        "insights.engagement",
+        5,
+        "sha256:8bf2dc678ac60ec863924321bfffadc8a0afa5735d0bc6ed467c2f99173e3f97",
+    ),
+    (
+        "journal.entries",
+        46,
+        "sha256:a245bbf779cb6fe7075464e847593dc5fe7a12c5b9a3833b42112a2115ebf70b",
+    ),
+    (
+        "journal.monthly_mood",
+        4,
+        "sha256:80093846529be5ba8f0ae52675d52a79b1a8e93b67ab73e2e5f2419d892fc77f",
+    ),
+    (
+        "projects.progress",
+        4,
+        "sha256:f18416c82ff4290c6faacdb3dae808ddc79d780aea1905f7d9010900488e4e0a",
+    ),
+    (
+        "projects.task_board",
+        8,
+        "sha256:eee4460df3ee0e31ad7f54f70446c715c8b5e2644a6540ca51ca72bedc4291d9",
+    ),
+    (
+        "relationships.interactions",
+        26,
+        "sha256:0f2763b7e05d73a60fa9b3de4a7bbb6b43780e50feced0aa6d96d622d4c4a3ab",
+    ),
+    (
+        "relationships.last_contact",
+        10,
+        "sha256:9c107dbcf5201b22f21ade0df153961b8f41711a9aa46894bb5bcb6f01290094",
+    ),
+];
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
+}
+
+fn golden_log() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden-events.jsonl")
+}
+
+/// Every registered model's (rows, digest) in the database behind `url`.
+fn checksums(url: &str) -> BTreeMap<String, (u64, String)> {
+    let list = replay(&bin(), url, &["--json", "list"]).json();
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|model| {
+            let name = model["name"].as_str().expect("a model name");
+            let sum = replay(&bin(), url, &["--json", "checksum", "--model", name]).json();
+            let rows = sum["rows"].as_u64().expect("a row count");
+            let digest = sum["digest"].as_str().expect("a digest").to_owned();
+            (name.to_owned(), (rows, digest))
+        })
+        .collect()
+}
+
+fn expected() -> BTreeMap<String, (u64, String)> {
+    GOLDEN
+        .iter()
+        .map(|(name, rows, digest)| ((*name).to_owned(), (*rows, (*digest).to_owned())))
+        .collect()
+}
+
+/// Imports the golden log, replays every model with `batch_size`, and compares every
+/// model's rows with the committed digests.
+fn replays_to_the_golden_digests(url: &str, batch_size: &str) {
+    replay(&bin(), url, &["migrate"]).ok();
+    let log = golden_log().display().to_string();
+    let imported = replay(&bin(), url, &["--json", "import", "--file", &log]).json();
+    assert_eq!(imported["imported"], 604);
+    replay(
+        &bin(),
+        url,
+        &["run", "--all", "--full", "--batch-size", batch_size],
+    )
+    .ok();
+    let actual = checksums(url);
+    let expected = expected();
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "every registered model has a golden digest, and every golden digest a model"
+    );
+    for (name, (rows, digest)) in &actual {
+        assert!(
+            *rows > 0,
+            "{name} has no rows: the golden log must reach every model"
+        );
+        assert_eq!(
+            (rows, digest),
+            (&expected[name].0, &expected[name].1),
+            "{name} (batch size {batch_size}) no longer replays to its golden rows"
+        );
+    }
+}
+
+#[test]
+fn sqlite_replays_the_golden_log_to_the_committed_digests() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("events.db").display().to_string();
+    replays_to_the_golden_digests(&url, "10000");
+}
+
+#[test]
+fn sqlite_batch_boundaries_do_not_change_the_digests() {
+    for batch_size in ["1", "7"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("events.db").display().to_string();
+        replays_to_the_golden_digests(&url, batch_size);
+    }
+}
+
+#[test]
+fn postgres_replays_the_golden_log_to_the_committed_digests() {
+    for batch_size in ["10000", "7"] {
+        let url = pg::server().fresh_database();
+        replays_to_the_golden_digests(&url, batch_size);
+    }
+}
