@@ -50,7 +50,8 @@ pub struct Plan {
 /// changed in memory only, so it is written once per flush, not once per batch read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flush {
-    /// Rows held in memory (read or changed, all models together).
+    /// Rows held in memory (read or changed, all models together; timeline rows are
+    /// written into the open transaction after each read batch and do not count).
     pub rows: usize,
     /// Time since the last flush.
     pub interval: std::time::Duration,
@@ -59,8 +60,8 @@ pub struct Flush {
 impl Default for Flush {
     fn default() -> Self {
         Self {
-            rows: 50_000,
-            interval: std::time::Duration::from_secs(5),
+            rows: 100_000,
+            interval: std::time::Duration::from_secs(10),
         }
     }
 }

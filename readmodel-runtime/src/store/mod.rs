@@ -41,6 +41,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
+fn transaction_error(context: &str, source: diesel::result::Error) -> StoreError {
+    StoreError::Transaction {
+        context: context.to_owned(),
+        source,
+    }
+}
+
 /// Runs the same generic code on whichever connection the store holds.
 macro_rules! with_conn {
     ($store:expr, |$conn:ident| $body:expr) => {
@@ -75,38 +82,31 @@ impl Store {
         }
     }
 
-    /// Runs `body` in one transaction on this store, so that a body working through the
-    /// store (many models' rows and checkpoints) commits or rolls back as one. A failure
-    /// to begin or commit is reported with `context`.
-    pub(crate) fn atomically<T, E: From<StoreError>>(
-        &mut self,
-        context: impl Fn() -> String,
-        body: impl FnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<T, E> {
+    /// Begins a transaction that stays open across calls (a pass writes many batches of
+    /// rows into it and commits them with the checkpoints); `context` names its purpose.
+    pub(crate) fn begin(&mut self, context: &str) -> Result<(), StoreError> {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        let driver = |source| StoreError::Transaction {
-            context: context(),
-            source,
-        };
-        with_conn!(&mut *self, |c| AnsiTransactionManager::begin_transaction(c)).map_err(driver)?;
-        match body(self) {
-            Ok(value) => {
-                with_conn!(&mut *self, |c| AnsiTransactionManager::commit_transaction(
-                    c
-                ))
-                .map_err(driver)?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The body's error is the one to report; a failed rollback leaves the
-                // connection unusable, which the next statement reports.
-                let _ = with_conn!(
-                    &mut *self,
-                    |c| AnsiTransactionManager::rollback_transaction(c)
-                );
-                Err(error)
-            }
-        }
+        with_conn!(&mut *self, |c| AnsiTransactionManager::begin_transaction(c))
+            .map_err(|source| transaction_error(context, source))
+    }
+
+    /// Commits the transaction of [`Store::begin`].
+    pub(crate) fn commit(&mut self, context: &str) -> Result<(), StoreError> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        with_conn!(&mut *self, |c| AnsiTransactionManager::commit_transaction(
+            c
+        ))
+        .map_err(|source| transaction_error(context, source))
+    }
+
+    /// Rolls back the transaction of [`Store::begin`].
+    pub(crate) fn rollback(&mut self, context: &str) -> Result<(), StoreError> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        with_conn!(
+            &mut *self,
+            |c| AnsiTransactionManager::rollback_transaction(c)
+        )
+        .map_err(|source| transaction_error(context, source))
     }
 
     /// Applies pending migrations (runtime tables first, then the application's).

@@ -45,6 +45,10 @@ pub trait Lane {
     fn events_read(&self) -> u64;
     /// Rows held since the last flush (read or changed).
     fn pending_rows(&self) -> usize;
+    /// Writes, in the pass's open transaction, the rows no later event can change
+    /// (a timeline's: its handlers never read rows), so that memory holds only rows that
+    /// may still change before the flush.
+    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError>;
     /// Writes the changed rows, parked events and checkpoint, in the caller's transaction;
     /// returns the rows written.
     fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError>;
@@ -77,6 +81,8 @@ pub(crate) struct ModelLane<P: Projection> {
     state: BatchState<P::Row>,
     cache: RowCache<P::Row>,
     parked: Vec<(StoredEvent, String)>,
+    /// Rows written by [`Lane::spill`] since the last flush (not yet committed).
+    spilled: u64,
     unflushed_events: i64,
     events_read: u64,
     rows_written: u64,
@@ -109,6 +115,7 @@ pub(crate) fn prepare<P: Projection>(
         state: BatchState::default(),
         cache: RowCache::new(complete, cache_rows),
         parked: Vec::new(),
+        spilled: 0,
         unflushed_events: 0,
         events_read: 0,
         rows_written: 0,
@@ -187,11 +194,26 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.state.slots.len()
     }
 
+    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        if P::CONTRACT.kind != Kind::Timeline || self.state.slots.is_empty() {
+            return Ok(());
+        }
+        let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
+        let state = &self.state;
+        let rows = with_conn!(store, |c| write_rows::<P::Row, _>(
+            c, contract, version, user, state
+        ))?;
+        self.spilled += rows;
+        self.state = BatchState::default();
+        Ok(())
+    }
+
     fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError> {
         if self.applied == self.flushed {
             return Ok(0);
         }
-        with_conn!(store, |c| self.write_to(c))
+        let rows = with_conn!(store, |c| self.write_to(c))?;
+        Ok(rows + std::mem::take(&mut self.spilled))
     }
 
     fn committed(&mut self, rows: u64) {
@@ -208,6 +230,7 @@ impl<P: Projection> Lane for ModelLane<P> {
 
     fn discard(&mut self) {
         self.state = BatchState::default();
+        self.spilled = 0;
         self.parked.clear();
         self.events_read -= self.unflushed_events as u64;
         self.unflushed_events = 0;

@@ -4,9 +4,12 @@
 //!
 //! Reading runs on a thread of its own with its own connection, applying on the caller's;
 //! a bounded channel between them keeps the database and the handlers busy at the same
-//! time. Changed rows accumulate across read batches and are written, with every model's
-//! checkpoint, in one transaction when the [`Flush`] budget is reached: rows and
-//! checkpoints still commit together, so a killed pass resumes exactly.
+//! time. The rows of a flush are written in one transaction with every model's
+//! checkpoint, committed when the [`Flush`] budget is reached: rows that later events may
+//! change (snapshots, aggregates) stay in memory until then, so a hot row is written once
+//! per flush; timeline rows, which no handler reads, go into the open transaction after
+//! each read batch. Rows and checkpoints still commit together: a killed pass resumes
+//! exactly.
 
 mod lane;
 mod reader;
@@ -28,6 +31,9 @@ pub use self::lane::Lane;
 /// Rows the caches of all models of a pass may carry between flushes together.
 const CACHE_ROWS: usize = 250_000;
 
+/// What the pass's transactions are for, in errors.
+const FLUSH: &str = "writing the rows and checkpoints of a pass";
+
 /// Read batches in flight between the reading and the applying thread.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
@@ -38,9 +44,9 @@ pub fn fits_a_pass(plan: &Plan) -> bool {
 }
 
 /// Runs `plan` for `models` in one pass over the log (see [`fits_a_pass`]); `url` opens
-/// the reading connection. On a failure every model's run is recorded as failed, the
-/// others' rows and checkpoints written up to where they had got (so `--resume`
-/// continues them), and the first error returned.
+/// the reading connection. On a failure every model's run is recorded as failed, each
+/// model's rows and checkpoint left at its last flush (so `--resume` or a catch-up
+/// continues it), and the error returned.
 pub fn run_pass(
     store: &mut Store,
     url: &DatabaseUrl,
@@ -151,9 +157,35 @@ impl Pass<'_> {
         })
     }
 
-    /// Applies the reader's chunks, flushing on the budget; `Ok(true)` when stopped by
-    /// the batch limit.
+    /// Applies the reader's chunks in one open transaction that each flush commits (and
+    /// reopens); `Ok(true)` when stopped by the batch limit. On a failure the transaction
+    /// rolls back: every model is left at its last flush.
     fn apply_all(
+        &mut self,
+        store: &mut Store,
+        chunks: Receiver<Result<Chunk, ReplayError>>,
+        to: i64,
+        progress: &mut dyn Progress,
+    ) -> Result<bool, Failure> {
+        store.begin(FLUSH).map_err(|error| (None, error.into()))?;
+        match self.apply_chunks(store, chunks, to, progress) {
+            Ok(stopped) => {
+                store.commit(FLUSH).map_err(|error| (None, error.into()))?;
+                Ok(stopped)
+            }
+            Err(failure) => {
+                // The failure is what to report; a rollback that fails leaves nothing
+                // committed either.
+                let _ = store.rollback(FLUSH);
+                for lane in &mut self.lanes {
+                    lane.discard();
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    fn apply_chunks(
         &mut self,
         store: &mut Store,
         chunks: Receiver<Result<Chunk, ReplayError>>,
@@ -172,12 +204,10 @@ impl Pass<'_> {
                 }
             }
             for (i, events) in per_lane.iter().enumerate() {
-                if let Err(error) = self.lanes[i].apply(store, events, chunk.through) {
-                    self.lanes[i].discard();
-                    // The others keep what they applied: written now, resumable later.
-                    let _ = self.flush(store);
-                    return Err((Some(i), error));
-                }
+                let lane = &mut self.lanes[i];
+                lane.apply(store, events, chunk.through)
+                    .and_then(|()| lane.spill(store))
+                    .map_err(|error| (Some(i), error))?;
             }
             let batches = read as u64 + 1;
             let limit = self.plan.max_batches.is_some_and(|max| batches >= max);
@@ -210,19 +240,19 @@ impl Pass<'_> {
         routes
     }
 
-    /// Writes every lane's rows and checkpoint in one transaction.
+    /// Writes every lane's remaining rows and its checkpoint, commits the open transaction
+    /// (with the rows spilled into it since the last flush), and opens the next one.
     fn flush(&mut self, store: &mut Store) -> Result<(), ReplayError> {
-        let lanes = &mut self.lanes;
-        let context = || "writing the rows and checkpoints of a pass".to_owned();
-        let written = store.atomically(context, |store| {
-            lanes
-                .iter_mut()
-                .map(|lane| lane.write(store))
-                .collect::<Result<Vec<u64>, ReplayError>>()
-        })?;
+        let written = self
+            .lanes
+            .iter_mut()
+            .map(|lane| lane.write(store))
+            .collect::<Result<Vec<u64>, ReplayError>>()?;
+        store.commit(FLUSH)?;
         for (lane, rows) in self.lanes.iter_mut().zip(written) {
             lane.committed(rows);
         }
+        store.begin(FLUSH)?;
         Ok(())
     }
 }
