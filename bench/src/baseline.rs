@@ -22,7 +22,7 @@ use readmodel_runtime::{DomainEvent, Event, Store};
 use uuid::Uuid;
 
 use super::BenchError;
-use projections::habits::streaks::HabitStreak;
+use projections::habits::HabitStreak;
 use projections::habits::{
     HabitArchived, HabitCheckInUndone, HabitCheckedIn, HabitCreated, StreakRules,
     ACTION_CHECKED_IN, ACTION_UNDONE,

@@ -1,6 +1,6 @@
 //! # projections
 //!
-//! The LifeOS read models, declared with `#[read_model]` and replayed by
+//! The LifeOS read models, declared with `#[derive(ReadModel)]` + `#[handlers]` and replayed by
 //! [`readmodel_runtime`] from the event log `event_record`, and the `replay` binary that
 //! operates them (`cargo run --release -p projections --bin replay -- --help`).
 //!

@@ -1,4 +1,5 @@
-//! The typed form of a `#[read_model]` declaration. Every piece keeps the tokens it came
+//! The typed form of a read-model declaration (`#[derive(ReadModel)]` + `#[read_model(..)]`)
+//! and of its `#[handlers]` block. Every piece keeps the tokens it came
 //! from, so errors point at what the user wrote.
 
 use proc_macro2::Span;
@@ -52,17 +53,10 @@ pub(crate) struct Table {
     pub(crate) name: syn::Ident,
 }
 
-/// The module the attribute is on.
-pub(crate) struct Module {
-    pub(crate) item: syn::ItemMod,
-    /// The one struct: the row.
-    pub(crate) row: Option<syn::ItemStruct>,
-    pub(crate) handlers: Vec<Handler>,
-}
-
-/// A function with a parameter `&Event<E>` (the first one, in a valid handler).
+/// A function of a `#[handlers]` block with a parameter `&Event<E>` (the first one, in a
+/// valid handler).
 pub(crate) struct Handler {
-    pub(crate) func: syn::ItemFn,
+    pub(crate) func: syn::ImplItemFn,
     /// `E`, as written.
     pub(crate) event: syn::Path,
     /// The position of the `&Event<E>` parameter.
@@ -75,7 +69,14 @@ impl Handler {
     }
 }
 
-/// The last segment of a path: how events are matched between `events = [..]` and handlers.
+/// The impl block `#[handlers]` is on.
+pub(crate) struct HandlerBlock {
+    /// The model (= row) type, as written after `impl`.
+    pub(crate) model: syn::TypePath,
+    pub(crate) handlers: Vec<Handler>,
+}
+
+/// The last segment of a path: how a block's handlers are told apart by event.
 pub(crate) fn last_ident(path: &syn::Path) -> Option<&syn::Ident> {
     path.segments.last().map(|s| &s.ident)
 }

@@ -52,6 +52,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
         cx.error_spanned_by(&input.ident, format!("missing `type`; {SYNTAX}"));
     }
     check_field_types(&mut cx, input);
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let latest = schema_version.unwrap_or(1);
     let decode = match event_type.as_ref().filter(|_| !cx.has_errors()) {
@@ -64,13 +65,13 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                 },
                 None => quote!(::core::option::Option::None),
             };
-            quote!(#p::decode_versioned::<Self>(schema_version, #latest, payload, #upcast))
+            quote!(#rt::event::decode_versioned::<Self>(schema_version, #latest, payload, #upcast))
         }
         // A stand-in, so the errors above are the only ones: uses of the type as a
         // `DomainEvent` still compile.
         None => quote! {{
             let _ = (schema_version, payload);
-            ::core::result::Result::Err(#p::PayloadError::Mismatch(::std::string::String::new()))
+            ::core::result::Result::Err(#rt::PayloadError::Mismatch(::std::string::String::new()))
         }},
     };
     let event_type = event_type.map_or_else(|| quote!(""), |t| quote!(#t));
@@ -80,13 +81,13 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     quote! {
         #errors
         const _: () = {
-            impl #impl_generics #p::DomainEvent for #ident #type_generics #where_clause {
+            impl #impl_generics #rt::DomainEvent for #ident #type_generics #where_clause {
                 const EVENT_TYPE: &'static str = #event_type;
                 const SCHEMA_VERSION: i32 = #latest;
                 fn decode(
                     schema_version: i32,
                     payload: &str,
-                ) -> ::core::result::Result<Self, #p::PayloadError> {
+                ) -> ::core::result::Result<Self, #rt::PayloadError> {
                     #decode
                 }
             }

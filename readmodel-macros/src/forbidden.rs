@@ -15,8 +15,10 @@
 //!   attributes, with an error per unknown rule.
 //! - [`Finding::message`]: the error text for a finding in a named item.
 //! - [`hash_collections_in`]: the hash-ordered collections in a type (event payload fields).
-//! - [`scan`] and [`imports`]: the module form's handler scan, resolving through the
-//!   module's `use` items.
+//!
+//! `use` items inside the scanned code are resolved (`use chrono::Utc as Clock;` in a
+//! function makes `Clock::now()` a clock read); names imported around a model's impl
+//! block are invisible to an attribute on it.
 
 mod allow;
 mod imports;
@@ -30,16 +32,10 @@ mod tests;
 
 use syn::visit::Visit;
 
-#[allow(
-    unused_imports,
-    reason = "the struct form of the declaration, landing separately, uses these"
-)]
 pub(crate) use allow::{allowed, Allowed};
-pub(crate) use imports::{imports, Imports};
-#[allow(
-    unused_imports,
-    reason = "the struct form of the declaration, landing separately, uses these"
-)]
+#[cfg(test)]
+pub(crate) use imports::imports;
+pub(crate) use imports::Imports;
 pub(crate) use rules::Rule;
 use visitor::Visitor;
 
@@ -61,10 +57,6 @@ pub(crate) struct Finding {
 
 impl Finding {
     /// The error message for this finding in `item` (e.g. "Accounts::opened").
-    #[allow(
-        dead_code,
-        reason = "the struct form of the declaration, landing separately, uses it"
-    )]
     pub(crate) fn message(&self, item: &str) -> String {
         let rule = self.rule.name();
         if self.unneeded_allow {
@@ -116,10 +108,6 @@ scannable! {
 /// The forbidden uses in `node`, minus those of the rules in `allowed`; plus one finding
 /// per allowed rule that had nothing to allow (at the rule's name), so opt-outs stay honest.
 /// Only the `use` items inside `node` are seen: names imported around it are not resolved.
-#[allow(
-    dead_code,
-    reason = "the struct form of the declaration, landing separately, uses it"
-)]
 pub(crate) fn scan_item(node: &impl Scan, allowed: &Allowed) -> Vec<Finding> {
     scan_with(node, Imports::new(), allowed)
 }
@@ -132,8 +120,9 @@ pub(crate) fn hash_collections_in(ty: &syn::Type) -> Vec<Finding> {
         .collect()
 }
 
-/// The forbidden uses in a module-form handler's body, resolved through the module's
-/// `imports` (see [`imports`]) and the body's own `use` items.
+/// The forbidden uses in a function body, resolved through `imports` (a module's `use`
+/// items, see `imports`) and the body's own `use` items; the unit tests' view.
+#[cfg(test)]
 pub(crate) fn scan(func: &syn::ItemFn, imports: &Imports) -> Vec<Finding> {
     scan_with(&*func.block, imports.clone(), &Allowed::none())
 }

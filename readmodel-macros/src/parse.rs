@@ -1,4 +1,4 @@
-//! Attribute tokens and the module → [`ast`](crate::ast). Syntax errors are recorded in
+//! Attribute tokens and the `#[handlers]` block → [`ast`](crate::ast). Syntax errors are recorded in
 //! the context and parsing goes on, so every mistake is reported at once.
 
 use proc_macro2::{Span, TokenStream};
@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
 use syn::{Expr, Lit, MetaNameValue, Token};
 
-use crate::ast::{Args, Handler, Kind, Module, Rebuild, Spanned, Table};
+use crate::ast::{Args, Handler, HandlerBlock, Kind, Rebuild, Spanned, Table};
 use crate::ctxt::Ctxt;
 
 pub(crate) const KEYS: &[&str] = &[
@@ -254,60 +254,77 @@ fn table(cx: &mut Ctxt, value: &Expr) -> Option<Table> {
     }
 }
 
-/// Splits the module into the row struct and the handlers.
-pub(crate) fn module(cx: &mut Ctxt, item: syn::ItemMod) -> Module {
-    let mut row: Option<syn::ItemStruct> = None;
+/// The arguments of the struct's `#[read_model(...)]` attribute.
+pub(crate) fn attribute(cx: &mut Ctxt, input: &syn::DeriveInput) -> Args {
+    let mut found = input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("read_model"));
+    let Some(attr) = found.next() else {
+        cx.error_spanned_by(
+            &input.ident,
+            "missing `#[read_model(...)]` next to `#[derive(ReadModel)]`: expected e.g. `#[read_model(name = \"habits.streaks\", domain = \"habits\", kind = \"snapshot\", events = [HabitCreated], key = (model_version, habit_id), table = readmodels::habit_streaks)]`",
+        );
+        return Args::default();
+    };
+    for extra in found {
+        cx.error_spanned_by(
+            extra,
+            "a model has one `#[read_model(...)]` attribute; merge the keys into the first one",
+        );
+    }
+    let syn::Meta::List(list) = &attr.meta else {
+        cx.error_spanned_by(attr, "expected `#[read_model(key = value, ...)]`");
+        return Args::default();
+    };
+    let mut parsed = args(cx, list.tokens.clone());
+    parsed.span = Some(attr.span());
+    parsed
+}
+
+/// The `#[handlers]` block: the model type, its handlers, and every fn and const (for the
+/// purity scan, which covers helpers too).
+pub(crate) fn handler_block(cx: &mut Ctxt, item: &syn::ItemImpl) -> Option<HandlerBlock> {
+    if let Some((_, path, _)) = &item.trait_ {
+        cx.error_spanned_by(
+            path,
+            "#[handlers] goes on the model's inherent impl block: `#[handlers] impl MyModel { ... }`, not on a trait impl",
+        );
+        return None;
+    }
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(&item.generics, "a read model cannot be generic");
+        return None;
+    }
+    let syn::Type::Path(model) = &*item.self_ty else {
+        cx.error_spanned_by(
+            &item.self_ty,
+            "#[handlers] goes on the model's impl block: `#[handlers] impl MyModel { ... }`",
+        );
+        return None;
+    };
     let mut handlers = Vec::new();
-    match &item.content {
-        None => cx.error_spanned_by(
-            &item,
-            "#[read_model] goes on an inline module holding the row struct and its handlers: `mod name { ... }`",
-        ),
-        Some((_, items)) => {
-            for inner in items {
-                match inner {
-                    syn::Item::Struct(s) => {
-                        if row.is_some() {
-                            cx.error_spanned_by(
-                                &s.ident,
-                                "a read-model module holds exactly one struct, the row; move other structs out of the module",
-                            );
-                        } else {
-                            row = Some(s.clone());
-                        }
-                    }
-                    syn::Item::Fn(func) => {
-                        if let Some((event, event_arg)) = handled_event(func) {
-                            handlers.push(Handler {
-                                func: func.clone(),
-                                event,
-                                event_arg,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if row.is_none() {
-                cx.error_spanned_by(
-                    &item.ident,
-                    "this read-model module has no row struct: declare `pub struct Row { model_version: i32, ... }` inside it",
-                );
+    for inner in &item.items {
+        if let syn::ImplItem::Fn(func) = inner {
+            if let Some((event, event_arg)) = handled_event(&func.sig) {
+                handlers.push(Handler {
+                    func: func.clone(),
+                    event,
+                    event_arg,
+                });
             }
         }
     }
-    Module {
-        item,
-        row,
+    Some(HandlerBlock {
+        model: model.clone(),
         handlers,
-    }
+    })
 }
 
 /// `E` and the parameter's position when one of the function's parameters is `&Event<E>`
 /// (the first, normally; validation rejects the others).
-fn handled_event(func: &syn::ItemFn) -> Option<(syn::Path, usize)> {
-    func.sig
-        .inputs
+fn handled_event(sig: &syn::Signature) -> Option<(syn::Path, usize)> {
+    sig.inputs
         .iter()
         .enumerate()
         .find_map(|(index, arg)| event_type(arg).map(|event| (event, index)))

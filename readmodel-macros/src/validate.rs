@@ -4,9 +4,8 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 
-use crate::ast::{last_ident, Args, Handler, Kind, Module, Rebuild};
+use crate::ast::{Args, Kind, Rebuild};
 use crate::ctxt::Ctxt;
-use crate::forbidden;
 
 /// A model that passed every rule: what expansion needs.
 pub(crate) struct Model {
@@ -21,8 +20,6 @@ pub(crate) struct Model {
     pub(crate) rebuild: Rebuild,
     pub(crate) row: syn::Ident,
     pub(crate) fields: Vec<(syn::Ident, syn::Type)>,
-    /// (event type as listed, handler function), in `events` order.
-    pub(crate) handlers: Vec<(syn::Path, syn::Ident)>,
 }
 
 const NON_DETERMINISTIC: &[(&str, &str)] = &[
@@ -32,7 +29,7 @@ const NON_DETERMINISTIC: &[(&str, &str)] = &[
     ("Instant", "`Instant` is a monotonic clock reading that means nothing in another process; store the event's `occurred_at`"),
 ];
 
-pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model> {
+pub(crate) fn model(cx: &mut Ctxt, args: &Args, input: &syn::DeriveInput) -> Option<Model> {
     let attr_span = args.span.unwrap_or_else(Span::call_site);
     let kind = args.kind.as_ref().map(|k| k.value);
     if args.kind.is_none() && !args.given("kind") {
@@ -50,22 +47,13 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
     }
     let events = check_events(cx, args, attr_span);
     let table = check_table(cx, args, attr_span);
-    let fields = module.row.as_ref().and_then(|row| row_fields(cx, row));
+    let fields = row_fields(cx, input);
     let key = check_key(cx, args, kind, fields.as_deref(), attr_span);
-    let handlers = check_handlers(cx, kind, module, events.as_deref());
     if cx.has_errors() {
         return None;
     }
-    let (kind, domain, events, table, fields, key, handlers, row) = (
-        kind?,
-        domain?,
-        events?,
-        table?,
-        fields?,
-        key?,
-        handlers?,
-        module.row.as_ref()?,
-    );
+    let (kind, domain, events, table, fields, key) =
+        (kind?, domain?, events?, table?, fields?, key?);
     let rebuild = args.rebuild.as_ref().map_or_else(
         || {
             if fields.iter().any(|(f, _)| f == "user_id") {
@@ -78,7 +66,7 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
     );
     Some(Model {
         name: args.name.as_ref().map_or_else(
-            || format!("{domain}.{}", module.item.ident),
+            || format!("{domain}.{}", snake(&input.ident.to_string())),
             |n| n.value.clone(),
         ),
         domain,
@@ -89,9 +77,8 @@ pub(crate) fn model(cx: &mut Ctxt, args: &Args, module: &Module) -> Option<Model
         table,
         replay_start_version: args.replay_start_version.as_ref().map_or(0, |v| v.value),
         rebuild,
-        row: row.ident.clone(),
+        row: input.ident.clone(),
         fields,
-        handlers,
     })
 }
 
@@ -145,11 +132,18 @@ fn check_table(cx: &mut Ctxt, args: &Args, attr_span: Span) -> Option<String> {
     Some(table.name.to_string())
 }
 
-fn row_fields(cx: &mut Ctxt, row: &syn::ItemStruct) -> Option<Vec<(syn::Ident, syn::Type)>> {
+fn row_fields(cx: &mut Ctxt, row: &syn::DeriveInput) -> Option<Vec<(syn::Ident, syn::Type)>> {
     if !row.generics.params.is_empty() {
         cx.error_spanned_by(&row.generics, "a read-model row cannot be generic");
     }
-    let syn::Fields::Named(named) = &row.fields else {
+    let syn::Data::Struct(data) = &row.data else {
+        cx.error_spanned_by(
+            &row.ident,
+            "#[derive(ReadModel)] goes on the row struct, with named fields, one per column",
+        );
+        return None;
+    };
+    let syn::Fields::Named(named) = &data.fields else {
         cx.error_spanned_by(
             &row.ident,
             "the row struct needs named fields, one per column",
@@ -161,6 +155,11 @@ fn row_fields(cx: &mut Ctxt, row: &syn::ItemStruct) -> Option<Vec<(syn::Ident, s
         let ident = field.ident.clone()?;
         check_column_name(cx, &ident);
         check_deterministic_type(cx, &field.ty);
+        // A non-deterministic type is reported once, as that.
+        let names: Vec<&str> = NON_DETERMINISTIC.iter().map(|(name, _)| *name).collect();
+        if !mentions_type(&field.ty, &names) {
+            check_storable(cx, &ident, &field.ty);
+        }
         fields.push((ident, field.ty.clone()));
     }
     match fields.iter().find(|(f, _)| f == "model_version") {
@@ -278,6 +277,64 @@ fn check_column_name(cx: &mut Ctxt, ident: &syn::Ident) {
     }
 }
 
+/// Rejects, at the field, the types no column holds: tuples, arrays, references, and
+/// generic types other than `Option<T>` and `DateTime<Tz>` (a collection is a table of its
+/// own). A plain name passes: it may be an alias or a type given `impl_field!`, and the
+/// compiler checks it.
+fn check_storable(cx: &mut Ctxt, field: &syn::Ident, ty: &syn::Type) {
+    let storable = match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path
+                .segments
+                .iter()
+                .all(|segment| match &segment.arguments {
+                    syn::PathArguments::None => true,
+                    syn::PathArguments::AngleBracketed(args) => {
+                        (segment.ident == "Option" || segment.ident == "DateTime")
+                            && args.args.len() == 1
+                            && args.args.iter().all(|arg| match arg {
+                                syn::GenericArgument::Type(inner) => {
+                                    segment.ident == "DateTime" || is_storable_shape(inner)
+                                }
+                                _ => false,
+                            })
+                    }
+                    syn::PathArguments::Parenthesized(_) => false,
+                })
+        }
+        syn::Type::Group(group) => is_storable_shape(&group.elem),
+        _ => false,
+    };
+    if !storable {
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "field `{field}` has type `{}`, which no column can hold: a row field is one of `i16`, `i32`, `i64`, `bool`, `String`, `f64`, `NaiveDate`, `DateTime<Utc>`, `Uuid`, an `Option` of one, or a type given `impl_field!`; a collection belongs in a table of its own",
+                written(ty)
+            ),
+        );
+    }
+}
+
+/// A type as the user wrote it (near enough): `Vec<String>`, not `Vec < String >`.
+fn written(ty: &syn::Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace(" :: ", "::")
+}
+
+fn is_storable_shape(ty: &syn::Type) -> bool {
+    let mut probe = Ctxt::default();
+    let ident = syn::Ident::new("probe", proc_macro2::Span::call_site());
+    check_storable(&mut probe, &ident, ty);
+    !probe.has_errors()
+}
+
 fn check_deterministic_type(cx: &mut Ctxt, ty: &syn::Type) {
     struct Finder<'a>(&'a mut Ctxt);
     impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
@@ -381,170 +438,6 @@ fn check_key(
     ok.then(|| key.value.clone())
 }
 
-fn check_handlers(
-    cx: &mut Ctxt,
-    kind: Option<Kind>,
-    module: &Module,
-    events: Option<&[syn::Path]>,
-) -> Option<Vec<(syn::Path, syn::Ident)>> {
-    let row = module
-        .row
-        .as_ref()
-        .map_or_else(|| "Row".to_owned(), |r| r.ident.to_string());
-    let row = row.as_str();
-    let imports = module
-        .item
-        .content
-        .as_ref()
-        .map(|(_, items)| forbidden::imports(items))
-        .unwrap_or_default();
-    for handler in &module.handlers {
-        check_signature(cx, kind, handler, row);
-        for finding in forbidden::scan(&handler.func, &imports) {
-            cx.error_spanned_by(
-                &finding.tokens,
-                format!(
-                    "handler `{}` calls `{}`, which {}: a replay must not depend on when or where it runs; {}",
-                    handler.ident(),
-                    finding.path,
-                    finding.why,
-                    finding.instead,
-                ),
-            );
-        }
-    }
-    let events = events?;
-    let mut pairs = Vec::new();
-    for event in events {
-        let name = last_ident(event);
-        let matching: Vec<_> = module
-            .handlers
-            .iter()
-            .filter(|h| last_ident(&h.event) == name)
-            .collect();
-        match matching.as_slice() {
-            [] => cx.error_spanned_by(
-                event,
-                format!(
-                    "event `{}` has no handler: add `fn {}(event: &Event<{}>{} {{ ... }}` to the module",
-                    event.to_token_stream(),
-                    name.map(|n| snake(&n.to_string())).unwrap_or_default(),
-                    event.to_token_stream(),
-                    if kind == Some(Kind::Timeline) {
-                        format!(") -> Vec<{row}>")
-                    } else {
-                        format!(", rows: &mut Rows<'_, {row}>)")
-                    }
-                ),
-            ),
-            [one] => pairs.push((event.clone(), one.ident().clone())),
-            [_, extra, ..] => cx.error_spanned_by(
-                &extra.func.sig.ident,
-                format!("event `{}` has more than one handler", event.to_token_stream()),
-            ),
-        }
-    }
-    for handler in &module.handlers {
-        let name = last_ident(&handler.event);
-        if !events.iter().any(|e| last_ident(e) == name) {
-            cx.error_spanned_by(
-                &handler.event,
-                format!(
-                    "handler `{}` handles `{}`, which is not listed in `events = [...]`: list it or remove the handler",
-                    handler.ident(),
-                    handler.event.to_token_stream()
-                ),
-            );
-        }
-    }
-    Some(pairs)
-}
-
-fn check_signature(cx: &mut Ctxt, kind: Option<Kind>, handler: &Handler, row: &str) {
-    let sig = &handler.func.sig;
-    let name = &sig.ident;
-    let event = handler.event.to_token_stream();
-    let expected = match kind {
-        Some(Kind::Timeline) => format!("`fn {name}(event: &Event<{event}>) -> Vec<{row}>`"),
-        _ => format!("`fn {name}(event: &Event<{event}>, rows: &mut Rows<'_, {row}>)`"),
-    };
-    if let Some(asyncness) = &sig.asyncness {
-        cx.error_spanned_by(
-            asyncness,
-            format!("handler `{name}` is async: handlers are pure functions of the event and the model's rows, with nothing to await; remove `async`: expected {expected}"),
-        );
-    }
-    if handler.event_arg != 0 {
-        if let Some(arg) = sig.inputs.iter().nth(handler.event_arg) {
-            cx.error_spanned_by(
-                arg,
-                format!("the event is a handler's first parameter: expected {expected}"),
-            );
-        }
-    }
-    let mut rows_seen = false;
-    for (index, arg) in sig.inputs.iter().enumerate() {
-        if index == handler.event_arg {
-            continue;
-        }
-        let ty: &dyn ToTokens = match arg {
-            syn::FnArg::Typed(typed) => &typed.ty,
-            syn::FnArg::Receiver(receiver) => receiver,
-        };
-        let is_rows_arg = matches!(arg, syn::FnArg::Typed(typed) if is_rows(&typed.ty));
-        let is_connection =
-            matches!(arg, syn::FnArg::Typed(typed) if mentions_connection(&typed.ty));
-        let is_mut = matches!(arg, syn::FnArg::Typed(typed) if mentions_mut(&typed.ty))
-            || matches!(arg, syn::FnArg::Receiver(r) if r.mutability.is_some());
-        let message = if is_connection {
-            format!("handler `{name}` takes a database connection: handlers never touch the database (the runtime loads rows, and writes them with the checkpoint in one transaction); expected {expected}")
-        } else if is_rows_arg && kind == Some(Kind::Timeline) {
-            format!("timeline handler `{name}` appends rows by returning them, it does not take `Rows`: expected {expected}")
-        } else if is_rows_arg && !rows_seen {
-            rows_seen = true;
-            continue;
-        } else if is_rows_arg {
-            format!("handler `{name}` takes `Rows` twice: expected {expected}")
-        } else if is_mut {
-            format!("handler `{name}` takes mutable state other than its rows: a replay rebuilds only the model's rows, so a handler may change nothing else; expected {expected}")
-        } else {
-            format!(
-                "handler `{name}` takes only the event{}: expected {expected}",
-                if kind == Some(Kind::Timeline) {
-                    ""
-                } else {
-                    " and the model's rows"
-                }
-            )
-        };
-        cx.error_spanned_by(ty, message);
-    }
-    match kind {
-        Some(Kind::Timeline) => {
-            if matches!(sig.output, syn::ReturnType::Default) {
-                cx.error_spanned_by(name, format!("timeline handler `{name}` must return the rows to append: expected {expected}"));
-            }
-        }
-        Some(Kind::Snapshot | Kind::Aggregate) if !rows_seen => {
-            cx.error_spanned_by(
-                &sig.inputs,
-                format!("handler `{name}` needs the model's rows to change: expected {expected}"),
-            );
-        }
-        _ => {}
-    }
-}
-
-fn is_rows(ty: &syn::Type) -> bool {
-    let syn::Type::Reference(reference) = ty else {
-        return false;
-    };
-    let syn::Type::Path(path) = &*reference.elem else {
-        return false;
-    };
-    reference.mutability.is_some() && path.path.segments.last().is_some_and(|s| s.ident == "Rows")
-}
-
 /// Whether a path segment of `ty` is exactly one of `names` (`f64`, not `my_f64`).
 pub(crate) fn mentions_type(ty: &syn::Type, names: &[&str]) -> bool {
     struct Finder<'a>(&'a [&'a str], bool);
@@ -559,42 +452,6 @@ pub(crate) fn mentions_type(ty: &syn::Type, names: &[&str]) -> bool {
     let mut finder = Finder(names, false);
     syn::visit::Visit::visit_type(&mut finder, ty);
     finder.1
-}
-
-/// Whether `ty` names a database connection or pool (`PgConnection`, `SqliteConnection`,
-/// `Pool<..>`, ...).
-fn mentions_connection(ty: &syn::Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
-            let name = segment.ident.to_string();
-            if name.ends_with("Connection") || name.ends_with("Pool") || name == "Transaction" {
-                self.0 = true;
-            }
-            syn::visit::visit_path_segment(self, segment);
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
-}
-
-/// Whether `ty` is or holds a `&mut` or `*mut`.
-fn mentions_mut(ty: &syn::Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, node: &'ast syn::TypeReference) {
-            self.0 |= node.mutability.is_some();
-            syn::visit::visit_type_reference(self, node);
-        }
-        fn visit_type_ptr(&mut self, node: &'ast syn::TypePtr) {
-            self.0 |= node.mutability.is_some();
-            syn::visit::visit_type_ptr(self, node);
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -612,7 +469,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-fn snake(name: &str) -> String {
+/// `HabitCheckedIn` → `habit_checked_in`.
+pub(crate) fn snake(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_uppercase() {

@@ -146,26 +146,26 @@ macro_rules! impl_field {
             const SQLITE_TYPE: &'static str = <$ty as $crate::field::Scalar>::SQLITE_TYPE;
             const SORTS_AS_TEXT: bool = <$ty as $crate::field::Scalar>::SORTS_AS_TEXT;
             const NULLABLE: bool = false;
-            fn bind_pg(&self, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg> {
+            fn bind_pg(&self, q: $crate::field::Query<$crate::diesel::pg::Pg>) -> $crate::field::Query<$crate::diesel::pg::Pg> {
                 q.bind::<<$ty as $crate::field::Scalar>::PgSql, _>($crate::field::Scalar::to_pg(self))
             }
-            fn bind_sqlite(&self, q: $crate::field::Query<$crate::__private::Sqlite>) -> $crate::field::Query<$crate::__private::Sqlite> {
+            fn bind_sqlite(&self, q: $crate::field::Query<$crate::diesel::sqlite::Sqlite>) -> $crate::field::Query<$crate::diesel::sqlite::Sqlite> {
                 q.bind::<<$ty as $crate::field::Scalar>::SqliteSql, _>($crate::field::Scalar::to_sqlite(self))
             }
-            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg>
+            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::diesel::pg::Pg>) -> $crate::field::Query<$crate::diesel::pg::Pg>
             where
                 Self: 'a,
             {
-                q.bind::<$crate::__private::sql_types::Array<<$ty as $crate::field::Scalar>::PgSql>, _>(
+                q.bind::<$crate::diesel::sql_types::Array<<$ty as $crate::field::Scalar>::PgSql>, _>(
                     values.map($crate::field::Scalar::to_pg).collect::<::std::vec::Vec<_>>(),
                 )
             }
-            fn read_pg<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Pg>, name: &str) -> $crate::__private::deserialize::Result<Self> {
-                let raw = $crate::__private::NamedRow::get::<<$ty as $crate::field::Scalar>::PgSql, <$ty as $crate::field::Scalar>::PgRepr>(row, name)?;
+            fn read_pg<'a>(row: &impl $crate::diesel::row::NamedRow<'a, $crate::diesel::pg::Pg>, name: &str) -> $crate::diesel::deserialize::Result<Self> {
+                let raw = $crate::diesel::row::NamedRow::get::<<$ty as $crate::field::Scalar>::PgSql, <$ty as $crate::field::Scalar>::PgRepr>(row, name)?;
                 <$ty as $crate::field::Scalar>::from_pg(raw)
             }
-            fn read_sqlite<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Sqlite>, name: &str) -> $crate::__private::deserialize::Result<Self> {
-                let raw = $crate::__private::NamedRow::get::<<$ty as $crate::field::Scalar>::SqliteSql, <$ty as $crate::field::Scalar>::SqliteRepr>(row, name)?;
+            fn read_sqlite<'a>(row: &impl $crate::diesel::row::NamedRow<'a, $crate::diesel::sqlite::Sqlite>, name: &str) -> $crate::diesel::deserialize::Result<Self> {
+                let raw = $crate::diesel::row::NamedRow::get::<<$ty as $crate::field::Scalar>::SqliteSql, <$ty as $crate::field::Scalar>::SqliteRepr>(row, name)?;
                 <$ty as $crate::field::Scalar>::from_sqlite(raw)
             }
             fn canonical(&self, out: &mut String) {
@@ -177,31 +177,31 @@ macro_rules! impl_field {
             const SQLITE_TYPE: &'static str = <$ty as $crate::field::Scalar>::SQLITE_TYPE;
             const SORTS_AS_TEXT: bool = <$ty as $crate::field::Scalar>::SORTS_AS_TEXT;
             const NULLABLE: bool = true;
-            fn bind_pg(&self, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg> {
-                q.bind::<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>, _>(
+            fn bind_pg(&self, q: $crate::field::Query<$crate::diesel::pg::Pg>) -> $crate::field::Query<$crate::diesel::pg::Pg> {
+                q.bind::<$crate::diesel::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>, _>(
                     self.as_ref().map($crate::field::Scalar::to_pg),
                 )
             }
-            fn bind_sqlite(&self, q: $crate::field::Query<$crate::__private::Sqlite>) -> $crate::field::Query<$crate::__private::Sqlite> {
-                q.bind::<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::SqliteSql>, _>(
+            fn bind_sqlite(&self, q: $crate::field::Query<$crate::diesel::sqlite::Sqlite>) -> $crate::field::Query<$crate::diesel::sqlite::Sqlite> {
+                q.bind::<$crate::diesel::sql_types::Nullable<<$ty as $crate::field::Scalar>::SqliteSql>, _>(
                     self.as_ref().map($crate::field::Scalar::to_sqlite),
                 )
             }
-            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::__private::Pg>) -> $crate::field::Query<$crate::__private::Pg>
+            fn bind_pg_array<'a>(values: impl Iterator<Item = &'a Self>, q: $crate::field::Query<$crate::diesel::pg::Pg>) -> $crate::field::Query<$crate::diesel::pg::Pg>
             where
                 Self: 'a,
             {
-                q.bind::<$crate::__private::sql_types::Array<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>>, _>(
+                q.bind::<$crate::diesel::sql_types::Array<$crate::diesel::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>>, _>(
                     values.map(|v| v.as_ref().map($crate::field::Scalar::to_pg)).collect::<::std::vec::Vec<_>>(),
                 )
             }
-            fn read_pg<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Pg>, name: &str) -> $crate::__private::deserialize::Result<Self> {
-                $crate::__private::NamedRow::get::<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>, Option<<$ty as $crate::field::Scalar>::PgRepr>>(row, name)?
+            fn read_pg<'a>(row: &impl $crate::diesel::row::NamedRow<'a, $crate::diesel::pg::Pg>, name: &str) -> $crate::diesel::deserialize::Result<Self> {
+                $crate::diesel::row::NamedRow::get::<$crate::diesel::sql_types::Nullable<<$ty as $crate::field::Scalar>::PgSql>, Option<<$ty as $crate::field::Scalar>::PgRepr>>(row, name)?
                     .map(<$ty as $crate::field::Scalar>::from_pg)
                     .transpose()
             }
-            fn read_sqlite<'a>(row: &impl $crate::__private::NamedRow<'a, $crate::__private::Sqlite>, name: &str) -> $crate::__private::deserialize::Result<Self> {
-                $crate::__private::NamedRow::get::<$crate::__private::sql_types::Nullable<<$ty as $crate::field::Scalar>::SqliteSql>, Option<<$ty as $crate::field::Scalar>::SqliteRepr>>(row, name)?
+            fn read_sqlite<'a>(row: &impl $crate::diesel::row::NamedRow<'a, $crate::diesel::sqlite::Sqlite>, name: &str) -> $crate::diesel::deserialize::Result<Self> {
+                $crate::diesel::row::NamedRow::get::<$crate::diesel::sql_types::Nullable<<$ty as $crate::field::Scalar>::SqliteSql>, Option<<$ty as $crate::field::Scalar>::SqliteRepr>>(row, name)?
                     .map(<$ty as $crate::field::Scalar>::from_sqlite)
                     .transpose()
             }

@@ -1,8 +1,8 @@
 //! # readmodel-runtime
 //!
 //! Deterministic, replayable read models fed only by an immutable event log
-//! (`event_record`). Declare a model with `#[read_model(...)]` on a module holding its row
-//! struct and its handlers; the runtime replays events in global order, idempotently, into
+//! (`event_record`). Declare a model with `#[derive(ReadModel)]` and `#[read_model(...)]` on its row
+//! struct and `#[handlers]` on its impl block of event handlers; the runtime replays events in global order, idempotently, into
 //! the model's table on SQLite (the embedded default) or PostgreSQL, and [`cli`] turns the
 //! registry into an operator's `replay` binary.
 //!
@@ -26,6 +26,7 @@ pub mod ddl;
 pub mod event;
 pub mod field;
 pub mod rows;
+pub mod sql_types;
 pub mod testing;
 // Storage: connections, dialects, statements, row codecs, schema checks:
 pub mod store;
@@ -40,40 +41,36 @@ pub mod versions;
 pub mod replay;
 // Operations built on it:
 pub mod cutover;
+pub mod reader;
 pub mod verify;
-// Registry and CLI:
+// Registry and CLI (and the glue the two macros generate against):
 pub mod cli;
+mod declaration;
 pub mod registry;
 mod replay_main;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use event::{DecodeError, DomainEvent, Event, PayloadError, StoredEvent};
 pub use import::ImportError;
-pub use readmodel_macros::{read_model, DomainEvent};
+pub use readmodel_macros::{handlers, DomainEvent, ReadModel};
 pub use registry::{Model, Registry, RegistryError};
 pub use replay::{BadEventPolicy, Plan, ReplayError, RunReport, Start};
 pub use rows::{Projection, ReadModelRow, Rows};
 pub use source::NewEvent;
 pub use store::{DatabaseUrl, Migrations, Store, StoreError};
 
-/// Re-exports for generated code. Not public API.
+/// diesel, as this crate uses it: the generated tables, `impl_field!` and applications
+/// reading their models name it through here or their own dependency on the same version.
+pub use diesel;
+
+/// Re-exports for generated code. Not public API: items that are public elsewhere are
+/// named by their public paths.
 #[doc(hidden)]
 pub mod __private {
-    pub use diesel::deserialize;
-    pub use diesel::pg::Pg;
-    pub use diesel::row::NamedRow;
-    pub use diesel::sql_types;
-    pub use diesel::sqlite::Sqlite;
     pub use diesel_migrations;
     pub use inventory;
     pub use serde_json;
     pub use uuid::Uuid;
 
-    pub use crate::contract::{Column, Contract, Kind, RebuildStrategy};
-    pub use crate::event::{
-        decode_versioned, DecodeError, DomainEvent, Event, PayloadError, StoredEvent,
-    };
-    pub use crate::field::{Db, Field, Query};
-    pub use crate::registry::{ModelOps, Registration};
-    pub use crate::rows::{Projection, ReadModelRow, Rows};
+    pub use crate::declaration::*;
 }

@@ -57,7 +57,7 @@ pub trait Model: Send + Sync {
 pub struct ModelOps<P>(PhantomData<fn() -> P>);
 
 impl<P: Projection> ModelOps<P> {
-    /// The value `#[read_model]` registers.
+    /// The value `#[derive(ReadModel)]` registers.
     pub const INSTANCE: Self = ModelOps(PhantomData);
 }
 
@@ -134,7 +134,7 @@ pub enum RegistryError {
     },
 }
 
-/// One entry of the registry; submitted by `#[read_model]`.
+/// One entry of the registry; submitted by `#[derive(ReadModel)]`.
 pub struct Registration {
     /// The model.
     pub model: &'static dyn Model,

@@ -16,7 +16,14 @@ use crate::contract::Contract;
 use crate::event::{DecodeError, StoredEvent};
 use crate::field::{Db, Query};
 
-/// A row type of a read model. Implemented by `#[read_model]`.
+/// A row type of a read model. Implemented by `#[derive(ReadModel)]`.
+///
+/// Its public face is the key, the canonical text and the owner; the statement plumbing
+/// the replay engine uses (binding and reading columns) is hidden and may change.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a read model: its struct needs `#[derive(ReadModel)]` and `#[read_model(...)]`",
+    label = "not a `#[derive(ReadModel)]` struct"
+)]
 pub trait ReadModelRow: Clone + Debug + Send + 'static {
     /// The idempotency key without `model_version`: one field's type, or a tuple.
     type Key: Ord + Clone + Debug + Send;
@@ -24,13 +31,17 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn key(&self) -> Self::Key;
     /// Stamps the model version the runtime is writing.
     fn set_model_version(&mut self, version: i32);
+    #[doc(hidden)]
     /// Binds every column, in [`Contract::columns`] order.
     fn bind_columns<DB: Db>(&self, query: Query<DB>) -> Query<DB>;
+    #[doc(hidden)]
     /// Binds every column of `rows` as one PostgreSQL array per column, in
     /// [`Contract::columns`] order (for `INSERT … SELECT * FROM unnest(…)`).
     fn bind_pg_arrays(rows: &[Self], query: Query<Pg>) -> Query<Pg>;
+    #[doc(hidden)]
     /// Binds the key columns (without `model_version`), in key order.
     fn bind_key<DB: Db>(key: &Self::Key, query: Query<DB>) -> Query<DB>;
+    #[doc(hidden)]
     /// Builds a row from a result row holding every column.
     fn read<'a, DB: Db>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self>;
     /// Appends the canonical text of the row (without `model_version`), for checksums.
@@ -39,7 +50,12 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn user_id(&self) -> Option<uuid::Uuid>;
 }
 
-/// A read model: its contract and its event dispatch. Implemented by `#[read_model]`.
+/// A read model: its contract and its event dispatch. Implemented by `#[handlers]` on the
+/// impl block of a `#[derive(ReadModel)]` struct.
+#[diagnostic::on_unimplemented(
+    message = "read model `{Self}` has no handlers",
+    label = "add `#[handlers] impl {Self} {{ ... }}` with one handler per event of `events = [...]`"
+)]
 pub trait Projection: Send + Sync + 'static {
     /// The row type.
     type Row: ReadModelRow;

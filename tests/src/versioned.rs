@@ -57,39 +57,38 @@ pub fn app() -> App {
 macro_rules! notes_model {
     ($version:literal, $score_per_word:literal) => {
         /// `test.notes`: notes and score per user.
-        #[readmodel_runtime::read_model(
+        #[derive(Clone, Debug, PartialEq, readmodel_runtime::ReadModel)]
+        #[read_model(
             name = "test.notes",
             domain = "test",
             version = $version,
             kind = "aggregate",
-            events = [NoteWritten],
+            events = [$crate::versioned::NoteWritten],
             key = (model_version, user_id),
             table = readmodels::test_notes,
         )]
-        pub mod notes {
-            use readmodel_runtime::{Event, Rows};
-            use uuid::Uuid;
-            use $crate::versioned::NoteWritten;
+        pub struct Notes {
+            /// Model version.
+            pub model_version: i32,
+            /// Owner.
+            pub user_id: uuid::Uuid,
+            /// Notes written.
+            pub notes: i64,
+            /// Words times the version's weight.
+            pub score: i64,
+        }
 
-            /// Per user.
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct Notes {
-                /// Model version.
-                pub model_version: i32,
-                /// Owner.
-                pub user_id: Uuid,
-                /// Notes written.
-                pub notes: i64,
-                /// Words times the version's weight.
-                pub score: i64,
-            }
-
-            fn written(event: &Event<NoteWritten>, rows: &mut Rows<'_, Notes>) {
+        #[readmodel_runtime::handlers]
+        impl Notes {
+            fn written(
+                event: &readmodel_runtime::Event<$crate::versioned::NoteWritten>,
+                rows: &mut readmodel_runtime::Rows<'_, Self>,
+            ) {
                 let user_id = event.user_id;
                 rows.modify(
                     user_id,
                     || Notes {
-                        model_version: MODEL_VERSION,
+                        model_version: Self::MODEL_VERSION,
                         user_id,
                         notes: 0,
                         score: 0,

@@ -1,4 +1,4 @@
-//! Compile-time rules of #[read_model]: each failing case shows its error under the offending token.
+//! Compile-time rules of #[derive(ReadModel)] and #[handlers]: each failing case shows its error under the offending token.
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();

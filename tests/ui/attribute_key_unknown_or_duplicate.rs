@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,6 +8,7 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -17,17 +18,15 @@ pub struct Opened {
     kind = "snapshot",
     schema = "readmodels",
 )]
-pub mod accounts {
-    use super::*;
+pub struct Account {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
+#[handlers]
+impl Account {
     pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+        rows.put(Account { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -9,6 +9,7 @@ pub struct Opened {
 }
 
 // A NULL key never conflicts; `order` and `r#type` are SQL keywords as column names.
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -16,18 +17,16 @@ pub struct Opened {
     key = (model_version, account_id, branch),
     table = readmodels::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Account {
+    pub model_version: i32,
+    pub account_id: Uuid,
+    pub branch: Option<i64>,
+    pub order: i64,
+    pub r#type: String,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-        pub branch: Option<i64>,
-        pub order: i64,
-        pub r#type: String,
-    }
-
+#[handlers]
+impl Account {
     pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
         let _ = (event, rows);
     }

@@ -3,7 +3,7 @@
 //! lists the event reports nothing else.
 use std::collections::{HashMap, HashSet};
 
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, DomainEvent, Event, ReadModel, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ pub struct Tagged {
     pub weights: Vec<(String, HashMap<String, u8>)>,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -23,19 +24,17 @@ pub struct Tagged {
     key = (model_version, account_id),
     table = readmodels::tagged,
 )]
-pub mod tagged {
-    use super::*;
+pub struct Account {
+    pub model_version: i32,
+    pub account_id: Uuid,
+    pub tags: i64,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-        pub tags: i64,
-    }
-
-    pub fn tagged(event: &Event<Tagged>, rows: &mut Rows<'_, Account>) {
+#[handlers]
+impl Account {
+    pub fn tagged(event: &Event<Tagged>, rows: &mut Rows<'_, Self>) {
         rows.put(Account {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             account_id: event.account_id,
             tags: event.tags.len() as i64,
         });

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,26 +8,26 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
     key = (model_version, account_id),
     table = readmodels::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Accounts {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Accounts {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Accounts>) {
+        rows.put(Accounts { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -35,20 +35,19 @@ pub mod accounts {
     key = (model_version, account_id),
     table = readmodels::accounts_empty,
 )]
-pub mod accounts_empty {
-    use super::*;
+pub struct AccountsEmpty {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl AccountsEmpty {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, AccountsEmpty>) {
+        rows.put(AccountsEmpty { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -56,17 +55,15 @@ pub mod accounts_empty {
     key = (model_version, account_id),
     table = readmodels::accounts_twice,
 )]
-pub mod accounts_twice {
-    use super::*;
+pub struct AccountsTwice {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl AccountsTwice {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, AccountsTwice>) {
+        rows.put(AccountsTwice { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 

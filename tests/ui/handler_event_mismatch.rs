@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ pub struct Renamed {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -27,17 +28,15 @@ pub struct Renamed {
     key = (model_version, account_id),
     table = readmodels::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Account {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
+#[handlers]
+impl Account {
     pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+        rows.put(Account { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 
     pub fn renamed(event: &Event<Renamed>, rows: &mut Rows<'_, Account>) {

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,26 +8,26 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
     events = [Opened],
     table = readmodels::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Accounts {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Accounts {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Accounts>) {
+        rows.put(Accounts { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -35,20 +35,19 @@ pub mod accounts {
     key = (account_id),
     table = readmodels::no_version,
 )]
-pub mod no_version {
-    use super::*;
+pub struct NoVersion {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl NoVersion {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, NoVersion>) {
+        rows.put(NoVersion { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -56,20 +55,19 @@ pub mod no_version {
     key = (model_version, acount_id),
     table = readmodels::typo,
 )]
-pub mod typo {
-    use super::*;
+pub struct Typo {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Typo {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Typo>) {
+        rows.put(Typo { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -77,17 +75,15 @@ pub mod typo {
     key = (model_version, account_id, account_id),
     table = readmodels::repeated,
 )]
-pub mod repeated {
-    use super::*;
+pub struct Repeated {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Repeated {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Repeated>) {
+        rows.put(Repeated { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 

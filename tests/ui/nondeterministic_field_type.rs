@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime};
 
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -18,22 +19,20 @@ pub struct Opened {
     key = (model_version, account_id, rate),
     table = readmodels::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Account {
+    pub model_version: i32,
+    pub account_id: Uuid,
+    pub rate: f64,
+    pub tags: HashSet<String>,
+    pub limits: Option<HashMap<String, i64>>,
+    pub opened_at: SystemTime,
+    pub seen_at: Instant,
+    /// A float outside the key is fine, and so is a name that merely contains "f64".
+    pub balance_f64: f64,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-        pub rate: f64,
-        pub tags: HashSet<String>,
-        pub limits: Option<HashMap<String, i64>>,
-        pub opened_at: SystemTime,
-        pub seen_at: Instant,
-        /// A float outside the key is fine, and so is a name that merely contains "f64".
-        pub balance_f64: f64,
-    }
-
+#[handlers]
+impl Account {
     pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
         let _ = (event, rows);
     }

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,6 +8,7 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -15,20 +16,19 @@ pub struct Opened {
     key = (model_version, account_id),
     table = public::accounts,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Account1 {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Account1 {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account1>) {
+        rows.put(Account1 { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "snapshot",
@@ -36,17 +36,15 @@ pub mod accounts {
     key = (model_version, account_id),
     table = accounts,
 )]
-pub mod unqualified {
-    use super::*;
+pub struct Account2 {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Account2 {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account2>) {
+        rows.put(Account2 { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,6 +8,7 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "timeline",
@@ -15,19 +16,17 @@ pub struct Opened {
     key = (model_version, account_id, event_version),
     table = readmodels::openings,
 )]
-pub mod openings {
-    use super::*;
+pub struct Opening {
+    pub model_version: i32,
+    pub account_id: Uuid,
+    pub event_version: i64,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Opening {
-        pub model_version: i32,
-        pub account_id: Uuid,
-        pub event_version: i64,
-    }
-
+#[handlers]
+impl Opening {
     pub fn opened(event: &Event<Opened>) -> Vec<Opening> {
         vec![Opening {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             account_id: event.account_id,
             event_version: event.event_version,
         }]

@@ -1,4 +1,4 @@
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,6 +8,7 @@ pub struct Opened {
     pub account_id: Uuid,
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     version = 0,
@@ -17,20 +18,19 @@ pub struct Opened {
     table = readmodels::accounts,
     replay_start_version = -1,
 )]
-pub mod accounts {
-    use super::*;
+pub struct Accounts {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl Accounts {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Accounts>) {
+        rows.put(Accounts { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 
+#[derive(Clone, Debug, ReadModel)]
 #[read_model(
     domain = "t",
     version = "2",
@@ -40,17 +40,15 @@ pub mod accounts {
     table = readmodels::accounts_v2,
     replay_start_version = 1.5,
 )]
-pub mod accounts_v2 {
-    use super::*;
+pub struct AccountsV2 {
+    pub model_version: i32,
+    pub account_id: Uuid,
+}
 
-    #[derive(Clone, Debug)]
-    pub struct Account {
-        pub model_version: i32,
-        pub account_id: Uuid,
-    }
-
-    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Account>) {
-        rows.put(Account { model_version: MODEL_VERSION, account_id: event.account_id });
+#[handlers]
+impl AccountsV2 {
+    pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, AccountsV2>) {
+        rows.put(AccountsV2 { model_version: Self::MODEL_VERSION, account_id: event.account_id });
     }
 }
 

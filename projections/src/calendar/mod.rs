@@ -11,14 +11,14 @@
 //!
 //! Two read models:
 //!
-//! * [`agenda`] — timeline `calendar.agenda` (`readmodels.calendar_agenda`): one row per
+//! * [`AgendaItem`] — timeline `calendar.agenda` (`readmodels.calendar_agenda`): one row per
 //!   scheduling, rescheduling or cancellation, with the slot concerned.
-//! * [`weekly_busy`] — aggregate `calendar.weekly_busy` (`readmodels.calendar_weekly_busy`):
+//! * [`WeeklyBusy`] — aggregate `calendar.weekly_busy` (`readmodels.calendar_weekly_busy`):
 //!   scheduled minutes and entries per user and week (Monday, UTC) of the entries' starts;
 //!   a rescheduling moves them from the old slot's week to the new one's.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 use crate::days::week_start;
@@ -27,14 +27,17 @@ pub mod events;
 
 pub use events::{EventCancelled, EventRescheduled, EventScheduled};
 
-/// The `action` of an [`agenda`] row for a new entry.
+/// The `action` of an [`AgendaItem`] row for a new entry.
 pub const ACTION_SCHEDULED: &str = "scheduled";
-/// The `action` of an [`agenda`] row for a moved entry.
+/// The `action` of an [`AgendaItem`] row for a moved entry.
 pub const ACTION_RESCHEDULED: &str = "rescheduled";
-/// The `action` of an [`agenda`] row for a cancelled entry.
+/// The `action` of an [`AgendaItem`] row for a cancelled entry.
 pub const ACTION_CANCELLED: &str = "cancelled";
 
 /// Timeline: what happened to the calendar, in log order.
+///
+/// One change to the calendar.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "calendar.agenda",
     domain = "calendar",
@@ -44,38 +47,35 @@ pub const ACTION_CANCELLED: &str = "cancelled";
     key = (model_version, event_id),
     table = readmodels::calendar_agenda,
 )]
-pub mod agenda {
-    use super::*;
+pub struct AgendaItem {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position.
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The calendar entry.
+    pub entry_id: Uuid,
+    /// [`ACTION_SCHEDULED`], [`ACTION_RESCHEDULED`] or [`ACTION_CANCELLED`].
+    pub action: String,
+    /// The entry's title; only a scheduling carries it.
+    pub title: Option<String>,
+    /// The slot's start: the new one, or for a cancellation the freed one.
+    pub starts_at: DateTime<Utc>,
+    /// The slot's length in minutes.
+    pub duration_minutes: i32,
+    /// For a rescheduling, the start of the slot left.
+    pub previous_starts_at: Option<DateTime<Utc>>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One change to the calendar.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct AgendaItem {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position.
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The calendar entry.
-        pub entry_id: Uuid,
-        /// [`ACTION_SCHEDULED`], [`ACTION_RESCHEDULED`] or [`ACTION_CANCELLED`].
-        pub action: String,
-        /// The entry's title; only a scheduling carries it.
-        pub title: Option<String>,
-        /// The slot's start: the new one, or for a cancellation the freed one.
-        pub starts_at: DateTime<Utc>,
-        /// The slot's length in minutes.
-        pub duration_minutes: i32,
-        /// For a rescheduling, the start of the slot left.
-        pub previous_starts_at: Option<DateTime<Utc>>,
-        /// When it happened.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl AgendaItem {
     /// A new entry.
     fn scheduled(event: &Event<EventScheduled>) -> Vec<AgendaItem> {
         vec![AgendaItem {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             entry_id: event.entry_id,
@@ -91,7 +91,7 @@ pub mod agenda {
     /// A moved entry.
     fn rescheduled(event: &Event<EventRescheduled>) -> Vec<AgendaItem> {
         vec![AgendaItem {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             entry_id: event.entry_id,
@@ -107,7 +107,7 @@ pub mod agenda {
     /// A cancelled entry.
     fn cancelled(event: &Event<EventCancelled>) -> Vec<AgendaItem> {
         vec![AgendaItem {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             entry_id: event.entry_id,
@@ -122,6 +122,9 @@ pub mod agenda {
 }
 
 /// Aggregate: booked minutes per user and week of the entries' start.
+///
+/// One user's week.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "calendar.weekly_busy",
     domain = "calendar",
@@ -131,24 +134,21 @@ pub mod agenda {
     key = (model_version, user_id, week),
     table = readmodels::calendar_weekly_busy,
 )]
-pub mod weekly_busy {
-    use super::*;
+pub struct WeeklyBusy {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The Monday starting the week (UTC).
+    pub week: NaiveDate,
+    /// Minutes of the entries starting in the week.
+    pub busy_minutes: i64,
+    /// Entries starting in the week.
+    pub entries: i64,
+}
 
-    /// One user's week.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct WeeklyBusy {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The Monday starting the week (UTC).
-        pub week: NaiveDate,
-        /// Minutes of the entries starting in the week.
-        pub busy_minutes: i64,
-        /// Entries starting in the week.
-        pub entries: i64,
-    }
-
+#[handlers]
+impl WeeklyBusy {
     /// Books the slot.
     fn scheduled(event: &Event<EventScheduled>, rows: &mut Rows<'_, WeeklyBusy>) {
         book(
@@ -192,7 +192,7 @@ pub mod weekly_busy {
 
 /// Adds (`sign` 1) or removes (`sign` -1) one entry of `minutes` starting at `starts_at`.
 fn book(
-    rows: &mut Rows<'_, weekly_busy::WeeklyBusy>,
+    rows: &mut Rows<'_, WeeklyBusy>,
     user_id: Uuid,
     starts_at: DateTime<Utc>,
     minutes: i32,
@@ -201,8 +201,8 @@ fn book(
     let week = week_start(starts_at.date_naive());
     rows.modify(
         (user_id, week),
-        || weekly_busy::WeeklyBusy {
-            model_version: weekly_busy::MODEL_VERSION,
+        || WeeklyBusy {
+            model_version: WeeklyBusy::MODEL_VERSION,
             user_id,
             week,
             busy_minutes: 0,

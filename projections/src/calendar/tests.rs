@@ -4,8 +4,8 @@ use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::{DomainEvent, StoredEvent};
 use serde_json::json;
 
-use super::agenda::AgendaItem;
-use super::weekly_busy::WeeklyBusy;
+use super::AgendaItem;
+use super::WeeklyBusy;
 use super::*;
 use crate::test_support::{at, day, id, raw};
 
@@ -70,7 +70,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn agenda_records_every_change_with_its_slot() {
-    let mut model = InMemory::<agenda::Model>::new();
+    let mut model = InMemory::<AgendaItem>::new();
     model.apply_all(&log()).expect("applies");
     let item = |event_id, entry_id, action: &str, starts_at, minutes, occurred_at| AgendaItem {
         model_version: 1,
@@ -118,7 +118,7 @@ fn agenda_records_every_change_with_its_slot() {
 
 #[test]
 fn weekly_busy_moves_minutes_between_weeks() {
-    let mut model = InMemory::<weekly_busy::Model>::new();
+    let mut model = InMemory::<WeeklyBusy>::new();
     model.apply_all(&log()[..2]).expect("applies");
     let week = |week, busy_minutes, entries| WeeklyBusy {
         model_version: 1,

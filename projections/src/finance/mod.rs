@@ -13,15 +13,15 @@
 //!
 //! Money is always `i64` cents. Three read models:
 //!
-//! * [`transactions`] — timeline `finance.transactions` (`readmodels.finance_transactions`):
+//! * [`Transaction`] — timeline `finance.transactions` (`readmodels.finance_transactions`):
 //!   one row per expense, income or transfer, signed from the account's point of view.
-//! * [`balances`] — snapshot `finance.balances` (`readmodels.finance_balances`): one row
+//! * [`Balance`] — snapshot `finance.balances` (`readmodels.finance_balances`): one row
 //!   per open account; a transfer changes two rows, closing an account deletes its row.
-//! * [`monthly_spend`] — aggregate `finance.monthly_spend`
+//! * [`MonthlySpend`] — aggregate `finance.monthly_spend`
 //!   (`readmodels.finance_monthly_spend`): expenses per user, month and category.
 
 use chrono::{DateTime, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 use crate::days::first_of_month;
@@ -30,14 +30,17 @@ pub mod events;
 
 pub use events::{AccountClosed, AccountOpened, ExpenseRecorded, IncomeRecorded, TransferMade};
 
-/// The `kind` of a [`transactions`] row for an expense.
+/// The `kind` of a [`Transaction`] row for an expense.
 pub const KIND_EXPENSE: &str = "expense";
-/// The `kind` of a [`transactions`] row for an income.
+/// The `kind` of a [`Transaction`] row for an income.
 pub const KIND_INCOME: &str = "income";
-/// The `kind` of a [`transactions`] row for a transfer.
+/// The `kind` of a [`Transaction`] row for a transfer.
 pub const KIND_TRANSFER: &str = "transfer";
 
 /// Timeline: every money movement, in log order.
+///
+/// One money movement.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "finance.transactions",
     domain = "finance",
@@ -47,38 +50,35 @@ pub const KIND_TRANSFER: &str = "transfer";
     key = (model_version, event_id),
     table = readmodels::finance_transactions,
 )]
-pub mod transactions {
-    use super::*;
+pub struct Transaction {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position.
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The account the row is about (for a transfer: the one debited).
+    pub account_id: Uuid,
+    /// The transaction or transfer id.
+    pub transaction_id: Uuid,
+    /// [`KIND_EXPENSE`], [`KIND_INCOME`] or [`KIND_TRANSFER`].
+    pub kind: String,
+    /// Expense or income category; `None` for a transfer.
+    pub category: Option<String>,
+    /// Cents, signed from `account_id`'s side: negative when money leaves it.
+    pub amount_cents: i64,
+    /// The other account of a transfer.
+    pub counterparty_account_id: Option<Uuid>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One money movement.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Transaction {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position.
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The account the row is about (for a transfer: the one debited).
-        pub account_id: Uuid,
-        /// The transaction or transfer id.
-        pub transaction_id: Uuid,
-        /// [`KIND_EXPENSE`], [`KIND_INCOME`] or [`KIND_TRANSFER`].
-        pub kind: String,
-        /// Expense or income category; `None` for a transfer.
-        pub category: Option<String>,
-        /// Cents, signed from `account_id`'s side: negative when money leaves it.
-        pub amount_cents: i64,
-        /// The other account of a transfer.
-        pub counterparty_account_id: Option<Uuid>,
-        /// When it happened.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl Transaction {
     /// An expense: a negative amount.
     fn expense(event: &Event<ExpenseRecorded>) -> Vec<Transaction> {
         vec![Transaction {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             account_id: event.account_id,
@@ -94,7 +94,7 @@ pub mod transactions {
     /// An income: a positive amount.
     fn income(event: &Event<IncomeRecorded>) -> Vec<Transaction> {
         vec![Transaction {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             account_id: event.account_id,
@@ -110,7 +110,7 @@ pub mod transactions {
     /// A transfer: one row on the debited account, naming the credited one.
     fn transfer(event: &Event<TransferMade>) -> Vec<Transaction> {
         vec![Transaction {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             account_id: event.from_account_id,
@@ -128,6 +128,9 @@ pub mod transactions {
 ///
 /// An event about an account without a row (e.g. a replay by range that starts after the
 /// opening) creates the row with an empty name and currency and a zero opening balance.
+///
+/// One open account.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "finance.balances",
     domain = "finance",
@@ -137,30 +140,27 @@ pub mod transactions {
     key = (model_version, account_id),
     table = readmodels::finance_balances,
 )]
-pub mod balances {
-    use super::*;
+pub struct Balance {
+    /// Model version.
+    pub model_version: i32,
+    /// The account.
+    pub account_id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// What the user calls it.
+    pub name: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Current balance in cents.
+    pub balance_cents: i64,
+    /// Expenses, incomes and transfers (both sides) applied to the account.
+    pub transactions: i64,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One open account.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Balance {
-        /// Model version.
-        pub model_version: i32,
-        /// The account.
-        pub account_id: Uuid,
-        /// Owner.
-        pub user_id: Uuid,
-        /// What the user calls it.
-        pub name: String,
-        /// ISO 4217 code.
-        pub currency: String,
-        /// Current balance in cents.
-        pub balance_cents: i64,
-        /// Expenses, incomes and transfers (both sides) applied to the account.
-        pub transactions: i64,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl Balance {
     /// Creates the row (or names a row that transactions created first).
     fn opened(event: &Event<AccountOpened>, rows: &mut Rows<'_, Balance>) {
         rows.modify(
@@ -223,7 +223,7 @@ pub mod balances {
 
 /// Adds `cents` (signed) to an account's balance and counts the transaction.
 fn book(
-    rows: &mut Rows<'_, balances::Balance>,
+    rows: &mut Rows<'_, Balance>,
     account_id: Uuid,
     user_id: Uuid,
     cents: i64,
@@ -241,9 +241,9 @@ fn book(
 }
 
 /// The row of an account no event has touched yet.
-fn empty_balance(account_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> balances::Balance {
-    balances::Balance {
-        model_version: balances::MODEL_VERSION,
+fn empty_balance(account_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> Balance {
+    Balance {
+        model_version: Balance::MODEL_VERSION,
         account_id,
         user_id,
         name: String::new(),
@@ -255,6 +255,9 @@ fn empty_balance(account_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> balances
 }
 
 /// Aggregate: what a user spent per month (of `occurred_at`, UTC) and category.
+///
+/// One category's month.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "finance.monthly_spend",
     domain = "finance",
@@ -264,33 +267,30 @@ fn empty_balance(account_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> balances
     key = (model_version, user_id, month, category),
     table = readmodels::finance_monthly_spend,
 )]
-pub mod monthly_spend {
-    use super::*;
+pub struct MonthlySpend {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// First day of the month.
+    pub month: chrono::NaiveDate,
+    /// Spending category.
+    pub category: String,
+    /// Sum of the expenses, in cents.
+    pub spent_cents: i64,
+    /// Number of expenses.
+    pub expenses: i64,
+}
 
-    /// One category's month.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct MonthlySpend {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// First day of the month.
-        pub month: chrono::NaiveDate,
-        /// Spending category.
-        pub category: String,
-        /// Sum of the expenses, in cents.
-        pub spent_cents: i64,
-        /// Number of expenses.
-        pub expenses: i64,
-    }
-
+#[handlers]
+impl MonthlySpend {
     /// Adds the expense to its month and category.
     fn expense(event: &Event<ExpenseRecorded>, rows: &mut Rows<'_, MonthlySpend>) {
         let month = first_of_month(event.occurred_at.date_naive());
         rows.modify(
             (event.user_id, month, event.category.clone()),
             || MonthlySpend {
-                model_version: MODEL_VERSION,
+                model_version: Self::MODEL_VERSION,
                 user_id: event.user_id,
                 month,
                 category: event.category.clone(),

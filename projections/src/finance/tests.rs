@@ -4,9 +4,9 @@ use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::{DomainEvent, StoredEvent};
 use serde_json::json;
 
-use super::balances::Balance;
-use super::monthly_spend::MonthlySpend;
-use super::transactions::Transaction;
+use super::Balance;
+use super::MonthlySpend;
+use super::Transaction;
 use super::*;
 use crate::test_support::{at, day, id, raw};
 
@@ -114,7 +114,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn transactions_are_signed_from_the_accounts_side() {
-    let mut model = InMemory::<transactions::Model>::new();
+    let mut model = InMemory::<Transaction>::new();
     model.apply_all(&log()).expect("applies");
     let row =
         |event_id, kind: &str, category: Option<&str>, tx, amount_cents, other, at| Transaction {
@@ -183,7 +183,7 @@ fn transactions_are_signed_from_the_accounts_side() {
 
 #[test]
 fn a_transfer_changes_two_balances_and_closing_deletes_the_row() {
-    let mut model = InMemory::<balances::Model>::new();
+    let mut model = InMemory::<Balance>::new();
     model.apply_all(&log()).expect("applies");
     assert_eq!(
         model.rows(),
@@ -228,7 +228,7 @@ fn a_transfer_changes_two_balances_and_closing_deletes_the_row() {
 
 #[test]
 fn monthly_spend_sums_expenses_per_month_and_category() {
-    let mut model = InMemory::<monthly_spend::Model>::new();
+    let mut model = InMemory::<MonthlySpend>::new();
     model.apply_all(&log()).expect("applies");
     let row = |month, category: &str, spent_cents, expenses| MonthlySpend {
         model_version: 1,

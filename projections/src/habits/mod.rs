@@ -12,11 +12,11 @@
 //!
 //! Three read models, one of each kind:
 //!
-//! * [`checkins`] — timeline `habits.checkins` (`readmodels.habit_checkins`): one row per
+//! * [`HabitCheckin`] — timeline `habits.checkins` (`readmodels.habit_checkins`): one row per
 //!   check-in or undo, keyed by the event.
-//! * [`streaks`] — snapshot `habits.streaks` (`readmodels.habit_streaks`): one row per
+//! * [`HabitStreak`] — snapshot `habits.streaks` (`readmodels.habit_streaks`): one row per
 //!   live habit with its current and longest streak; archiving a habit deletes its row.
-//! * [`monthly_completions`] — aggregate `habits.monthly_completions`
+//! * [`HabitMonthlyCompletion`] — aggregate `habits.monthly_completions`
 //!   (`readmodels.habit_monthly_completions`): check-ins minus undos per habit and month.
 //!
 //! Handlers are pure: everything they write comes from the event (its envelope and
@@ -24,25 +24,28 @@
 //! ([`StreakRules`]) so that it can be tested without a database.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 pub mod events;
 
 pub use events::{HabitArchived, HabitCheckInUndone, HabitCheckedIn, HabitCreated};
 
-/// The `action` of a [`checkins`] row for a check-in.
+/// The `action` of a [`HabitCheckin`] row for a check-in.
 pub const ACTION_CHECKED_IN: &str = "checked_in";
-/// The `action` of a [`checkins`] row for an undo.
+/// The `action` of a [`HabitCheckin`] row for an undo.
 pub const ACTION_UNDONE: &str = "undone";
 
-/// The first day of `day`'s month: the `month` of a [`monthly_completions`] row.
+/// The first day of `day`'s month: the `month` of a [`HabitMonthlyCompletion`] row.
 pub fn first_of_month(day: NaiveDate) -> NaiveDate {
     // Day 1 exists in every month, so `with_day(1)` cannot fail; fall back to `day` anyway.
     day.with_day(1).unwrap_or(day)
 }
 
 /// Timeline: every check-in and every undo, in log order.
+///
+/// One check-in or undo.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "habits.checkins",
     domain = "habits",
@@ -54,32 +57,29 @@ pub fn first_of_month(day: NaiveDate) -> NaiveDate {
     replay_start_version = 0,
     rebuild = "partial",
 )]
-pub mod checkins {
-    use super::*;
+pub struct HabitCheckin {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position (`event_record.id`).
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The habit.
+    pub habit_id: Uuid,
+    /// The day checked in or taken back.
+    pub day: NaiveDate,
+    /// [`ACTION_CHECKED_IN`] or [`ACTION_UNDONE`].
+    pub action: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One check-in or undo.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct HabitCheckin {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position (`event_record.id`).
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The habit.
-        pub habit_id: Uuid,
-        /// The day checked in or taken back.
-        pub day: NaiveDate,
-        /// [`ACTION_CHECKED_IN`] or [`ACTION_UNDONE`].
-        pub action: String,
-        /// When it happened.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl HabitCheckin {
     /// A check-in appends a `checked_in` row.
     pub(crate) fn checked_in(event: &Event<HabitCheckedIn>) -> Vec<HabitCheckin> {
         vec![HabitCheckin {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             habit_id: event.habit_id,
@@ -92,7 +92,7 @@ pub mod checkins {
     /// An undo appends an `undone` row (the check-in's row stays: this is a timeline).
     pub(crate) fn undone(event: &Event<HabitCheckInUndone>) -> Vec<HabitCheckin> {
         vec![HabitCheckin {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             habit_id: event.habit_id,
@@ -104,6 +104,9 @@ pub mod checkins {
 }
 
 /// Snapshot: one row per live habit with its streaks. See [`StreakRules`] for the rules.
+///
+/// A habit and its streaks.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "habits.streaks",
     domain = "habits",
@@ -115,34 +118,31 @@ pub mod checkins {
     replay_start_version = 0,
     rebuild = "partial",
 )]
-pub mod streaks {
-    use super::*;
+pub struct HabitStreak {
+    /// Model version.
+    pub model_version: i32,
+    /// The habit.
+    pub habit_id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The habit's name; empty until `habits.habit_created` is seen.
+    pub name: String,
+    /// Check-ins a week the user aims for, if set.
+    pub target_per_week: Option<i32>,
+    /// Consecutive checked-in days ending at `last_day` (0 when `last_day` is `None`).
+    pub current_streak: i32,
+    /// The longest `current_streak` ever reached (undos do not lower it).
+    pub longest_streak: i32,
+    /// The latest day checked in, as far as the streak is concerned.
+    pub last_day: Option<NaiveDate>,
+    /// Check-ins minus undos, never below 0.
+    pub total_check_ins: i64,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// A habit and its streaks.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct HabitStreak {
-        /// Model version.
-        pub model_version: i32,
-        /// The habit.
-        pub habit_id: Uuid,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The habit's name; empty until `habits.habit_created` is seen.
-        pub name: String,
-        /// Check-ins a week the user aims for, if set.
-        pub target_per_week: Option<i32>,
-        /// Consecutive checked-in days ending at `last_day` (0 when `last_day` is `None`).
-        pub current_streak: i32,
-        /// The longest `current_streak` ever reached (undos do not lower it).
-        pub longest_streak: i32,
-        /// The latest day checked in, as far as the streak is concerned.
-        pub last_day: Option<NaiveDate>,
-        /// Check-ins minus undos, never below 0.
-        pub total_check_ins: i64,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl HabitStreak {
     /// Creates the row, or names a row that check-ins created first.
     pub(crate) fn created(event: &Event<HabitCreated>, rows: &mut Rows<'_, HabitStreak>) {
         rows.modify(
@@ -177,6 +177,9 @@ pub mod streaks {
 }
 
 /// Aggregate: net completions (check-ins minus undos) per user, habit and month.
+///
+/// One habit's month.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "habits.monthly_completions",
     domain = "habits",
@@ -188,28 +191,25 @@ pub mod streaks {
     replay_start_version = 0,
     rebuild = "partial",
 )]
-pub mod monthly_completions {
-    use super::*;
+pub struct HabitMonthlyCompletion {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The habit.
+    pub habit_id: Uuid,
+    /// First day of the month of the checked-in `day` (not of `occurred_at`).
+    pub month: NaiveDate,
+    /// Check-in events for days of the month.
+    pub check_ins: i64,
+    /// Undo events for days of the month.
+    pub undos: i64,
+    /// `check_ins - undos`.
+    pub completions: i64,
+}
 
-    /// One habit's month.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct HabitMonthlyCompletion {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The habit.
-        pub habit_id: Uuid,
-        /// First day of the month of the checked-in `day` (not of `occurred_at`).
-        pub month: NaiveDate,
-        /// Check-in events for days of the month.
-        pub check_ins: i64,
-        /// Undo events for days of the month.
-        pub undos: i64,
-        /// `check_ins - undos`.
-        pub completions: i64,
-    }
-
+#[handlers]
+impl HabitMonthlyCompletion {
     /// Counts a check-in in its day's month.
     pub(crate) fn checked_in(
         event: &Event<HabitCheckedIn>,
@@ -244,13 +244,9 @@ pub mod monthly_completions {
 }
 
 /// A month row with nothing counted yet.
-fn empty_month(
-    user_id: Uuid,
-    habit_id: Uuid,
-    month: NaiveDate,
-) -> monthly_completions::HabitMonthlyCompletion {
-    monthly_completions::HabitMonthlyCompletion {
-        model_version: monthly_completions::MODEL_VERSION,
+fn empty_month(user_id: Uuid, habit_id: Uuid, month: NaiveDate) -> HabitMonthlyCompletion {
+    HabitMonthlyCompletion {
+        model_version: HabitMonthlyCompletion::MODEL_VERSION,
         user_id,
         habit_id,
         month,
@@ -260,7 +256,7 @@ fn empty_month(
     }
 }
 
-/// The streak rules of [`streaks`]: pure functions of (row, event fields) → row.
+/// The streak rules of [`HabitStreak`]: pure functions of (row, event fields) → row.
 ///
 /// The row keeps only `last_day` and `current_streak`, not the set of checked-in days, so
 /// the rules are exact for check-ins that arrive in day order and deliberately
@@ -291,13 +287,9 @@ pub struct StreakRules;
 
 impl StreakRules {
     /// The row of a habit no event has touched yet.
-    pub fn new_row(
-        habit_id: Uuid,
-        user_id: Uuid,
-        occurred_at: DateTime<Utc>,
-    ) -> streaks::HabitStreak {
-        streaks::HabitStreak {
-            model_version: streaks::MODEL_VERSION,
+    pub fn new_row(habit_id: Uuid, user_id: Uuid, occurred_at: DateTime<Utc>) -> HabitStreak {
+        HabitStreak {
+            model_version: HabitStreak::MODEL_VERSION,
             habit_id,
             user_id,
             name: String::new(),
@@ -311,7 +303,7 @@ impl StreakRules {
     }
 
     /// Applies `habits.habit_created`: name, target and owner.
-    pub fn created(row: &mut streaks::HabitStreak, event: &Event<HabitCreated>) {
+    pub fn created(row: &mut HabitStreak, event: &Event<HabitCreated>) {
         row.user_id = event.user_id;
         row.name.clone_from(&event.name);
         row.target_per_week = event.target_per_week;
@@ -319,7 +311,7 @@ impl StreakRules {
     }
 
     /// Applies a check-in of `day`.
-    pub fn checked_in(row: &mut streaks::HabitStreak, day: NaiveDate, occurred_at: DateTime<Utc>) {
+    pub fn checked_in(row: &mut HabitStreak, day: NaiveDate, occurred_at: DateTime<Utc>) {
         row.total_check_ins += 1;
         match row.last_day {
             None => {
@@ -341,7 +333,7 @@ impl StreakRules {
     }
 
     /// Applies an undo of `day`.
-    pub fn undone(row: &mut streaks::HabitStreak, day: NaiveDate, occurred_at: DateTime<Utc>) {
+    pub fn undone(row: &mut HabitStreak, day: NaiveDate, occurred_at: DateTime<Utc>) {
         row.total_check_ins = (row.total_check_ins - 1).max(0);
         if row.last_day == Some(day) {
             match day.pred_opt() {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
-use super::streaks::HabitStreak;
+use super::HabitStreak;
 use super::*;
 
 const USER: Uuid = Uuid::from_u64_pair(1, 1);
@@ -42,11 +42,11 @@ fn check_in_appends_one_checked_in_row() {
             day: day(1),
         },
     );
-    let rows = checkins::checked_in(&event);
+    let rows = HabitCheckin::checked_in(&event);
     assert_eq!(
         rows,
-        vec![checkins::HabitCheckin {
-            model_version: checkins::MODEL_VERSION,
+        vec![HabitCheckin {
+            model_version: HabitCheckin::MODEL_VERSION,
             event_id: 42,
             user_id: USER,
             habit_id: HABIT,
@@ -67,12 +67,12 @@ fn undo_appends_one_undone_row_keyed_by_its_own_event() {
             day: day(1),
         },
     );
-    let rows = checkins::undone(&event);
+    let rows = HabitCheckin::undone(&event);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].event_id, 43);
     assert_eq!(rows[0].action, ACTION_UNDONE);
     assert_eq!(rows[0].day, day(1));
-    assert_eq!(rows[0].model_version, checkins::MODEL_VERSION);
+    assert_eq!(rows[0].model_version, HabitCheckin::MODEL_VERSION);
 }
 
 #[test]
@@ -85,7 +85,10 @@ fn timeline_handlers_are_deterministic() {
             day: day(9),
         },
     );
-    assert_eq!(checkins::checked_in(&event), checkins::checked_in(&event));
+    assert_eq!(
+        HabitCheckin::checked_in(&event),
+        HabitCheckin::checked_in(&event)
+    );
 }
 
 fn fresh() -> HabitStreak {
@@ -203,14 +206,14 @@ fn months_start_on_the_first() {
 fn empty_month_counts_nothing() {
     let row = empty_month(USER, HABIT, day(1));
     assert_eq!((row.check_ins, row.undos, row.completions), (0, 0, 0));
-    assert_eq!(row.model_version, monthly_completions::MODEL_VERSION);
+    assert_eq!(row.model_version, HabitMonthlyCompletion::MODEL_VERSION);
 }
 
 #[test]
 fn contracts_are_as_declared() {
     use readmodel_runtime::{Kind, Projection, RebuildStrategy};
 
-    let checkins = <checkins::Model as Projection>::CONTRACT;
+    let checkins = <HabitCheckin as Projection>::CONTRACT;
     assert_eq!(checkins.name, "habits.checkins");
     assert_eq!(checkins.kind, Kind::Timeline);
     assert_eq!(checkins.idempotency_key, ["model_version", "event_id"]);
@@ -220,13 +223,13 @@ fn contracts_are_as_declared() {
         ["habits.checked_in", "habits.check_in_undone"]
     );
 
-    let streaks = <streaks::Model as Projection>::CONTRACT;
+    let streaks = <HabitStreak as Projection>::CONTRACT;
     assert_eq!(streaks.kind, Kind::Snapshot);
     assert_eq!(streaks.idempotency_key, ["model_version", "habit_id"]);
     assert_eq!(streaks.table, "habit_streaks");
     assert_eq!(streaks.consumed_events.len(), 4);
 
-    let monthly = <monthly_completions::Model as Projection>::CONTRACT;
+    let monthly = <HabitMonthlyCompletion as Projection>::CONTRACT;
     assert_eq!(monthly.kind, Kind::Aggregate);
     assert_eq!(
         monthly.idempotency_key,
@@ -259,7 +262,7 @@ fn rows_are_keyed_without_model_version() {
             day: day(3),
         },
     );
-    assert_eq!(checkins::checked_in(&event)[0].key(), 9);
+    assert_eq!(HabitCheckin::checked_in(&event)[0].key(), 9);
 }
 
 /// The migrations create exactly the columns the contracts declare, in SQLite.
@@ -269,9 +272,9 @@ fn sqlite_migration_matches_the_contracts() {
 
     let sql = include_str!("../../../migrations/sqlite/2026-11-27-000100_habits/up.sql");
     for contract in [
-        <checkins::Model as Projection>::CONTRACT,
-        <streaks::Model as Projection>::CONTRACT,
-        <monthly_completions::Model as Projection>::CONTRACT,
+        <HabitCheckin as Projection>::CONTRACT,
+        <HabitStreak as Projection>::CONTRACT,
+        <HabitMonthlyCompletion as Projection>::CONTRACT,
     ] {
         let create = format!("CREATE TABLE readmodels.{} (", contract.table);
         let start = sql.find(&create).expect("table is created") + create.len();

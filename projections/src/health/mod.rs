@@ -12,17 +12,17 @@
 //!
 //! Three read models:
 //!
-//! * [`daily_metrics`] — snapshot `health.daily_metrics` (`readmodels.health_daily_metrics`):
+//! * [`DailyMetrics`] — snapshot `health.daily_metrics` (`readmodels.health_daily_metrics`):
 //!   one row per user and day with the day's latest steps, sleep and heart rate and its
 //!   workouts.
-//! * [`resting_heart_rate`] — timeline `health.resting_heart_rate`
+//! * [`RestingHeartRate`] — timeline `health.resting_heart_rate`
 //!   (`readmodels.health_resting_heart_rate`): every measurement, the trend to plot.
-//! * [`monthly_workouts`] — aggregate `health.monthly_workouts`
+//! * [`MonthlyWorkouts`] — aggregate `health.monthly_workouts`
 //!   (`readmodels.health_monthly_workouts`): workouts, minutes and calories per user, month
 //!   and activity.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 use crate::days::first_of_month;
@@ -33,6 +33,9 @@ pub use events::{HeartRateMeasured, SleepLogged, StepsRecorded, WorkoutLogged};
 
 /// Snapshot: one user's day of measurements. Later values of a day replace earlier ones;
 /// workouts add up.
+///
+/// One user's day.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "health.daily_metrics",
     domain = "health",
@@ -42,32 +45,29 @@ pub use events::{HeartRateMeasured, SleepLogged, StepsRecorded, WorkoutLogged};
     key = (model_version, user_id, day),
     table = readmodels::health_daily_metrics,
 )]
-pub mod daily_metrics {
-    use super::*;
+pub struct DailyMetrics {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The day.
+    pub day: NaiveDate,
+    /// The day's step count, once synced.
+    pub steps: Option<i64>,
+    /// Minutes asleep the night before, once logged.
+    pub asleep_minutes: Option<i32>,
+    /// Resting heart rate, once measured.
+    pub resting_bpm: Option<i32>,
+    /// Workouts logged for the day.
+    pub workouts: i32,
+    /// Their total length in minutes.
+    pub workout_minutes: i32,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One user's day.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct DailyMetrics {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The day.
-        pub day: NaiveDate,
-        /// The day's step count, once synced.
-        pub steps: Option<i64>,
-        /// Minutes asleep the night before, once logged.
-        pub asleep_minutes: Option<i32>,
-        /// Resting heart rate, once measured.
-        pub resting_bpm: Option<i32>,
-        /// Workouts logged for the day.
-        pub workouts: i32,
-        /// Their total length in minutes.
-        pub workout_minutes: i32,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl DailyMetrics {
     /// Replaces the day's steps.
     fn steps(event: &Event<StepsRecorded>, rows: &mut Rows<'_, DailyMetrics>) {
         update_day(rows, event.user_id, event.day, event.occurred_at, |row| {
@@ -100,16 +100,16 @@ pub mod daily_metrics {
 
 /// Changes one user's day, creating it empty first.
 fn update_day(
-    rows: &mut Rows<'_, daily_metrics::DailyMetrics>,
+    rows: &mut Rows<'_, DailyMetrics>,
     user_id: Uuid,
     day: NaiveDate,
     at: DateTime<Utc>,
-    change: impl FnOnce(&mut daily_metrics::DailyMetrics),
+    change: impl FnOnce(&mut DailyMetrics),
 ) {
     rows.modify(
         (user_id, day),
-        || daily_metrics::DailyMetrics {
-            model_version: daily_metrics::MODEL_VERSION,
+        || DailyMetrics {
+            model_version: DailyMetrics::MODEL_VERSION,
             user_id,
             day,
             steps: None,
@@ -127,6 +127,9 @@ fn update_day(
 }
 
 /// Timeline: every resting heart rate measurement, in log order.
+///
+/// One measurement.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "health.resting_heart_rate",
     domain = "health",
@@ -136,30 +139,27 @@ fn update_day(
     key = (model_version, event_id),
     table = readmodels::health_resting_heart_rate,
 )]
-pub mod resting_heart_rate {
-    use super::*;
+pub struct RestingHeartRate {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position.
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The day measured.
+    pub day: NaiveDate,
+    /// Beats per minute.
+    pub resting_bpm: i32,
+    /// When it was recorded.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One measurement.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct RestingHeartRate {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position.
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The day measured.
-        pub day: NaiveDate,
-        /// Beats per minute.
-        pub resting_bpm: i32,
-        /// When it was recorded.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl RestingHeartRate {
     /// Appends the measurement.
     fn measured(event: &Event<HeartRateMeasured>) -> Vec<RestingHeartRate> {
         vec![RestingHeartRate {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             day: event.day,
@@ -170,6 +170,9 @@ pub mod resting_heart_rate {
 }
 
 /// Aggregate: workouts per user, month (of the workout's day) and activity.
+///
+/// One activity's month.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "health.monthly_workouts",
     domain = "health",
@@ -179,35 +182,32 @@ pub mod resting_heart_rate {
     key = (model_version, user_id, month, activity),
     table = readmodels::health_monthly_workouts,
 )]
-pub mod monthly_workouts {
-    use super::*;
+pub struct MonthlyWorkouts {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// First day of the month.
+    pub month: NaiveDate,
+    /// The activity.
+    pub activity: String,
+    /// Workouts.
+    pub workouts: i64,
+    /// Their total length in minutes.
+    pub minutes: i64,
+    /// Their total active kilocalories.
+    pub calories: i64,
+}
 
-    /// One activity's month.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct MonthlyWorkouts {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// First day of the month.
-        pub month: NaiveDate,
-        /// The activity.
-        pub activity: String,
-        /// Workouts.
-        pub workouts: i64,
-        /// Their total length in minutes.
-        pub minutes: i64,
-        /// Their total active kilocalories.
-        pub calories: i64,
-    }
-
+#[handlers]
+impl MonthlyWorkouts {
     /// Counts the workout.
     fn workout(event: &Event<WorkoutLogged>, rows: &mut Rows<'_, MonthlyWorkouts>) {
         let month = first_of_month(event.day);
         rows.modify(
             (event.user_id, month, event.activity.clone()),
             || MonthlyWorkouts {
-                model_version: MODEL_VERSION,
+                model_version: Self::MODEL_VERSION,
                 user_id: event.user_id,
                 month,
                 activity: event.activity.clone(),

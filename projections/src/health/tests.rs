@@ -4,9 +4,9 @@ use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::{DomainEvent, StoredEvent};
 use serde_json::json;
 
-use super::daily_metrics::DailyMetrics;
-use super::monthly_workouts::MonthlyWorkouts;
-use super::resting_heart_rate::RestingHeartRate;
+use super::DailyMetrics;
+use super::MonthlyWorkouts;
+use super::RestingHeartRate;
 use super::*;
 use crate::test_support::{at, day, id, raw};
 
@@ -119,7 +119,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn daily_metrics_keep_the_latest_values_and_add_workouts() {
-    let mut model = InMemory::<daily_metrics::Model>::new();
+    let mut model = InMemory::<DailyMetrics>::new();
     model.apply_all(&log()).expect("applies");
     assert_eq!(
         model.rows(),
@@ -152,7 +152,7 @@ fn daily_metrics_keep_the_latest_values_and_add_workouts() {
 
 #[test]
 fn resting_heart_rate_is_a_trend_of_measurements() {
-    let mut model = InMemory::<resting_heart_rate::Model>::new();
+    let mut model = InMemory::<RestingHeartRate>::new();
     model.apply_all(&log()).expect("applies");
     let row = |event_id, d, resting_bpm| RestingHeartRate {
         model_version: 1,
@@ -167,7 +167,7 @@ fn resting_heart_rate_is_a_trend_of_measurements() {
 
 #[test]
 fn monthly_workouts_add_up_per_activity() {
-    let mut model = InMemory::<monthly_workouts::Model>::new();
+    let mut model = InMemory::<MonthlyWorkouts>::new();
     model.apply_all(&log()).expect("applies");
     let row = |activity: &str, workouts, minutes, calories| MonthlyWorkouts {
         model_version: 1,

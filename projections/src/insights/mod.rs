@@ -14,17 +14,17 @@
 //!
 //! Two read models:
 //!
-//! * [`daily_summary`] — aggregate `insights.daily_summary`
+//! * [`DailySummary`] — aggregate `insights.daily_summary`
 //!   (`readmodels.insights_daily_summary`): one row per user and day summing up the day
 //!   across domains.
-//! * [`engagement`] — snapshot `insights.engagement` (`readmodels.insights_engagement`):
+//! * [`Engagement`] — snapshot `insights.engagement` (`readmodels.insights_engagement`):
 //!   one row per user: first and last active day, active days, events.
 //!
 //! The day of an event is the day its payload names when it has one (check-ins, journal
 //! entries, steps), else the UTC date of its `occurred_at`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 pub use crate::finance::ExpenseRecorded;
@@ -35,6 +35,9 @@ pub use crate::projects::TaskCompleted;
 pub use crate::relationships::InteractionLogged;
 
 /// Aggregate: one user's day across domains.
+///
+/// One user's day.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "insights.daily_summary",
     domain = "insights",
@@ -44,32 +47,29 @@ pub use crate::relationships::InteractionLogged;
     key = (model_version, user_id, day),
     table = readmodels::insights_daily_summary,
 )]
-pub mod daily_summary {
-    use super::*;
+pub struct DailySummary {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The day.
+    pub day: NaiveDate,
+    /// Habit check-ins for the day.
+    pub habit_check_ins: i64,
+    /// Money spent, in cents.
+    pub spent_cents: i64,
+    /// Words written in journal entries about the day.
+    pub journal_words: i64,
+    /// The day's latest step count (0 until synced).
+    pub steps: i64,
+    /// Interactions with people.
+    pub interactions: i64,
+    /// Tasks completed.
+    pub tasks_completed: i64,
+}
 
-    /// One user's day.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct DailySummary {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The day.
-        pub day: NaiveDate,
-        /// Habit check-ins for the day.
-        pub habit_check_ins: i64,
-        /// Money spent, in cents.
-        pub spent_cents: i64,
-        /// Words written in journal entries about the day.
-        pub journal_words: i64,
-        /// The day's latest step count (0 until synced).
-        pub steps: i64,
-        /// Interactions with people.
-        pub interactions: i64,
-        /// Tasks completed.
-        pub tasks_completed: i64,
-    }
-
+#[handlers]
+impl DailySummary {
     /// Counts a check-in on its day.
     fn check_in(event: &Event<HabitCheckedIn>, rows: &mut Rows<'_, DailySummary>) {
         summarize(rows, event.user_id, event.day, |row| {
@@ -114,15 +114,15 @@ pub mod daily_summary {
 
 /// Changes one user's day, starting from an empty day.
 fn summarize(
-    rows: &mut Rows<'_, daily_summary::DailySummary>,
+    rows: &mut Rows<'_, DailySummary>,
     user_id: Uuid,
     day: NaiveDate,
-    change: impl FnOnce(&mut daily_summary::DailySummary),
+    change: impl FnOnce(&mut DailySummary),
 ) {
     rows.modify(
         (user_id, day),
-        || daily_summary::DailySummary {
-            model_version: daily_summary::MODEL_VERSION,
+        || DailySummary {
+            model_version: DailySummary::MODEL_VERSION,
             user_id,
             day,
             habit_check_ins: 0,
@@ -142,6 +142,9 @@ fn summarize(
 /// are in time order in the log, so this counts distinct days exactly as long as
 /// `occurred_at` never goes back (an event of an earlier day is counted as an event, not
 /// as a new active day).
+///
+/// One user's engagement.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "insights.engagement",
     domain = "insights",
@@ -151,30 +154,27 @@ fn summarize(
     key = (model_version, user_id),
     table = readmodels::insights_engagement,
 )]
-pub mod engagement {
-    use super::*;
+pub struct Engagement {
+    /// Model version.
+    pub model_version: i32,
+    /// The user.
+    pub user_id: Uuid,
+    /// The UTC date of the first event seen.
+    pub first_active_day: NaiveDate,
+    /// The UTC date of the latest event seen.
+    pub last_active_day: NaiveDate,
+    /// Days with at least one event.
+    pub active_days: i64,
+    /// Events seen.
+    pub events: i64,
+    /// The domain of the latest event, e.g. `habits`.
+    pub last_domain: String,
+    /// `occurred_at` of the latest event.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One user's engagement.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Engagement {
-        /// Model version.
-        pub model_version: i32,
-        /// The user.
-        pub user_id: Uuid,
-        /// The UTC date of the first event seen.
-        pub first_active_day: NaiveDate,
-        /// The UTC date of the latest event seen.
-        pub last_active_day: NaiveDate,
-        /// Days with at least one event.
-        pub active_days: i64,
-        /// Events seen.
-        pub events: i64,
-        /// The domain of the latest event, e.g. `habits`.
-        pub last_domain: String,
-        /// `occurred_at` of the latest event.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl Engagement {
     /// A habit check-in.
     fn check_in(event: &Event<HabitCheckedIn>, rows: &mut Rows<'_, Engagement>) {
         engage(rows, event.user_id, event.occurred_at, "habits");
@@ -207,17 +207,12 @@ pub mod engagement {
 }
 
 /// Counts one event of `domain` at `at` for the user.
-fn engage(
-    rows: &mut Rows<'_, engagement::Engagement>,
-    user_id: Uuid,
-    at: DateTime<Utc>,
-    domain: &str,
-) {
+fn engage(rows: &mut Rows<'_, Engagement>, user_id: Uuid, at: DateTime<Utc>, domain: &str) {
     let day = at.date_naive();
     rows.modify(
         user_id,
-        || engagement::Engagement {
-            model_version: engagement::MODEL_VERSION,
+        || Engagement {
+            model_version: Engagement::MODEL_VERSION,
             user_id,
             first_active_day: day,
             last_active_day: day,

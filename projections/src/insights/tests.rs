@@ -4,8 +4,8 @@ use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::{DomainEvent, StoredEvent};
 use serde_json::json;
 
-use super::daily_summary::DailySummary;
-use super::engagement::Engagement;
+use super::DailySummary;
+use super::Engagement;
 use super::*;
 use crate::test_support::{at, day, id, raw};
 
@@ -127,7 +127,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn daily_summary_sums_a_day_across_domains() {
-    let mut model = InMemory::<daily_summary::Model>::new();
+    let mut model = InMemory::<DailySummary>::new();
     model.apply_all(&log()).expect("applies");
     let empty = |user_id, day| DailySummary {
         model_version: 1,
@@ -164,7 +164,7 @@ fn daily_summary_sums_a_day_across_domains() {
 
 #[test]
 fn engagement_counts_active_days_and_events_per_user() {
-    let mut model = InMemory::<engagement::Model>::new();
+    let mut model = InMemory::<Engagement>::new();
     model.apply_all(&log()).expect("applies");
     assert_eq!(
         model.rows(),

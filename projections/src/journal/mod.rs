@@ -10,14 +10,14 @@
 //!
 //! Two read models:
 //!
-//! * [`entries`] — timeline `journal.entries` (`readmodels.journal_entries`): one row per
+//! * [`JournalEntry`] — timeline `journal.entries` (`readmodels.journal_entries`): one row per
 //!   written or deleted entry.
-//! * [`monthly_mood`] — aggregate `journal.monthly_mood` (`readmodels.journal_monthly_mood`):
+//! * [`MonthlyMood`] — aggregate `journal.monthly_mood` (`readmodels.journal_monthly_mood`):
 //!   entries, words and the sum of moods per user and month of the entries' days (a
 //!   deletion takes its entry back out). The average mood is `mood_sum / entries`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 use crate::days::first_of_month;
@@ -26,12 +26,15 @@ pub mod events;
 
 pub use events::{EntryDeleted, EntryWritten};
 
-/// The `action` of an [`entries`] row for a written entry.
+/// The `action` of an [`JournalEntry`] row for a written entry.
 pub const ACTION_WRITTEN: &str = "written";
-/// The `action` of an [`entries`] row for a deleted entry.
+/// The `action` of an [`JournalEntry`] row for a deleted entry.
 pub const ACTION_DELETED: &str = "deleted";
 
 /// Timeline: entries written and deleted, in log order.
+///
+/// One written or deleted entry.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "journal.entries",
     domain = "journal",
@@ -41,36 +44,33 @@ pub const ACTION_DELETED: &str = "deleted";
     key = (model_version, event_id),
     table = readmodels::journal_entries,
 )]
-pub mod entries {
-    use super::*;
+pub struct JournalEntry {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position.
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The entry.
+    pub entry_id: Uuid,
+    /// [`ACTION_WRITTEN`] or [`ACTION_DELETED`].
+    pub action: String,
+    /// The day the entry is about.
+    pub day: NaiveDate,
+    /// Mood from 1 to 5.
+    pub mood: i32,
+    /// Length in words.
+    pub word_count: i32,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One written or deleted entry.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct JournalEntry {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position.
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The entry.
-        pub entry_id: Uuid,
-        /// [`ACTION_WRITTEN`] or [`ACTION_DELETED`].
-        pub action: String,
-        /// The day the entry is about.
-        pub day: NaiveDate,
-        /// Mood from 1 to 5.
-        pub mood: i32,
-        /// Length in words.
-        pub word_count: i32,
-        /// When it happened.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl JournalEntry {
     /// A written entry.
     fn written(event: &Event<EntryWritten>) -> Vec<JournalEntry> {
         vec![JournalEntry {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             entry_id: event.entry_id,
@@ -85,7 +85,7 @@ pub mod entries {
     /// A deleted entry.
     fn deleted(event: &Event<EntryDeleted>) -> Vec<JournalEntry> {
         vec![JournalEntry {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             entry_id: event.entry_id,
@@ -99,6 +99,9 @@ pub mod entries {
 }
 
 /// Aggregate: mood and writing per user and month.
+///
+/// One user's month of journaling.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "journal.monthly_mood",
     domain = "journal",
@@ -108,26 +111,23 @@ pub mod entries {
     key = (model_version, user_id, month),
     table = readmodels::journal_monthly_mood,
 )]
-pub mod monthly_mood {
-    use super::*;
+pub struct MonthlyMood {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// First day of the month.
+    pub month: NaiveDate,
+    /// Entries (written minus deleted).
+    pub entries: i64,
+    /// Their words.
+    pub words: i64,
+    /// The sum of their moods (average = `mood_sum / entries`).
+    pub mood_sum: i64,
+}
 
-    /// One user's month of journaling.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct MonthlyMood {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// First day of the month.
-        pub month: NaiveDate,
-        /// Entries (written minus deleted).
-        pub entries: i64,
-        /// Their words.
-        pub words: i64,
-        /// The sum of their moods (average = `mood_sum / entries`).
-        pub mood_sum: i64,
-    }
-
+#[handlers]
+impl MonthlyMood {
     /// Counts the entry in.
     fn written(event: &Event<EntryWritten>, rows: &mut Rows<'_, MonthlyMood>) {
         count(
@@ -155,7 +155,7 @@ pub mod monthly_mood {
 
 /// Adds (`sign` 1) or removes (`sign` -1) one entry in its day's month.
 fn count(
-    rows: &mut Rows<'_, monthly_mood::MonthlyMood>,
+    rows: &mut Rows<'_, MonthlyMood>,
     user_id: Uuid,
     day: NaiveDate,
     mood: i32,
@@ -165,8 +165,8 @@ fn count(
     let month = first_of_month(day);
     rows.modify(
         (user_id, month),
-        || monthly_mood::MonthlyMood {
-            model_version: monthly_mood::MODEL_VERSION,
+        || MonthlyMood {
+            model_version: MonthlyMood::MODEL_VERSION,
             user_id,
             month,
             entries: 0,

@@ -4,8 +4,8 @@ use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::{DomainEvent, StoredEvent};
 use serde_json::json;
 
-use super::entries::JournalEntry;
-use super::monthly_mood::MonthlyMood;
+use super::JournalEntry;
+use super::MonthlyMood;
 use super::*;
 use crate::test_support::{at, day, id, raw};
 
@@ -69,7 +69,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn entries_timeline_has_one_row_per_event() {
-    let mut model = InMemory::<entries::Model>::new();
+    let mut model = InMemory::<JournalEntry>::new();
     model.apply_all(&log()).expect("applies");
     let row =
         |event_id, entry, action: &str, d: chrono::NaiveDate, mood, word_count, occurred_at| {
@@ -98,7 +98,7 @@ fn entries_timeline_has_one_row_per_event() {
 
 #[test]
 fn monthly_mood_takes_deleted_entries_back_out() {
-    let mut model = InMemory::<monthly_mood::Model>::new();
+    let mut model = InMemory::<MonthlyMood>::new();
     model.apply_all(&log()).expect("applies");
     let row = |month, entries, words, mood_sum| MonthlyMood {
         model_version: 1,

@@ -14,13 +14,13 @@
 //!
 //! Two read models:
 //!
-//! * [`task_board`] — snapshot `projects.task_board` (`readmodels.projects_task_board`):
+//! * [`BoardTask`] — snapshot `projects.task_board` (`readmodels.projects_task_board`):
 //!   one row per task on a board; deleting or archiving a task deletes its row.
-//! * [`progress`] — aggregate `projects.progress` (`readmodels.projects_progress`): open
+//! * [`ProjectProgress`] — aggregate `projects.progress` (`readmodels.projects_progress`): open
 //!   and done tasks per project.
 
 use chrono::{DateTime, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 pub mod events;
@@ -36,6 +36,9 @@ pub const COLUMN_DONE: &str = "done";
 ///
 /// An event about a task without a row (a range replay starting after its creation)
 /// creates the row with an empty title, in the column the event implies.
+///
+/// One task on a board.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "projects.task_board",
     domain = "projects",
@@ -45,32 +48,29 @@ pub const COLUMN_DONE: &str = "done";
     key = (model_version, task_id),
     table = readmodels::projects_task_board,
 )]
-pub mod task_board {
-    use super::*;
+pub struct BoardTask {
+    /// Model version.
+    pub model_version: i32,
+    /// The task.
+    pub task_id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Its project.
+    pub project_id: Uuid,
+    /// What to do.
+    pub title: String,
+    /// The board column (`column` is reserved in SQL).
+    pub board_column: String,
+    /// Whether it is completed.
+    pub done: bool,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One task on a board.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct BoardTask {
-        /// Model version.
-        pub model_version: i32,
-        /// The task.
-        pub task_id: Uuid,
-        /// Owner.
-        pub user_id: Uuid,
-        /// Its project.
-        pub project_id: Uuid,
-        /// What to do.
-        pub title: String,
-        /// The board column (`column` is reserved in SQL).
-        pub board_column: String,
-        /// Whether it is completed.
-        pub done: bool,
-        /// When it was completed.
-        pub completed_at: Option<DateTime<Utc>>,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl BoardTask {
     /// Puts the task on the board (keeping what earlier events of a partial replay set).
     fn created(event: &Event<TaskCreated>, rows: &mut Rows<'_, BoardTask>) {
         rows.modify(
@@ -151,9 +151,9 @@ fn new_task(
     project_id: Uuid,
     column: &str,
     at: DateTime<Utc>,
-) -> task_board::BoardTask {
-    task_board::BoardTask {
-        model_version: task_board::MODEL_VERSION,
+) -> BoardTask {
+    BoardTask {
+        model_version: BoardTask::MODEL_VERSION,
         task_id,
         user_id,
         project_id,
@@ -166,6 +166,9 @@ fn new_task(
 }
 
 /// Aggregate: how far each project is.
+///
+/// One project's counts.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "projects.progress",
     domain = "projects",
@@ -175,28 +178,25 @@ fn new_task(
     key = (model_version, user_id, project_id),
     table = readmodels::projects_progress,
 )]
-pub mod progress {
-    use super::*;
+pub struct ProjectProgress {
+    /// Model version.
+    pub model_version: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The project.
+    pub project_id: Uuid,
+    /// Its name; empty until `projects.project_created` is seen.
+    pub name: String,
+    /// Tasks created and neither completed nor deleted.
+    pub open_tasks: i64,
+    /// Tasks completed and not deleted (archived ones still count).
+    pub done_tasks: i64,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One project's counts.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct ProjectProgress {
-        /// Model version.
-        pub model_version: i32,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The project.
-        pub project_id: Uuid,
-        /// Its name; empty until `projects.project_created` is seen.
-        pub name: String,
-        /// Tasks created and neither completed nor deleted.
-        pub open_tasks: i64,
-        /// Tasks completed and not deleted (archived ones still count).
-        pub done_tasks: i64,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl ProjectProgress {
     /// Names the project.
     fn project_created(event: &Event<ProjectCreated>, rows: &mut Rows<'_, ProjectProgress>) {
         tally(
@@ -257,16 +257,16 @@ pub mod progress {
 
 /// Changes one project's counts, starting from zero.
 fn tally(
-    rows: &mut Rows<'_, progress::ProjectProgress>,
+    rows: &mut Rows<'_, ProjectProgress>,
     user_id: Uuid,
     project_id: Uuid,
     at: DateTime<Utc>,
-    change: impl FnOnce(&mut progress::ProjectProgress),
+    change: impl FnOnce(&mut ProjectProgress),
 ) {
     rows.modify(
         (user_id, project_id),
-        || progress::ProjectProgress {
-            model_version: progress::MODEL_VERSION,
+        || ProjectProgress {
+            model_version: ProjectProgress::MODEL_VERSION,
             user_id,
             project_id,
             name: String::new(),

@@ -3,8 +3,8 @@
 use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::StoredEvent;
 
-use super::progress::ProjectProgress;
-use super::task_board::BoardTask;
+use super::BoardTask;
+use super::ProjectProgress;
 use super::*;
 use crate::test_support::{at, id};
 
@@ -106,7 +106,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn board_keeps_live_tasks_in_their_columns() {
-    let mut model = InMemory::<task_board::Model>::new();
+    let mut model = InMemory::<BoardTask>::new();
     model.apply_all(&log()).expect("applies");
     assert_eq!(
         model.rows(),
@@ -139,7 +139,7 @@ fn board_keeps_live_tasks_in_their_columns() {
 
 #[test]
 fn progress_counts_open_and_done_tasks() {
-    let mut model = InMemory::<progress::Model>::new();
+    let mut model = InMemory::<ProjectProgress>::new();
     model.apply_all(&log()).expect("applies");
     assert_eq!(
         model.rows(),

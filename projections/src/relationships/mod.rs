@@ -11,14 +11,14 @@
 //!
 //! Two read models:
 //!
-//! * [`last_contact`] — snapshot `relationships.last_contact`
+//! * [`LastContact`] — snapshot `relationships.last_contact`
 //!   (`readmodels.relationships_last_contact`): one row per person with the last time the
 //!   user was in touch; removing the person deletes the row.
-//! * [`interactions`] — timeline `relationships.interactions`
+//! * [`Interaction`] — timeline `relationships.interactions`
 //!   (`readmodels.relationships_interactions`): every interaction, in log order.
 
 use chrono::{DateTime, Utc};
-use readmodel_runtime::{read_model, Event, Rows};
+use readmodel_runtime::{handlers, Event, ReadModel, Rows};
 use uuid::Uuid;
 
 pub mod events;
@@ -26,6 +26,9 @@ pub mod events;
 pub use events::{InteractionLogged, PersonAdded, PersonRemoved};
 
 /// Snapshot: per person, when the user was last in touch.
+///
+/// One person.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "relationships.last_contact",
     domain = "relationships",
@@ -35,32 +38,29 @@ pub use events::{InteractionLogged, PersonAdded, PersonRemoved};
     key = (model_version, person_id),
     table = readmodels::relationships_last_contact,
 )]
-pub mod last_contact {
-    use super::*;
+pub struct LastContact {
+    /// Model version.
+    pub model_version: i32,
+    /// The person.
+    pub person_id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Their name; empty until `relationships.person_added` is seen.
+    pub name: String,
+    /// Their circle; empty until `relationships.person_added` is seen.
+    pub circle: String,
+    /// The last interaction's `occurred_at`, if any.
+    pub last_contact_at: Option<DateTime<Utc>>,
+    /// The last interaction's channel, if any.
+    pub last_channel: Option<String>,
+    /// Interactions so far.
+    pub interactions: i64,
+    /// `occurred_at` of the last event applied to the row.
+    pub updated_at: DateTime<Utc>,
+}
 
-    /// One person.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct LastContact {
-        /// Model version.
-        pub model_version: i32,
-        /// The person.
-        pub person_id: Uuid,
-        /// Owner.
-        pub user_id: Uuid,
-        /// Their name; empty until `relationships.person_added` is seen.
-        pub name: String,
-        /// Their circle; empty until `relationships.person_added` is seen.
-        pub circle: String,
-        /// The last interaction's `occurred_at`, if any.
-        pub last_contact_at: Option<DateTime<Utc>>,
-        /// The last interaction's channel, if any.
-        pub last_channel: Option<String>,
-        /// Interactions so far.
-        pub interactions: i64,
-        /// `occurred_at` of the last event applied to the row.
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl LastContact {
     /// Creates the row, or names a row that interactions created first.
     fn added(event: &Event<PersonAdded>, rows: &mut Rows<'_, LastContact>) {
         rows.modify(
@@ -95,9 +95,9 @@ pub mod last_contact {
 }
 
 /// The row of a person no event has touched yet.
-fn new_person(person_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> last_contact::LastContact {
-    last_contact::LastContact {
-        model_version: last_contact::MODEL_VERSION,
+fn new_person(person_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> LastContact {
+    LastContact {
+        model_version: LastContact::MODEL_VERSION,
         person_id,
         user_id,
         name: String::new(),
@@ -110,6 +110,9 @@ fn new_person(person_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> last_contact
 }
 
 /// Timeline: every interaction, in log order.
+///
+/// One interaction.
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "relationships.interactions",
     domain = "relationships",
@@ -119,32 +122,29 @@ fn new_person(person_id: Uuid, user_id: Uuid, at: DateTime<Utc>) -> last_contact
     key = (model_version, event_id),
     table = readmodels::relationships_interactions,
 )]
-pub mod interactions {
-    use super::*;
+pub struct Interaction {
+    /// Model version.
+    pub model_version: i32,
+    /// The event's global position.
+    pub event_id: i64,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The person.
+    pub person_id: Uuid,
+    /// The interaction.
+    pub interaction_id: Uuid,
+    /// How they were in touch.
+    pub channel: String,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
 
-    /// One interaction.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Interaction {
-        /// Model version.
-        pub model_version: i32,
-        /// The event's global position.
-        pub event_id: i64,
-        /// Owner.
-        pub user_id: Uuid,
-        /// The person.
-        pub person_id: Uuid,
-        /// The interaction.
-        pub interaction_id: Uuid,
-        /// How they were in touch.
-        pub channel: String,
-        /// When.
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl Interaction {
     /// Appends the interaction.
     fn logged(event: &Event<InteractionLogged>) -> Vec<Interaction> {
         vec![Interaction {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             user_id: event.user_id,
             person_id: event.person_id,

@@ -3,8 +3,8 @@
 use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_runtime::StoredEvent;
 
-use super::interactions::Interaction;
-use super::last_contact::LastContact;
+use super::Interaction;
+use super::LastContact;
 use super::*;
 use crate::test_support::{at, id};
 
@@ -63,7 +63,7 @@ fn log() -> Vec<StoredEvent> {
 
 #[test]
 fn last_contact_keeps_the_latest_interaction_and_removal_deletes() {
-    let mut model = InMemory::<last_contact::Model>::new();
+    let mut model = InMemory::<LastContact>::new();
     model.apply_all(&log()[..5]).expect("applies");
     let ana = LastContact {
         model_version: 1,
@@ -94,7 +94,7 @@ fn last_contact_keeps_the_latest_interaction_and_removal_deletes() {
 
 #[test]
 fn interactions_timeline_lists_every_contact() {
-    let mut model = InMemory::<interactions::Model>::new();
+    let mut model = InMemory::<Interaction>::new();
     model.apply_all(&log()).expect("applies");
     let row = |event_id, person_id, n, channel: &str, occurred_at| Interaction {
         model_version: 1,

@@ -1,4 +1,5 @@
-//! The `Projection` impl's contract: static metadata read by registry, replay and CLI.
+//! The model's version and contract, as inherent constants of the row struct: static
+//! metadata read by registry, replay and CLI.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -7,18 +8,18 @@ use crate::ast::{Kind, Rebuild};
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
-    let p = quote!(::readmodel_runtime::__private);
+    let rt = quote!(::readmodel_runtime);
     let name = &model.name;
     let domain = &model.domain;
     let version = model.version;
     let kind = match model.kind {
-        Kind::Snapshot => quote!(#p::Kind::Snapshot),
-        Kind::Timeline => quote!(#p::Kind::Timeline),
-        Kind::Aggregate => quote!(#p::Kind::Aggregate),
+        Kind::Snapshot => quote!(#rt::Kind::Snapshot),
+        Kind::Timeline => quote!(#rt::Kind::Timeline),
+        Kind::Aggregate => quote!(#rt::Kind::Aggregate),
     };
     let rebuild = match model.rebuild {
-        Rebuild::Full => quote!(#p::RebuildStrategy::Full),
-        Rebuild::Partial => quote!(#p::RebuildStrategy::Partial),
+        Rebuild::Full => quote!(#rt::RebuildStrategy::Full),
+        Rebuild::Partial => quote!(#rt::RebuildStrategy::Partial),
     };
     let events = &model.events;
     let start = model.replay_start_version;
@@ -27,24 +28,28 @@ pub(super) fn expand(model: &Model) -> TokenStream {
     let columns = model.fields.iter().map(|(ident, ty)| {
         let column = ident.to_string();
         quote! {
-            #p::Column {
+            #rt::Column {
                 name: #column,
-                pg_type: <#ty as #p::Field>::PG_TYPE,
-                sqlite_type: <#ty as #p::Field>::SQLITE_TYPE,
-                nullable: <#ty as #p::Field>::NULLABLE,
-                sorts_as_text: <#ty as #p::Field>::SORTS_AS_TEXT,
+                pg_type: <#ty as #rt::field::Field>::PG_TYPE,
+                sqlite_type: <#ty as #rt::field::Field>::SQLITE_TYPE,
+                nullable: <#ty as #rt::field::Field>::NULLABLE,
+                sorts_as_text: <#ty as #rt::field::Field>::SORTS_AS_TEXT,
             }
         }
     });
+    let row = &model.row;
     quote! {
-        impl Model {
+        #[automatically_derived]
+        impl #row {
+            /// The model version stored in every row's `model_version`.
+            pub const MODEL_VERSION: i32 = #version;
             /// The contract of this read model.
-            pub const CONTRACT: &'static #p::Contract = &#p::Contract {
+            pub const CONTRACT: &'static #rt::Contract = &#rt::Contract {
                 name: #name,
                 domain: #domain,
                 version: #version,
                 kind: #kind,
-                consumed_events: &[#(<#events as #p::DomainEvent>::EVENT_TYPE),*],
+                consumed_events: &[#(<#events as #rt::DomainEvent>::EVENT_TYPE),*],
                 replay_start_version: #start,
                 idempotency_key: &[#(#key),*],
                 rebuild_strategy: #rebuild,

@@ -1,73 +1,92 @@
-//! Code generation, one module per artefact: the contract, the row codec (diesel binds,
-//! reads and canonical text for upserts and checksums), the event dispatch, and the
-//! registry entry. Everything generated goes inside the user's module, trait impls inside
-//! `const _: () = { ... };`, and reaches dependencies through
+//! Code generation, one module per artefact. `#[derive(ReadModel)]` generates the
+//! contract, the row codec, the links its `#[handlers]` block is checked against, the
+//! diesel table and the registry entry; `#[handlers]` generates the event dispatch.
+//! Trait impls go inside `const _: () = { ... };` and reach dependencies through
 //! `::readmodel_runtime::__private`.
 
 mod contract;
-mod dispatch;
+mod diesel;
+mod handlers;
+mod links;
+mod reader;
 mod registry;
 mod row;
 mod stub;
+mod table;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ctxt::Ctxt;
-use crate::{parse, validate};
+use crate::{parse, validate, validate_handlers};
 
-pub(crate) fn read_model(args: TokenStream, item: syn::ItemMod) -> TokenStream {
+pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let args = parse::args(&mut cx, args);
-    let module = parse::module(&mut cx, item);
-    let validated = validate::model(&mut cx, &args, &module);
-    let version = args.version.as_ref().map_or(1, |v| v.value);
+    let args = parse::attribute(&mut cx, input);
+    let validated = validate::model(&mut cx, &args, input);
     match validated {
         Some(model) if !cx.has_errors() => {
             let generated = [
                 contract::expand(&model),
                 row::expand(&model),
-                dispatch::expand(&model),
+                links::expand(&model),
                 registry::expand(&model),
+                diesel::expand(&model),
+                reader::expand(&model),
             ];
-            emit(
-                module.item,
-                version,
-                quote!(const _: () = { #(#generated)* };),
-            )
+            let table = table::expand(&model);
+            quote!(#table const _: () = { #(#generated)* };)
         }
         _ => {
-            // The module as written, plus the public items other code names and stand-in
-            // impls (see `stub`), so the user sees the real errors and no cascade.
-            //
-            // Handler bodies are kept exactly as written, even one that calls
-            // `Utc::now()`: the body has to be rewritten anyway, and rustc's own errors in
-            // it (a type mismatch, an unresolved `rand::` in a crate without `rand`) are
-            // true of the code, so hiding them would only make the next compile bring new
-            // surprises. Replacing bodies with stubs would also turn the imports they use
-            // into "unused" warnings, which are false.
+            // Stand-ins (see `stub`), so the user sees the real errors and no cascade from
+            // the handlers block or from code using the model.
             let errors = cx.to_compile_errors();
-            let stubs = stub::expand(&args, &module);
-            emit(module.item, version, quote!(#errors #stubs))
+            let stubs = stub::expand(&args, input);
+            quote!(#errors const _: () = { #stubs };)
         }
     }
 }
 
-/// The module with the public items every model has, and `extra` appended inside it.
-fn emit(mut item: syn::ItemMod, version: i32, extra: TokenStream) -> TokenStream {
-    let public: syn::File = syn::parse_quote! {
-        /// The model version stored in every row's `model_version`.
-        pub const MODEL_VERSION: i32 = #version;
-        /// This read model, as registered with the runtime.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-        pub struct Model;
-    };
-    match &mut item.content {
-        Some((_, items)) => {
-            items.extend(public.items);
-            items.push(syn::Item::Verbatim(extra));
-            quote!(#item)
+/// The block with the `#[read_model(allow(..))]` opt-outs removed: they are read by the
+/// purity scan and mean nothing to the compiler.
+fn without_opt_outs(mut item: syn::ItemImpl) -> syn::ItemImpl {
+    for inner in &mut item.items {
+        let attrs = match inner {
+            syn::ImplItem::Fn(func) => &mut func.attrs,
+            syn::ImplItem::Const(constant) => &mut constant.attrs,
+            syn::ImplItem::Type(ty) => &mut ty.attrs,
+            syn::ImplItem::Macro(mac) => &mut mac.attrs,
+            _ => continue,
+        };
+        attrs.retain(|attr| !attr.path().is_ident("read_model"));
+    }
+    item
+}
+
+pub(crate) fn handlers(args: TokenStream, item: syn::ItemImpl) -> TokenStream {
+    let mut cx = Ctxt::default();
+    if !args.is_empty() {
+        cx.error_spanned_by(
+            args,
+            "#[handlers] takes no arguments: expected `#[handlers]`",
+        );
+    }
+    let block = parse::handler_block(&mut cx, &item);
+    let checked = block
+        .as_ref()
+        .map(|block| validate_handlers::block(&mut cx, &item, block));
+    let item = without_opt_outs(item.clone());
+    match (&block, checked) {
+        (Some(block), Some(checked)) if !cx.has_errors() => {
+            let generated = handlers::expand(block, &checked);
+            quote!(#item const _: () = { #generated };)
         }
-        None => quote!(#item #extra),
+        _ => {
+            // The block as written (its functions are real code other code may call),
+            // the errors, and a stand-in dispatch so that the model still registers.
+            let errors = cx.to_compile_errors();
+            let stub = block.as_ref().map(|block| stub::projection(&block.model));
+            quote!(#item #errors const _: () = { #stub };)
+        }
     }
 }

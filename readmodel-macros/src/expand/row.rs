@@ -8,6 +8,7 @@ use quote::quote;
 use crate::validate::Model;
 
 pub(super) fn expand(model: &Model) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let row = &model.row;
     let entity_key: Vec<&syn::Ident> = model.key.iter().filter(|k| *k != "model_version").collect();
@@ -41,7 +42,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             let separator = (i > 0).then(|| quote!(out.push('\u{1f}');));
             quote! {
                 #separator
-                #p::Field::canonical(&self.#field, out);
+                #rt::field::Field::canonical(&self.#field, out);
             }
         });
     // Rows without a `user_id` cannot be rebuilt by user; the contract says so too.
@@ -53,7 +54,8 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         quote!(::core::option::Option::None)
     };
     quote! {
-        impl #p::ReadModelRow for #row {
+        #[automatically_derived]
+        impl #rt::ReadModelRow for #row {
             type Key = #key_type;
             fn key(&self) -> Self::Key {
                 #key_value
@@ -61,20 +63,20 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             fn set_model_version(&mut self, version: i32) {
                 self.model_version = version;
             }
-            fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_columns<DB: #rt::field::Db>(&self, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 #(let query = DB::bind(query, &self.#names);)*
                 query
             }
-            fn bind_pg_arrays(rows: &[Self], query: #p::Query<#p::Pg>) -> #p::Query<#p::Pg> {
-                #(let query = #p::Field::bind_pg_array(rows.iter().map(|row| &row.#names), query);)*
+            fn bind_pg_arrays(rows: &[Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
+                #(let query = #rt::field::Field::bind_pg_array(rows.iter().map(|row| &row.#names), query);)*
                 query
             }
-            fn bind_key<DB: #p::Db>(key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_key<DB: #rt::field::Db>(key: &Self::Key, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 #bind_key
             }
-            fn read<'a, DB: #p::Db>(
-                row: &impl #p::NamedRow<'a, DB>,
-            ) -> #p::deserialize::Result<Self> {
+            fn read<'a, DB: #rt::field::Db>(
+                row: &impl #rt::diesel::row::NamedRow<'a, DB>,
+            ) -> #rt::diesel::deserialize::Result<Self> {
                 ::core::result::Result::Ok(Self {
                     #(#names: DB::read(row, #columns)?,)*
                 })

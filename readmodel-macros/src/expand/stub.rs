@@ -1,69 +1,89 @@
 //! Stand-ins emitted next to the errors of a model that failed validation.
 //!
-//! A failed model gets no real contract, row codec, dispatch or registry entry. Without
+//! A failed model gets no real contract, row codec, links or registry entry. Without
 //! stand-ins, every `&mut Rows<'_, Row>` in a handler would add "`Row: ReadModelRow` is
-//! not satisfied", and every use of `Model` as a projection elsewhere "`Model:
-//! Projection` is not satisfied": a cascade that buries the real errors. The stand-ins
-//! have the right shape (the row's key type is taken from the usable part of `key`) and
-//! bodies that are never run: the crate does not compile, so nothing can call them.
+//! not satisfied", and the `#[handlers]` block one error per handler and per check: a
+//! cascade that buries the real errors. The stand-ins have the right shape (the row's key
+//! type is taken from the usable part of `key`), satisfy every check, and have bodies that
+//! are never run: the crate does not compile, so nothing can call them.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ast::{Args, Kind, Module};
+use crate::ast::{Args, Kind};
 
-pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
+pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
-    let kind = match args.kind.as_ref().map(|k| k.value) {
-        Some(Kind::Timeline) => quote!(#p::Kind::Timeline),
-        Some(Kind::Aggregate) => quote!(#p::Kind::Aggregate),
-        Some(Kind::Snapshot) | None => quote!(#p::Kind::Snapshot),
+    let syn::Data::Struct(data) = &input.data else {
+        return TokenStream::new();
     };
-    let contract = quote! {
-        impl Model {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let version = args.version.as_ref().map_or(1, |v| v.value);
+    let kind = match args.kind.as_ref().map(|k| k.value) {
+        Some(Kind::Timeline) => quote!(#rt::Kind::Timeline),
+        Some(Kind::Aggregate) => quote!(#rt::Kind::Aggregate),
+        Some(Kind::Snapshot) | None => quote!(#rt::Kind::Snapshot),
+    };
+    let links = quote! {
+        impl #ident {
             /// Stand-in: this model has compile errors.
-            pub const CONTRACT: &'static #p::Contract = &#p::Contract {
+            pub const MODEL_VERSION: i32 = #version;
+            /// Stand-in: this model has compile errors.
+            pub const CONTRACT: &'static #rt::Contract = &#rt::Contract {
                 name: "",
                 domain: "",
-                version: MODEL_VERSION,
+                version: #version,
                 kind: #kind,
                 consumed_events: &[],
                 replay_start_version: 0,
                 idempotency_key: &[],
-                rebuild_strategy: #p::RebuildStrategy::Full,
+                rebuild_strategy: #rt::RebuildStrategy::Full,
                 schema: "readmodels",
                 table: "",
                 columns: &[],
             };
         }
+        #[doc(hidden)]
+        pub struct __ReadModelEvents;
+        impl<M> #p::EveryEventHandled<M> for __ReadModelEvents {}
+        impl #p::Declared for #ident {
+            const CONTRACT: &'static #rt::Contract = #ident::CONTRACT;
+            type Events = __ReadModelEvents;
+        }
+        impl<E> #p::Lists<E> for #ident {}
+        impl #p::ChangesRows for #ident {}
+        impl #p::AppendsRows for #ident {}
+        impl #p::MayOmitRows for #ident {}
+        impl #p::MayReturnNothing for #ident {}
     };
-    let Some(row) = module.row.as_ref().filter(|row| {
-        row.generics.params.is_empty() && matches!(row.fields, syn::Fields::Named(_))
-    }) else {
-        return contract;
+    let syn::Fields::Named(named) = &data.fields else {
+        return links;
     };
-    let ident = &row.ident;
-    let key = stand_in_key(args, row);
+    let key = stand_in_key(args, named);
     quote! {
-        #contract
-        impl #p::ReadModelRow for #ident {
+        #links
+        impl #rt::ReadModelRow for #ident {
             type Key = #key;
             fn key(&self) -> Self::Key {
                 ::core::unreachable!()
             }
             fn set_model_version(&mut self, _version: i32) {}
-            fn bind_columns<DB: #p::Db>(&self, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_columns<DB: #rt::field::Db>(&self, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 query
             }
-            fn bind_pg_arrays(_rows: &[Self], query: #p::Query<#p::Pg>) -> #p::Query<#p::Pg> {
+            fn bind_pg_arrays(_rows: &[Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
                 query
             }
-            fn bind_key<DB: #p::Db>(_key: &Self::Key, query: #p::Query<DB>) -> #p::Query<DB> {
+            fn bind_key<DB: #rt::field::Db>(_key: &Self::Key, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 query
             }
-            fn read<'a, DB: #p::Db>(
-                _row: &impl #p::NamedRow<'a, DB>,
-            ) -> #p::deserialize::Result<Self> {
+            fn read<'a, DB: #rt::field::Db>(
+                _row: &impl #rt::diesel::row::NamedRow<'a, DB>,
+            ) -> #rt::diesel::deserialize::Result<Self> {
                 ::core::unreachable!()
             }
             fn write_canonical(&self, _out: &mut ::std::string::String) {}
@@ -71,13 +91,22 @@ pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
                 ::core::option::Option::None
             }
         }
-        impl #p::Projection for Model {
-            type Row = #ident;
-            const CONTRACT: &'static #p::Contract = Model::CONTRACT;
+    }
+}
+
+/// The dispatch of a `#[handlers]` block with errors: no handler runs (the crate does not
+/// compile), but the model is complete, so its registry entry raises nothing more.
+pub(super) fn projection(model: &syn::TypePath) -> TokenStream {
+    let rt = quote!(::readmodel_runtime);
+    let p = quote!(::readmodel_runtime::__private);
+    quote! {
+        impl #rt::Projection for #model {
+            type Row = Self;
+            const CONTRACT: &'static #rt::Contract = <Self as #p::Declared>::CONTRACT;
             fn apply(
-                _stored: &#p::StoredEvent,
-                _rows: &mut #p::Rows<'_, #ident>,
-            ) -> ::core::result::Result<(), #p::DecodeError> {
+                _stored: &#rt::StoredEvent,
+                _rows: &mut #rt::Rows<'_, Self>,
+            ) -> ::core::result::Result<(), #rt::event::DecodeError> {
                 ::core::result::Result::Ok(())
             }
         }
@@ -86,10 +115,7 @@ pub(super) fn expand(args: &Args, module: &Module) -> TokenStream {
 
 /// The key type handlers most likely expect: the key's fields that exist in the row,
 /// once each, without `model_version`, and without floats (which are not `Ord`).
-fn stand_in_key(args: &Args, row: &syn::ItemStruct) -> TokenStream {
-    let syn::Fields::Named(named) = &row.fields else {
-        return quote!(());
-    };
+fn stand_in_key(args: &Args, named: &syn::FieldsNamed) -> TokenStream {
     let mut types: Vec<&syn::Type> = Vec::new();
     let mut seen: Vec<&syn::Ident> = Vec::new();
     for field in args.key.iter().flat_map(|k| &k.value) {

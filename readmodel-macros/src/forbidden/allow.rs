@@ -35,10 +35,6 @@ const SYNTAX: &str = "expected `#[read_model(allow(rule, ...))]`";
 /// The rules opted out of by the `#[read_model(allow(...))]` attributes among `attrs`
 /// (other attributes are ignored; the caller strips these), and one error per unknown or
 /// repeated rule name or malformed attribute, naming the valid rules.
-#[allow(
-    dead_code,
-    reason = "the struct form of the declaration, landing separately, uses it"
-)]
 pub(crate) fn allowed(attrs: &[syn::Attribute]) -> (Allowed, Vec<syn::Error>) {
     let mut allowed = Allowed::default();
     let mut errors = Vec::new();

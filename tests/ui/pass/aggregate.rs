@@ -1,7 +1,7 @@
 //! An aggregate: counters per composite key. A timeline keyed by
-//! `stream_id` + `event_version` is also accepted (see `per_stream`).
+//! `stream_id` + `event_version` is also accepted (see `Sale`).
 use chrono::{Datelike, NaiveDate};
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ pub struct Sold {
     pub quantity: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     domain = "shop",
     kind = "aggregate",
@@ -20,23 +21,21 @@ pub struct Sold {
     key = (model_version, product_id, month),
     table = readmodels::monthly_sales,
 )]
-pub mod monthly_sales {
-    use super::*;
+pub struct MonthlySale {
+    pub model_version: i32,
+    pub product_id: Uuid,
+    pub month: NaiveDate,
+    pub quantity: i64,
+}
 
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct MonthlySale {
-        pub model_version: i32,
-        pub product_id: Uuid,
-        pub month: NaiveDate,
-        pub quantity: i64,
-    }
-
+#[handlers]
+impl MonthlySale {
     pub fn sold(event: &Event<Sold>, rows: &mut Rows<'_, MonthlySale>) {
         let month = event.day.with_day(1).unwrap_or(event.day);
         rows.modify(
             (event.product_id, month),
             || MonthlySale {
-                model_version: MODEL_VERSION,
+                model_version: Self::MODEL_VERSION,
                 product_id: event.product_id,
                 month,
                 quantity: 0,
@@ -46,6 +45,7 @@ pub mod monthly_sales {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     domain = "shop",
     kind = "timeline",
@@ -53,20 +53,18 @@ pub mod monthly_sales {
     key = (model_version, stream_id, event_version),
     table = readmodels::sales_log,
 )]
-pub mod per_stream {
-    use super::*;
+pub struct Sale {
+    pub model_version: i32,
+    pub stream_id: Uuid,
+    pub event_version: i64,
+    pub quantity: i64,
+}
 
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Sale {
-        pub model_version: i32,
-        pub stream_id: Uuid,
-        pub event_version: i64,
-        pub quantity: i64,
-    }
-
+#[handlers]
+impl Sale {
     pub fn sold(event: &Event<Sold>) -> Vec<Sale> {
         vec![Sale {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             stream_id: event.stream_id,
             event_version: event.event_version,
             quantity: event.quantity,
@@ -75,5 +73,5 @@ pub mod per_stream {
 }
 
 fn main() {
-    let _ = (monthly_sales::Model::CONTRACT, per_stream::Model::CONTRACT);
+    let _ = (MonthlySale::CONTRACT, Sale::CONTRACT);
 }

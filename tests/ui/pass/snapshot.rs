@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use readmodel_runtime::{read_model, DomainEvent, Event, Rows};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub struct Transferred {
     pub cents: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     name = "bank.balances",
     domain = "bank",
@@ -33,22 +34,20 @@ pub struct Transferred {
     replay_start_version = 0,
     rebuild = "full",
 )]
-pub mod balances {
-    use super::*;
+pub struct Balance {
+    pub model_version: i32,
+    pub account_id: Uuid,
+    pub owner: String,
+    pub cents: i64,
+    pub rate: f64,
+    pub updated_at: DateTime<Utc>,
+}
 
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Balance {
-        pub model_version: i32,
-        pub account_id: Uuid,
-        pub owner: String,
-        pub cents: i64,
-        pub rate: f64,
-        pub updated_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl Balance {
     fn empty(account_id: Uuid, at: DateTime<Utc>) -> Balance {
         Balance {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             account_id,
             owner: String::new(),
             cents: 0,
@@ -60,7 +59,7 @@ pub mod balances {
     pub fn opened(event: &Event<Opened>, rows: &mut Rows<'_, Balance>) {
         rows.modify(
             event.account_id,
-            || empty(event.account_id, event.occurred_at),
+            || Self::empty(event.account_id, event.occurred_at),
             |row| row.owner = event.owner.clone(),
         );
     }
@@ -74,7 +73,7 @@ pub mod balances {
             let delta = deltas[&account] * random;
             rows.modify(
                 account,
-                || empty(account, event.occurred_at),
+                || Self::empty(account, event.occurred_at),
                 |row| {
                     row.cents += delta;
                     row.updated_at = event.occurred_at;
@@ -85,5 +84,5 @@ pub mod balances {
 }
 
 fn main() {
-    let _ = balances::Model::CONTRACT;
+    let _ = Balance::CONTRACT;
 }

@@ -1,6 +1,6 @@
 //! A timeline: one row per event, keyed by the event's identity.
 use chrono::{DateTime, Utc};
-use readmodel_runtime::{read_model, DomainEvent, Event};
+use readmodel_runtime::{handlers, ReadModel, DomainEvent, Event};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ pub struct Noted {
     pub text: String,
 }
 
+#[derive(Clone, Debug, PartialEq, ReadModel)]
 #[read_model(
     domain = "t",
     kind = "timeline",
@@ -18,21 +19,19 @@ pub struct Noted {
     key = (model_version, event_id),
     table = readmodels::notes_log,
 )]
-pub mod notes_log {
-    use super::*;
+pub struct NoteEntry {
+    pub model_version: i32,
+    pub event_id: i64,
+    pub note_id: Uuid,
+    pub text: String,
+    pub occurred_at: DateTime<Utc>,
+}
 
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct NoteEntry {
-        pub model_version: i32,
-        pub event_id: i64,
-        pub note_id: Uuid,
-        pub text: String,
-        pub occurred_at: DateTime<Utc>,
-    }
-
+#[handlers]
+impl NoteEntry {
     pub fn noted(event: &Event<Noted>) -> Vec<NoteEntry> {
         vec![NoteEntry {
-            model_version: MODEL_VERSION,
+            model_version: Self::MODEL_VERSION,
             event_id: event.id,
             note_id: event.note_id,
             text: event.text.clone(),
@@ -42,5 +41,5 @@ pub mod notes_log {
 }
 
 fn main() {
-    let _ = notes_log::Model::CONTRACT;
+    let _ = NoteEntry::CONTRACT;
 }

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS readmodels.done_log;
+DROP TABLE IF EXISTS readmodels.habit_totals;
