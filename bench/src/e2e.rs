@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use readmodel_runtime::replay::{run_pass, NoProgress};
+use readmodel_runtime::replay::{run_pass, NoProgress, PassModel};
 use readmodel_runtime::{Model, Plan, Registry};
 use serde::Serialize;
 
@@ -76,7 +76,8 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<E2eReport, Be
         all.len()
     ));
     let started = Instant::now();
-    let (pass, pass_usage) = rss::measure(|| run_pass(store, &url, &all, &plan, &mut NoProgress));
+    let (pass, pass_usage) =
+        rss::measure(|| run_pass(store, &url, &members(&all), &plan, &mut NoProgress));
     let _with_checksums = started.elapsed();
     let pass = pass?;
     peaks.note(pass_usage);
@@ -106,7 +107,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<E2eReport, Be
         .iter()
         .map(|name| registry.get(name))
         .collect::<Result<_, _>>()?;
-    let reports = run_pass(store, &url, &habits, &plan, &mut NoProgress)?;
+    let reports = run_pass(store, &url, &members(&habits), &plan, &mut NoProgress)?;
     let habits_pass_seconds = reports
         .iter()
         .map(|r| r.elapsed.as_secs_f64())
@@ -178,4 +179,9 @@ impl E2eReport {
         );
         out
     }
+}
+
+/// The models as a pass takes them.
+fn members<'a>(models: &[&'a dyn Model]) -> Vec<&'a dyn PassModel> {
+    models.iter().map(|m| *m as &dyn PassModel).collect()
 }

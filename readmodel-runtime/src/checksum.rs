@@ -36,25 +36,44 @@ pub(crate) fn of_rows<R: ReadModelRow, C: Conn>(
     version: i32,
     user: Option<Uuid>,
 ) -> Result<Checksum, StoreError> {
-    let mut hasher = Sha256::new();
-    let mut rows = 0u64;
-    let mut text = String::new();
+    let mut digest = Digester::default();
     let mut pages = KeyOrder::<R>::new(contract, version, user);
     loop {
         let page = pages.next_page(conn)?;
         if page.is_empty() {
             break;
         }
-        for row in page {
-            canonical(&row, &mut text);
-            hasher.update(text.as_bytes());
-            rows += 1;
+        for row in &page {
+            digest.add(row);
         }
     }
-    let digest = hasher.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Checksum {
-        digest: format!("sha256:{hex}"),
-        rows,
-    })
+    Ok(digest.finish())
 }
+
+/// Hashes rows in the order given (the caller's job: key order).
+#[derive(Default)]
+struct Digester {
+    hasher: Sha256,
+    rows: u64,
+    text: String,
+}
+
+impl Digester {
+    fn add<R: ReadModelRow>(&mut self, row: &R) {
+        canonical(row, &mut self.text);
+        self.hasher.update(self.text.as_bytes());
+        self.rows += 1;
+    }
+
+    fn finish(self) -> Checksum {
+        let digest = self.hasher.finalize();
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Checksum {
+            digest: format!("sha256:{hex}"),
+            rows: self.rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::Utc;
 
+use crate::event::{DecodeError, PayloadError, StoredEvent};
 use crate::source::{self, NewEvent};
 use crate::store::{transaction, with_conn, Conn, Store, StoreError};
 
@@ -30,6 +31,19 @@ pub enum ImportError {
         line: usize,
         /// What is wrong with it.
         reason: LineError,
+    },
+    /// An event of a type some model consumes does not decode as that type: it would stop
+    /// every later strict replay of the model; nothing was imported.
+    #[error("{path}:{line}: event type {event_type} does not decode: {reason}; nothing was imported (fix the line, or import it anyway with --unchecked)")]
+    Undecodable {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The event's type.
+        event_type: String,
+        /// Why it does not decode.
+        reason: PayloadError,
     },
     /// Storage failed; nothing was imported.
     #[error("{0}; nothing was imported")]
@@ -56,6 +70,51 @@ pub enum LineError {
 /// Parses a JSON Lines file into events. Blank lines are skipped; the first bad line stops
 /// the parse with its line number.
 pub fn parse_jsonl(path: &Path) -> Result<Vec<NewEvent>, ImportError> {
+    Ok(parse_jsonl_lines(path)?
+        .into_iter()
+        .map(|(_, event)| event)
+        .collect())
+}
+
+/// Decodes each event with `decode` (which answers `None` for a type no model consumes)
+/// and returns how many events are of such types; the first event that does not decode
+/// refuses the file, naming its line. `events` are `(line number, event)` pairs.
+pub fn check_decodes(
+    path: &Path,
+    events: &[(usize, NewEvent)],
+    decode: impl Fn(&StoredEvent) -> Option<Result<(), DecodeError>>,
+) -> Result<usize, ImportError> {
+    let mut unconsumed = 0;
+    for (line, event) in events {
+        let stored = StoredEvent {
+            id: *line as i64,
+            stream_id: event.stream_id,
+            event_version: event.event_version,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            user_id: event.user_id,
+            occurred_at: event.occurred_at,
+            recorded_at: event.recorded_at.unwrap_or(event.occurred_at),
+            payload: event.payload.to_string(),
+        };
+        match decode(&stored) {
+            None => unconsumed += 1,
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                return Err(ImportError::Undecodable {
+                    path: path.display().to_string(),
+                    line: *line,
+                    event_type: error.event_type,
+                    reason: error.reason,
+                })
+            }
+        }
+    }
+    Ok(unconsumed)
+}
+
+/// [`parse_jsonl`], keeping each event's 1-based line number.
+pub fn parse_jsonl_lines(path: &Path) -> Result<Vec<(usize, NewEvent)>, ImportError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
         path: shown.clone(),
@@ -75,7 +134,7 @@ pub fn parse_jsonl(path: &Path) -> Result<Vec<NewEvent>, ImportError> {
             line: index + 1,
             reason,
         })?;
-        events.push(event);
+        events.push((index + 1, event));
     }
     Ok(events)
 }

@@ -13,7 +13,7 @@
 //! ([`ledger`]) in one transaction.
 //!
 //! The modules form one-way layers, each using only the layers below it: values and
-//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`testing`]) → [`store`] →
+//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`]) → [`store`] →
 //! the log ([`source`], [`import`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →
 //! [`registry`] and [`cli`].
@@ -23,6 +23,7 @@
 // Values and contracts (no database):
 pub mod contract;
 pub mod ddl;
+pub mod determinism;
 pub mod event;
 pub mod field;
 pub mod rows;

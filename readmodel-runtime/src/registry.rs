@@ -10,15 +10,16 @@ use uuid::Uuid;
 use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
 use crate::cutover;
-use crate::replay::{self, Plan, Progress, ReplayError, RunReport};
-use crate::rows::Projection;
+use crate::event::{DecodeError, StoredEvent};
+use crate::replay::handler_guard;
+use crate::replay::{self, PassModel, Plan, Progress, ReplayError, RunReport};
+use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
 use crate::store::{with_conn, Store, StoreError};
 use crate::verify::{self, Verification};
 
-/// A registered read model, with the operations the runtime runs on it.
-pub trait Model: Send + Sync {
-    /// Its contract.
-    fn contract(&self) -> &'static Contract;
+/// A registered read model, with the operations the runtime runs on it (its contract
+/// comes with [`PassModel`], what a pass over the log needs of it).
+pub trait Model: PassModel {
     /// Replays events into it according to `plan` (which says whether the run starts
     /// anew or resumes the latest unfinished one).
     fn replay(
@@ -27,17 +28,6 @@ pub trait Model: Send + Sync {
         plan: &Plan,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError>;
-    /// Checks `plan` for this model and prepares its share of a pass over the log
-    /// ([`replay::run_pass`]); nothing is written. `cache_rows` bounds the rows it carries
-    /// between flushes.
-    #[doc(hidden)]
-    fn lane(
-        &self,
-        store: &mut Store,
-        plan: &Plan,
-        head: i64,
-        cache_rows: usize,
-    ) -> Result<Box<dyn replay::Lane>, ReplayError>;
     /// The canonical checksum of the rows of `version` (of one user's rows with `user`).
     fn checksum(
         &self,
@@ -45,6 +35,10 @@ pub trait Model: Send + Sync {
         version: i32,
         user: Option<Uuid>,
     ) -> Result<Checksum, StoreError>;
+    /// Whether `event` decodes as this model reads it (upcasting older schema versions);
+    /// `None` when the model does not consume its type. The handler runs against empty
+    /// rows whose changes are dropped; a handler that panics there has decoded the event.
+    fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>>;
     /// Rebuilds the model into a scratch version and compares it with the live rows.
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError>;
     /// Makes `version` the active one; returns the previously active version.
@@ -61,17 +55,9 @@ impl<P: Projection> ModelOps<P> {
     pub const INSTANCE: Self = ModelOps(PhantomData);
 }
 
-impl<P: Projection> Model for ModelOps<P> {
+impl<P: Projection> PassModel for ModelOps<P> {
     fn contract(&self) -> &'static Contract {
         P::CONTRACT
-    }
-    fn replay(
-        &self,
-        store: &mut Store,
-        plan: &Plan,
-        progress: &mut dyn Progress,
-    ) -> Result<RunReport, ReplayError> {
-        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
     }
     fn lane(
         &self,
@@ -81,6 +67,17 @@ impl<P: Projection> Model for ModelOps<P> {
         cache_rows: usize,
     ) -> Result<Box<dyn replay::Lane>, ReplayError> {
         replay::pass::prepare::<P>(store, plan, head, cache_rows)
+    }
+}
+
+impl<P: Projection> Model for ModelOps<P> {
+    fn replay(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        progress: &mut dyn Progress,
+    ) -> Result<RunReport, ReplayError> {
+        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
     }
     fn checksum(
         &self,
@@ -94,6 +91,20 @@ impl<P: Projection> Model for ModelOps<P> {
             version,
             user
         ))
+    }
+    fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>> {
+        if !P::CONTRACT
+            .consumed_events
+            .contains(&event.event_type.as_str())
+        {
+            return None;
+        }
+        let mut scratch = BatchState::<P::Row>::default();
+        let mut nothing = |_: &<P::Row as ReadModelRow>::Key| Ok(None);
+        let applied =
+            handler_guard::catch(|| P::apply(event, &mut Rows::new(&mut scratch, &mut nothing)));
+        // Decoding comes before the handler: a panic is the handler's, after a decode.
+        Some(applied.unwrap_or(Ok(())))
     }
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError> {
         with_conn!(store, |c| verify::verify::<P, _>(c))
@@ -195,6 +206,20 @@ impl Registry {
         domain: &'a str,
     ) -> impl Iterator<Item = &'static dyn Model> + 'a {
         self.iter().filter(move |m| m.contract().domain == domain)
+    }
+
+    /// Whether `event` decodes for every model consuming its type (the first failure);
+    /// `None` when no model consumes it.
+    pub fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>> {
+        let mut verdict = None;
+        for model in self.iter() {
+            match model.decodes(event) {
+                Some(Err(error)) => return Some(Err(error)),
+                Some(Ok(())) => verdict = Some(Ok(())),
+                None => {}
+            }
+        }
+        verdict
     }
 
     /// The model called `name`, or an error listing the known names.

@@ -20,6 +20,7 @@
 /// }
 /// # fn main() {
 /// #     assert!(__readmodel_app().generator.is_none());
+/// #     let _: readmodel_runtime::Migrations = MIGRATIONS;
 /// # }
 /// ```
 ///
@@ -32,8 +33,9 @@
 /// }
 /// ```
 ///
-/// It defines a hidden `pub fn __readmodel_app()` that [`replay_main!`](crate::replay_main)
-/// calls.
+/// It defines `pub const MIGRATIONS` (the embedded migrations, for `Store::open` in the
+/// application) and a hidden `pub fn __readmodel_app()` that
+/// [`replay_main!`](crate::replay_main) calls.
 ///
 /// Migrations already embedded as a [`Migrations`](crate::Migrations) constant can be
 /// named instead: `migrations: crate::MIGRATIONS`.
@@ -57,26 +59,24 @@ macro_rules! app {
         migrations: { postgres: $postgres:literal, sqlite: $sqlite:literal $(,)? }
         $(, generator: $generator:path)? $(,)?
     ) => {
-        /// This crate's `replay` application (used by `readmodel_runtime::replay_main!`).
-        #[doc(hidden)]
-        pub fn __readmodel_app() -> $crate::cli::App {
+        /// This crate's read-model migrations, embedded from its diesel_cli directories
+        /// (for `Store::open` and `Store::migrate` in the application itself).
+        pub const MIGRATIONS: $crate::Migrations = {
             // `embed_migrations!` names `diesel_migrations::…` in what it expands to.
             use $crate::__private::diesel_migrations;
             const POSTGRES: diesel_migrations::EmbeddedMigrations =
                 diesel_migrations::embed_migrations!($postgres);
             const SQLITE: diesel_migrations::EmbeddedMigrations =
                 diesel_migrations::embed_migrations!($sqlite);
-            #[allow(unused_mut, unused_assignments)]
-            let mut generator: ::core::option::Option<$crate::cli::Generator> =
-                ::core::option::Option::None;
-            $(generator = ::core::option::Option::Some($generator);)?
-            $crate::cli::App {
-                migrations: $crate::Migrations {
-                    postgres: &POSTGRES,
-                    sqlite: &SQLITE,
-                },
-                generator,
+            $crate::Migrations {
+                postgres: &POSTGRES,
+                sqlite: &SQLITE,
             }
+        };
+
+        $crate::app! {
+            migrations: MIGRATIONS
+            $(, generator: $generator)?
         }
     };
 }

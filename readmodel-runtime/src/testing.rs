@@ -1,8 +1,10 @@
 //! Replaying a model in memory, without a database: for unit tests of handlers with
 //! hand-written events and exact expected rows.
 //!
-//! The same generated dispatch and the same [`Rows`] semantics as a real
-//! replay; only the storage is a `BTreeMap` keyed like the table.
+//! The same generated dispatch and the same [`Rows`](crate::rows::Rows) semantics as a real
+//! replay; only the storage is a `BTreeMap` keyed like the table. Every event is applied
+//! twice ([`crate::determinism`]), so a handler that does not depend only on the event
+//! and the rows fails the test that feeds it.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +12,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::determinism::apply_twice;
 use crate::event::{DecodeError, DomainEvent, StoredEvent};
-use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
+use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow};
 
 /// A model's rows held in memory, fed event by event.
 pub struct InMemory<P: Projection> {
@@ -47,7 +50,9 @@ impl<P: Projection> InMemory<P> {
     /// are ignored). Ids must ascend, as in the log.
     ///
     /// # Panics
-    /// If `event.id` does not follow the previous event's id: a test bug.
+    /// If `event.id` does not follow the previous event's id: a test bug. If the handler
+    /// is not deterministic: applied twice to the same rows it gave different rows (the
+    /// message names the model, the event and the first differing column).
     pub fn apply(&mut self, event: &StoredEvent) -> Result<(), DecodeError> {
         assert!(
             event.id > self.last_id,
@@ -63,8 +68,10 @@ impl<P: Projection> InMemory<P> {
                 |key: &<P::Row as ReadModelRow>::Key| -> Result<Option<P::Row>, LoadFailed> {
                     Ok(rows.get(key).cloned())
                 };
-            let mut view = Rows::new(&mut state, &mut load);
-            P::apply(event, &mut view)?;
+            match apply_twice::<P>(event, &mut state, &mut load) {
+                Ok(decoded) => decoded?,
+                Err(nondeterminism) => panic!("{nondeterminism}"),
+            }
         }
         for (key, slot) in state.slots {
             if !slot.dirty {

@@ -167,11 +167,24 @@ impl Db {
 
     /// Writes `lines` to a JSONL file named `name` and imports it.
     pub fn import(&self, name: &str, lines: &[String]) -> Run {
+        self.import_with(name, lines, &[])
+    }
+
+    /// [`Db::import`] with `--unchecked`: events that do not decode reach the log, as they
+    /// can from any other writer of `event_record`.
+    pub fn import_unchecked(&self, name: &str, lines: &[String]) -> Run {
+        self.import_with(name, lines, &["--unchecked"])
+    }
+
+    fn import_with(&self, name: &str, lines: &[String], flags: &[&str]) -> Run {
         let path = self.scratch().join(name);
         let mut text = lines.join("\n");
         text.push('\n');
         std::fs::write(&path, text).expect("write the JSONL file");
-        self.run(&["import", "--file", &path.display().to_string()])
+        let path = path.display().to_string();
+        let mut args = vec!["import", "--file", &path];
+        args.extend_from_slice(flags);
+        self.run(&args)
     }
 }
 

@@ -3,6 +3,7 @@
 //! hand-written events ([`events`]) and a runner for the `replay` binary.
 
 pub mod db;
+pub mod drift;
 pub mod events;
 pub mod pg;
 pub mod versioned;

@@ -12,7 +12,7 @@ on_both_backends!(bad_events_are_parked_on_request_listed_and_retried_after_a_fi
 fn bad_events_are_parked_on_request_listed_and_retried_after_a_fix(postgres: bool) {
     let db = Db::seeded(postgres, "5", "800", "3");
     let s = stream(1);
-    db.import(
+    db.import_unchecked(
         "bad.jsonl",
         &[
             event_line(

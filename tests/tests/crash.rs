@@ -19,6 +19,7 @@ fn bin() -> PathBuf {
 }
 
 on_both_backends!(
+    sigkill_during_run_all_then_resume_all_builds_every_model,
     sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum,
     sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums,
     sigkill_during_an_import_imports_nothing,
@@ -360,4 +361,116 @@ fn sigkill_during_an_import_imports_nothing(postgres: bool) {
     db.run(&["import", "--file", &path.display().to_string()])
         .ok();
     assert_eq!(db.log_length(), before + lines.len() as i64);
+}
+
+/// Every registered model's name and the checksum of its rows, in `list` order.
+fn all_checksums(db: &Db) -> Vec<(String, String)> {
+    let models = db.run(&["--json", "list"]).json();
+    models
+        .as_array()
+        .expect("a list of models")
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().expect("a name").to_owned();
+            let sum = db.checksum(&name);
+            (name, sum)
+        })
+        .collect()
+}
+
+/// Kills a catch-up `replay run --all --batch-size 100` (over every model, from a
+/// checkpoint near the log's start) at pseudo-random points, then runs
+/// `run --all --resume`: it must exit 0 and leave every model with the checksum of an
+/// uninterrupted run — the interrupted model resumed, every model the kill left behind
+/// (never started, or started later) caught up. Kills continue until 10 have landed
+/// inside a run (a run left `running`), at most 60.
+fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
+    let db = Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "12", "--events", "6000", "--seed", "2028",
+    ])
+    .ok();
+    // Every model back to (almost) nothing: checkpoint 1, so `run --all` has everything
+    // to catch up.
+    let reset = || {
+        db.run(&["run", "--all", "--full", "--to", "1"]).ok();
+    };
+    let all = ["--quiet", "run", "--all", "--batch-size", "100"];
+    reset();
+    let started = Instant::now();
+    db.run(&all[1..]).ok();
+    let duration = started.elapsed();
+    let reference = all_checksums(&db);
+    assert!(reference.len() >= 19, "{reference:?}");
+
+    let mut rng = Rng(0xA11_0011 + u64::from(postgres));
+    let window_ms = (duration.as_millis() as u64 * 9 / 10).max(50);
+    let (mut attempts, mut landed, mut left_unbuilt) = (0u32, 0u32, 0u32);
+    let mut mismatches = Vec::new();
+    while landed < 10 && attempts < 60 {
+        attempts += 1;
+        reset();
+        let delay = Duration::from_millis(3 + rng.below(window_ms));
+        let mut child = Command::new(bin())
+            .arg("--database-url")
+            .arg(&db.url)
+            .args(all)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the replay binary starts");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        if db.count("readmodels.replay_runs WHERE status = 'running'") > 0 {
+            landed += 1;
+        }
+        let behind = reference
+            .iter()
+            .filter(|(model, sum)| db.checksum(model) != *sum)
+            .count();
+        if behind > 1 {
+            left_unbuilt += 1;
+        }
+        let resumed = db.run(&["--json", "run", "--all", "--resume", "--batch-size", "300"]);
+        let report = resumed.json();
+        let reports = report.as_array().expect("reports");
+        assert!(
+            reports.iter().all(|r| r["status"] == "succeeded"),
+            "{report}"
+        );
+        for (model, sum) in &reference {
+            let after = db.checksum(model);
+            if after != *sum {
+                mismatches.push(format!(
+                    "kill #{attempts} after {delay:?}: {model} {after} != {sum}"
+                ));
+            }
+        }
+    }
+    println!(
+        "SIGKILL run --all, then run --all --resume on {}: {attempts} kills, {landed} inside a run, \
+         {left_unbuilt} leaving more than one model behind; {} mismatches (run --all took {duration:?})",
+        db.backend(),
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "resumed models differ: {mismatches:?}"
+    );
+    assert!(
+        landed >= 10,
+        "only {landed} of {attempts} kills landed inside a run"
+    );
+    assert!(
+        left_unbuilt >= 5,
+        "too few kills left models behind: {left_unbuilt}"
+    );
+    let running = db.count("readmodels.replay_runs WHERE status = 'running'");
+    assert_eq!(
+        running, 0,
+        "a killed run was left 'running' after the resume"
+    );
 }

@@ -26,6 +26,7 @@ on_both_backends!(
     missing_readmodels_table_names_it_and_says_migrate,
     missing_unique_index_is_refused_before_writing,
     import_conflicting_with_the_log_imports_nothing,
+    import_refuses_events_that_do_not_decode_naming_line_type_and_reason,
 );
 
 /// Beyond the malformed-JSON and bad-user_id lines of e2e.rs: each bad line is reported
@@ -87,6 +88,97 @@ fn import_line_errors_name_the_line_and_import_nothing(postgres: bool) {
     }
 }
 
+/// `import` decodes every event of a type some model consumes (upcasting older schema
+/// versions): one that does not decode refuses the file with one line naming the line,
+/// the type and the reason, and the log is unchanged. Types no model consumes are
+/// imported and counted; `--unchecked` skips the check.
+fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres: bool) {
+    let db = Db::seeded(postgres, "2", "100", "12");
+    let before = db.log_length();
+    let s = stream(6);
+    let check_in =
+        |v, schema, payload: &str| event_line(&s, v, "habits.checked_in", schema, payload);
+    let good = |v| check_in(v, 2, &check_in_payload(HABIT, "2026-03-01"));
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        (
+            "unknown schema_version",
+            check_in(3, 9, &check_in_payload(HABIT, "2026-03-01")),
+            &["unknown schema_version 9"],
+        ),
+        (
+            "payload missing a field",
+            check_in(3, 2, &format!(r#"{{"habit_id":"{HABIT}"}}"#)),
+            &["missing field `day`"],
+        ),
+        (
+            "payload field that does not parse",
+            check_in(3, 2, &check_in_payload("not-a-uuid", "2026-03-01")),
+            &["payload does not match"],
+        ),
+        (
+            "an old schema version the upcast refuses",
+            check_in(
+                3,
+                1,
+                &format!(r#"{{"habit_id":"{HABIT}","date":"2026-03-01","day":"2026-03-01"}}"#),
+            ),
+            &["has both `date` and `day`"],
+        ),
+    ];
+    for (what, bad, expected) in cases {
+        let run = db.import("decode.jsonl", &[good(1), good(2), bad, good(4)]);
+        assert_eq!(run.code, Some(1), "{what}");
+        let line = run.error_line();
+        assert!(line.contains("decode.jsonl:3:"), "{what}: {line}");
+        assert!(
+            line.contains("event type habits.checked_in does not decode"),
+            "{what}: {line}"
+        );
+        for text in expected {
+            assert!(line.contains(text), "{what}: {line}");
+        }
+        assert!(line.contains("nothing was imported"), "{what}: {line}");
+        assert_eq!(db.log_length(), before, "{what}: events were imported");
+    }
+
+    // Upcast old versions decode; unknown types are imported and counted.
+    let lines = [
+        good(1),
+        check_in(
+            2,
+            1,
+            &format!(r#"{{"habit_id":"{HABIT}","date":"2026-03-02"}}"#),
+        ),
+        event_line(&s, 3, "lifeos.never_heard_of", 3, r#"{"anything":true}"#),
+    ];
+    let path = db.scratch().join("mixed.jsonl");
+    std::fs::write(&path, lines.join("\n")).expect("write");
+    let path = path.display().to_string();
+    let summary = db.run(&["--json", "import", "--file", &path]).json();
+    assert_eq!(summary["imported"], 3, "{summary}");
+    assert_eq!(summary["unconsumed"], 1, "{summary}");
+    assert_eq!(db.log_length(), before + 3);
+    let text = db.import(
+        "other.jsonl",
+        &[event_line(&s, 4, "lifeos.never_heard_of", 1, "{}")],
+    );
+    assert!(
+        text.ok()
+            .contains("imported 1 events (1 of types no model consumes)"),
+        "{}",
+        text.stdout
+    );
+
+    // --unchecked imports what does not decode, and says it did not check.
+    let unchecked = db.import_unchecked("v9.jsonl", &[check_in(5, 9, "{}")]);
+    assert!(
+        unchecked.ok().contains("without checking"),
+        "{}",
+        unchecked.stdout
+    );
+    assert_eq!(db.log_length(), before + 5);
+}
+
 /// An event type no model consumes is imported and skipped by every run.
 fn unknown_event_types_are_ignored_by_every_habits_model(postgres: bool) {
     let db = Db::seeded(postgres, "4", "600", "4");
@@ -140,7 +232,7 @@ fn assert_stops_at(db: &Db, models: &[&str], bad: i64, expected: &[&str]) {
 fn unknown_schema_version_stops_the_run_naming_it(postgres: bool) {
     let db = Db::seeded(postgres, "4", "600", "5");
     let s = stream(4);
-    db.import(
+    db.import_unchecked(
         "v9.jsonl",
         &[event_line(
             &s,
@@ -166,7 +258,7 @@ fn unknown_schema_version_stops_the_run_naming_it(postgres: bool) {
 fn payload_missing_a_field_stops_the_run_naming_it(postgres: bool) {
     let db = Db::seeded(postgres, "4", "600", "6");
     let s = stream(5);
-    db.import(
+    db.import_unchecked(
         "missing.jsonl",
         &[event_line(
             &s,
@@ -182,7 +274,7 @@ fn payload_missing_a_field_stops_the_run_naming_it(postgres: bool) {
 
     // A payload field that is there but not a UUID.
     let db = Db::seeded(postgres, "2", "200", "6");
-    db.import(
+    db.import_unchecked(
         "uuid.jsonl",
         &[event_line(
             &s,

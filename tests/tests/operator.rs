@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
 use readmodel_tests::{checksum, execute_sql, on_both_backends, query_texts, Db};
 
 fn bin(name: &str) -> PathBuf {
@@ -18,6 +19,7 @@ on_both_backends!(
     range_replay_of_a_timeline_restores_exactly_its_events,
     invalid_plans_are_refused_with_the_valid_alternative,
     resume_after_a_stopped_run_gives_the_uninterrupted_checksum,
+    resume_of_several_models_builds_each_of_them,
     resume_redoes_a_deletion_that_never_committed,
     versions_are_built_side_by_side_and_cut_over,
     verify_detects_a_row_tampered_with_by_sql,
@@ -247,6 +249,116 @@ fn invalid_plans_are_refused_with_the_valid_alternative(postgres: bool) {
         db.checksum("habits.streaks"),
         before,
         "a refused plan wrote rows"
+    );
+}
+
+/// `--resume` with `--model` repeated: the model with a stopped run resumes it, the others
+/// catch up from their checkpoint (one never run, one behind the head); a lone `--resume`
+/// with nothing to resume still refuses.
+fn resume_of_several_models_builds_each_of_them(postgres: bool) {
+    let db = &Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "8", "--events", "6000", "--seed", "31",
+    ])
+    .ok();
+    let models = [
+        "habits.checkins",
+        "habits.streaks",
+        "habits.monthly_completions",
+    ];
+    db.run(&["run", "--model", models[2], "--to", "3000"]).ok();
+    let stopped = db
+        .run(&[
+            "--json",
+            "run",
+            "--model",
+            models[0],
+            "--full",
+            "--batch-size",
+            "300",
+            "--max-batches",
+            "2",
+        ])
+        .json();
+    assert_eq!(stopped[0]["status"], "stopped");
+    let line = db
+        .run(&["run", "--model", models[1], "--resume"])
+        .error_line()
+        .to_owned();
+    assert!(line.contains("nothing to resume"), "{line}");
+
+    let mut args = vec!["--json", "run", "--resume", "--batch-size", "700"];
+    for model in models {
+        args.extend(["--model", model]);
+    }
+    let report = db.run(&args).json();
+    let reports = report.as_array().expect("reports");
+    assert_eq!(reports.len(), 3, "{report}");
+    for (r, model) in reports.iter().zip(models) {
+        assert_eq!(r["model"], model, "{report}");
+        assert_eq!(r["status"], "succeeded", "{report}");
+    }
+    assert_eq!(reports[0]["resumed_from"], stopped[0]["run_id"], "{report}");
+    let head = db.head();
+    assert_eq!(db.checkpoints(&models), vec![Some(head); 3]);
+    let resumed = db.checksums(&models);
+    for model in models {
+        db.run(&["run", "--model", model, "--full"]).ok();
+    }
+    assert_eq!(
+        db.checksums(&models),
+        resumed,
+        "resumed rows differ from a full run"
+    );
+
+    // A resumed run that covered one user is followed by a catch-up of the whole model.
+    let user = db.users()[1].clone();
+    db.run(&[
+        "run",
+        "--model",
+        models[0],
+        "--user",
+        &user,
+        "--batch-size",
+        "20",
+        "--max-batches",
+        "1",
+    ])
+    .ok();
+    let s = stream(9);
+    let lines: Vec<String> = (1..=3)
+        .map(|v| {
+            event_line(
+                &s,
+                v,
+                "habits.checked_in",
+                2,
+                &check_in_payload(HABIT, &format!("2026-03-0{v}")),
+            )
+        })
+        .collect();
+    db.import("more.jsonl", &lines).ok();
+    let report = db
+        .run(&[
+            "--json", "run", "--resume", "--model", models[0], "--model", models[1],
+        ])
+        .json();
+    let scopes: Vec<String> = report
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|r| format!("{} {}", r["model"].as_str().unwrap_or("?"), r["scope"]))
+        .collect();
+    assert_eq!(scopes.len(), 3, "{report}");
+    assert!(
+        scopes[0].starts_with(models[0]) && scopes[0].contains(&user),
+        "{scopes:?}"
+    );
+    let head = db.head();
+    assert_eq!(
+        db.checkpoints(&models[..2]),
+        vec![Some(head); 2],
+        "{report}"
     );
 }
 

@@ -6,9 +6,8 @@
 //! generated tables (`habit_totals`, `done_log`) and the reader API.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-use readmodel_runtime::cli::{App, GenerateSpec};
-use readmodel_runtime::{handlers, DomainEvent, Event, Migrations, NewEvent, ReadModel, Rows};
+use readmodel_runtime::cli::GenerateSpec;
+use readmodel_runtime::{handlers, DomainEvent, Event, NewEvent, ReadModel, Rows};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -146,21 +145,9 @@ impl DoneLog {
     }
 }
 
-const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// The read-model tables of this crate, for both backends.
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: &POSTGRES,
-    sqlite: &SQLITE,
-};
-
-/// The `replay` binary's application: these tables, and a demo log for `replay generate`.
-pub fn app() -> App {
-    App {
-        migrations: MIGRATIONS,
-        generator: Some(demo_log),
-    }
+readmodel_runtime::app! {
+    migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
+    generator: crate::demo_log,
 }
 
 /// A deterministic demo log: each user starts three habits, then does them now and then.

@@ -7,8 +7,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
 use super::CliError;
+use crate::ledger::{RunStatus, Scope};
 use crate::registry::Model;
-use crate::replay::{fits_a_pass, run_pass, Plan, Progress, ReplayError, RunReport, Start};
+use crate::replay::{
+    fits_a_pass, run_pass, PassModel, Plan, Progress, ReplayError, RunReport, Start,
+};
 use crate::store::{DatabaseUrl, Store};
 
 struct Bar(ProgressBar);
@@ -37,6 +40,11 @@ fn bar(quiet: bool) -> Bar {
 
 /// Runs `plan` for `models`: in one pass over the log when the plan allows (see
 /// [`fits_a_pass`]), else for each model in turn, stopping at the first failure.
+///
+/// `--resume` over several models leaves every one of them built, as an uninterrupted
+/// run would: a model with an unfinished run resumes it (and then catches up, when that
+/// run covered only part of the model), every other model catches up from its
+/// checkpoint.
 pub(super) fn run_models(
     cx: &Context<'_>,
     store: &mut Store,
@@ -46,21 +54,44 @@ pub(super) fn run_models(
 ) -> Result<Vec<RunReport>, CliError> {
     if fits_a_pass(plan) {
         let mut progress = bar(cx.quiet);
-        let reports = run_pass(store, url, models, plan, &mut progress);
+        let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
+        let reports = run_pass(store, url, &members, plan, &mut progress);
         progress.0.finish_and_clear();
         return Ok(reports?);
     }
     let mut reports = Vec::with_capacity(models.len());
-    let resume = plan.start == Start::Resume;
+    let several = plan.start == Start::Resume && models.len() > 1;
+    let catch_up = Plan {
+        start: Start::New,
+        ..plan.clone()
+    };
     for model in models {
-        let mut progress = bar(cx.quiet);
-        let report = model.replay(store, plan, &mut progress);
-        progress.0.finish_and_clear();
-        match report {
-            // `run --all --resume` continues what was interrupted and skips the rest.
-            Err(ReplayError::NothingToResume { .. }) if resume && models.len() > 1 => {}
-            report => reports.push(report?),
+        match replay_one(cx, store, *model, plan) {
+            Err(ReplayError::NothingToResume { .. }) if several => {
+                reports.push(replay_one(cx, store, *model, &catch_up)?);
+            }
+            Ok(report) => {
+                let partial = report.scope != Scope::All;
+                let succeeded = report.status == RunStatus::Succeeded;
+                reports.push(report);
+                if several && partial && succeeded {
+                    reports.push(replay_one(cx, store, *model, &catch_up)?);
+                }
+            }
+            Err(error) => return Err(error.into()),
         }
     }
     Ok(reports)
+}
+
+fn replay_one(
+    cx: &Context<'_>,
+    store: &mut Store,
+    model: &dyn Model,
+    plan: &Plan,
+) -> Result<RunReport, ReplayError> {
+    let mut progress = bar(cx.quiet);
+    let report = model.replay(store, plan, &mut progress);
+    progress.0.finish_and_clear();
+    report
 }

@@ -12,6 +12,7 @@ use super::write::write_rows;
 use super::ReplayError;
 use crate::contract::Kind;
 use crate::dead_letters;
+use crate::determinism::apply_twice;
 use crate::event::StoredEvent;
 use crate::ledger::{self, Advance};
 use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
@@ -88,6 +89,11 @@ pub(super) fn apply_batch<P: Projection, C: Conn>(
 /// Runs each event's handler in id order against the batch's rows; returns the rows
 /// read or changed, and the events parked under [`BadEventPolicy::Park`] with their
 /// reasons.
+///
+/// Under `Park`, a handler that panics may have half-changed rows before it did: its
+/// event is parked with the panic message and the batch's in-memory application starts
+/// over from the batch's start without the parked events (nothing is written before the
+/// whole batch applies).
 fn apply_events<'e, P: Projection, C: Conn>(
     conn: &mut C,
     version: i32,
@@ -95,61 +101,85 @@ fn apply_events<'e, P: Projection, C: Conn>(
     events: &'e [StoredEvent],
     plan: &Plan,
     cache: &RowCache<P::Row>,
-    mut prefetched: Prefetched<P::Row>,
+    prefetched: Prefetched<P::Row>,
 ) -> Result<(BatchState<P::Row>, Parked<'e>), ReplayError> {
     let contract = P::CONTRACT;
     let failure = Cell::new(None::<StoreError>);
+    // Rows are cloned out of `prefetched` rather than taken, so that a batch redone after
+    // a panic reads the same rows again.
     let mut load = |key: &<P::Row as ReadModelRow>::Key| {
         if let Some(known) = cache.known(key) {
             return Ok(known);
         }
-        match prefetched.remove(key) {
-            Some(found) => Ok(found),
+        match prefetched.get(key) {
+            Some(found) => Ok(found.clone()),
             None => load_row::<P::Row, C>(conn, contract, version, key).map_err(|error| {
                 failure.set(Some(error));
                 LoadFailed
             }),
         }
     };
-    let mut state = BatchState::<P::Row>::default();
-    let mut parked = Vec::new();
-    let mut previous = after;
-    for event in events {
-        if event.id <= previous {
-            return Err(ReplayError::OutOfOrder {
-                model: contract.name,
-                id: event.id,
-                previous,
-            });
-        }
-        previous = event.id;
-        let mut rows = Rows::new(&mut state, &mut load);
-        let applied = handler_guard::catch(|| P::apply(event, &mut rows)).map_err(|panic| {
-            ReplayError::HandlerPanicked {
-                model: contract.name,
-                id: event.id,
-                event_type: event.event_type.clone(),
-                message: handler_guard::message(&panic),
-            }
-        })?;
-        match applied {
-            Ok(()) => {}
-            // Decoding fails before the handler runs, so the event changed nothing.
-            Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
-                parked.push((event, source.reason.to_string()));
-            }
-            Err(source) => {
-                return Err(ReplayError::Decode {
+    // By id: a batch redone after a panic skips them, and parks nothing twice.
+    let mut parked = BTreeMap::<i64, (&'e StoredEvent, String)>::new();
+    'batch: loop {
+        let mut state = BatchState::<P::Row>::default();
+        let mut previous = after;
+        for event in events {
+            if event.id <= previous {
+                return Err(ReplayError::OutOfOrder {
                     model: contract.name,
-                    source,
-                })
+                    id: event.id,
+                    previous,
+                });
+            }
+            previous = event.id;
+            if parked.contains_key(&event.id) {
+                continue;
+            }
+            let applied = handler_guard::catch(|| {
+                if plan.check_determinism {
+                    apply_twice::<P>(event, &mut state, &mut load)
+                } else {
+                    Ok(P::apply(event, &mut Rows::new(&mut state, &mut load)))
+                }
+            });
+            let applied = match applied {
+                Ok(checked) => checked?,
+                Err(panic) if plan.on_bad_event == BadEventPolicy::Park => {
+                    let message = handler_guard::message(&panic);
+                    let reason = format!("the handler panicked: {message}");
+                    parked.insert(event.id, (event, reason));
+                    failure.take();
+                    continue 'batch;
+                }
+                Err(panic) => {
+                    return Err(ReplayError::HandlerPanicked {
+                        model: contract.name,
+                        id: event.id,
+                        event_type: event.event_type.clone(),
+                        message: handler_guard::message(&panic),
+                    })
+                }
+            };
+            match applied {
+                Ok(()) => {}
+                // Decoding fails before the handler runs, so the event changed nothing.
+                Err(source) if plan.on_bad_event == BadEventPolicy::Park => {
+                    parked.insert(event.id, (event, source.reason.to_string()));
+                }
+                Err(source) => {
+                    return Err(ReplayError::Decode {
+                        model: contract.name,
+                        source,
+                    })
+                }
+            }
+            if let Some(error) = failure.take() {
+                return Err(error.into());
             }
         }
-        if let Some(error) = failure.take() {
-            return Err(error.into());
-        }
+        return Ok((state, parked.into_values().collect()));
     }
-    Ok((state, parked))
 }
 
 /// Events set aside under [`BadEventPolicy::Park`], with the reason of each.

@@ -91,6 +91,9 @@ pub enum ReplayError {
         /// The panic message.
         message: String,
     },
+    /// `--check-determinism` (or `verify`): a handler gave different rows for one event.
+    #[error(transparent)]
+    Nondeterministic(#[from] crate::determinism::Nondeterminism),
     /// `cutover` to a version that never completed a whole-model run.
     #[error("cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})")]
     CutoverNeverBuilt {

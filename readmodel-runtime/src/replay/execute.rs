@@ -94,7 +94,30 @@ pub(super) fn execute<P: Projection, C: Conn>(
 
 /// Deletes, applies every batch, and finishes the checkpoint; returns how the run ended
 /// and the checksum of the rows in scope (empty when stopped early).
+///
+/// A run of one user's or one range's rows is all or nothing, in one transaction (each
+/// batch a savepoint in it): a refusal half-way, such as a handler writing another user's
+/// row, leaves those rows as they were instead of deleted. A whole-model run commits batch
+/// by batch, so a crash keeps its progress for `--resume`.
 fn replay<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    run: &Run,
+    run_id: i64,
+    progress: &mut dyn Progress,
+    started: Instant,
+    tally: &mut Tally,
+) -> Result<(RunStatus, String), ReplayError> {
+    if run.execution.is_whole_model() {
+        return replay_rows::<P, C>(conn, version, run, run_id, progress, started, tally);
+    }
+    let context = || format!("rebuilding {} of {}", run.execution.scope, P::CONTRACT.name);
+    transaction(conn, context, |c| {
+        replay_rows::<P, C>(c, version, run, run_id, progress, started, tally)
+    })
+}
+
+fn replay_rows<P: Projection, C: Conn>(
     conn: &mut C,
     version: i32,
     run: &Run,

@@ -28,7 +28,7 @@ use crate::store::rows::RowSet;
 use crate::store::Conn;
 
 pub use error::{NoResume, ReplayError};
-pub use pass::{fits_a_pass, run_pass, Lane};
+pub use pass::{fits_a_pass, run_pass, Lane, PassModel};
 pub use plan::{BadEventPolicy, Flush, Plan, Start};
 
 /// How a run went.
@@ -129,6 +129,7 @@ pub(crate) fn rebuild_as<P: Projection, C: Conn>(
         full: true,
         to: Some(to),
         on_bad_event: BadEventPolicy::Park,
+        check_determinism: true,
         ..Plan::default()
     };
     let execution = plan::Execution {

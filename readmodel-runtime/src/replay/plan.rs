@@ -43,6 +43,10 @@ pub struct Plan {
     /// When a pass over many models writes what it holds.
     #[serde(skip)]
     pub flush: Flush,
+    /// Apply each event twice to copies of its rows and fail on any difference
+    /// (`--check-determinism`; always on in `verify`).
+    #[serde(skip)]
+    pub check_determinism: bool,
 }
 
 /// When a pass writes the rows its handlers changed, with every model's checkpoint, in
@@ -78,14 +82,15 @@ pub enum Start {
     Resume,
 }
 
-/// What a run does with an event it cannot decode.
+/// What a run does with an event it cannot decode, or whose handler panics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BadEventPolicy {
     /// Stop at it, leaving rows and checkpoint at the last good batch (the default).
     #[default]
     Stop,
-    /// Park it in `readmodels.replay_dead_letters` and go on.
+    /// Park it in `readmodels.replay_dead_letters` (with the decode error or the panic
+    /// message) and go on; a panic's batch is redone without the event.
     Park,
 }
 
@@ -105,6 +110,7 @@ impl Default for Plan {
             on_bad_event: BadEventPolicy::Stop,
             start: Start::New,
             flush: Flush::default(),
+            check_determinism: false,
         }
     }
 }
@@ -386,6 +392,40 @@ mod tests {
     }
 
     #[test]
+    fn full_rebuild_models_refuse_users_and_ranges() {
+        let c = Contract {
+            rebuild_strategy: RebuildStrategy::Full,
+            ..contract(Kind::Timeline, &["model_version", "event_id"])
+        };
+        let user = Plan {
+            user: Some(Uuid::nil()),
+            ..Plan::default()
+        };
+        let range = Plan {
+            from: Some(5),
+            ..Plan::default()
+        };
+        for plan in [user, range] {
+            let refused = resolve(&c, &plan, 10, Some(10)).expect_err("refused");
+            assert!(
+                matches!(&refused, ReplayError::InvalidPlan { model: "t.m", .. }),
+                "{refused:?}"
+            );
+            assert_eq!(
+                refused.to_string(),
+                "cannot replay t.m that way: it declares rebuild = \"full\": only \
+                 `replay run --model t.m --full` or a catch-up `replay run --model t.m` are valid"
+            );
+        }
+        let full_range = Plan {
+            from: Some(5),
+            full: true,
+            ..Plan::default()
+        };
+        assert!(resolve(&c, &full_range, 10, Some(10)).is_ok());
+    }
+
+    #[test]
     fn users_are_rebuilt_to_the_checkpoint() {
         let c = contract(Kind::Aggregate, &["model_version", "user_id"]);
         let user = Uuid::nil();
@@ -393,7 +433,16 @@ mod tests {
             user: Some(user),
             ..Plan::default()
         };
-        assert!(resolve(&c, &plan, 10, None).is_err(), "no checkpoint yet");
+        let refused = resolve(&c, &plan, 10, None).expect_err("no checkpoint yet");
+        assert!(
+            matches!(&refused, ReplayError::InvalidPlan { model: "t.m", .. }),
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "cannot replay t.m that way: it has never been replayed, so there is no checkpoint \
+             to rebuild user 00000000-0000-0000-0000-000000000000 to; run `replay run --model t.m` first"
+        );
         let resolved = resolve(&c, &plan, 10, Some(7)).expect("valid");
         assert_eq!(
             (resolved.delete, resolved.to),

@@ -32,6 +32,7 @@ pub(super) fn prepare<C: Conn>(
     })?;
     recorded.batch_size = plan.batch_size;
     recorded.max_batches = plan.max_batches;
+    recorded.check_determinism = plan.check_determinism;
     if plan.on_bad_event == BadEventPolicy::Park {
         recorded.on_bad_event = BadEventPolicy::Park;
     }

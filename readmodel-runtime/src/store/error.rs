@@ -43,6 +43,16 @@ pub enum StoreError {
         /// The xid horizon waited for.
         xmax: i64,
     },
+    /// An environment setting of the runtime has a value it cannot use.
+    #[error("{name}={value:?} is not {expected}")]
+    BadSetting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// A read-model table does not have the shape its contract needs.
     #[error("table {table}: {problem}")]
     Schema {

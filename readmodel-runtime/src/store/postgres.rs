@@ -17,8 +17,29 @@ pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     Ok(conn)
 }
 
-/// How long a run waits for transactions that may still commit events below the head.
+/// How long a run waits, by default, for transactions that may still commit events below
+/// the head.
 const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The environment variable overriding [`SETTLE_TIMEOUT`], in whole seconds (operators
+/// with slow batch writers raise it; tests lower it).
+pub(crate) const SETTLE_TIMEOUT_VAR: &str = "READMODEL_SETTLE_TIMEOUT_SECS";
+
+/// [`SETTLE_TIMEOUT`], or the seconds in [`SETTLE_TIMEOUT_VAR`].
+fn settle_timeout() -> Result<std::time::Duration, StoreError> {
+    match std::env::var(SETTLE_TIMEOUT_VAR) {
+        Err(_) => Ok(SETTLE_TIMEOUT),
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| StoreError::BadSetting {
+                name: SETTLE_TIMEOUT_VAR,
+                value: text,
+                expected: "a whole number of seconds",
+            }),
+    }
+}
 
 /// The highest event id below which no event can still appear.
 ///
@@ -43,6 +64,7 @@ pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
          (SELECT MAX(id) FROM event_record), 0) AS value",
     )?;
     let horizon = value(conn, "SELECT pg_current_xact_id()::text::bigint AS value")?;
+    let timeout = settle_timeout()?;
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(2);
     loop {
@@ -53,7 +75,7 @@ pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
         if xmin > horizon {
             return Ok(allocated);
         }
-        if started.elapsed() > SETTLE_TIMEOUT {
+        if started.elapsed() > timeout {
             return Err(StoreError::Unsettled {
                 waited: started.elapsed().as_secs(),
                 xmin,

@@ -185,10 +185,9 @@ mod tests {
     #[test]
     fn passwords_never_survive_redaction() {
         let raw = "postgresql://u:p%40ss@h:5432/d?host=/tmp&password=other";
-        let shown = redact(raw);
-        assert!(
-            !shown.contains("p%40ss") && !shown.contains("other"),
-            "{shown}"
+        assert_eq!(
+            redact(raw),
+            "postgresql://u:***@h:5432/d?host=/tmp&password=***"
         );
         assert_eq!(
             scrub(raw, "auth failed for p%40ss / p@ss / other"),

@@ -2,7 +2,4 @@
 //! `tracker-replay` only because the workspace's `projections` crate has a `replay` binary
 //! too, and two binaries of one workspace cannot share an output file.
 
-fn main() -> std::process::ExitCode {
-    // Naming the crate links it, and with it the registry entries of its models.
-    readmodel_runtime::cli::main(habit_tracker::app())
-}
+readmodel_runtime::replay_main!(habit_tracker);

@@ -7,7 +7,8 @@ use crate::replay::{BadEventPolicy, Flush, Plan, Start};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Model name; repeat it to replay several models in one pass over the log.
+    /// Model name; repeat it to replay several models (in one pass over the log where
+    /// the plan allows).
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
     model: Vec<String>,
     /// Every registered model.
@@ -26,7 +27,9 @@ pub(crate) struct Args {
     /// Only this user's events and rows: delete and rebuild them.
     #[arg(long)]
     user: Option<uuid::Uuid>,
-    /// Continue the model's latest unfinished run from its checkpoint.
+    /// Continue the model's latest unfinished run from its checkpoint. With several models
+    /// (`--all`, or `--model` repeated), every model ends up built: unfinished runs are
+    /// resumed, every other model catches up from its checkpoint.
     #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
     resume: bool,
     /// Events per batch and transaction.
@@ -35,10 +38,14 @@ pub(crate) struct Args {
     /// Stop after this many batches; `--resume` continues the run.
     #[arg(long)]
     max_batches: Option<u64>,
-    /// An event that cannot be decoded stops the run (`stop`), or is parked in
-    /// readmodels.replay_dead_letters and skipped (`park`).
+    /// An event that cannot be decoded, or whose handler panics, stops the run (`stop`),
+    /// or is parked in readmodels.replay_dead_letters and skipped (`park`).
     #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
     on_bad_event: OnBadEvent,
+    /// Apply every event twice, to copies of the rows it touches, and fail on the first
+    /// model, event and column where the two results differ (runs model by model).
+    #[arg(long)]
+    check_determinism: bool,
     /// Write the changed rows, with the checkpoints, once this many rows (all models
     /// together) are held in memory.
     #[arg(long, default_value_t = Flush::default().rows as u32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -84,6 +91,7 @@ impl Args {
             batch_size: self.batch_size as usize,
             max_batches: self.max_batches,
             on_bad_event: self.on_bad_event.into(),
+            check_determinism: self.check_determinism,
             start: if self.resume {
                 Start::Resume
             } else {
@@ -107,9 +115,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
             .map(|name| cx.model(name))
             .collect::<Result<Vec<_>, _>>()?,
     };
-    // A model named twice is replayed once.
-    models.sort_by_key(|m| m.contract().name);
-    models.dedup_by_key(|m| m.contract().name);
+    // A model named twice is replayed once, where it was first named.
+    let mut seen = std::collections::BTreeSet::new();
+    models.retain(|m| seen.insert(m.contract().name));
     let reports = run_models(cx, &mut store, &url, &models, &args.plan())?;
     cx.out.runs(&reports)
 }

@@ -19,10 +19,10 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
 use self::reader::{Chunk, Span};
-use super::plan::{Flush, Plan, Start};
+use super::plan::{BadEventPolicy, Flush, Plan, Start};
 use super::{Progress, ReplayError, RunReport};
+use crate::contract::Contract;
 use crate::event::StoredEvent;
-use crate::registry::Model;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 
 pub(crate) use self::lane::prepare;
@@ -38,9 +38,34 @@ const FLUSH: &str = "writing the rows and checkpoints of a pass";
 const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Whether `plan` can run as one pass: new runs of whole models (catch-up or `--full`,
-/// up to `--to`). Runs of one user, of a range, and resumed runs go model by model.
+/// up to `--to`), stopping at a bad event. Runs of one user, of a range, resumed runs,
+/// `--on-bad-event park` and `--check-determinism` go model by model.
 pub fn fits_a_pass(plan: &Plan) -> bool {
-    plan.start == Start::New && plan.user.is_none() && plan.from.is_none()
+    plan.start == Start::New
+        && plan.user.is_none()
+        && plan.from.is_none()
+        // Parking a panicking handler's event (the batch redone without it) and the
+        // double-apply check live in the model-by-model engine.
+        && plan.on_bad_event == BadEventPolicy::Stop
+        && !plan.check_determinism
+}
+
+/// What a pass over the log needs of a model: its contract, and its lane. The registry's
+/// `Model` extends it, so the engine does not depend on the registry above it.
+pub trait PassModel: Send + Sync {
+    /// Its contract.
+    fn contract(&self) -> &'static Contract;
+    /// Checks `plan` for this model and prepares its share of a pass over the log
+    /// ([`run_pass`]); nothing is written. `cache_rows` bounds the rows it carries
+    /// between flushes.
+    #[doc(hidden)]
+    fn lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+    ) -> Result<Box<dyn Lane>, ReplayError>;
 }
 
 /// Runs `plan` for `models` in one pass over the log (see [`fits_a_pass`]); `url` opens
@@ -50,7 +75,7 @@ pub fn fits_a_pass(plan: &Plan) -> bool {
 pub fn run_pass(
     store: &mut Store,
     url: &DatabaseUrl,
-    models: &[&dyn Model],
+    models: &[&dyn PassModel],
     plan: &Plan,
     progress: &mut dyn Progress,
 ) -> Result<Vec<RunReport>, ReplayError> {
@@ -103,7 +128,7 @@ fn stopped_by(model: &str, error: &ReplayError) -> String {
     format!("the pass stopped when {model} failed: {error}")
 }
 
-fn label(models: &[&dyn Model]) -> String {
+fn label(models: &[&dyn PassModel]) -> String {
     match models {
         [one] => one.contract().name.to_owned(),
         many => format!("{} models", many.len()),

@@ -1,0 +1,190 @@
+//! The runtime's determinism check: a handler applied twice to the same rows must produce
+//! the same rows.
+//!
+//! The compile-time scan rejects what it can see in a handler's source; what it cannot
+//! (a counter behind a function of another module, a global read through a crate the
+//! model calls) shows up here without a second replay: each event is applied twice, each
+//! time to a fresh copy of the rows it touches, and the two results are compared row by
+//! row and column by column before the first is kept.
+
+use std::fmt;
+
+use crate::contract::Contract;
+use crate::event::{DecodeError, StoredEvent};
+use crate::rows::{BatchState, LoadFailed, Loader, Projection, ReadModelRow, Rows, Slot};
+
+/// A handler produced different rows from the same event and the same rows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{model} is not deterministic: applying event {id} ({event_type}) twice to the same rows gave different results ({difference}); a handler must depend only on the event and the rows")]
+pub struct Nondeterminism {
+    /// The model.
+    pub model: &'static str,
+    /// The event.
+    pub id: i64,
+    /// Its type.
+    pub event_type: String,
+    /// The first difference found.
+    pub difference: Box<Difference>,
+}
+
+/// Where two applications of one event first differed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// One application decoded the event, the other did not.
+    Outcome,
+    /// One application touched or changed a row the other did not.
+    Row {
+        /// The row's key.
+        key: String,
+    },
+    /// A column of the same row differs.
+    Column {
+        /// The row's key.
+        key: String,
+        /// The column.
+        column: &'static str,
+        /// Its canonical text the first time.
+        first: String,
+        /// … and the second time.
+        second: String,
+    },
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::Outcome => write!(f, "it decoded once and failed once"),
+            Difference::Row { key } => write!(f, "row {key} changed only once"),
+            Difference::Column {
+                key,
+                column,
+                first,
+                second,
+            } => write!(f, "column {column} of row {key}: {first:?} then {second:?}"),
+        }
+    }
+}
+
+/// Applies `event` twice, each time to a copy of the rows it touches (read from `state`,
+/// else from `loader`), and keeps the first result in `state` when both agree.
+///
+/// A panicking handler propagates its panic, as [`Projection::apply`] does.
+pub(crate) fn apply_twice<P: Projection>(
+    event: &StoredEvent,
+    state: &mut BatchState<P::Row>,
+    loader: &mut Loader<'_, P::Row>,
+) -> Result<Result<(), DecodeError>, Nondeterminism> {
+    let mut first = BatchState::<P::Row>::default();
+    let mut second = BatchState::<P::Row>::default();
+    let outcomes = {
+        let mut overlay = |key: &<P::Row as ReadModelRow>::Key| match state.slots.get(key) {
+            Some(slot) => Ok(slot.row.clone()),
+            None if state.load_failed => Err(LoadFailed),
+            None => loader(key),
+        };
+        let once = P::apply(event, &mut Rows::new(&mut first, &mut overlay));
+        let twice = P::apply(event, &mut Rows::new(&mut second, &mut overlay));
+        (once, twice)
+    };
+    let difference = match &outcomes {
+        (Ok(()), Ok(())) | (Err(_), Err(_)) => compare(P::CONTRACT, &first, &second),
+        _ => Some(Difference::Outcome),
+    };
+    if let Some(difference) = difference {
+        return Err(Nondeterminism {
+            model: P::CONTRACT.name,
+            id: event.id,
+            event_type: event.event_type.clone(),
+            difference: Box::new(difference),
+        });
+    }
+    merge(state, first);
+    Ok(outcomes.0)
+}
+
+/// The first difference between two applications' rows, in key order.
+fn compare<R: ReadModelRow>(
+    contract: &Contract,
+    first: &BatchState<R>,
+    second: &BatchState<R>,
+) -> Option<Difference> {
+    let mut a = first.slots.iter().filter(|(_, s)| s.dirty);
+    let mut b = second.slots.iter().filter(|(_, s)| s.dirty);
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return None,
+            (Some((key, x)), Some((other, y))) if key == other => {
+                if let Some(difference) = compare_rows(contract, key, x, y) {
+                    return Some(difference);
+                }
+            }
+            (Some((key, _)), Some((other, _))) => {
+                return Some(Difference::Row {
+                    key: format!("{:?}", key.min(other)),
+                })
+            }
+            (Some((key, _)), None) | (None, Some((key, _))) => {
+                return Some(Difference::Row {
+                    key: format!("{key:?}"),
+                })
+            }
+        }
+    }
+}
+
+fn compare_rows<R: ReadModelRow>(
+    contract: &Contract,
+    key: &R::Key,
+    x: &Slot<R>,
+    y: &Slot<R>,
+) -> Option<Difference> {
+    let key = || format!("{key:?}");
+    let (x, y) = match (&x.row, &y.row) {
+        (None, None) => return None,
+        (Some(x), Some(y)) => (canonical(x), canonical(y)),
+        _ => return Some(Difference::Row { key: key() }),
+    };
+    if x == y {
+        return None;
+    }
+    let columns = contract
+        .columns
+        .iter()
+        .filter(|c| c.name != "model_version")
+        .map(|c| c.name);
+    let column = columns
+        .zip(x.split('\u{1f}').zip(y.split('\u{1f}')))
+        .find(|(_, (a, b))| a != b);
+    Some(match column {
+        Some((column, (first, second))) => Difference::Column {
+            key: key(),
+            column,
+            first: first.to_owned(),
+            second: second.to_owned(),
+        },
+        None => Difference::Row { key: key() },
+    })
+}
+
+fn canonical<R: ReadModelRow>(row: &R) -> String {
+    let mut text = String::new();
+    row.write_canonical(&mut text);
+    text
+}
+
+/// Keeps what one application read and changed; a row changed earlier in the batch stays
+/// marked changed even when this event only read it.
+fn merge<R: ReadModelRow>(state: &mut BatchState<R>, applied: BatchState<R>) {
+    state.load_failed |= applied.load_failed;
+    for (key, slot) in applied.slots {
+        match state.slots.get_mut(&key) {
+            Some(existing) => {
+                existing.row = slot.row;
+                existing.dirty |= slot.dirty;
+            }
+            None => {
+                state.slots.insert(key, slot);
+            }
+        }
+    }
+}
