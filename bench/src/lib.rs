@@ -20,6 +20,7 @@
 //! runs start from the same clean, empty table.
 
 mod baseline;
+pub mod e2e;
 mod rss;
 #[cfg(test)]
 mod tests;
@@ -328,6 +329,8 @@ impl Report {
 /// The database under test; keeps a temporary SQLite directory alive.
 struct Fresh {
     store: Store,
+    /// For the second (reading) connection of a pass.
+    url: DatabaseUrl,
     database: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -347,6 +350,7 @@ fn open_fresh(options: &Options) -> Result<Fresh, BenchError> {
             Ok(Fresh {
                 store,
                 database: url.to_string(),
+                url,
                 _dir: Some(dir),
             })
         }
@@ -368,6 +372,7 @@ fn open_fresh(options: &Options) -> Result<Fresh, BenchError> {
             Ok(Fresh {
                 store,
                 database: url.to_string(),
+                url,
                 _dir: None,
             })
         }
@@ -376,47 +381,11 @@ fn open_fresh(options: &Options) -> Result<Fresh, BenchError> {
 
 /// Runs the benchmark; `say` receives one progress line per phase.
 pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, BenchError> {
-    let mut fresh = open_fresh(options)?;
+    let mut peaks = Peaks::default();
+    let (mut fresh, generate) = populate(options, say, &mut peaks)?;
     let store = &mut fresh.store;
     let backend = store.backend_name();
     let registry = Registry::global()?;
-    let mut peaks = Peaks::default();
-
-    say(&format!(
-        "generating and inserting {} events ({} users, seed {}) into {}",
-        options.events, options.users, options.seed, fresh.database
-    ));
-    let spec = GenerateSpec {
-        users: options.users,
-        events: options.events,
-        seed: options.seed,
-    };
-    let started = Instant::now();
-    let (appended, usage) =
-        rss::measure(|| import::append_iter(store, projections::generate::events(&spec)));
-    let seconds = started.elapsed().as_secs_f64();
-    let appended = appended? as u64;
-    peaks.note(usage);
-    let generate = Generation {
-        events: appended,
-        seconds,
-        events_per_second: appended as f64 / seconds.max(1e-9),
-        peak_rss_kib: usage.peak,
-        start_rss_kib: usage.start,
-    };
-    // Untimed: leave the log as it would be at rest. PostgreSQL gets the statistics
-    // autovacuum would gather; SQLite moves the insert's write-ahead log (one transaction,
-    // as large as the log) into the database file, as a later checkpoint would.
-    {
-        use diesel::RunQueryDsl;
-        match store {
-            Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
-            Store::Sqlite(c) => {
-                diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?
-            }
-        };
-    }
-
     let mut models = Vec::new();
     for name in MODELS {
         let model = registry.get(name)?;
@@ -481,6 +450,52 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
         peak_rss_kib: peaks.overall,
         peak_rss_scope: peaks.scope.as_str(),
     })
+}
+
+/// Opens a fresh database and appends the generated events (timed), then leaves the log
+/// as it would be at rest (untimed).
+fn populate(
+    options: &Options,
+    say: &mut dyn FnMut(&str),
+    peaks: &mut Peaks,
+) -> Result<(Fresh, Generation), BenchError> {
+    let mut fresh = open_fresh(options)?;
+    let store = &mut fresh.store;
+    say(&format!(
+        "generating and inserting {} events ({} users, seed {}) into {}",
+        options.events, options.users, options.seed, fresh.database
+    ));
+    let spec = GenerateSpec {
+        users: options.users,
+        events: options.events,
+        seed: options.seed,
+    };
+    let started = Instant::now();
+    let (appended, usage) =
+        rss::measure(|| import::append_iter(store, projections::generate::events(&spec)));
+    let seconds = started.elapsed().as_secs_f64();
+    let appended = appended? as u64;
+    peaks.note(usage);
+    let generate = Generation {
+        events: appended,
+        seconds,
+        events_per_second: appended as f64 / seconds.max(1e-9),
+        peak_rss_kib: usage.peak,
+        start_rss_kib: usage.start,
+    };
+    // Untimed: leave the log as it would be at rest. PostgreSQL gets the statistics
+    // autovacuum would gather; SQLite moves the insert's write-ahead log (one transaction,
+    // as large as the log) into the database file, as a later checkpoint would.
+    {
+        use diesel::RunQueryDsl;
+        match store {
+            Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
+            Store::Sqlite(c) => {
+                diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?
+            }
+        };
+    }
+    Ok((fresh, generate))
 }
 
 /// The highest peak over the phases, and whether every phase could reset it.

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p bench -- --events 1000000
 //! cargo run --release -p bench -- --database-url postgres://localhost/bench1 --json
+//! cargo run --release -p bench -- --e2e --events 1000000
 //! ```
 
 use std::process::ExitCode;
@@ -34,6 +35,10 @@ struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// End to end: `run --all --full` over every model in one pass, against the same
+    /// models one after another and against the raw baselines.
+    #[arg(long)]
+    e2e: bool,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,9 @@ fn main() -> ExitCode {
         batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
     };
     eprintln!("{}", options.command_line());
+    if args.e2e {
+        return end_to_end(&options, args.json);
+    }
     let report = match bench::run(&options, &mut |line| eprintln!("bench: {line}")) {
         Ok(report) => report,
         Err(error) => {
@@ -65,6 +73,32 @@ fn main() -> ExitCode {
         print!("{}", report.table());
     }
     if report.all_match() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn end_to_end(options: &Options, json: bool) -> ExitCode {
+    let report = match bench::e2e::run(options, &mut |line| eprintln!("bench: {line}")) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", report.table());
+    }
+    if report.checksums_match {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

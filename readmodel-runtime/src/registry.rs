@@ -12,15 +12,14 @@ use crate::contract::Contract;
 use crate::cutover;
 use crate::event::{DecodeError, StoredEvent};
 use crate::replay::handler_guard;
-use crate::replay::{self, Plan, Progress, ReplayError, RunReport};
+use crate::replay::{self, PassModel, Plan, Progress, ReplayError, RunReport};
 use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
 use crate::store::{with_conn, Store, StoreError};
 use crate::verify::{self, Verification};
 
-/// A registered read model, with the operations the runtime runs on it.
-pub trait Model: Send + Sync {
-    /// Its contract.
-    fn contract(&self) -> &'static Contract;
+/// A registered read model, with the operations the runtime runs on it (its contract
+/// comes with [`PassModel`], what a pass over the log needs of it).
+pub trait Model: PassModel {
     /// Replays events into it according to `plan` (which says whether the run starts
     /// anew or resumes the latest unfinished one).
     fn replay(
@@ -56,10 +55,22 @@ impl<P: Projection> ModelOps<P> {
     pub const INSTANCE: Self = ModelOps(PhantomData);
 }
 
-impl<P: Projection> Model for ModelOps<P> {
+impl<P: Projection> PassModel for ModelOps<P> {
     fn contract(&self) -> &'static Contract {
         P::CONTRACT
     }
+    fn lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+    ) -> Result<Box<dyn replay::Lane>, ReplayError> {
+        replay::pass::prepare::<P>(store, plan, head, cache_rows)
+    }
+}
+
+impl<P: Projection> Model for ModelOps<P> {
     fn replay(
         &self,
         store: &mut Store,

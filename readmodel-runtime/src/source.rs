@@ -95,6 +95,41 @@ pub(crate) fn next_batch<C: Conn>(
     )))
 }
 
+/// Reads the next events after `after` and up to `upto` of any of `types`, in id order,
+/// for a pass feeding many models.
+///
+/// One range of the primary key: the types a pass over many models consumes are most of
+/// the log, so reading by id and skipping the few others costs less than merging one
+/// index range per type (which makes each batch read up to `limit` rows per type).
+/// Comparing an expression keeps the planner off the `(event_type, id)` index, which on
+/// SQLite would sort every remaining matching event for each batch.
+pub(crate) fn next_of_types<C: Conn>(
+    conn: &mut C,
+    types: &[&str],
+    after: i64,
+    upto: i64,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = Statement::<C::Db>::new(&format!(
+        "SELECT {EVENT_COLUMNS}, {} AS payload FROM event_record WHERE id > ",
+        <C::Db as Db>::PAYLOAD_AS_TEXT
+    ))
+    .bind(&after)
+    .sql(" AND id <= ")
+    .bind(&upto)
+    .sql(" AND (event_type || '') IN (");
+    for (i, event_type) in types.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "" } else { ", " })
+            .bind(&(*event_type).to_owned());
+    }
+    let stmt = stmt.sql(") ORDER BY id LIMIT ").bind(&limit);
+    conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading events after id {after}"
+    )))
+}
+
 /// Whether any event of `user` is in the log.
 pub(crate) fn user_has_events<C: Conn>(conn: &mut C, user: Uuid) -> Result<bool, StoreError> {
     let stmt = Statement::<C::Db>::new(

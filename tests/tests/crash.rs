@@ -21,6 +21,7 @@ fn bin() -> PathBuf {
 on_both_backends!(
     sigkill_during_run_all_then_resume_all_builds_every_model,
     sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum,
+    sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums,
     sigkill_during_an_import_imports_nothing,
 );
 
@@ -173,6 +174,195 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
     );
 }
 
+/// Every model's name and checksum, from a `--json run` report.
+fn report_checksums(report: &serde_json::Value) -> Vec<(String, String)> {
+    let runs = report.as_array().expect("one report per model");
+    runs.iter()
+        .map(|run| {
+            assert_eq!(run["status"], "succeeded", "{run}");
+            let text = |field: &str| run[field].as_str().expect(field).to_owned();
+            (text("model"), text("checksum"))
+        })
+        .collect()
+}
+
+/// Kills `replay run --all --full` (one pass feeding every model, flushing every 3,000
+/// rows: dozens of commits over 60k events) at pseudo-random points, then catches up with
+/// `run --all`: every model ends with the checksum of an uninterrupted pass. Kills
+/// continue until 6 have left some model's rows incomplete, at most 30.
+fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksums(postgres: bool) {
+    let db = Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "40", "--events", "60000", "--seed", "2028",
+    ])
+    .ok();
+    let full = [
+        "--quiet",
+        "run",
+        "--all",
+        "--full",
+        "--batch-size",
+        "500",
+        "--flush-rows",
+        "3000",
+    ];
+    let mut duration = Duration::MAX;
+    let mut reference = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let report = db.run(&["--json", "run", "--all", "--full"]).json();
+        duration = duration.min(started.elapsed());
+        let sums = report_checksums(&report);
+        assert!(
+            reference.is_empty() || reference == sums,
+            "{reference:?} != {sums:?}"
+        );
+        reference = sums;
+    }
+    assert!(
+        reference.len() > 10,
+        "every model is in the pass: {reference:?}"
+    );
+    let models: Vec<&str> = reference.iter().map(|(m, _)| m.as_str()).collect();
+    let expected: Vec<String> = reference.iter().map(|(_, sum)| sum.clone()).collect();
+    assert_eq!(
+        db.checksums(&models),
+        expected,
+        "reports and checksum agree"
+    );
+
+    let mut rng = Rng(0x5EED_0013 + u64::from(postgres));
+    let window_ms = (duration.as_millis() as u64 * 9 / 10).max(50);
+    let (mut attempts, mut interrupted, mut mismatches) = (0, 0, Vec::new());
+    while interrupted < 6 && attempts < 30 {
+        attempts += 1;
+        let delay = Duration::from_millis(3 + rng.below(window_ms));
+        let mut child = Command::new(bin())
+            .arg("--database-url")
+            .arg(&db.url)
+            .args(full)
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the replay binary starts");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        // A model the kill interrupted has events to catch up; the report's checksum is
+        // of all its rows after the run (checked against `checksum` above).
+        let caught_up = db.run(&["--json", "run", "--all"]).json();
+        let runs = caught_up.as_array().expect("one report per model");
+        if runs
+            .iter()
+            .any(|run| run["events_read"].as_u64() != Some(0))
+        {
+            interrupted += 1;
+        }
+        if report_checksums(&caught_up) != reference {
+            mismatches.push(format!("kill #{attempts} after {delay:?}"));
+        }
+    }
+    println!(
+        "SIGKILL pass: {} kills on {}, {interrupted} left rows incomplete; all identical after `run --all`: {}",
+        attempts,
+        db.backend(),
+        mismatches.is_empty()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "caught-up rows differ: {mismatches:?}"
+    );
+    assert!(
+        interrupted >= 6,
+        "too few kills interrupted the pass itself ({interrupted} of {attempts})"
+    );
+}
+
+/// SIGKILL while the one import transaction is writing: nothing of the file is in the log.
+fn sigkill_during_an_import_imports_nothing(postgres: bool) {
+    let db = Db::seeded(postgres, "3", "300", "1");
+    let before = db.log_length();
+    let sums = db.checksums(&HABITS);
+    let lines: Vec<String> = (1..=60_000)
+        .map(|v| {
+            event_line(
+                &stream(1),
+                v,
+                "habits.checked_in",
+                2,
+                &check_in_payload(HABIT, "2026-03-02"),
+            )
+        })
+        .collect();
+    let path = db.scratch().join("big.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    for line in &lines {
+        writeln!(file, "{line}").expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+
+    let mut child = Command::new(bin())
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(["--quiet", "import", "--file"])
+        .arg(&path)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the replay binary starts");
+    // Wait until the insert transaction is visibly under way, then kill.
+    let wal = PathBuf::from(format!("{}-wal", db.url));
+    let started = Instant::now();
+    let mut writing = false;
+    while started.elapsed() < Duration::from_secs(60) {
+        if child.try_wait().expect("poll").is_some() {
+            break;
+        }
+        writing = if postgres {
+            query_texts(
+                &db.url,
+                "SELECT COUNT(*)::text AS value FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO event_record%'",
+            )[0]
+                != "0"
+        } else {
+            // Uncommitted pages spill into the WAL while the transaction writes.
+            std::fs::metadata(&wal).map_or(0, |m| m.len()) > 2 << 20
+        };
+        if writing {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("reaped");
+    assert!(
+        writing && status.code().is_none(),
+        "the import was not killed while writing ({status:?} after {:?})",
+        started.elapsed()
+    );
+    assert_eq!(
+        db.log_length(),
+        before,
+        "a killed import left events behind"
+    );
+    assert_eq!(db.checksums(&HABITS), sums);
+    println!(
+        "SIGKILL import on {}: killed after {:?} while inserting; log length unchanged ({before})",
+        db.backend(),
+        started.elapsed()
+    );
+    // The same file imports completely afterwards.
+    db.run(&["import", "--file", &path.display().to_string()])
+        .ok();
+    assert_eq!(db.log_length(), before + lines.len() as i64);
+}
+
 /// Every registered model's name and the checksum of its rows, in `list` order.
 fn all_checksums(db: &Db) -> Vec<(String, String)> {
     let models = db.run(&["--json", "list"]).json();
@@ -283,87 +473,4 @@ fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
         running, 0,
         "a killed run was left 'running' after the resume"
     );
-}
-
-/// SIGKILL while the one import transaction is writing: nothing of the file is in the log.
-fn sigkill_during_an_import_imports_nothing(postgres: bool) {
-    let db = Db::seeded(postgres, "3", "300", "1");
-    let before = db.log_length();
-    let sums = db.checksums(&HABITS);
-    let lines: Vec<String> = (1..=60_000)
-        .map(|v| {
-            event_line(
-                &stream(1),
-                v,
-                "habits.checked_in",
-                2,
-                &check_in_payload(HABIT, "2026-03-02"),
-            )
-        })
-        .collect();
-    let path = db.scratch().join("big.jsonl");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    for line in &lines {
-        writeln!(file, "{line}").expect("write");
-    }
-    file.flush().expect("flush");
-    drop(file);
-
-    let mut child = Command::new(bin())
-        .arg("--database-url")
-        .arg(&db.url)
-        .args(["--quiet", "import", "--file"])
-        .arg(&path)
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the replay binary starts");
-    // Wait until the insert transaction is visibly under way, then kill.
-    let wal = PathBuf::from(format!("{}-wal", db.url));
-    let started = Instant::now();
-    let mut writing = false;
-    while started.elapsed() < Duration::from_secs(60) {
-        if child.try_wait().expect("poll").is_some() {
-            break;
-        }
-        writing = if postgres {
-            query_texts(
-                &db.url,
-                "SELECT COUNT(*)::text AS value FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO event_record%'",
-            )[0]
-                != "0"
-        } else {
-            // Uncommitted pages spill into the WAL while the transaction writes.
-            std::fs::metadata(&wal).map_or(0, |m| m.len()) > 2 << 20
-        };
-        if writing {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let _ = child.kill();
-    let status = child.wait().expect("reaped");
-    assert!(
-        writing && status.code().is_none(),
-        "the import was not killed while writing ({status:?} after {:?})",
-        started.elapsed()
-    );
-    assert_eq!(
-        db.log_length(),
-        before,
-        "a killed import left events behind"
-    );
-    assert_eq!(db.checksums(&HABITS), sums);
-    println!(
-        "SIGKILL import on {}: killed after {:?} while inserting; log length unchanged ({before})",
-        db.backend(),
-        started.elapsed()
-    );
-    // The same file imports completely afterwards.
-    db.run(&["import", "--file", &path.display().to_string()])
-        .ok();
-    assert_eq!(db.log_length(), before + lines.len() as i64);
 }

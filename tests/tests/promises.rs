@@ -121,8 +121,15 @@ fn a_by_user_run_refuses_to_write_another_users_row(postgres: bool) {
         others_before,
         "the refused run changed other rows"
     );
-    // Known gap (reported): the refused run has already deleted the user's own row, with
-    // the scope's first checkpoint; a full rebuild restores it.
+    // Nothing half-written: the user's own row is still there too, exactly as before.
+    let after = db
+        .with(
+            &promises,
+            &["--json", "checksum", "--model", "test.team_totals"],
+        )
+        .json();
+    assert_eq!(after, before, "the refused run changed the user's own rows");
+    // What the message offers does work.
     db.with(&promises, &["run", "--model", "test.team_totals", "--full"])
         .ok();
     let rebuilt = db
@@ -254,15 +261,36 @@ fn a_second_concurrent_run_of_a_model_is_refused(postgres: bool) {
     ])
     .ok();
     let model = "habits.checkins";
-    // Tiny batches keep the first run busy for many transactions.
+    // Tiny batches, each written and committed at once (`--flush-seconds 0`), keep the
+    // first run busy for many transactions.
     let first = spawn(
         &db,
-        &["run", "--model", model, "--full", "--batch-size", "2"],
+        &[
+            "run",
+            "--model",
+            model,
+            "--full",
+            "--batch-size",
+            "2",
+            "--flush-seconds",
+            "0",
+        ],
     );
     while db.checkpoint(model).is_none_or(|c| c == 0) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let second = spawn(&db, &["run", "--model", model, "--batch-size", "2"]);
+    let second = spawn(
+        &db,
+        &[
+            "run",
+            "--model",
+            model,
+            "--batch-size",
+            "2",
+            "--flush-seconds",
+            "0",
+        ],
+    );
     let outputs = [first, second].map(|c| c.wait_with_output().expect("the run ends"));
     let failed: Vec<String> = outputs
         .iter()

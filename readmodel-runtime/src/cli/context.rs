@@ -47,7 +47,12 @@ impl<'a> Context<'a> {
 
     /// Opens the store named by `--database-url`.
     pub(super) fn store(&self, migrated: Migrated) -> Result<Store, CliError> {
-        self.open(&DatabaseUrl::parse(self.database_url)?, migrated)
+        self.open(&self.url()?, migrated)
+    }
+
+    /// `--database-url`, parsed (a pass over many models opens a second connection).
+    pub(super) fn url(&self) -> Result<DatabaseUrl, CliError> {
+        Ok(DatabaseUrl::parse(self.database_url)?)
     }
 
     /// Opens the store at `url`.

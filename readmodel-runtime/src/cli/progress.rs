@@ -1,4 +1,5 @@
-//! Replaying models one after another with a progress bar on a terminal's stderr.
+//! Replaying models, in one pass or one after another, with a progress bar on a
+//! terminal's stderr.
 
 use std::io::IsTerminal;
 
@@ -8,8 +9,10 @@ use super::context::Context;
 use super::CliError;
 use crate::ledger::{RunStatus, Scope};
 use crate::registry::Model;
-use crate::replay::{Plan, Progress, ReplayError, RunReport, Start};
-use crate::store::Store;
+use crate::replay::{
+    fits_a_pass, run_pass, PassModel, Plan, Progress, ReplayError, RunReport, Start,
+};
+use crate::store::{DatabaseUrl, Store};
 
 struct Bar(ProgressBar);
 
@@ -35,7 +38,8 @@ fn bar(quiet: bool) -> Bar {
     Bar(bar)
 }
 
-/// Runs `plan` for each model in turn; stops at the first failure.
+/// Runs `plan` for `models`: in one pass over the log when the plan allows (see
+/// [`fits_a_pass`]), else for each model in turn, stopping at the first failure.
 ///
 /// `--resume` over several models leaves every one of them built, as an uninterrupted
 /// run would: a model with an unfinished run resumes it (and then catches up, when that
@@ -44,9 +48,17 @@ fn bar(quiet: bool) -> Bar {
 pub(super) fn run_models(
     cx: &Context<'_>,
     store: &mut Store,
+    url: &DatabaseUrl,
     models: &[&dyn Model],
     plan: &Plan,
 ) -> Result<Vec<RunReport>, CliError> {
+    if fits_a_pass(plan) {
+        let mut progress = bar(cx.quiet);
+        let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
+        let reports = run_pass(store, url, &members, plan, &mut progress);
+        progress.0.finish_and_clear();
+        return Ok(reports?);
+    }
     let mut reports = Vec::with_capacity(models.len());
     let several = plan.start == Start::Resume && models.len() > 1;
     let catch_up = Plan {

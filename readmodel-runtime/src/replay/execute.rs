@@ -94,7 +94,30 @@ pub(super) fn execute<P: Projection, C: Conn>(
 
 /// Deletes, applies every batch, and finishes the checkpoint; returns how the run ended
 /// and the checksum of the rows in scope (empty when stopped early).
+///
+/// A run of one user's or one range's rows is all or nothing, in one transaction (each
+/// batch a savepoint in it): a refusal half-way, such as a handler writing another user's
+/// row, leaves those rows as they were instead of deleted. A whole-model run commits batch
+/// by batch, so a crash keeps its progress for `--resume`.
 fn replay<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    run: &Run,
+    run_id: i64,
+    progress: &mut dyn Progress,
+    started: Instant,
+    tally: &mut Tally,
+) -> Result<(RunStatus, String), ReplayError> {
+    if run.execution.is_whole_model() {
+        return replay_rows::<P, C>(conn, version, run, run_id, progress, started, tally);
+    }
+    let context = || format!("rebuilding {} of {}", run.execution.scope, P::CONTRACT.name);
+    transaction(conn, context, |c| {
+        replay_rows::<P, C>(c, version, run, run_id, progress, started, tally)
+    })
+}
+
+fn replay_rows<P: Projection, C: Conn>(
     conn: &mut C,
     version: i32,
     run: &Run,
@@ -136,7 +159,7 @@ fn replay<P: Projection, C: Conn>(
 }
 
 /// Deletes the rows the run rebuilds, with its first checkpoint, in one transaction.
-fn delete_in_scope<C: Conn>(
+pub(super) fn delete_in_scope<C: Conn>(
     conn: &mut C,
     contract: &crate::Contract,
     version: i32,
@@ -153,7 +176,7 @@ fn delete_in_scope<C: Conn>(
 
 /// After the last batch: a whole-model run's checkpoint reaches its bound and its version
 /// becomes active if none is; a partial run's own checkpoint is removed.
-fn finish_checkpoint<C: Conn>(
+pub(super) fn finish_checkpoint<C: Conn>(
     conn: &mut C,
     contract: &crate::Contract,
     version: i32,

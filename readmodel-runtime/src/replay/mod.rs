@@ -14,6 +14,7 @@ mod cache;
 mod error;
 mod execute;
 pub(crate) mod handler_guard;
+pub(crate) mod pass;
 pub mod plan;
 mod resume;
 mod write;
@@ -27,7 +28,8 @@ use crate::store::rows::RowSet;
 use crate::store::Conn;
 
 pub use error::{NoResume, ReplayError};
-pub use plan::{BadEventPolicy, Plan, Start};
+pub use pass::{fits_a_pass, run_pass, Lane, PassModel};
+pub use plan::{BadEventPolicy, Flush, Plan, Start};
 
 /// How a run went.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -40,10 +40,34 @@ pub struct Plan {
     /// Start a new run, or continue the latest unfinished one.
     #[serde(skip)]
     pub start: Start,
+    /// When a pass over many models writes what it holds.
+    #[serde(skip)]
+    pub flush: Flush,
     /// Apply each event twice to copies of its rows and fail on any difference
     /// (`--check-determinism`; always on in `verify`).
     #[serde(skip)]
     pub check_determinism: bool,
+}
+
+/// When a pass writes the rows its handlers changed, with every model's checkpoint, in
+/// one transaction: whichever budget is reached first. Between flushes a hot row is
+/// changed in memory only, so it is written once per flush, not once per batch read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flush {
+    /// Rows held in memory (read or changed, all models together; timeline rows are
+    /// written into the open transaction after each read batch and do not count).
+    pub rows: usize,
+    /// Time since the last flush.
+    pub interval: std::time::Duration,
+}
+
+impl Default for Flush {
+    fn default() -> Self {
+        Self {
+            rows: 100_000,
+            interval: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 /// Whether a run starts anew or continues an interrupted one.
@@ -85,6 +109,7 @@ impl Default for Plan {
             max_batches: None,
             on_bad_event: BadEventPolicy::Stop,
             start: Start::New,
+            flush: Flush::default(),
             check_determinism: false,
         }
     }

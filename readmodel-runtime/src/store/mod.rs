@@ -41,6 +41,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
+fn transaction_error(context: &str, source: diesel::result::Error) -> StoreError {
+    StoreError::Transaction {
+        context: context.to_owned(),
+        source,
+    }
+}
+
 /// Runs the same generic code on whichever connection the store holds.
 macro_rules! with_conn {
     ($store:expr, |$conn:ident| $body:expr) => {
@@ -64,6 +71,42 @@ impl Store {
             }
             DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
         }
+    }
+
+    /// A second connection that only reads the event log (for a pipelined pass: one
+    /// thread reads while another writes); no migration is applied.
+    pub(crate) fn open_log_reader(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        match url {
+            DatabaseUrl::Sqlite { main, .. } => Ok(Store::Sqlite(sqlite::open_log_reader(main)?)),
+            DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
+        }
+    }
+
+    /// Begins a transaction that stays open across calls (a pass writes many batches of
+    /// rows into it and commits them with the checkpoints); `context` names its purpose.
+    pub(crate) fn begin(&mut self, context: &str) -> Result<(), StoreError> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        with_conn!(&mut *self, |c| AnsiTransactionManager::begin_transaction(c))
+            .map_err(|source| transaction_error(context, source))
+    }
+
+    /// Commits the transaction of [`Store::begin`].
+    pub(crate) fn commit(&mut self, context: &str) -> Result<(), StoreError> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        with_conn!(&mut *self, |c| AnsiTransactionManager::commit_transaction(
+            c
+        ))
+        .map_err(|source| transaction_error(context, source))
+    }
+
+    /// Rolls back the transaction of [`Store::begin`].
+    pub(crate) fn rollback(&mut self, context: &str) -> Result<(), StoreError> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        with_conn!(
+            &mut *self,
+            |c| AnsiTransactionManager::rollback_transaction(c)
+        )
+        .map_err(|source| transaction_error(context, source))
     }
 
     /// Applies pending migrations (runtime tables first, then the application's).

@@ -60,6 +60,25 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
     Ok(conn)
 }
 
+/// A second connection to the event log only, for a pass that reads the log on one thread
+/// while another writes read models: in WAL mode readers never block the writer.
+pub(super) fn open_log_reader(main: &Path) -> Result<SqliteConnection, StoreError> {
+    let target = main.display().to_string();
+    let mut conn = SqliteConnection::establish(&target).map_err(|e| StoreError::Connect {
+        target: target.clone(),
+        reason: e.to_string(),
+    })?;
+    for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA query_only = 1"] {
+        diesel::sql_query(pragma)
+            .execute(&mut conn)
+            .map_err(|e| StoreError::Connect {
+                target: target.clone(),
+                reason: format!("{pragma}: {e}"),
+            })?;
+    }
+    Ok(conn)
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]

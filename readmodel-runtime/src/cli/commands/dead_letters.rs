@@ -43,7 +43,7 @@ fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Resu
         on_bad_event: BadEventPolicy::Park,
         ..Plan::default()
     };
-    let reports = run_models(cx, store, &[model], &plan)?;
+    let reports = run_models(cx, store, &cx.url()?, &[model], &plan)?;
     // Only now that the rebuild committed: what it did not park again is fixed.
     let fixed = with_conn!(store, |c| dead_letters::clear_before(
         c,

@@ -50,7 +50,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         full: true,
         ..Plan::default()
     };
-    let reports = run_models(cx, &mut store, &models, &plan)?;
+    let reports = run_models(cx, &mut store, &url, &models, &plan)?;
     cx.out.runs(&reports)?;
     cx.out.note(|| {
         format!(

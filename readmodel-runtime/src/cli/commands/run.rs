@@ -3,11 +3,12 @@
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
-use crate::replay::{BadEventPolicy, Plan, Start};
+use crate::replay::{BadEventPolicy, Flush, Plan, Start};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Model name; repeat for several models, replayed in the order given.
+    /// Model name; repeat it to replay several models (in one pass over the log where
+    /// the plan allows).
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
     model: Vec<String>,
     /// Every registered model.
@@ -42,9 +43,24 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
     on_bad_event: OnBadEvent,
     /// Apply every event twice, to copies of the rows it touches, and fail on the first
-    /// model, event and column where the two results differ.
+    /// model, event and column where the two results differ (runs model by model).
     #[arg(long)]
     check_determinism: bool,
+    /// Write the changed rows, with the checkpoints, once this many rows (all models
+    /// together) are held in memory.
+    #[arg(long, default_value_t = Flush::default().rows as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    flush_rows: u32,
+    /// ...or once this many seconds have passed since the last write.
+    #[arg(long, default_value_t = Flush::default().interval.as_secs_f64(), value_parser = seconds)]
+    flush_seconds: f64,
+}
+
+/// A number of seconds, 0 or more.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
+    }
 }
 
 /// `--on-bad-event`: the CLI's spelling of [`BadEventPolicy`].
@@ -81,20 +97,27 @@ impl Args {
             } else {
                 Start::New
             },
+            flush: Flush {
+                rows: self.flush_rows as usize,
+                interval: std::time::Duration::from_secs_f64(self.flush_seconds),
+            },
         }
     }
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
-    let mut store = cx.store(Migrated::Required)?;
-    let models = if args.all {
-        cx.models(None)?
-    } else {
-        args.model
+    let url = cx.url()?;
+    let mut store = cx.open(&url, Migrated::Required)?;
+    let mut models = match args.model.as_slice() {
+        [] => cx.models(None)?,
+        names => names
             .iter()
             .map(|name| cx.model(name))
-            .collect::<Result<Vec<_>, _>>()?
+            .collect::<Result<Vec<_>, _>>()?,
     };
-    let reports = run_models(cx, &mut store, &models, &args.plan())?;
+    // A model named twice is replayed once, where it was first named.
+    let mut seen = std::collections::BTreeSet::new();
+    models.retain(|m| seen.insert(m.contract().name));
+    let reports = run_models(cx, &mut store, &url, &models, &args.plan())?;
     cx.out.runs(&reports)
 }

@@ -1,0 +1,453 @@
+//! One model in a pass: its run, the rows its handlers changed since the last flush, and
+//! the rows carried from one flush to the next.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use super::super::cache::RowCache;
+use super::super::execute::{delete_in_scope, finish_checkpoint};
+use super::super::handler_guard;
+use super::super::plan::{self, BadEventPolicy, Execution, Plan};
+use super::super::write::write_rows;
+use super::super::{ReplayError, RunReport};
+use crate::checksum;
+use crate::contract::{Contract, Kind};
+use crate::dead_letters;
+use crate::event::StoredEvent;
+use crate::ledger::{self, Advance, NewRun, RunStatus, Scope};
+use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
+use crate::store::rows::{load_row, load_rows, RowSet};
+use crate::store::{with_conn, Conn, Store, StoreError};
+
+/// One model's share of a pass over the log, behind an object-safe face so that a pass
+/// can hold models of different row types. Created by [`Model::lane`](crate::Model::lane).
+#[doc(hidden)]
+pub trait Lane {
+    /// The model's contract.
+    fn contract(&self) -> &'static Contract;
+    /// Records the run and deletes the rows it rebuilds (with its first checkpoint).
+    fn start(&mut self, store: &mut Store) -> Result<(), ReplayError>;
+    /// Events with ids above this one are still to be applied.
+    fn applied(&self) -> i64;
+    /// The last event id of the run.
+    fn to(&self) -> i64;
+    /// Applies `events` (this model's types, in id order) that lie in its range, and
+    /// moves its position to `through` (or its bound).
+    fn apply(
+        &mut self,
+        store: &mut Store,
+        events: &[&StoredEvent],
+        through: i64,
+    ) -> Result<(), ReplayError>;
+    /// Events applied so far.
+    fn events_read(&self) -> u64;
+    /// Rows held since the last flush (read or changed).
+    fn pending_rows(&self) -> usize;
+    /// Writes, in the pass's open transaction, the rows no later event can change
+    /// (a timeline's: its handlers never read rows), so that memory holds only rows that
+    /// may still change before the flush.
+    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError>;
+    /// Writes the changed rows, parked events and checkpoint, in the caller's transaction;
+    /// returns the rows written.
+    fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError>;
+    /// The transaction of [`Lane::write`] committed with `rows` written.
+    fn committed(&mut self, rows: u64);
+    /// Forgets what was applied since the last flush (it will not be written).
+    fn discard(&mut self);
+    /// Ends the run: checkpoint to its bound, checksum and ledger row; `stopped` when the
+    /// batch limit ended it early.
+    fn finish(
+        &mut self,
+        store: &mut Store,
+        stopped: bool,
+        elapsed: Duration,
+    ) -> Result<RunReport, ReplayError>;
+    /// Records the run as failed with `error`.
+    fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
+}
+
+/// A model's lane: prepared by [`prepare`], started by [`Lane::start`].
+pub(crate) struct ModelLane<P: Projection> {
+    version: i32,
+    plan: Plan,
+    execution: Execution,
+    run_id: i64,
+    /// The checkpoint committed last.
+    flushed: i64,
+    /// The position applied (in memory) so far.
+    applied: i64,
+    state: BatchState<P::Row>,
+    cache: RowCache<P::Row>,
+    parked: Vec<(StoredEvent, String)>,
+    /// Rows written by [`Lane::spill`] since the last flush (not yet committed).
+    spilled: u64,
+    unflushed_events: i64,
+    events_read: u64,
+    rows_written: u64,
+    _model: PhantomData<fn() -> P>,
+}
+
+/// Checks `plan` for `P` against the log's `head` and the model's checkpoint; nothing is
+/// written. `cache_rows` bounds the rows carried between flushes.
+pub(crate) fn prepare<P: Projection>(
+    store: &mut Store,
+    plan: &Plan,
+    head: i64,
+    cache_rows: usize,
+) -> Result<Box<dyn Lane>, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    let execution = with_conn!(store, |c| {
+        crate::store::schema::check_table(c, contract)?;
+        let global = ledger::checkpoint(c, contract.name, version, Scope::All)?;
+        plan::resolve(contract, plan, head, global)?
+    });
+    let complete = execution.delete == Some(RowSet::WholeVersion);
+    Ok(Box::new(ModelLane::<P> {
+        version,
+        plan: plan.clone(),
+        flushed: execution.after,
+        applied: execution.after,
+        execution,
+        run_id: 0,
+        state: BatchState::default(),
+        cache: RowCache::new(complete, cache_rows),
+        parked: Vec::new(),
+        spilled: 0,
+        unflushed_events: 0,
+        events_read: 0,
+        rows_written: 0,
+        _model: PhantomData,
+    }))
+}
+
+impl<P: Projection> Lane for ModelLane<P> {
+    fn contract(&self) -> &'static Contract {
+        P::CONTRACT
+    }
+
+    fn start(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        let contract = P::CONTRACT;
+        let execution = &self.execution;
+        let new_run = NewRun {
+            model: contract.name,
+            version: self.version,
+            scope: execution.scope,
+            full: execution.delete.is_some(),
+            from: execution.after + 1,
+            to: execution.to,
+            plan_json: serde_json::to_string(&self.plan).unwrap_or_else(|_| "{}".to_owned()),
+            resumed_from: None,
+        };
+        self.run_id = with_conn!(store, |c| ledger::start_run(c, &new_run))?;
+        if let Some(rows) = execution.delete {
+            let deleted = with_conn!(store, |c| delete_in_scope(
+                c,
+                contract,
+                self.version,
+                execution,
+                rows
+            ));
+            if let Err(error) = deleted {
+                self.fail(store, &error.to_string(), Duration::ZERO);
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    fn applied(&self) -> i64 {
+        self.applied
+    }
+
+    fn to(&self) -> i64 {
+        self.execution.to
+    }
+
+    fn apply(
+        &mut self,
+        store: &mut Store,
+        events: &[&StoredEvent],
+        through: i64,
+    ) -> Result<(), ReplayError> {
+        let (after, upto) = (self.applied, through.min(self.execution.to));
+        if upto <= after {
+            return Ok(());
+        }
+        let start = events.partition_point(|e| e.id <= after);
+        let end = events.partition_point(|e| e.id <= upto);
+        let events = &events[start..end];
+        with_conn!(store, |c| self.apply_events(c, events))?;
+        self.applied = upto;
+        self.unflushed_events += events.len() as i64;
+        self.events_read += events.len() as u64;
+        Ok(())
+    }
+
+    fn events_read(&self) -> u64 {
+        self.events_read
+    }
+
+    fn pending_rows(&self) -> usize {
+        self.state.slots.len()
+    }
+
+    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        if P::CONTRACT.kind != Kind::Timeline || self.state.slots.is_empty() {
+            return Ok(());
+        }
+        let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
+        let state = &self.state;
+        let rows = with_conn!(store, |c| write_rows::<P::Row, _>(
+            c, contract, version, user, state
+        ))?;
+        self.spilled += rows;
+        self.state = BatchState::default();
+        Ok(())
+    }
+
+    fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError> {
+        if self.applied == self.flushed {
+            return Ok(0);
+        }
+        let rows = with_conn!(store, |c| self.write_to(c))?;
+        Ok(rows + std::mem::take(&mut self.spilled))
+    }
+
+    fn committed(&mut self, rows: u64) {
+        self.rows_written += rows;
+        self.flushed = self.applied;
+        self.unflushed_events = 0;
+        self.parked.clear();
+        let state = std::mem::take(&mut self.state);
+        // Timeline handlers never read rows: carrying theirs would only cost memory.
+        if P::CONTRACT.kind != Kind::Timeline {
+            self.cache.absorb(state);
+        }
+    }
+
+    fn discard(&mut self) {
+        self.state = BatchState::default();
+        self.spilled = 0;
+        self.parked.clear();
+        self.events_read -= self.unflushed_events as u64;
+        self.unflushed_events = 0;
+        self.applied = self.flushed;
+    }
+
+    fn finish(
+        &mut self,
+        store: &mut Store,
+        stopped: bool,
+        elapsed: Duration,
+    ) -> Result<RunReport, ReplayError> {
+        let contract = P::CONTRACT;
+        let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
+        let (status, checksum) = if stopped {
+            (RunStatus::Stopped, String::new())
+        } else {
+            let done = with_conn!(store, |c| self.complete(c));
+            match done {
+                Ok(sum) => (RunStatus::Succeeded, sum),
+                Err(error) => {
+                    self.fail(store, &error.to_string(), elapsed);
+                    return Err(error);
+                }
+            }
+        };
+        let checksum_text = (status == RunStatus::Succeeded).then_some(checksum.as_str());
+        with_conn!(store, |c| ledger::finish_run(
+            c,
+            self.run_id,
+            status,
+            checksum_text,
+            None,
+            rate
+        ))?;
+        Ok(RunReport {
+            model: contract.name,
+            version: self.version,
+            run_id: self.run_id,
+            scope: self.execution.scope,
+            full: self.execution.delete.is_some(),
+            from: self.execution.after + 1,
+            to: self.execution.to,
+            events_read: self.events_read,
+            rows_written: self.rows_written,
+            elapsed,
+            status,
+            checksum,
+            resumed_from: None,
+        })
+    }
+
+    fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration) {
+        let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
+        // The run's own error is what the operator sees; a ledger that cannot be updated
+        // leaves the run `running`, which `--resume` handles.
+        let _ = with_conn!(store, |c| ledger::finish_run(
+            c,
+            self.run_id,
+            RunStatus::Failed,
+            None,
+            Some(error),
+            rate
+        ));
+    }
+}
+
+type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<R>>;
+
+impl<P: Projection> ModelLane<P> {
+    /// Runs each event's handler in id order against the rows held since the last flush.
+    fn apply_events<C: Conn>(
+        &mut self,
+        conn: &mut C,
+        events: &[&StoredEvent],
+    ) -> Result<(), ReplayError> {
+        let contract = P::CONTRACT;
+        let version = self.version;
+        let mut prefetched = self.prefetch(conn, events)?;
+        let cache = &self.cache;
+        let failure = Cell::new(None::<StoreError>);
+        let mut load = |key: &<P::Row as ReadModelRow>::Key| {
+            if let Some(known) = cache.known(key) {
+                return Ok(known);
+            }
+            match prefetched.remove(key) {
+                Some(found) => Ok(found),
+                None => load_row::<P::Row, C>(conn, contract, version, key).map_err(|error| {
+                    failure.set(Some(error));
+                    LoadFailed
+                }),
+            }
+        };
+        let mut previous = self.applied;
+        for &event in events {
+            if event.id <= previous {
+                return Err(ReplayError::OutOfOrder {
+                    model: contract.name,
+                    id: event.id,
+                    previous,
+                });
+            }
+            previous = event.id;
+            let mut rows = Rows::new(&mut self.state, &mut load);
+            let applied = handler_guard::catch(|| P::apply(event, &mut rows)).map_err(|panic| {
+                ReplayError::HandlerPanicked {
+                    model: contract.name,
+                    id: event.id,
+                    event_type: event.event_type.clone(),
+                    message: handler_guard::message(&panic),
+                }
+            })?;
+            match applied {
+                Ok(()) => {}
+                // Decoding fails before the handler runs, so the event changed nothing.
+                Err(source) if self.plan.on_bad_event == BadEventPolicy::Park => {
+                    self.parked.push((event.clone(), source.reason.to_string()));
+                }
+                Err(source) => {
+                    return Err(ReplayError::Decode {
+                        model: contract.name,
+                        source,
+                    })
+                }
+            }
+            if let Some(error) = failure.take() {
+                return Err(error.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads at once the rows the handlers of `events` will read that neither the rows
+    /// held since the last flush nor the cache know. Which rows a handler reads is only
+    /// known by running it, so, unless the cache is complete (a full rebuild: no load at
+    /// all), the handlers first run against stand-in rows, recording the keys they ask for.
+    fn prefetch<C: Conn>(
+        &self,
+        conn: &mut C,
+        events: &[&StoredEvent],
+    ) -> Result<Prefetched<P::Row>, ReplayError> {
+        let contract = P::CONTRACT;
+        let mut prefetched = BTreeMap::new();
+        if contract.kind == Kind::Timeline || self.cache.is_complete() {
+            return Ok(prefetched);
+        }
+        let mut wanted = BTreeSet::new();
+        {
+            let mut scratch = BatchState::<P::Row>::default();
+            let held = &self.state;
+            let cache = &self.cache;
+            let mut record = |key: &<P::Row as ReadModelRow>::Key| {
+                if let Some(slot) = held.slots.get(key) {
+                    return Ok(slot.row.clone());
+                }
+                match cache.known(key) {
+                    Some(known) => Ok(known),
+                    None => {
+                        wanted.insert(key.clone());
+                        Ok(None)
+                    }
+                }
+            };
+            for &event in events {
+                let mut rows = Rows::new(&mut scratch, &mut record);
+                // Undecodable events, and handlers that panic on stand-in rows, are the
+                // real pass's to report; the rest of the batch then loads lazily.
+                if handler_guard::catch(|| P::apply(event, &mut rows)).is_err() {
+                    break;
+                }
+            }
+        }
+        let keys: Vec<_> = wanted.into_iter().collect();
+        let found = load_rows::<P::Row, C>(conn, contract, self.version, &keys)?;
+        prefetched.extend(keys.into_iter().map(|key| (key, None)));
+        prefetched.extend(found.into_iter().map(|row| (row.key(), Some(row))));
+        Ok(prefetched)
+    }
+
+    /// Moves the checkpoint to the run's bound; returns the checksum of the rows.
+    fn complete<C: Conn>(&self, conn: &mut C) -> Result<String, ReplayError> {
+        let contract = P::CONTRACT;
+        finish_checkpoint(conn, contract, self.version, &self.execution, self.applied)?;
+        Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest)
+    }
+
+    /// Writes what was applied since the last flush, in the caller's transaction.
+    fn write_to<C: Conn>(&mut self, conn: &mut C) -> Result<u64, ReplayError> {
+        let contract = P::CONTRACT;
+        let execution = &self.execution;
+        let rows =
+            write_rows::<P::Row, C>(conn, contract, self.version, execution.user, &self.state)?;
+        for (event, reason) in &self.parked {
+            dead_letters::park(conn, contract.name, self.version, event, reason)?;
+        }
+        let advance = ledger::advance_checkpoint(
+            conn,
+            contract.name,
+            self.version,
+            execution.scope,
+            self.flushed,
+            self.applied,
+        )?;
+        if let Advance::Concurrent { found } = advance {
+            return Err(ReplayError::ConcurrentRun {
+                model: contract.name,
+                expected: self.flushed,
+                found,
+            });
+        }
+        let parked = self.parked.len() as i64;
+        ledger::count_batch(
+            conn,
+            self.run_id,
+            self.unflushed_events,
+            self.unflushed_events - parked,
+        )?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,283 @@
+//! One pass over the log for many models: each event is read once and handed to every
+//! model that consumes it, each model from its own checkpoint (a model that is ahead joins
+//! when the pass reaches it).
+//!
+//! Reading runs on a thread of its own with its own connection, applying on the caller's;
+//! a bounded channel between them keeps the database and the handlers busy at the same
+//! time. The rows of a flush are written in one transaction with every model's
+//! checkpoint, committed when the [`Flush`] budget is reached: rows that later events may
+//! change (snapshots, aggregates) stay in memory until then, so a hot row is written once
+//! per flush; timeline rows, which no handler reads, go into the open transaction after
+//! each read batch. Rows and checkpoints still commit together: a killed pass resumes
+//! exactly.
+
+mod lane;
+mod reader;
+
+use std::collections::HashMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::time::Instant;
+
+use self::reader::{Chunk, Span};
+use super::plan::{BadEventPolicy, Flush, Plan, Start};
+use super::{Progress, ReplayError, RunReport};
+use crate::contract::Contract;
+use crate::event::StoredEvent;
+use crate::store::{with_conn, Conn, DatabaseUrl, Store};
+
+pub(crate) use self::lane::prepare;
+pub use self::lane::Lane;
+
+/// Rows the caches of all models of a pass may carry between flushes together.
+const CACHE_ROWS: usize = 250_000;
+
+/// What the pass's transactions are for, in errors.
+const FLUSH: &str = "writing the rows and checkpoints of a pass";
+
+/// Read batches in flight between the reading and the applying thread.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// Whether `plan` can run as one pass: new runs of whole models (catch-up or `--full`,
+/// up to `--to`), stopping at a bad event. Runs of one user, of a range, resumed runs,
+/// `--on-bad-event park` and `--check-determinism` go model by model.
+pub fn fits_a_pass(plan: &Plan) -> bool {
+    plan.start == Start::New
+        && plan.user.is_none()
+        && plan.from.is_none()
+        // Parking a panicking handler's event (the batch redone without it) and the
+        // double-apply check live in the model-by-model engine.
+        && plan.on_bad_event == BadEventPolicy::Stop
+        && !plan.check_determinism
+}
+
+/// What a pass over the log needs of a model: its contract, and its lane. The registry's
+/// `Model` extends it, so the engine does not depend on the registry above it.
+pub trait PassModel: Send + Sync {
+    /// Its contract.
+    fn contract(&self) -> &'static Contract;
+    /// Checks `plan` for this model and prepares its share of a pass over the log
+    /// ([`run_pass`]); nothing is written. `cache_rows` bounds the rows it carries
+    /// between flushes.
+    #[doc(hidden)]
+    fn lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+    ) -> Result<Box<dyn Lane>, ReplayError>;
+}
+
+/// Runs `plan` for `models` in one pass over the log (see [`fits_a_pass`]); `url` opens
+/// the reading connection. On a failure every model's run is recorded as failed, each
+/// model's rows and checkpoint left at its last flush (so `--resume` or a catch-up
+/// continues it), and the error returned.
+pub fn run_pass(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn PassModel],
+    plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    let started = Instant::now();
+    let head = with_conn!(&mut *store, |c| c.settled_head())?;
+    let cache_rows =
+        (CACHE_ROWS / models.len().max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY);
+    let mut lanes = Vec::with_capacity(models.len());
+    for model in models {
+        lanes.push(model.lane(store, plan, head, cache_rows)?);
+    }
+    for i in 0..lanes.len() {
+        if let Err(error) = lanes[i].start(store) {
+            let message = stopped_by(lanes[i].contract().name, &error);
+            for lane in &mut lanes[..i] {
+                lane.fail(store, &message, started.elapsed());
+            }
+            return Err(error);
+        }
+    }
+    let mut pass = Pass {
+        lanes,
+        plan,
+        label: label(models),
+    };
+    let outcome = pass.run(store, url, progress);
+    let elapsed = started.elapsed();
+    match outcome {
+        Ok(stopped) => pass
+            .lanes
+            .iter_mut()
+            .map(|lane| lane.finish(store, stopped, elapsed))
+            .collect(),
+        Err((failed, error)) => {
+            let message = match failed {
+                Some(i) => stopped_by(pass.lanes[i].contract().name, &error),
+                None => error.to_string(),
+            };
+            let own = error.to_string();
+            for (i, lane) in pass.lanes.iter_mut().enumerate() {
+                let text = if Some(i) == failed { &own } else { &message };
+                lane.fail(store, text, elapsed);
+            }
+            Err(error)
+        }
+    }
+}
+
+fn stopped_by(model: &str, error: &ReplayError) -> String {
+    format!("the pass stopped when {model} failed: {error}")
+}
+
+fn label(models: &[&dyn PassModel]) -> String {
+    match models {
+        [one] => one.contract().name.to_owned(),
+        many => format!("{} models", many.len()),
+    }
+}
+
+/// A pass under way.
+struct Pass<'p> {
+    lanes: Vec<Box<dyn Lane>>,
+    plan: &'p Plan,
+    label: String,
+}
+
+/// Which lane failed (none: the reading or a flush), and why.
+type Failure = (Option<usize>, ReplayError);
+
+impl Pass<'_> {
+    /// Reads and applies every event up to the models' bounds; `Ok(true)` when the batch
+    /// limit stopped it early.
+    fn run(
+        &mut self,
+        store: &mut Store,
+        url: &DatabaseUrl,
+        progress: &mut dyn Progress,
+    ) -> Result<bool, Failure> {
+        let after = self.lanes.iter().map(|l| l.applied()).min().unwrap_or(0);
+        let to = self.lanes.iter().map(|l| l.to()).max().unwrap_or(0);
+        if after >= to {
+            return Ok(false);
+        }
+        let mut types: Vec<&'static str> = self
+            .lanes
+            .iter()
+            .filter(|l| l.applied() < l.to())
+            .flat_map(|l| l.contract().consumed_events.iter().copied())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        let span = Span {
+            types: &types,
+            after,
+            to,
+            batch_size: self.plan.batch_size.max(1),
+        };
+        std::thread::scope(|scope| {
+            let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
+            let span = &span;
+            scope.spawn(move || reader::read(url, span, send));
+            // The receiver is dropped on return, which stops the reader.
+            self.apply_all(store, receive, to, progress)
+        })
+    }
+
+    /// Applies the reader's chunks in one open transaction that each flush commits (and
+    /// reopens); `Ok(true)` when stopped by the batch limit. On a failure the transaction
+    /// rolls back: every model is left at its last flush.
+    fn apply_all(
+        &mut self,
+        store: &mut Store,
+        chunks: Receiver<Result<Chunk, ReplayError>>,
+        to: i64,
+        progress: &mut dyn Progress,
+    ) -> Result<bool, Failure> {
+        store.begin(FLUSH).map_err(|error| (None, error.into()))?;
+        match self.apply_chunks(store, chunks, to, progress) {
+            Ok(stopped) => {
+                store.commit(FLUSH).map_err(|error| (None, error.into()))?;
+                Ok(stopped)
+            }
+            Err(failure) => {
+                // The failure is what to report; a rollback that fails leaves nothing
+                // committed either.
+                let _ = store.rollback(FLUSH);
+                for lane in &mut self.lanes {
+                    lane.discard();
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    fn apply_chunks(
+        &mut self,
+        store: &mut Store,
+        chunks: Receiver<Result<Chunk, ReplayError>>,
+        to: i64,
+        progress: &mut dyn Progress,
+    ) -> Result<bool, Failure> {
+        let routes = self.routes();
+        let budget: Flush = self.plan.flush;
+        let mut last_flush = Instant::now();
+        for (read, chunk) in chunks.into_iter().enumerate() {
+            let chunk = chunk.map_err(|error| (None, error))?;
+            let mut per_lane: Vec<Vec<&StoredEvent>> = vec![Vec::new(); self.lanes.len()];
+            for event in &chunk.events {
+                for &i in routes.get(event.event_type.as_str()).into_iter().flatten() {
+                    per_lane[i].push(event);
+                }
+            }
+            for (i, events) in per_lane.iter().enumerate() {
+                let lane = &mut self.lanes[i];
+                lane.apply(store, events, chunk.through)
+                    .and_then(|()| lane.spill(store))
+                    .map_err(|error| (Some(i), error))?;
+            }
+            let batches = read as u64 + 1;
+            let limit = self.plan.max_batches.is_some_and(|max| batches >= max);
+            let done = chunk.through >= to;
+            let pending: usize = self.lanes.iter().map(|l| l.pending_rows()).sum();
+            if done || limit || pending >= budget.rows || last_flush.elapsed() >= budget.interval {
+                self.flush(store).map_err(|error| (None, error))?;
+                last_flush = Instant::now();
+                let events = self.lanes.iter().map(|l| l.events_read()).sum::<u64>();
+                progress.batch(&self.label, chunk.through, to, events);
+            }
+            if done {
+                return Ok(false);
+            }
+            if limit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// For each event type, the lanes that consume it.
+    fn routes(&self) -> HashMap<&'static str, Vec<usize>> {
+        let mut routes: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            for &event_type in lane.contract().consumed_events {
+                routes.entry(event_type).or_default().push(i);
+            }
+        }
+        routes
+    }
+
+    /// Writes every lane's remaining rows and its checkpoint, commits the open transaction
+    /// (with the rows spilled into it since the last flush), and opens the next one.
+    fn flush(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        let written = self
+            .lanes
+            .iter_mut()
+            .map(|lane| lane.write(store))
+            .collect::<Result<Vec<u64>, ReplayError>>()?;
+        store.commit(FLUSH)?;
+        for (lane, rows) in self.lanes.iter_mut().zip(written) {
+            lane.committed(rows);
+        }
+        store.begin(FLUSH)?;
+        Ok(())
+    }
+}
