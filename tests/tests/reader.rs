@@ -106,6 +106,20 @@ macro_rules! read_on {
         assert_eq!(updated, 1);
         let version_2: Vec<HabitStreak> = HabitStreak::version(2).load(conn).expect("loads");
         assert_eq!(version_2, vec![copy]);
+        // Many rows in one typed insert (version 3, so the live rows stay as they are).
+        let mut many: Vec<HabitStreak> = streaks.iter().take(3).cloned().collect();
+        for row in &mut many {
+            row.model_version = 3;
+        }
+        let inserted = diesel::insert_into(habit_streaks::table)
+            .values(&many)
+            .execute(conn)
+            .expect("a typed multi-row insert");
+        assert_eq!(inserted, many.len());
+        let mut version_3: Vec<HabitStreak> = HabitStreak::version(3).load(conn).expect("loads");
+        version_3.sort_by_key(|row| row.habit_id);
+        many.sort_by_key(|row| row.habit_id);
+        assert_eq!(version_3, many);
 
         // Read-your-writes: the model has applied the head, and not a later event.
         assert_eq!(

@@ -38,6 +38,10 @@ pub(super) fn expand(model: &Model) -> TokenStream {
                 ::core::result::Result::Ok(Self { #(#names: row.#index,)* })
             }
         }
+        // What `#[derive(Insertable)]` also emits: without it diesel refuses a slice or
+        // `Vec` of rows in one `insert_into(..).values(..)`.
+        #[automatically_derived]
+        impl #d::internal::derives::insertable::UndecoratedInsertRecord<#table::table> for #row {}
         #[automatically_derived]
         impl<'__a> #d::Insertable<#table::table> for &'__a #row {
             type Values = <(#(#d::dsl::Eq<#table::#names, #rt::sql_types::Param<&'__a #types>>,)*) as #d::Insertable<#table::table>>::Values;
