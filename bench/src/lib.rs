@@ -23,6 +23,9 @@ mod baseline;
 mod rss;
 #[cfg(test)]
 mod tests;
+pub mod write_path;
+#[cfg(test)]
+mod write_path_tests;
 
 use std::fmt::{self, Write as _};
 use std::time::Instant;
