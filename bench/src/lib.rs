@@ -24,6 +24,9 @@ pub mod e2e;
 mod rss;
 #[cfg(test)]
 mod tests;
+pub mod write_path;
+#[cfg(test)]
+mod write_path_tests;
 
 use std::fmt::{self, Write as _};
 use std::time::Instant;

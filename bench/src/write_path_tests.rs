@@ -1,0 +1,126 @@
+//! The two write paths must leave identical tables: the same rows as written, the same
+//! checksum, after the insert pass and after the update pass.
+
+use diesel::{QueryDsl, RunQueryDsl, SelectableHelper};
+use projections::habits::{
+    habit_checkins, habit_monthly_completions, habit_streaks, HabitCheckin, HabitMonthlyCompletion,
+    HabitStreak,
+};
+use readmodel_runtime::{ReadModelRow, Registry, Store};
+
+use super::write_path::{self, write, Model, Options, Path};
+use super::{baseline, open_fresh};
+
+/// Reads a model's whole table back through the derive's `Selectable`/`Queryable`.
+trait ReadBack: Model {
+    fn load(store: &mut Store) -> Vec<Self>;
+}
+
+macro_rules! read_back {
+    ($model:ty, $table:ident) => {
+        impl ReadBack for $model {
+            fn load(store: &mut Store) -> Vec<Self> {
+                let Store::Sqlite(conn) = store else {
+                    panic!("the smoke test runs on SQLite");
+                };
+                let mut rows: Vec<Self> = $table::table
+                    .select(<$model>::as_select())
+                    .load(conn)
+                    .expect("reading the table back");
+                rows.sort_by_key(|row| row.key());
+                rows
+            }
+        }
+    };
+}
+
+read_back!(HabitCheckin, habit_checkins);
+read_back!(HabitStreak, habit_streaks);
+read_back!(HabitMonthlyCompletion, habit_monthly_completions);
+
+/// Writes `rows` then their updates by `path`; returns the table after each pass and the
+/// final checksum.
+fn write_both_passes<M: ReadBack>(
+    store: &mut Store,
+    path: Path,
+    rows: usize,
+    chunk: usize,
+) -> (Vec<M>, Vec<M>, String) {
+    let contract = M::CONTRACT;
+    baseline::clear(store, contract.name).expect("clearing the table");
+    let inserted: Vec<M> = (0..rows as u64).map(|i| M::sample(i, 0)).collect();
+    let updated: Vec<M> = (0..rows as u64).map(|i| M::sample(i, 1)).collect();
+    write(store, path, &inserted, chunk).expect("the insert pass");
+    let after_insert = M::load(store);
+    write(store, path, &updated, chunk).expect("the update pass");
+    let after_update = M::load(store);
+    let sum = Registry::global()
+        .expect("the registry")
+        .get(contract.name)
+        .expect("a registered model")
+        .checksum(store, contract.version, None)
+        .expect("the checksum");
+    assert_eq!(sum.rows, rows as u64, "{} {path:?}", contract.name);
+    (after_insert, after_update, sum.digest)
+}
+
+fn both_paths_leave_the_rows_written<M: ReadBack>(rows: usize, chunk: usize) {
+    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let store = &mut fresh.store;
+    let name = M::CONTRACT.name;
+    let mut expected: Vec<M> = (0..rows as u64).map(|i| M::sample(i, 0)).collect();
+    expected.sort_by_key(|row| row.key());
+    let mut expected_updates: Vec<M> = (0..rows as u64).map(|i| M::sample(i, 1)).collect();
+    expected_updates.sort_by_key(|row| row.key());
+    // The update must change every row, or it would not show a missing `SET` column.
+    assert!(
+        expected.iter().zip(&expected_updates).all(|(a, b)| a != b),
+        "{name}"
+    );
+
+    let (runtime_insert, runtime_update, runtime_sum) =
+        write_both_passes::<M>(store, Path::Runtime, rows, chunk);
+    let (diesel_insert, diesel_update, diesel_sum) =
+        write_both_passes::<M>(store, Path::Diesel, rows, chunk);
+
+    assert!(runtime_insert == expected, "{name}: runtime insert pass");
+    assert!(diesel_insert == expected, "{name}: diesel insert pass");
+    assert!(runtime_update == expected_updates, "{name}: runtime update");
+    assert!(diesel_update == expected_updates, "{name}: diesel update");
+    assert_eq!(runtime_sum, diesel_sum, "{name}: checksums");
+}
+
+#[test]
+fn checkins_are_written_identically_both_ways() {
+    both_paths_leave_the_rows_written::<HabitCheckin>(1_200, 500);
+}
+
+#[test]
+fn streaks_are_written_identically_both_ways() {
+    both_paths_leave_the_rows_written::<HabitStreak>(1_200, 500);
+}
+
+#[test]
+fn monthly_completions_are_written_identically_both_ways() {
+    both_paths_leave_the_rows_written::<HabitMonthlyCompletion>(1_200, 500);
+}
+
+#[test]
+fn the_benchmark_reports_every_model_and_pass_with_matching_checksums() {
+    let options = Options {
+        rows: 900,
+        chunk: 400,
+        runs: 2,
+        ..Options::default()
+    };
+    let report = write_path::run(&options, &mut |_| {}).expect("the benchmark runs");
+    assert_eq!(report.backend, "sqlite");
+    assert_eq!(report.measurements.len(), 6);
+    assert!(report.all_match(), "{}", report.table());
+    for m in &report.measurements {
+        assert_eq!(m.rows, 900);
+        assert_eq!(m.runtime_rows_per_second.len(), 2);
+        assert_eq!(m.diesel_rows_per_second.len(), 2);
+        assert!(m.ratio.is_finite() && m.ratio > 0.0, "{}", report.table());
+    }
+}
