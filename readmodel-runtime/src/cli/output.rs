@@ -1,6 +1,8 @@
 //! How commands print: aligned text for people, `--json` for automation. The mode is
 //! chosen once ([`Output::chosen`]) and every command prints through it.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::CliError;
@@ -171,7 +173,9 @@ impl Output {
     }
 
     /// The reports of runs, one line each, and a total for several.
-    pub(super) fn runs(self, reports: &[RunReport]) -> Result<(), CliError> {
+    /// The runs' reports, and a summary over `wall`, the time the command spent running
+    /// them (runs in one pass share their time: their own `elapsed` values overlap).
+    pub(super) fn runs(self, reports: &[RunReport], wall: Duration) -> Result<(), CliError> {
         if self == Output::Json {
             return print_json(&reports);
         }
@@ -187,10 +191,9 @@ impl Output {
             "EVENTS/S"
         );
         let mut events = 0;
-        let mut seconds = 0.0;
+        let seconds = wall.as_secs_f64();
         for r in reports {
             events += r.events_read;
-            seconds += r.elapsed.as_secs_f64();
             say!(
                 "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
                 r.model,
@@ -206,7 +209,7 @@ impl Output {
         }
         if reports.len() > 1 {
             say!(
-                "{} models, {events} events applied in {seconds:.2}s ({:.0} events/s)",
+                "{} models, {events} events applied in {seconds:.2}s wall, checksums included ({:.0} events/s)",
                 reports.len(),
                 events as f64 / seconds.max(1e-9)
             );

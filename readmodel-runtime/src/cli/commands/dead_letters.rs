@@ -43,7 +43,9 @@ fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Resu
         on_bad_event: BadEventPolicy::Park,
         ..Plan::default()
     };
+    let timer = std::time::Instant::now();
     let reports = run_models(cx, store, &cx.url()?, &[model], &plan)?;
+    let wall = timer.elapsed();
     // Only now that the rebuild committed: what it did not park again is fixed.
     let fixed = with_conn!(store, |c| dead_letters::clear_before(
         c,
@@ -57,5 +59,5 @@ fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Resu
             contract.name
         )
     });
-    cx.out.runs(&reports)
+    cx.out.runs(&reports, wall)
 }

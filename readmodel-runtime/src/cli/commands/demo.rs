@@ -50,8 +50,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         full: true,
         ..Plan::default()
     };
+    let started = std::time::Instant::now();
     let reports = run_models(cx, &mut store, &url, &models, &plan)?;
-    cx.out.runs(&reports)?;
+    cx.out.runs(&reports, started.elapsed())?;
     cx.out.note(|| {
         format!(
             "inspect it: replay --database-url {} status",

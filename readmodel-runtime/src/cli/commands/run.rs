@@ -118,6 +118,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     // A model named twice is replayed once, where it was first named.
     let mut seen = std::collections::BTreeSet::new();
     models.retain(|m| seen.insert(m.contract().name));
+    let started = std::time::Instant::now();
     let reports = run_models(cx, &mut store, &url, &models, &args.plan())?;
-    cx.out.runs(&reports)
+    cx.out.runs(&reports, started.elapsed())
 }
