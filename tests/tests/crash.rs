@@ -84,20 +84,7 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
     while (outcomes.resumed < 10 || outcomes.partial_rows < 5) && outcomes.attempts < 60 {
         outcomes.attempts += 1;
         let delay = Duration::from_millis(3 + rng.below(window_ms));
-        let mut child = Command::new(bin())
-            .arg("--database-url")
-            .arg(&db.url)
-            .args(full)
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the replay binary starts");
-        std::thread::sleep(delay);
-        // SIGKILL on unix; harmless if the run already ended.
-        let _ = child.kill();
-        child.wait().expect("reaped");
+        kill_after(&db.url, &full, delay);
 
         let interrupted = db.checksum(CHECKINS) != reference;
         let resumed = db.run(&[
@@ -237,19 +224,7 @@ fn sigkill_during_a_many_model_pass_then_run_all_gives_the_uninterrupted_checksu
     while interrupted < 6 && attempts < 30 {
         attempts += 1;
         let delay = Duration::from_millis(3 + rng.below(window_ms));
-        let mut child = Command::new(bin())
-            .arg("--database-url")
-            .arg(&db.url)
-            .args(full)
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the replay binary starts");
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        child.wait().expect("reaped");
+        kill_after(&db.url, &full, delay);
         // A model the kill interrupted has events to catch up; the report's checksum is
         // of all its rows after the run (checked against `checksum` above).
         let caught_up = db.run(&["--json", "run", "--all"]).json();
@@ -411,19 +386,7 @@ fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
         attempts += 1;
         reset();
         let delay = Duration::from_millis(3 + rng.below(window_ms));
-        let mut child = Command::new(bin())
-            .arg("--database-url")
-            .arg(&db.url)
-            .args(all)
-            .env_remove("DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the replay binary starts");
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        child.wait().expect("reaped");
+        kill_after(&db.url, &all, delay);
         if db.count("readmodels.replay_runs WHERE status = 'running'") > 0 {
             landed += 1;
         }
@@ -473,4 +436,22 @@ fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
         running, 0,
         "a killed run was left 'running' after the resume"
     );
+}
+
+/// Starts `replay` with `args` against `url`, and SIGKILLs it after `delay` (harmless if
+/// the run already ended).
+fn kill_after(url: &str, args: &[&str], delay: Duration) {
+    let mut child = Command::new(bin())
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the replay binary starts");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    child.wait().expect("reaped");
 }
