@@ -1,0 +1,247 @@
+//! Scale-out on PostgreSQL: `run --workers N` and `replay worker` against single-process
+//! runs of the same log; killed and paused workers; the partition function in SQL.
+//!
+//! Expected values are single-process runs of the same log (a differential oracle: the
+//! golden digests pin the single-process result itself), and the partition function's
+//! digits are pinned by hand in `replay/partition.rs`.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use readmodel_tests::{binary, query_texts, Db};
+
+const CHECKINS: &str = "habits.checkins";
+
+/// Model name -> checksum, from a `run --json` report.
+fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report
+        .as_array()
+        .expect("a list of runs")
+        .iter()
+        .map(|run| {
+            assert_eq!(run["status"], "succeeded", "{run}");
+            (
+                run["model"].as_str().expect("model").to_owned(),
+                run["checksum"].as_str().expect("checksum").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every model's checksum, read back with `checksum`.
+fn checksums(db: &Db) -> BTreeMap<String, String> {
+    let list = db.run(&["--json", "list"]).json();
+    list.as_array()
+        .expect("models")
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().expect("name").to_owned();
+            let sum = db.checksum(&name);
+            (name, sum)
+        })
+        .collect()
+}
+
+fn generated(events: &str) -> Db {
+    let db = Db::new(true);
+    db.run(&[
+        "generate", "--users", "40", "--events", events, "--seed", "1414",
+    ])
+    .ok();
+    db
+}
+
+fn partitions(db: &Db, model: &str) -> Vec<serde_json::Value> {
+    let status = db.run(&["--json", "status", "--model", model]).json();
+    status[0]["partitions"]
+        .as_array()
+        .expect("partitions")
+        .clone()
+}
+
+#[test]
+fn every_worker_count_gives_the_single_process_checksums() {
+    let db = generated("6000");
+    let single = sums(&db.run(&["--json", "run", "--all", "--full"]).json());
+    let rows = db.run(&["--json", "checksum", "--model", CHECKINS]).json()["rows"]
+        .as_i64()
+        .expect("rows");
+    assert!(rows > 100, "{rows} check-in rows");
+    let head = db.head();
+    for workers in ["1", "2", "4", "8"] {
+        let report = db
+            .run(&[
+                "--json",
+                "run",
+                "--all",
+                "--full",
+                "--workers",
+                workers,
+                "--batch-size",
+                "500",
+            ])
+            .json();
+        assert_eq!(sums(&report), single, "{workers} workers");
+        assert_eq!(checksums(&db), single, "{workers} workers, read back");
+        // Split into the default 16 partitions, all at the head and free again.
+        let split = partitions(&db, CHECKINS);
+        assert_eq!(split.len(), 16, "{split:?}");
+        for p in &split {
+            assert_eq!(p["checkpoint"], head, "{p}");
+            assert!(p["owner"].is_null(), "{p}");
+        }
+        assert_eq!(db.checkpoint(CHECKINS), Some(head));
+    }
+    // A model that is not split is one partition.
+    assert_eq!(partitions(&db, "finance.balances").len(), 1);
+}
+
+#[test]
+fn postgres_computes_the_same_partition_of_every_user() {
+    use readmodel_runtime::replay::partition::{partition_of, sql_expression};
+    let db = generated("500");
+    for of in [16, 7] {
+        let sql = format!(
+            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u",
+            sql_expression("user_id", of)
+        );
+        let rows = query_texts(&db.url, &sql);
+        assert!(rows.len() >= 30, "{} users", rows.len());
+        for row in rows {
+            let (user, part) = row.split_once(' ').expect("user and partition");
+            let user: uuid::Uuid = user.parse().expect("uuid");
+            assert_eq!(part.parse::<u32>(), Ok(partition_of(user, of)), "{user}");
+        }
+    }
+}
+
+/// A `replay worker --all` child that exits once every partition reaches the head it saw
+/// at start; `owner` names it in the leases.
+fn worker(db: &Db, owner: &str) -> Child {
+    Command::new(binary("replay-e2e"))
+        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
+        .args(["--exit-when-caught-up", "--lease-seconds", "2"])
+        .args([
+            "--poll-seconds",
+            "0.2",
+            "--batch-size",
+            "50",
+            "--owner",
+            owner,
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {name}");
+}
+
+fn one_number(db: &Db, sql: &str) -> i64 {
+    query_texts(&db.url, &format!("SELECT ({sql})::text AS value"))[0]
+        .parse()
+        .expect("a number")
+}
+
+/// Waits (at most two minutes) until `sql` counts more than zero rows.
+fn wait_until(db: &Db, what: &str, sql: &str) {
+    let started = Instant::now();
+    while one_number(db, sql) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "waited two minutes for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The checksums of a single-process full rebuild of the log `generated(events)` makes.
+fn reference(events: &str) -> BTreeMap<String, String> {
+    let db = generated(events);
+    sums(&db.run(&["--json", "run", "--all", "--full"]).json())
+}
+
+const FIRST_FLUSH: &str =
+    "SELECT COUNT(*) FROM readmodels.replay_checkpoints WHERE scope LIKE 'partition:%'";
+
+#[test]
+fn a_killed_workers_partitions_are_taken_over_after_its_leases_expire() {
+    let expected = reference("30000");
+    let db = generated("30000");
+    let mut first = worker(&db, "killed");
+    wait_until(&db, "the first worker's first flush", FIRST_FLUSH);
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let unfinished = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'killed'",
+    );
+    assert!(
+        unfinished > 0,
+        "the first worker finished before it was killed"
+    );
+    let second = worker(&db, "successor").wait_with_output().expect("runs");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    // The killed worker's partitions were claimed a second time (token 2) once expired.
+    let taken_over = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE token >= 2",
+    );
+    assert!(taken_over >= unfinished, "{taken_over} < {unfinished}");
+    assert_eq!(checksums(&db), expected);
+}
+
+#[test]
+fn a_worker_paused_past_its_lease_cannot_commit_after_the_takeover() {
+    let expected = reference("30000");
+    let db = generated("30000");
+    let paused = worker(&db, "paused");
+    wait_until(&db, "the first worker's first flush", FIRST_FLUSH);
+    signal(&paused, "-STOP");
+    let held = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused'",
+    );
+    assert!(held > 0, "the worker finished before it was paused");
+    wait_until(
+        &db,
+        "the paused worker's leases to expire",
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused' AND expires_at < clock_timestamp() HAVING COUNT(*) = (SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused')",
+    );
+    let taker = worker(&db, "taker");
+    wait_until(
+        &db,
+        "the second worker to take a partition over",
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'taker' AND token >= 2",
+    );
+    signal(&paused, "-CONT");
+    let taker = taker.wait_with_output().expect("runs");
+    assert!(
+        taker.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taker.stderr)
+    );
+    let paused = paused.wait_with_output().expect("runs");
+    let stderr = String::from_utf8_lossy(&paused.stderr);
+    assert!(paused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("worker paused: lost the lease on partition"),
+        "{stderr}"
+    );
+    // The ledger records the lost partitions' runs as failed, naming the loss.
+    let failed = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'failed' AND error LIKE 'worker paused: lost the lease%'",
+    );
+    assert!(failed > 0, "no failed run of the paused worker");
+    assert_eq!(checksums(&db), expected);
+}
