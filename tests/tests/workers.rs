@@ -93,8 +93,68 @@ fn every_worker_count_gives_the_single_process_checksums() {
         }
         assert_eq!(db.checkpoint(CHECKINS), Some(head));
     }
-    // A model that is not split is one partition.
-    assert_eq!(partitions(&db, "finance.balances").len(), 1);
+}
+
+#[test]
+fn an_unsplittable_model_is_one_partition_and_a_foreign_row_stops_the_split() {
+    let promises = binary("replay-promises");
+    let db = Db::new(true);
+    db.with(&promises, &["migrate"]).ok();
+    db.with(
+        &promises,
+        &[
+            "generate", "--users", "12", "--events", "400", "--seed", "4",
+        ],
+    )
+    .ok();
+    let report = db
+        .with(
+            &promises,
+            &[
+                "--json",
+                "run",
+                "--model",
+                "test.full_only",
+                "--full",
+                "--workers",
+                "2",
+            ],
+        )
+        .json();
+    // rebuild = "full": one partition.
+    let status = db
+        .with(
+            &promises,
+            &["--json", "status", "--model", "test.full_only"],
+        )
+        .json();
+    assert_eq!(status[0]["partitions"].as_array().map(Vec::len), Some(1));
+    let single = db
+        .with(
+            &promises,
+            &["--json", "run", "--model", "test.full_only", "--full"],
+        )
+        .json();
+    assert_eq!(sums(&report), sums(&single));
+    // test.team_totals writes the team's row (user nil) for every user's note: split by
+    // user, a partition writes another partition's row, and the run stops saying so.
+    let failed = db.with(
+        &promises,
+        &[
+            "run",
+            "--model",
+            "test.team_totals",
+            "--full",
+            "--workers",
+            "2",
+        ],
+    );
+    let line = failed.error_line();
+    assert!(
+        line.contains("model test.team_totals: partition")
+            && line.contains("wrote a row of user 00000000-0000-0000-0000-000000000000"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -146,9 +206,12 @@ fn signal(child: &Child, name: &str) {
 }
 
 fn one_number(db: &Db, sql: &str) -> i64 {
-    query_texts(&db.url, &format!("SELECT ({sql})::text AS value"))[0]
-        .parse()
-        .expect("a number")
+    query_texts(
+        &db.url,
+        &format!("SELECT COALESCE(({sql}), 0)::text AS value"),
+    )[0]
+    .parse()
+    .expect("a number")
 }
 
 /// Waits (at most two minutes) until `sql` counts more than zero rows.
@@ -244,4 +307,95 @@ fn a_worker_paused_past_its_lease_cannot_commit_after_the_takeover() {
     );
     assert!(failed > 0, "no failed run of the paused worker");
     assert_eq!(checksums(&db), expected);
+}
+
+#[test]
+fn sqlite_refuses_several_workers_and_runs_one_as_usual() {
+    let db = Db::new(false);
+    db.run(&["generate", "--users", "5", "--events", "300", "--seed", "3"])
+        .ok();
+    let line = db
+        .run(&["run", "--all", "--full", "--workers", "2"])
+        .error_line()
+        .to_owned();
+    assert_eq!(
+        line,
+        "error: SQLite allows one writer at a time: --workers above 1 needs PostgreSQL"
+    );
+    let report = db
+        .run(&["--json", "run", "--model", CHECKINS, "--workers", "1"])
+        .json();
+    assert_eq!(report[0]["status"], "succeeded", "{report}");
+    let line = db.run(&["worker", "--all"]).error_line().to_owned();
+    assert!(line.contains("needs PostgreSQL"), "{line}");
+}
+
+#[test]
+fn a_whole_model_run_refuses_to_start_behind_workers_partitions() {
+    let db = generated("600");
+    db.run(&["run", "--all", "--workers", "2", "--partitions", "4"])
+        .ok();
+    let head = db.head();
+    assert_eq!(partitions(&db, CHECKINS).len(), 4);
+    // A worker ahead of the others: partition 2 past the model's checkpoint.
+    db.run(&["generate", "--users", "4", "--events", "50", "--seed", "5"])
+        .ok();
+    let ahead = head + 20;
+    readmodel_tests::execute_sql(
+        &db.url,
+        &format!(
+            "UPDATE readmodels.replay_checkpoints SET last_event_id = {ahead} \
+             WHERE model = '{CHECKINS}' AND scope = 'partition:2/4'"
+        ),
+    );
+    let line = db
+        .run(&["run", "--model", CHECKINS])
+        .error_line()
+        .to_owned();
+    assert_eq!(
+        line,
+        format!("error: model {CHECKINS}: workers' partitions have reached event {ahead} but the model's checkpoint is {head}; finish them with `replay worker` or `replay run --workers N`, or rebuild with `replay run --model {CHECKINS} --full`")
+    );
+    let line = db
+        .run(&["run", "--model", CHECKINS, "--resume"])
+        .error_line()
+        .to_owned();
+    assert!(
+        line.contains("nothing to resume") || line.contains("workers' partitions"),
+        "{line}"
+    );
+    // Workers may continue from there; a full rebuild starts every partition afresh.
+    db.run(&["run", "--model", CHECKINS, "--full"]).ok();
+    assert!(partitions(&db, CHECKINS).is_empty());
+    db.run(&["run", "--model", CHECKINS]).ok();
+}
+
+/// `cargo test --release -p readmodel-tests --test workers -- --ignored --nocapture
+/// workers_benchmark` (events: READMODEL_BENCH_EVENTS, default 300 000): the wall time
+/// of `run --all --full` with 1 and 2 workers, and each worker's figures.
+#[test]
+#[ignore = "a benchmark: run it on purpose, in release mode"]
+fn workers_benchmark() {
+    let events = std::env::var("READMODEL_BENCH_EVENTS").unwrap_or_else(|_| "300000".into());
+    let db = Db::new(true);
+    db.run(&[
+        "generate", "--users", "400", "--events", &events, "--seed", "77",
+    ])
+    .ok();
+    let started = Instant::now();
+    db.run(&["run", "--all", "--full"]).ok();
+    let single = started.elapsed();
+    println!("single process (one pass): {:.2}s", single.as_secs_f64());
+    for workers in ["1", "2"] {
+        let started = Instant::now();
+        let out = db
+            .run(&["run", "--all", "--full", "--workers", workers])
+            .ok()
+            .to_owned();
+        let wall = started.elapsed();
+        println!("--workers {workers}: {:.2}s", wall.as_secs_f64());
+        for line in out.lines().filter(|l| l.starts_with("worker ")) {
+            println!("  {line}");
+        }
+    }
 }
