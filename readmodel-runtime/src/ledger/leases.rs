@@ -229,6 +229,37 @@ pub(crate) fn renew(
     Ok(held.iter().find(|lease| !renewed.contains(lease)).cloned())
 }
 
+/// Renews those of `held` that are still `owner`'s and that no transaction holds (a
+/// flush renewing them itself): a heartbeat between flushes that never waits for, nor
+/// deadlocks with, the worker's own flush.
+pub(crate) fn renew_unlocked(
+    conn: &mut PgConnection,
+    owner: &str,
+    ttl: std::time::Duration,
+    held: &[Lease],
+) -> Result<(), StoreError> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let stmt = Statement::<Pg>::new(
+        "UPDATE readmodels.replay_leases AS l SET heartbeat_at = clock_timestamp(), expires_at = clock_timestamp() + ",
+    )
+    .bind(&(ttl.as_millis() as i64))
+    .sql(
+        " * interval '1 millisecond' FROM (SELECT model, model_version, partition \
+         FROM readmodels.replay_leases WHERE owner = ",
+    )
+    .bind(&owner.to_owned())
+    .sql(" AND (");
+    let stmt = matching(stmt, held, true).sql(
+        ") FOR UPDATE SKIP LOCKED) AS free WHERE l.model = free.model \
+         AND l.model_version = free.model_version AND l.partition = free.partition",
+    );
+    conn.run(stmt)
+        .map_err(StoreError::query("renewing partition leases"))?;
+    Ok(())
+}
+
 /// Frees `held` (those still `owner`'s), so other workers can claim them at once.
 pub(crate) fn release(
     conn: &mut PgConnection,

@@ -14,6 +14,7 @@ pub(crate) use self::checkpoints::{
 };
 pub(crate) use self::leases::{
     claim, delete_leases, ensure as ensure_leases, leases, live_workers, release, renew,
+    renew_unlocked,
 };
 pub use self::leases::{scope_of, Lease, LeaseRecord};
 pub(crate) use self::runs::{

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::fence::LeaseFence;
+use super::fence::{keep_alive, LeaseFence};
 use crate::ledger::{self, Lease, NewRun, RunStatus, Scope};
 use crate::registry::Model;
 use crate::replay::pass::CACHE_ROWS;
@@ -219,7 +219,15 @@ impl Worker<'_> {
         let behind = lanes.iter().any(|lane| lane.applied() < lane.to());
         let leases: Vec<Lease> = self.held.iter().map(|h| h.lease.clone()).collect();
         let mut fence = LeaseFence::new(&self.config.owner, self.config.lease, &leases);
-        let (mut lanes, outcome) = run_lanes(store, url, lanes, &plan, &mut fence, &mut NoProgress);
+        let done = AtomicBool::new(false);
+        let (owner, ttl) = (self.config.owner.as_str(), self.config.lease);
+        let (mut lanes, outcome) = std::thread::scope(|scope| {
+            let (leases, done) = (&leases, &done);
+            scope.spawn(move || keep_alive(url, owner, ttl, leases, done));
+            let passed = run_lanes(store, url, lanes, &plan, &mut fence, &mut NoProgress);
+            done.store(true, Ordering::Relaxed);
+            passed
+        });
         self.stats.passes += 1;
         self.stats.flushes += fence.renewals;
         self.stats.renewing_seconds += fence.renewing.as_secs_f64();
@@ -331,6 +339,11 @@ impl Worker<'_> {
                 since: Instant::now(),
             });
         }
+        // Flushes write (and lock) each model's own checkpoint in lane order: one order
+        // for every worker keeps two workers' flushes from deadlocking.
+        self.held.sort_by(|a, b| {
+            (&a.lease.model, a.lease.partition).cmp(&(&b.lease.model, b.lease.partition))
+        });
         Ok(())
     }
 
