@@ -12,8 +12,8 @@ pub(crate) use self::checkpoints::{
     delete_version_checkpoints, save_checkpoint, Advance,
 };
 pub(crate) use self::runs::{
-    count_batch, finish_run, has_succeeded, latest_run, mark_abandoned, recent_runs, start_run,
-    NewRun,
+    count_batch, extend_run, finish_run, has_succeeded, latest_run, mark_abandoned, recent_runs,
+    start_run, NewRun,
 };
 pub use self::runs::{RunRecord, RunStatus, UnknownStatus};
 pub use self::scope::{Scope, UnknownScope};

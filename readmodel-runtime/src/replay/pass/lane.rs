@@ -66,6 +66,9 @@ pub trait Lane {
     ) -> Result<RunReport, ReplayError>;
     /// Records the run as failed with `error`.
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
+    /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
+    /// ledger too, within the pass's open transaction.
+    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError>;
 }
 
 /// A model's lane: prepared by [`prepare`], started by [`Lane::start`].
@@ -212,7 +215,11 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.applied == self.flushed {
             return Ok(0);
         }
-        let rows = with_conn!(store, |c| self.write_to(c))?;
+        let rows = with_conn!(store, |c| {
+            let rows = self.write_to(c)?;
+            self.activate_if_caught_up(c)?;
+            Ok::<_, ReplayError>(rows)
+        })?;
         Ok(rows + std::mem::take(&mut self.spilled))
     }
 
@@ -283,6 +290,10 @@ impl<P: Projection> Lane for ModelLane<P> {
         })
     }
 
+    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
+        self.extend_run_to(store, to)
+    }
+
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration) {
         let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
         // The run's own error is what the operator sees; a ledger that cannot be updated
@@ -295,6 +306,32 @@ impl<P: Projection> Lane for ModelLane<P> {
             Some(error),
             rate
         ));
+    }
+}
+
+impl<P: Projection> ModelLane<P> {
+    /// A whole model written up to its bound is built: readers may use its version, as
+    /// after a succeeded run. A pass that follows the log never succeeds (it is stopped),
+    /// so this is where its model first becomes readable.
+    fn activate_if_caught_up<C: Conn>(&self, conn: &mut C) -> Result<(), ReplayError> {
+        let contract = P::CONTRACT;
+        if self.applied >= self.execution.to
+            && self.execution.is_whole_model()
+            && self.version == contract.version
+        {
+            crate::versions::activate_if_none(conn, contract.name, self.version)?;
+        }
+        Ok(())
+    }
+
+    /// [`Lane::extend_to`].
+    fn extend_run_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
+        if to <= self.execution.to {
+            return Ok(());
+        }
+        with_conn!(store, |c| ledger::extend_run(c, self.run_id, to))?;
+        self.execution.to = to;
+        Ok(())
     }
 }
 
