@@ -40,7 +40,7 @@ pub(crate) fn block<'a>(
         .segments
         .last()
         .map_or_else(|| "Self".to_owned(), |s| s.ident.to_string());
-    scan_purity(cx, item, &model);
+    scan_purity(cx, item, block, &model);
     let mut checked = Vec::new();
     for (index, handler) in block.handlers.iter().enumerate() {
         let earlier = block.handlers[..index]
@@ -62,8 +62,9 @@ pub(crate) fn block<'a>(
 
 /// Every item of the block: a helper or constant a handler uses is as much the handler's
 /// code as its body. Each item may opt out of rules with `#[read_model(allow(..))]`.
-fn scan_purity(cx: &mut Ctxt, item: &syn::ItemImpl, model: &str) {
+fn scan_purity(cx: &mut Ctxt, item: &syn::ItemImpl, block: &HandlerBlock, model: &str) {
     for inner in &item.items {
+        let inner = &without_connection_parameters(inner, block);
         let (name, attrs) = match inner {
             syn::ImplItem::Fn(func) => (func.sig.ident.to_string(), &func.attrs),
             syn::ImplItem::Const(constant) => (constant.ident.to_string(), &constant.attrs),
@@ -82,6 +83,25 @@ fn scan_purity(cx: &mut Ctxt, item: &syn::ItemImpl, model: &str) {
             );
         }
     }
+}
+
+/// `inner`, less the connection parameters of a handler: [`signature`] rejects those with
+/// the handler's own message, and the purity scan would report the same tokens again.
+fn without_connection_parameters(inner: &syn::ImplItem, block: &HandlerBlock) -> syn::ImplItem {
+    let mut inner = inner.clone();
+    if let syn::ImplItem::Fn(func) = &mut inner {
+        let is_handler = block
+            .handlers
+            .iter()
+            .any(|h| h.func.sig.ident == func.sig.ident);
+        if is_handler {
+            func.sig.inputs = std::mem::take(&mut func.sig.inputs)
+                .into_iter()
+                .filter(|arg| !matches!(arg, syn::FnArg::Typed(typed) if mentions_connection(&typed.ty)))
+                .collect();
+        }
+    }
+    inner
 }
 
 fn signature<'a>(cx: &mut Ctxt, handler: &'a Handler) -> Checked<'a> {

@@ -13,8 +13,8 @@
 //! ([`ledger`]) in one transaction.
 //!
 //! The modules form one-way layers, each using only the layers below it: values and
-//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`]) → [`store`] →
-//! the log ([`source`], [`import`]) and bookkeeping ([`ledger`], [`versions`],
+//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
+//! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →
 //! [`registry`] and [`cli`].
 
@@ -28,6 +28,7 @@ pub mod event;
 pub mod field;
 pub mod rows;
 pub mod sql_types;
+pub mod stop;
 pub mod testing;
 // Storage: connections, dialects, statements, row codecs, schema checks:
 pub mod store;
@@ -38,6 +39,7 @@ pub mod import;
 pub mod ledger;
 pub mod source;
 pub mod versions;
+pub mod watch;
 // The replay engine:
 pub mod replay;
 // Operations built on it:

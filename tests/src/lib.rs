@@ -7,6 +7,7 @@ pub mod drift;
 pub mod events;
 pub mod pg;
 pub mod versioned;
+pub mod writers;
 
 pub use db::{binary, Db, HABITS};
 

@@ -489,22 +489,30 @@ fn followers_end_with_the_checksums_of_a_full_rebuild() {
     }
     let caught_up = one_number(&db, &reached) == 19;
     let followed = checksums(&db);
+    // SIGTERM: each flushes, releases its leases, records its runs stopped, exits 0.
     let mut stderr = String::new();
-    for mut child in followers {
-        stop_worker(&mut child);
+    let mut exits = Vec::new();
+    for child in followers {
+        signal(&child, "-TERM");
         let out = child.wait_with_output().expect("output");
         stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+        exits.push(out.status.code());
     }
     assert!(
         caught_up,
         "the followers did not reach the head {head}: {stderr} {}",
         db.run(&["status"]).stdout
     );
+    assert_eq!(exits, [Some(0), Some(0)], "{stderr}");
+    let held = "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner IS NOT NULL";
+    assert_eq!(one_number(&db, held), 0);
+    let running = "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'running'";
+    assert_eq!(one_number(&db, running), 0);
+    let stopped = "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'stopped'";
+    assert!(
+        one_number(&db, stopped) >= 19 * 16,
+        "each partition's run is stopped"
+    );
     let rebuilt = sums(&db.run(&["--json", "run", "--all", "--full"]).json());
     assert_eq!(followed, rebuilt);
-}
-
-/// Ends a following worker.
-fn stop_worker(child: &mut Child) {
-    child.kill().expect("SIGKILL");
 }

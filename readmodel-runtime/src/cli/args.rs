@@ -4,8 +4,8 @@
 use clap::{Parser, Subcommand};
 
 use super::commands::{
-    checksum, cutover, ddl, dead_letters, demo, describe, drop, generate, import, run, status,
-    verify, worker,
+    checksum, cutover, ddl, dead_letters, demo, describe, drop, follow, generate, import, run,
+    status, verify, worker,
 };
 
 /// Replay immutable events into read models, and inspect them.
@@ -44,6 +44,12 @@ pub(crate) enum Command {
     /// Without --full, --from or --user, a run catches up from the model's checkpoint.
     /// See the README for what each kind of model allows.
     Run(run::Args),
+    /// Catch models up, then keep them current as events are appended, until SIGTERM or
+    /// SIGINT (which write what was applied and record the runs as stopped).
+    ///
+    /// One pass and one run per model for the whole session; PostgreSQL notifies new
+    /// events (with a poll every --poll-seconds as fallback), SQLite is polled.
+    Follow(follow::Args),
     /// List parked events; with --retry, clear a model's and rebuild it (events that
     /// still fail are parked again).
     DeadLetters(dead_letters::Args),

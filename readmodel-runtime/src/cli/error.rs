@@ -25,6 +25,15 @@ pub enum CliError {
     /// `schema` / `new-migration`.
     #[error(transparent)]
     Schema(#[from] super::commands::ddl::SchemaError),
+    /// A command on models given neither `--all` nor `--model`.
+    #[error("replay {command} needs --all or --model NAME (repeatable)")]
+    NoModelNamed {
+        /// The subcommand.
+        command: &'static str,
+    },
+    /// The SIGTERM/SIGINT handlers could not be installed.
+    #[error("cannot install the SIGTERM/SIGINT handlers: {0}")]
+    Signals(#[source] std::io::Error),
     /// `generate` or `demo` in a binary whose application has no event generator.
     #[error("this binary has no event generator")]
     NoGenerator,

@@ -10,7 +10,8 @@ use super::CliError;
 use crate::ledger::{RunStatus, Scope};
 use crate::registry::Model;
 use crate::replay::{
-    fits_a_pass, run_pass, PassModel, Plan, Progress, ReplayError, RunReport, Start,
+    fits_a_pass, run_pass, run_pass_with, Control, PassModel, Plan, Progress, ReplayError,
+    RunReport, Start,
 };
 use crate::store::{DatabaseUrl, Store};
 
@@ -82,6 +83,23 @@ pub(super) fn run_models(
         }
     }
     Ok(reports)
+}
+
+/// Runs `plan` for `models` in one pass steered by `control` (following the log, until
+/// its stop flag is set).
+pub(super) fn follow_models(
+    cx: &Context<'_>,
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn Model],
+    plan: &Plan,
+    control: &mut Control,
+) -> Result<Vec<RunReport>, CliError> {
+    let mut progress = bar(cx.quiet);
+    let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
+    let reports = run_pass_with(store, url, &members, plan, control, &mut progress);
+    progress.0.finish_and_clear();
+    Ok(reports?)
 }
 
 fn replay_one(

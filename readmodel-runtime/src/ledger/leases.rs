@@ -312,6 +312,32 @@ pub(crate) fn live_workers(conn: &mut PgConnection, me: &str) -> Result<usize, S
     Ok(rows.first().map_or(0, |v| v.0 as usize) + 1)
 }
 
+/// How many partitions of `models` (name, version) are free or expired.
+pub(crate) fn claimable(
+    conn: &mut PgConnection,
+    models: &[(&str, i32)],
+) -> Result<i64, StoreError> {
+    if models.is_empty() {
+        return Ok(0);
+    }
+    let mut stmt = Statement::<Pg>::new(
+        "SELECT COUNT(*) AS value FROM readmodels.replay_leases \
+         WHERE (owner IS NULL OR expires_at < clock_timestamp()) AND (",
+    );
+    for (i, (model, version)) in models.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "(model = " } else { " OR (model = " })
+            .bind(&(*model).to_owned())
+            .sql(" AND model_version = ")
+            .bind(version)
+            .sql(")");
+    }
+    let rows: Vec<Value<i64>> = conn
+        .fetch(stmt.sql(")"))
+        .map_err(StoreError::query("counting free partitions"))?;
+    Ok(rows.first().map_or(0, |v| v.0))
+}
+
 /// A model version's leases, by partition.
 pub(crate) fn leases<C: Conn>(
     conn: &mut C,

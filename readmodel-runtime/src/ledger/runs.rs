@@ -19,7 +19,8 @@ pub enum RunStatus {
     Succeeded,
     /// Stopped by an error, recorded with the run.
     Failed,
-    /// Stopped early on purpose (`--max-batches`); `--resume` continues it.
+    /// Stopped early on purpose (`--max-batches`, or SIGTERM/SIGINT, which is how a
+    /// following run ends); `--resume` or a catch-up continues it.
     Stopped,
     /// A run that was killed and has since been resumed by a later run.
     Abandoned,
@@ -127,6 +128,17 @@ pub(crate) fn count_batch<C: Conn>(
             .bind(&run_id);
     conn.run(stmt)
         .map_err(StoreError::query(format!("updating run {run_id}")))?;
+    Ok(())
+}
+
+/// Moves a run's last event id up to `to` (a run following the log).
+pub(crate) fn extend_run<C: Conn>(conn: &mut C, run_id: i64, to: i64) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET to_event_id = ")
+        .bind(&to)
+        .sql(" WHERE run_id = ")
+        .bind(&run_id);
+    conn.run(stmt)
+        .map_err(StoreError::query(format!("extending run {run_id}")))?;
     Ok(())
 }
 

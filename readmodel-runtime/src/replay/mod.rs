@@ -29,7 +29,9 @@ use crate::store::rows::RowSet;
 use crate::store::Conn;
 
 pub use error::{NoResume, ReplayError};
-pub use pass::{fits_a_pass, run_lanes, run_pass, Fence, Lane, PassModel, Share};
+pub use pass::{
+    fits_a_pass, run_lanes, run_pass, run_pass_with, Control, Fence, Lane, PassModel, Share,
+};
 pub use plan::{BadEventPolicy, Flush, Plan, Start};
 
 /// How a run went.
@@ -56,7 +58,7 @@ pub struct RunReport {
     /// Wall time.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
-    /// `succeeded`, or `stopped` when `--max-batches` ended it early.
+    /// `succeeded`, or `stopped` when `--max-batches` or the stop flag ended it early.
     pub status: RunStatus,
     /// Checksum of the rows in scope after the run.
     pub checksum: String,

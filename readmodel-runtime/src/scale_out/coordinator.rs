@@ -3,7 +3,6 @@
 //! partition reaches the bound, then finish each model as a single run would.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::worker::{work, RunBook, Until, WorkerConfig, WorkerStats};
@@ -14,6 +13,7 @@ use crate::replay::execute::finish_checkpoint;
 use crate::replay::partition::partitions_of;
 use crate::replay::plan::{self, Execution, Plan};
 use crate::replay::{ReplayError, RunReport};
+use crate::stop::StopFlag;
 use crate::store::rows::{delete_rows, RowSet};
 use crate::store::{transaction, with_conn, Conn, DatabaseUrl, Store};
 
@@ -57,7 +57,7 @@ pub fn run_workers(
         split.push((model, of));
     }
     let book = RunBook::Shared(runs.clone());
-    let stop = AtomicBool::new(false);
+    let stop = StopFlag::new();
     let config = WorkerConfig {
         workers: Some(config.workers.unwrap_or(1)),
         fresh: plan.full,
@@ -78,7 +78,7 @@ pub fn run_workers(
                     let done = work(&mut own, url, split, &config, until, book, stop, note);
                     if done.is_err() {
                         // The others stop at their next pass.
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        stop.set();
                     }
                     done
                 })
@@ -98,7 +98,7 @@ pub fn run_workers(
         }
     }
     let elapsed = started.elapsed();
-    if failure.is_none() && stop.load(std::sync::atomic::Ordering::Relaxed) {
+    if failure.is_none() && stop.is_set() {
         failure = Some(panicked());
     }
     if let Some(error) = failure {

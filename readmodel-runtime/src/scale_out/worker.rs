@@ -3,15 +3,16 @@
 //! or the worker is told to stop.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::fence::{keep_alive, LeaseFence};
+use super::fence::{keep_alive, LeaseFence, Watch};
 use crate::ledger::{self, Lease, NewRun, RunStatus, Scope};
 use crate::registry::Model;
 use crate::replay::pass::CACHE_ROWS;
-use crate::replay::{run_lanes, NoProgress, Plan, ReplayError, Share};
+use crate::replay::{run_lanes, Control, NoProgress, Plan, ReplayError, Share};
+use crate::stop::StopFlag;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store, StoreError};
+use crate::watch::LogWatcher;
 
 /// How a worker works.
 #[derive(Debug, Clone)]
@@ -37,7 +38,8 @@ pub struct WorkerConfig {
 pub enum Until {
     /// When every partition of every model has reached this event id.
     Bound(i64),
-    /// Never by itself: it keeps up with the log's settled head until stopped.
+    /// Never by itself: it follows the log (LISTEN/NOTIFY with a polling fallback, see
+    /// [`LogWatcher`]), holding its partitions even when caught up, until stopped.
     Stopped,
 }
 
@@ -80,6 +82,9 @@ pub struct WorkerStats {
 enum Pass {
     /// Every lane reached the target; `moved` when some had events to apply.
     Complete { moved: bool },
+    /// Stopped early (the worker's stop flag, or, following, a rebalance is due); every
+    /// lane's position is flushed.
+    Stopped,
     /// A lease was lost: that lane is dropped, the others are at their last flush.
     LeaseLost,
 }
@@ -106,8 +111,9 @@ pub fn default_owner() -> String {
 
 /// Runs one worker on `store` (its own connection; `url` opens its reader) over `models`
 /// (with their partition counts, whose leases exist) until `until`, or until `stop` is
-/// set. `note` receives one line per lost lease. On an error the partitions held are
-/// released and their runs failed.
+/// set (the current batch is flushed, the leases released, the runs recorded
+/// `stopped`). `note` receives one line per lost lease. On an error the partitions held
+/// are released and their runs failed.
 #[allow(clippy::too_many_arguments)]
 pub fn work(
     store: &mut Store,
@@ -116,7 +122,7 @@ pub fn work(
     config: &WorkerConfig,
     until: Until,
     runs: &RunBook,
-    stop: &AtomicBool,
+    stop: &StopFlag,
     note: &(dyn Fn(&str) + Sync),
 ) -> Result<WorkerStats, ReplayError> {
     let mut worker = Worker {
@@ -154,17 +160,26 @@ impl Worker<'_> {
         store: &mut Store,
         url: &DatabaseUrl,
         until: Until,
-        stop: &AtomicBool,
+        stop: &StopFlag,
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), ReplayError> {
         let idle = self.config.poll.min(self.config.lease / 4);
-        while !stop.load(Ordering::Relaxed) {
+        // Listening starts before the first head is taken: nothing committed after it
+        // goes unnoticed.
+        let mut watcher = match until {
+            Until::Stopped => Some(LogWatcher::open(url, self.config.poll)?),
+            Until::Bound(_) => None,
+        };
+        while !stop.is_set() {
             let target = match until {
                 Until::Bound(bound) => bound,
                 Until::Stopped => with_conn!(&mut *store, |c| c.settled_head())?,
             };
             self.heartbeat(store, note)?;
-            self.rebalance(store, target)?;
+            // A follower holds its share even when caught up; a batch job only what is
+            // still below its bound.
+            let below = matches!(until, Until::Bound(_)).then_some(target);
+            self.rebalance(store, below, target)?;
             if self.held.is_empty() {
                 if let Until::Bound(bound) = until {
                     if self.all_reached(store, bound)? {
@@ -174,7 +189,7 @@ impl Worker<'_> {
                 std::thread::sleep(idle);
                 continue;
             }
-            let pass = self.pass(store, url, target, note)?;
+            let pass = self.pass(store, url, target, &mut watcher, stop, note)?;
             if let (Until::Bound(_), Pass::Complete { .. }) = (until, pass) {
                 let held = std::mem::take(&mut self.held);
                 self.let_go(store, held, RunStatus::Succeeded, None);
@@ -195,6 +210,8 @@ impl Worker<'_> {
         store: &mut Store,
         url: &DatabaseUrl,
         target: i64,
+        watcher: &mut Option<LogWatcher>,
+        stop: &StopFlag,
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<Pass, ReplayError> {
         let started = Instant::now();
@@ -219,15 +236,42 @@ impl Worker<'_> {
         let behind = lanes.iter().any(|lane| lane.applied() < lane.to());
         let leases: Vec<Lease> = self.held.iter().map(|h| h.lease.clone()).collect();
         let mut fence = LeaseFence::new(&self.config.owner, self.config.lease, &leases);
-        let done = AtomicBool::new(false);
-        let (owner, ttl) = (self.config.owner.as_str(), self.config.lease);
+        // The pass's own stop flag: set by the worker's, or, following, when the share
+        // should change (a newcomer, a free or expired partition).
+        let pass_stop = StopFlag::new();
+        let mut control = Control {
+            stop: pass_stop.clone(),
+            follow: watcher.take(),
+        };
+        let keys = self.keys();
+        let watch = Watch {
+            owner: &self.config.owner,
+            ttl: self.config.lease,
+            held: &leases,
+            models: &keys,
+            total: self.total(),
+            workers: self.config.workers,
+            following: control.follow.is_some(),
+            stop,
+            pass_stop: &pass_stop,
+        };
+        let done = StopFlag::new();
         let (mut lanes, outcome) = std::thread::scope(|scope| {
-            let (leases, done) = (&leases, &done);
-            scope.spawn(move || keep_alive(url, owner, ttl, leases, done));
-            let passed = run_lanes(store, url, lanes, &plan, &mut fence, &mut NoProgress);
-            done.store(true, Ordering::Relaxed);
+            let (watch, done) = (&watch, &done);
+            scope.spawn(move || keep_alive(url, watch, done));
+            let passed = run_lanes(
+                store,
+                url,
+                lanes,
+                &plan,
+                &mut control,
+                &mut fence,
+                &mut NoProgress,
+            );
+            done.set();
             passed
         });
+        *watcher = control.follow.take();
         self.stats.passes += 1;
         self.stats.flushes += fence.renewals;
         self.stats.renewing_seconds += fence.renewing.as_secs_f64();
@@ -236,14 +280,16 @@ impl Worker<'_> {
             held.events += lane.events_read();
             self.stats.events += lane.events_read();
         }
-        let outcome = outcome.and_then(|_| {
+        let outcome = outcome.and_then(|stopped| {
             lanes
                 .iter_mut()
-                .try_for_each(|lane| lane.finish(store, false, started.elapsed()).map(drop))
+                .try_for_each(|lane| lane.finish(store, stopped, started.elapsed()).map(drop))
+                .map(|()| stopped)
         });
         self.stats.passing_seconds += started.elapsed().as_secs_f64();
         match outcome {
-            Ok(()) => Ok(Pass::Complete { moved: behind }),
+            Ok(true) => Ok(Pass::Stopped),
+            Ok(false) => Ok(Pass::Complete { moved: behind }),
             Err(ReplayError::LeaseLost {
                 model,
                 partition,
@@ -294,9 +340,28 @@ impl Worker<'_> {
         }
     }
 
-    /// Claims up to the fair share of partitions below `target`, or releases the surplus.
-    fn rebalance(&mut self, store: &mut Store, target: i64) -> Result<(), ReplayError> {
-        let total: usize = self.models.iter().map(|(_, of)| *of as usize).sum();
+    /// The models' (name, version).
+    fn keys(&self) -> Vec<(&'static str, i32)> {
+        self.models
+            .iter()
+            .map(|(m, _)| (m.contract().name, m.contract().version))
+            .collect()
+    }
+
+    /// The partitions of all the models.
+    fn total(&self) -> usize {
+        self.models.iter().map(|(_, of)| *of as usize).sum()
+    }
+
+    /// Claims up to the fair share of partitions (with `below`, only those whose
+    /// checkpoint is below it), or releases the surplus; new runs go to `target`.
+    fn rebalance(
+        &mut self,
+        store: &mut Store,
+        below: Option<i64>,
+        target: i64,
+    ) -> Result<(), ReplayError> {
+        let total = self.total();
         let conn = postgres(store)?;
         let workers = match self.config.workers {
             Some(n) => n.max(1),
@@ -308,17 +373,13 @@ impl Worker<'_> {
             self.let_go(store, surplus, RunStatus::Stopped, None);
             return Ok(());
         }
-        let keys: Vec<(&str, i32)> = self
-            .models
-            .iter()
-            .map(|(m, _)| (m.contract().name, m.contract().version))
-            .collect();
+        let keys = self.keys();
         let claimed = ledger::claim(
             conn,
             &self.config.owner,
             self.config.lease,
             &keys,
-            Some(target),
+            below,
             share - self.held.len(),
         )?;
         self.stats.claimed += claimed.len() as u64;

@@ -8,6 +8,7 @@ pub(super) mod dead_letters;
 pub(super) mod demo;
 pub(super) mod describe;
 pub(super) mod drop;
+pub(super) mod follow;
 pub(super) mod generate;
 pub(super) mod import;
 mod list;
@@ -37,6 +38,7 @@ pub(super) fn execute(cx: &Context<'_>, command: &Command) -> Result<(), CliErro
         Command::List => list::run(cx),
         Command::Describe(args) => describe::run(cx, args),
         Command::Run(args) => run::run(cx, args),
+        Command::Follow(args) => follow::run(cx, args),
         Command::DeadLetters(args) => dead_letters::run(cx, args),
         Command::Checksum(args) => checksum::run(cx, args),
         Command::Verify(args) => verify::run(cx, args),

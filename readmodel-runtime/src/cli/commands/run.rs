@@ -66,7 +66,7 @@ pub(crate) struct Args {
 }
 
 /// A number of seconds, 0 or more.
-fn seconds(text: &str) -> Result<f64, String> {
+pub(super) fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
         _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),

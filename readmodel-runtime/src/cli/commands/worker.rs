@@ -2,7 +2,6 @@
 //! partitions, catches them up and keeps them current (PostgreSQL); start one on each
 //! machine. Also the options `run --workers N` shares with it.
 
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::cli::context::{Context, Migrated};
@@ -12,6 +11,7 @@ use crate::registry::Model;
 use crate::replay::partition::{partitions_of, DEFAULT_PARTITIONS};
 use crate::replay::{Flush, Plan, ReplayError};
 use crate::scale_out::{self, RunBook, Until, WorkerConfig, WorkerStats};
+use crate::stop::StopFlag;
 use crate::store::{with_conn, DatabaseUrl, Store};
 
 /// How workers share models: partitions and leases.
@@ -164,7 +164,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     } else {
         Until::Stopped
     };
-    let stop = AtomicBool::new(false);
+    let stop = StopFlag::on_signals().map_err(CliError::Signals)?;
     let stats = scale_out::work(
         &mut store,
         &url,

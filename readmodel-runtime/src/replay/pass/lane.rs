@@ -67,6 +67,9 @@ pub trait Lane {
     ) -> Result<RunReport, ReplayError>;
     /// Records the run as failed with `error`.
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
+    /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
+    /// ledger too, within the pass's open transaction.
+    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError>;
     /// The partition (index, of) whose users' events this lane applies, when the model is
     /// split; the pass hands it only those.
     fn partition(&self) -> Option<(u32, u32)> {
@@ -295,7 +298,11 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.applied == self.flushed {
             return Ok(0);
         }
-        let rows = with_conn!(store, |c| self.write_to(c))?;
+        let rows = with_conn!(store, |c| {
+            let rows = self.write_to(c)?;
+            self.activate_if_caught_up(c)?;
+            Ok::<_, ReplayError>(rows)
+        })?;
         Ok(rows + std::mem::take(&mut self.spilled))
     }
 
@@ -376,6 +383,10 @@ impl<P: Projection> Lane for ModelLane<P> {
         })
     }
 
+    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
+        self.extend_run_to(store, to)
+    }
+
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration) {
         // A shared run is the coordinator's to end.
         if self.shares_a_run() {
@@ -398,6 +409,32 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.share
             .filter(|share| share.of > 1)
             .map(|share| (share.index, share.of))
+    }
+}
+
+impl<P: Projection> ModelLane<P> {
+    /// A whole model written up to its bound is built: readers may use its version, as
+    /// after a succeeded run. A pass that follows the log never succeeds (it is stopped),
+    /// so this is where its model first becomes readable.
+    fn activate_if_caught_up<C: Conn>(&self, conn: &mut C) -> Result<(), ReplayError> {
+        let contract = P::CONTRACT;
+        if self.applied >= self.execution.to
+            && self.execution.is_whole_model()
+            && self.version == contract.version
+        {
+            crate::versions::activate_if_none(conn, contract.name, self.version)?;
+        }
+        Ok(())
+    }
+
+    /// [`Lane::extend_to`].
+    fn extend_run_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
+        if to <= self.execution.to {
+            return Ok(());
+        }
+        with_conn!(store, |c| ledger::extend_run(c, self.run_id, to))?;
+        self.execution.to = to;
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@
 //! each read batch. Rows and checkpoints still commit together: a killed pass resumes
 //! exactly.
 
+mod control;
 mod lane;
 mod reader;
 
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
-use self::reader::{Chunk, Span};
+use self::reader::{Chunk, Follow, Span};
 use super::partition::partition_of;
 use super::plan::{BadEventPolicy, Flush, Plan, Start};
 use super::{Progress, ReplayError, RunReport};
@@ -26,6 +27,7 @@ use crate::contract::Contract;
 use crate::event::StoredEvent;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 
+pub use self::control::Control;
 pub(crate) use self::lane::{prepare, prepare_share};
 pub use self::lane::{Lane, Share};
 
@@ -91,14 +93,17 @@ pub trait Fence {
 }
 
 /// Runs `lanes` (already started: a worker's partitions) in one pass over the log, each
-/// to its bound, checking `fence` in every flush. Returns the lanes with the outcome:
-/// `Ok(true)` when the batch limit stopped it; on a failure every lane is back at its last
-/// flush (nothing of the failed flush committed) and no run is ended (the caller decides).
+/// to its bound, steered by `control` (stopped by its flag; following the log with its
+/// watcher), checking `fence` in every flush. Returns the lanes with the outcome:
+/// `Ok(true)` when stopped early (the lanes' positions are flushed); on a failure every
+/// lane is back at its last flush (nothing of the failed flush committed) and no run is
+/// ended (the caller decides).
 pub fn run_lanes(
     store: &mut Store,
     url: &DatabaseUrl,
     lanes: Vec<Box<dyn Lane>>,
     plan: &Plan,
+    control: &mut Control,
     fence: &mut dyn Fence,
     progress: &mut dyn Progress,
 ) -> (Vec<Box<dyn Lane>>, Result<bool, ReplayError>) {
@@ -110,9 +115,17 @@ pub fn run_lanes(
         lanes,
         plan,
         label,
+        stop: control.stop.clone(),
+        following: control.follow.is_some(),
         fence: Some(fence),
     };
-    let outcome = pass.run(store, url, progress).map_err(|(_, error)| error);
+    let follow = control.follow.as_mut().map(|watcher| Follow {
+        watcher,
+        stop: &control.stop,
+    });
+    let outcome = pass
+        .run(store, url, follow, progress)
+        .map_err(|(_, error)| error);
     (pass.lanes, outcome)
 }
 
@@ -125,6 +138,20 @@ pub fn run_pass(
     url: &DatabaseUrl,
     models: &[&dyn PassModel],
     plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    run_pass_with(store, url, models, plan, &mut Control::default(), progress)
+}
+
+/// [`run_pass`], steered by `control`: stopped by its flag (every run recorded `stopped`
+/// after what was applied is written), and following the log when it has a watcher
+/// (see [`Control`]). A stopped pass returns `Ok` with `stopped` reports.
+pub fn run_pass_with(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn PassModel],
+    plan: &Plan,
+    control: &mut Control,
     progress: &mut dyn Progress,
 ) -> Result<Vec<RunReport>, ReplayError> {
     let started = Instant::now();
@@ -148,9 +175,15 @@ pub fn run_pass(
         lanes,
         plan,
         label: label(models),
+        stop: control.stop.clone(),
+        following: control.follow.is_some(),
         fence: None,
     };
-    let outcome = pass.run(store, url, progress);
+    let follow = control.follow.as_mut().map(|watcher| Follow {
+        watcher,
+        stop: &control.stop,
+    });
+    let outcome = pass.run(store, url, follow, progress);
     let elapsed = started.elapsed();
     match outcome {
         Ok(stopped) => pass
@@ -189,6 +222,10 @@ struct Pass<'p> {
     lanes: Vec<Box<dyn Lane>>,
     plan: &'p Plan,
     label: String,
+    /// Set: write what was applied and return (see [`Control::stop`]).
+    stop: crate::stop::StopFlag,
+    /// Whether the reader follows the log past the first bound (see [`Control::follow`]).
+    following: bool,
     /// A worker's check in every flush.
     fence: Option<&'p mut dyn Fence>,
 }
@@ -197,23 +234,26 @@ struct Pass<'p> {
 type Failure = (Option<usize>, ReplayError);
 
 impl Pass<'_> {
-    /// Reads and applies every event up to the models' bounds; `Ok(true)` when the batch
-    /// limit stopped it early.
+    /// Reads and applies every event up to the models' bounds (when following, until
+    /// stopped); `Ok(true)` when the batch limit or the stop flag stopped it early.
     fn run(
         &mut self,
         store: &mut Store,
         url: &DatabaseUrl,
+        follow: Option<Follow<'_>>,
         progress: &mut dyn Progress,
     ) -> Result<bool, Failure> {
         let after = self.lanes.iter().map(|l| l.applied()).min().unwrap_or(0);
         let to = self.lanes.iter().map(|l| l.to()).max().unwrap_or(0);
-        if after >= to {
+        if after >= to && !self.following {
             return Ok(false);
         }
+        let following = self.following;
         let mut types: Vec<&'static str> = self
             .lanes
             .iter()
-            .filter(|l| l.applied() < l.to())
+            // A following pass takes every model on past its bound.
+            .filter(|l| following || l.applied() < l.to())
             .flat_map(|l| l.contract().consumed_events.iter().copied())
             .collect();
         types.sort_unstable();
@@ -227,7 +267,7 @@ impl Pass<'_> {
         std::thread::scope(|scope| {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
             let span = &span;
-            scope.spawn(move || reader::read(url, span, send));
+            scope.spawn(move || reader::read(url, span, follow, send));
             // The receiver is dropped on return, which stops the reader.
             self.apply_all(store, receive, to, progress)
         })
@@ -265,7 +305,7 @@ impl Pass<'_> {
         &mut self,
         store: &mut Store,
         chunks: Receiver<Result<Chunk, ReplayError>>,
-        to: i64,
+        mut to: i64,
         progress: &mut dyn Progress,
     ) -> Result<bool, Failure> {
         let routes = self.routes();
@@ -275,6 +315,10 @@ impl Pass<'_> {
         let mut last_flush = Instant::now();
         for (read, chunk) in chunks.into_iter().enumerate() {
             let chunk = chunk.map_err(|error| (None, error))?;
+            if chunk.bound > to {
+                self.extend_to(store, chunk.bound)?;
+                to = chunk.bound;
+            }
             let mut per_lane: Vec<Vec<&StoredEvent>> = vec![Vec::new(); self.lanes.len()];
             for event in &chunk.events {
                 // The event's partition, hashed once per event (and per partition count).
@@ -304,22 +348,44 @@ impl Pass<'_> {
             }
             let batches = read as u64 + 1;
             let limit = self.plan.max_batches.is_some_and(|max| batches >= max);
+            // Following, reaching the bound is when readers must see the new events.
             let done = chunk.through >= to;
+            let stop = self.stop.is_set();
             let pending: usize = self.lanes.iter().map(|l| l.pending_rows()).sum();
-            if done || limit || pending >= budget.rows || last_flush.elapsed() >= budget.interval {
+            if done
+                || limit
+                || stop
+                || pending >= budget.rows
+                || last_flush.elapsed() >= budget.interval
+            {
                 self.flush(store).map_err(|error| (None, error))?;
                 last_flush = Instant::now();
                 let events = self.lanes.iter().map(|l| l.events_read()).sum::<u64>();
                 progress.batch(&self.label, chunk.through, to, events);
             }
-            if done {
-                return Ok(false);
-            }
-            if limit {
+            if limit || stop {
                 return Ok(true);
             }
+            if done && !self.following {
+                return Ok(false);
+            }
+        }
+        // The reader hung up: at the end of its span, or, following, because the stop
+        // flag was set while it waited (what was applied then is flushed already).
+        if self.stop.is_set() {
+            self.flush(store).map_err(|error| (None, error))?;
+            return Ok(true);
         }
         Ok(false)
+    }
+
+    /// Moves every lane's bound up to `to` (a following pass's new settled head).
+    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), Failure> {
+        for (i, lane) in self.lanes.iter_mut().enumerate() {
+            lane.extend_to(store, to)
+                .map_err(|error| (Some(i), error))?;
+        }
+        Ok(())
     }
 
     /// For each event type, the lanes that consume it.

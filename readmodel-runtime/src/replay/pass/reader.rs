@@ -3,11 +3,17 @@
 //! the next batch while the handlers apply the current one.
 
 use std::sync::mpsc::SyncSender;
+use std::time::{Duration, Instant};
 
 use super::super::ReplayError;
 use crate::event::StoredEvent;
 use crate::source;
-use crate::store::{with_conn, DatabaseUrl, Store};
+use crate::stop::StopFlag;
+use crate::store::{with_conn, Conn, DatabaseUrl, Store};
+use crate::watch::LogWatcher;
+
+/// How often a following reader waiting for new events looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(100);
 
 /// Events read in one go, and how far the log has been read.
 pub(super) struct Chunk {
@@ -15,6 +21,9 @@ pub(super) struct Chunk {
     pub(super) events: Vec<StoredEvent>,
     /// Every event of the pass's types up to this id is in this chunk or an earlier one.
     pub(super) through: i64,
+    /// The bound the reader is reading to: the span's end, or, when following, the
+    /// settled head it last took (above the span's end once the log has grown).
+    pub(super) bound: i64,
 }
 
 /// What the reader reads.
@@ -29,11 +38,20 @@ pub(super) struct Span<'a> {
     pub(super) batch_size: usize,
 }
 
-/// Reads `span` into `chunks` until the end or until the receiver hangs up; a failure is
-/// sent as the last message.
+/// Following the log: the watcher that says when it grew, and the flag that ends the
+/// wait.
+pub(super) struct Follow<'a> {
+    pub(super) watcher: &'a mut LogWatcher,
+    pub(super) stop: &'a StopFlag,
+}
+
+/// Reads `span` into `chunks` until the end or until the receiver hangs up; when
+/// following, then waits for new events, takes the new settled head as the bound and
+/// reads on, until the stop flag is set. A failure is sent as the last message.
 pub(super) fn read(
     url: &DatabaseUrl,
     span: &Span<'_>,
+    mut follow: Option<Follow<'_>>,
     chunks: SyncSender<Result<Chunk, ReplayError>>,
 ) {
     let mut store = match Store::open_log_reader(url) {
@@ -43,29 +61,83 @@ pub(super) fn read(
             return;
         }
     };
-    let mut after = span.after;
-    while after < span.to {
-        let read = with_conn!(&mut store, |c| source::next_of_types(
+    let (mut after, mut to) = (span.after, span.to);
+    loop {
+        match read_to(&mut store, span, after, to, &chunks) {
+            Ok(true) => after = to,
+            Ok(false) => return,
+            Err(error) => {
+                let _ = chunks.send(Err(error));
+                return;
+            }
+        }
+        let Some(follow) = follow.as_mut() else {
+            return;
+        };
+        match next_bound(&mut store, follow, to) {
+            Ok(Some(head)) => to = head,
+            // Stopped: hanging up tells the applying side there is nothing more.
+            Ok(None) => return,
+            Err(error) => {
+                let _ = chunks.send(Err(error));
+                return;
+            }
+        }
+    }
+}
+
+/// Sends the events after `after` up to `to`; `Ok(false)` when the receiver hung up.
+fn read_to(
+    store: &mut Store,
+    span: &Span<'_>,
+    mut after: i64,
+    to: i64,
+    chunks: &SyncSender<Result<Chunk, ReplayError>>,
+) -> Result<bool, ReplayError> {
+    while after < to {
+        let events = with_conn!(&mut *store, |c| source::next_of_types(
             c,
             span.types,
             after,
-            span.to,
+            to,
             span.batch_size
-        ));
-        let events = match read {
-            Ok(events) => events,
-            Err(error) => {
-                let _ = chunks.send(Err(error.into()));
-                return;
-            }
-        };
+        ))?;
         let through = match events.last() {
             Some(last) if events.len() >= span.batch_size => last.id,
-            _ => span.to,
+            _ => to,
         };
         after = through;
-        if chunks.send(Ok(Chunk { events, through })).is_err() {
-            return;
+        let chunk = Chunk {
+            events,
+            through,
+            bound: to,
+        };
+        if chunks.send(Ok(chunk)).is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Waits until the log has events above `to` and returns the new settled head (taken on
+/// the reader's own connection, outside any transaction); `None` once the stop flag is set.
+fn next_bound(
+    store: &mut Store,
+    follow: &mut Follow<'_>,
+    to: i64,
+) -> Result<Option<i64>, ReplayError> {
+    loop {
+        if follow.stop.is_set() {
+            return Ok(None);
+        }
+        if follow
+            .watcher
+            .wait_for_events_after(to, Instant::now() + STOP_CHECK)?
+        {
+            let head = with_conn!(&mut *store, |c| c.settled_head())?;
+            if head > to {
+                return Ok(Some(head));
+            }
         }
     }
 }

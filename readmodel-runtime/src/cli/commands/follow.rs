@@ -1,0 +1,83 @@
+//! `replay follow`: catch models up, then keep them current as the log grows, in one pass
+//! and one run per model, until SIGTERM or SIGINT.
+
+use crate::cli::commands::run::seconds;
+use crate::cli::context::{Context, Migrated};
+use crate::cli::progress::follow_models;
+use crate::cli::CliError;
+use crate::replay::{BadEventPolicy, Control, Flush, Plan, Start};
+use crate::stop::StopFlag;
+use crate::watch::{LogWatcher, DEFAULT_POLL};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Model name; repeat it to follow several models (in one pass over the log).
+    #[arg(long, conflicts_with = "all")]
+    model: Vec<String>,
+    /// Every registered model.
+    #[arg(long)]
+    all: bool,
+    /// Read the log's head at least this often, whether or not PostgreSQL notified new
+    /// events (SQLite has no notifications: this is how often it looks).
+    #[arg(long, default_value_t = DEFAULT_POLL.as_secs_f64(), value_parser = seconds)]
+    poll_seconds: f64,
+    /// Events per read batch.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    batch_size: u32,
+    /// Write the changed rows, with the checkpoints, once this many rows (all models
+    /// together) are held in memory (and whenever the log's head is reached).
+    #[arg(long, default_value_t = Flush::default().rows as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    flush_rows: u32,
+    /// ...or once this many seconds have passed since the last write.
+    #[arg(long, default_value_t = Flush::default().interval.as_secs_f64(), value_parser = seconds)]
+    flush_seconds: f64,
+}
+
+impl Args {
+    /// A catch-up of whole models, as `replay run` without options plans it: a model
+    /// never built starts from the first event. A bad event stops the pass (parking needs
+    /// the model-by-model engine, which does not follow).
+    fn plan(&self) -> Plan {
+        Plan {
+            full: false,
+            from: None,
+            to: None,
+            user: None,
+            batch_size: self.batch_size as usize,
+            max_batches: None,
+            on_bad_event: BadEventPolicy::Stop,
+            check_determinism: false,
+            start: Start::New,
+            flush: Flush {
+                rows: self.flush_rows as usize,
+                interval: std::time::Duration::from_secs_f64(self.flush_seconds),
+            },
+        }
+    }
+}
+
+pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
+    if args.model.is_empty() && !args.all {
+        return Err(CliError::NoModelNamed { command: "follow" });
+    }
+    let url = cx.url()?;
+    let mut store = cx.open(&url, Migrated::Required)?;
+    let mut models = match args.model.as_slice() {
+        [] => cx.models(None)?,
+        names => names
+            .iter()
+            .map(|name| cx.model(name))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    models.retain(|m| seen.insert(m.contract().name));
+    let stop = StopFlag::on_signals().map_err(CliError::Signals)?;
+    // Listening starts before the pass takes its first head: nothing committed after that
+    // head goes unnoticed.
+    let poll = std::time::Duration::from_secs_f64(args.poll_seconds);
+    let watcher = LogWatcher::open(&url, poll)?;
+    let mut control = Control::following(watcher, stop);
+    let started = std::time::Instant::now();
+    let reports = follow_models(cx, &mut store, &url, &models, &args.plan(), &mut control)?;
+    cx.out.runs(&reports, started.elapsed())
+}
