@@ -488,6 +488,14 @@ fn followers_end_with_the_checksums_of_a_full_rebuild() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let caught_up = one_number(&db, &reached) == 19;
+    // Fair share: whichever started first gave half of the partitions to the other.
+    wait_until(
+        &db,
+        "both followers to hold half of the partitions",
+        "SELECT CASE WHEN COUNT(*) FILTER (WHERE owner = 'f1') = 152 \
+         AND COUNT(*) FILTER (WHERE owner = 'f2') = 152 THEN 1 ELSE 0 END \
+         FROM readmodels.replay_leases",
+    );
     let followed = checksums(&db);
     // SIGTERM: each flushes, releases its leases, records its runs stopped, exits 0.
     let mut stderr = String::new();

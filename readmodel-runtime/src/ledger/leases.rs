@@ -298,18 +298,42 @@ fn matching(mut stmt: Statement<Pg>, leases: &[Lease], token: bool) -> Statement
     stmt
 }
 
-/// How many workers hold an unexpired lease, counting `me` whether or not it holds one.
+/// The `application_name` prefix of a worker's connection: `pg_stat_activity` is the
+/// registry of live workers (a killed worker's connection is gone at once), so that a
+/// newcomer holding no lease yet counts too.
+const WORKER_APPLICATION: &str = "readmodel-worker:";
+
+/// Names this connection as worker `me` in `pg_stat_activity`.
+pub(crate) fn register_worker(conn: &mut PgConnection, me: &str) -> Result<(), StoreError> {
+    let stmt = Statement::<Pg>::new("SELECT set_config('application_name', ")
+        .bind(&format!("{WORKER_APPLICATION}{me}"))
+        .sql(", false) AS value");
+    conn.fetch::<Value<String>>(stmt)
+        .map_err(StoreError::query("registering the worker"))?;
+    Ok(())
+}
+
+/// How many workers are live: those connected to this database (see
+/// [`register_worker`]) and those holding an unexpired lease, counting `me` once.
 pub(crate) fn live_workers(conn: &mut PgConnection, me: &str) -> Result<usize, StoreError> {
-    let stmt = Statement::<Pg>::new(
-        "SELECT COUNT(DISTINCT owner) AS value FROM readmodels.replay_leases \
-         WHERE owner IS NOT NULL AND owner <> ",
-    )
-    .bind(&me.to_owned())
-    .sql(" AND expires_at > clock_timestamp()");
+    let stmt =
+        Statement::<Pg>::new("SELECT COUNT(*) AS value FROM (SELECT substr(application_name, ")
+            .bind(&(WORKER_APPLICATION.len() as i32 + 1))
+            .sql(
+                ") AS owner FROM pg_stat_activity WHERE datname = current_database() \
+         AND starts_with(application_name, ",
+            )
+            .bind(&WORKER_APPLICATION.to_owned())
+            .sql(
+                ") UNION SELECT owner FROM readmodels.replay_leases \
+         WHERE owner IS NOT NULL AND expires_at > clock_timestamp() UNION SELECT ",
+            )
+            .bind(&me.to_owned())
+            .sql(") AS live");
     let rows: Vec<Value<i64>> = conn
         .fetch(stmt)
         .map_err(StoreError::query("counting live workers"))?;
-    Ok(rows.first().map_or(0, |v| v.0 as usize) + 1)
+    Ok(rows.first().map_or(1, |v| v.0.max(1) as usize))
 }
 
 /// How many partitions of `models` (name, version) are free or expired.

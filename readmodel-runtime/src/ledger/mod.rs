@@ -13,8 +13,8 @@ pub(crate) use self::checkpoints::{
     delete_version_checkpoints, furthest_partition, raise_to_partitions, save_checkpoint, Advance,
 };
 pub(crate) use self::leases::{
-    claim, claimable, delete_leases, ensure as ensure_leases, leases, live_workers, release, renew,
-    renew_unlocked,
+    claim, claimable, delete_leases, ensure as ensure_leases, leases, live_workers,
+    register_worker, release, renew, renew_unlocked,
 };
 pub use self::leases::{scope_of, Lease, LeaseRecord};
 pub(crate) use self::runs::{

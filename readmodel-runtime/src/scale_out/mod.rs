@@ -11,8 +11,10 @@
 //!   transaction matching its fencing token (a worker that lost a partition while paused
 //!   cannot commit), and releases them when done.
 //! - Fair share: a worker holds at most ceil(partitions / workers) leases, `workers` being
-//!   `--workers N` for `run`, or, for standalone `worker`s, the workers holding an
-//!   unexpired lease plus itself; one holding more releases the surplus between passes.
+//!   `--workers N` for `run`, or, for standalone `worker`s, the workers connected to the
+//!   database (each names its connection `readmodel-worker:<owner>` in
+//!   `pg_stat_activity`) or holding an unexpired lease; one holding more releases the
+//!   surplus between passes (a following pass is ended for it).
 //! - One worker runs one pass over the log for all the lanes it holds (an event is read
 //!   once per worker, not once per partition), handing each event to the lanes of its
 //!   type and its user's partition.

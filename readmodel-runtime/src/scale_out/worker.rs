@@ -164,6 +164,7 @@ impl Worker<'_> {
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), ReplayError> {
         let idle = self.config.poll.min(self.config.lease / 4);
+        ledger::register_worker(postgres(store)?, &self.config.owner)?;
         // Listening starts before the first head is taken: nothing committed after it
         // goes unnoticed.
         let mut watcher = match until {
