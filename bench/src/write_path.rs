@@ -18,7 +18,8 @@
 //!   is built and prepared anew each time;
 //! * `typed-fixed` (SQLite, the runtime's upsert now): the same statement over fixed-size
 //!   arrays (`ReadModelRow::upsert_sqlite`, 4096/1024/256/64/16/4/1 rows, the largest that
-//!   fit the bind limit first), each size prepared once and reused;
+//!   fit the bind limit first); a static query id, yet diesel 2.3.14 prepares every
+//!   `DoUpdate` anew (see the test `diesel_prepares_every_typed_upsert_anew`);
 //! * `copy` (PostgreSQL, insert pass only): `copy_from(table).from_insertable(&rows)`
 //!   (`ReadModelRow::copy_pg`), what the runtime writes a rebuild's new rows with; its
 //!   update pass is written by `statement`, untimed.

@@ -138,3 +138,74 @@ fn the_benchmark_reports_every_model_and_pass_with_matching_checksums() {
         assert_eq!(m.paths[0].ratio, 1.0, "statement is the reference");
     }
 }
+
+/// The statements diesel caches (prepares once and reuses) while `rows` are written by
+/// `path` in transactions of `chunk`, twice: counted by an instrumentation on the SQLite
+/// connection.
+fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::Connection;
+
+    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let cached = Arc::new(Mutex::new(Vec::new()));
+    let Store::Sqlite(conn) = &mut fresh.store else {
+        panic!("the default benchmark database is SQLite");
+    };
+    let sink = Arc::clone(&cached);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            sink.push(sql.to_owned());
+        }
+    });
+    let rows: Vec<HabitCheckin> = (0..rows as u64)
+        .map(|i| HabitCheckin::sample(i, 0))
+        .collect();
+    let updates: Vec<HabitCheckin> = (0..rows.len() as u64)
+        .map(|i| HabitCheckin::sample(i, 1))
+        .collect();
+    write(&mut fresh.store, path, &rows, chunk).expect("the insert pass");
+    write(&mut fresh.store, path, &updates, chunk).expect("the update pass");
+    // The control: a typed query with a static query id is cached, so the instrument sees
+    // what diesel caches.
+    let Store::Sqlite(conn) = &mut fresh.store else {
+        panic!("the default benchmark database is SQLite");
+    };
+    let counted: i64 = habit_checkins::table
+        .count()
+        .get_result(conn)
+        .expect("counting the rows");
+    assert_eq!(counted, rows.len() as i64);
+    let cached = cached.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        cached.iter().any(|sql| sql.contains("COUNT(*)")),
+        "the control query was not cached: {cached:#?}"
+    );
+    cached
+        .iter()
+        .filter(|sql| sql.contains("INSERT"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn diesel_prepares_every_typed_upsert_anew() {
+    // A fixed-size array gives the statement a static query id, but diesel 2.3.14's
+    // `DoUpdate` marks every upsert unsafe to cache (its `SET` list may be a no-op), so the
+    // fixed-size upsert is prepared per execution like a slice's. When diesel starts
+    // caching it, this fails: update the comment on the SQLite upsert in
+    // readmodel-runtime/src/store/rows.rs and the README's performance section.
+    // 4 transactions of 300 rows = 256 + 2 × 16 + 3 × 4: 24 statements of three sizes.
+    let fixed = statements_cached(Path::TypedFixed, 600, 300);
+    assert_eq!(
+        fixed,
+        Vec::<String>::new(),
+        "the fixed-size upsert is cached"
+    );
+    assert_eq!(
+        statements_cached(Path::TypedVec, 600, 300),
+        Vec::<String>::new()
+    );
+}

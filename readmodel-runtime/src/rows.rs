@@ -53,7 +53,7 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     #[doc(hidden)]
     /// diesel's typed upsert of `N` rows in one statement on SQLite
     /// (`insert_into(table).values(rows).on_conflict(key).do_update()`); the array's size
-    /// is part of the statement's type, so diesel prepares it once per `N`.
+    /// is part of the statement's type (a static query id).
     fn upsert_sqlite<const N: usize>(
         conn: &mut SqliteConnection,
         rows: &[Self; N],

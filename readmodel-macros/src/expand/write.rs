@@ -1,7 +1,8 @@
 //! The typed write path, spliced into the row codec's `ReadModelRow` impl: diesel's
 //! `insert_into(table).values(&[row; N]).on_conflict(key).do_update().set(c = excluded(c), …)`
-//! (SQLite's upsert: a fixed-size array gives the statement a static query id, so diesel
-//! prepares it once per size and reuses it), and `copy_from(table).from_insertable(rows)`
+//! (SQLite's upsert: a fixed-size array gives the statement a static query id, though
+//! diesel 2.3.14 still prepares an upsert per execution), and
+//! `copy_from(table).from_insertable(rows)`
 //! (PostgreSQL's COPY, for rows whose keys have no row yet). Both go through the
 //! generated `Insertable` impls (see `diesel`).
 
