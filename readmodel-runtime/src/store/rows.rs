@@ -253,8 +253,8 @@ impl Upsert for PgConnection {
     ///
     /// Hand-built because it is faster than diesel's typed upsert
     /// (`insert_into(..).values(&rows).on_conflict(key).do_update()`, one bind per value):
-    /// typed/unnest 0.49–0.81 in `bench --bin write_path` (200,000 rows, 5,000 per
-    /// transaction, the three habits models).
+    /// typed/unnest 0.46–0.60 in `bench --bin write_path` (200,000 rows, 5,000 per
+    /// transaction, the three habits models, insert and update).
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
@@ -280,7 +280,9 @@ impl Upsert for PgConnection {
         Ok(())
     }
 
-    /// `COPY … FROM STDIN (FORMAT binary)` through diesel's `copy_from`; with
+    /// `COPY … FROM STDIN (FORMAT binary)` through diesel's `copy_from`: 1.36–1.76 times
+    /// the `unnest` upsert's rows/s into an emptied table (`bench --bin write_path`), ×1.29
+    /// log events/s for `bench --e2e`'s full rebuild of every model. With
     /// [`Fresh::ByEventIdentity`] inside a savepoint, upserting instead when a key exists.
     fn insert_new<R: ReadModelRow>(
         &mut self,
