@@ -51,6 +51,7 @@ pub mod cli;
 mod declaration;
 pub mod registry;
 mod replay_main;
+pub mod scale_out;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use event::{DecodeError, DomainEvent, Event, PayloadError, StoredEvent};

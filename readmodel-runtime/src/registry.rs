@@ -68,6 +68,16 @@ impl<P: Projection> PassModel for ModelOps<P> {
     ) -> Result<Box<dyn replay::Lane>, ReplayError> {
         replay::pass::prepare::<P>(store, plan, head, cache_rows)
     }
+    fn share_lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        to: i64,
+        cache_rows: usize,
+        share: replay::Share,
+    ) -> Result<Box<dyn replay::Lane>, ReplayError> {
+        replay::pass::prepare_share::<P>(store, plan, to, cache_rows, share)
+    }
 }
 
 impl<P: Projection> Model for ModelOps<P> {

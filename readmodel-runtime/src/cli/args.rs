@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 
 use super::commands::{
     checksum, cutover, ddl, dead_letters, demo, describe, drop, follow, generate, import, run,
-    status, verify,
+    status, verify, worker,
 };
 
 /// Replay immutable events into read models, and inspect them.
@@ -53,6 +53,9 @@ pub(crate) enum Command {
     /// List parked events; with --retry, clear a model's and rebuild it (events that
     /// still fail are parked again).
     DeadLetters(dead_letters::Args),
+    /// Work on models' partitions alongside other workers (PostgreSQL): claim a fair
+    /// share, catch up, then keep them current; start one on each machine.
+    Worker(worker::Args),
     /// Print the canonical checksum of a model's rows.
     Checksum(checksum::Args),
     /// Rebuild a model into a scratch version and compare it with the live rows.

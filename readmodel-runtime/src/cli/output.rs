@@ -118,6 +118,20 @@ pub(super) struct ModelStatus {
     pub(super) head: i64,
     pub(super) lag: i64,
     pub(super) runs: Vec<RunRecord>,
+    /// Workers' partitions of the version (none unless workers ran it).
+    pub(super) partitions: Vec<PartitionStatus>,
+}
+
+/// One partition of a model version in `status`: its lease and its checkpoint.
+#[derive(Debug, Serialize)]
+pub(super) struct PartitionStatus {
+    pub(super) partition: u32,
+    pub(super) partitions: u32,
+    pub(super) owner: Option<String>,
+    pub(super) token: i64,
+    pub(super) checkpoint: Option<i64>,
+    pub(super) lag: i64,
+    pub(super) expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Output {
@@ -267,6 +281,27 @@ impl Output {
                 checkpoint,
                 s.lag
             );
+            for p in &s.partitions {
+                let checkpoint = p
+                    .checkpoint
+                    .map_or_else(|| "-".to_owned(), |c| c.to_string());
+                let held = match (&p.owner, p.expires_at) {
+                    (Some(owner), Some(expiry)) => format!(
+                        "held by {owner} (token {}) until {}",
+                        p.token,
+                        expiry.format("%Y-%m-%d %H:%M:%S%.3f")
+                    ),
+                    _ => "free".to_owned(),
+                };
+                say!(
+                    "  partition {:>3}/{:<3} {:>24} {:>10} {:>8}  {held}",
+                    p.partition,
+                    p.partitions,
+                    "",
+                    checkpoint,
+                    p.lag
+                );
+            }
         }
         Ok(())
     }

@@ -181,3 +181,59 @@ pub(crate) fn delete_version_checkpoints<C: Conn>(
     )))?;
     Ok(())
 }
+
+/// Raises a split model version's own checkpoint to the lowest of its `of` partitions'
+/// checkpoints once every partition has one, in the caller's transaction. Never lowers
+/// it: positions only grow, so a stale view of the partitions yields a smaller minimum,
+/// which the condition ignores.
+pub(crate) fn raise_to_partitions<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    of: u32,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "INSERT INTO readmodels.replay_checkpoints (model, model_version, scope, last_event_id, updated_at) SELECT ",
+    )
+    .bind(&model.to_owned())
+    .sql(", ")
+    .bind(&version)
+    .sql(", 'all', MIN(last_event_id), ")
+    .bind(&Utc::now())
+    .sql(" FROM readmodels.replay_checkpoints WHERE model = ")
+    .bind(&model.to_owned())
+    .sql(" AND model_version = ")
+    .bind(&version)
+    .sql(" AND scope LIKE ")
+    .bind(&format!("partition:%/{of}"))
+    .sql(" HAVING COUNT(*) = ")
+    .bind(&i64::from(of))
+    .sql(
+        " ON CONFLICT (model, model_version, scope) DO UPDATE SET \
+         last_event_id = excluded.last_event_id, updated_at = excluded.updated_at \
+         WHERE replay_checkpoints.last_event_id < excluded.last_event_id",
+    );
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "raising the checkpoint of {model} to its partitions'"
+    )))?;
+    Ok(())
+}
+
+/// The highest partition checkpoint of a model version (workers' progress), if any.
+pub(crate) fn furthest_partition<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<Option<i64>, StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "SELECT MAX(last_event_id) AS value FROM readmodels.replay_checkpoints WHERE model = ",
+    )
+    .bind(&model.to_owned())
+    .sql(" AND model_version = ")
+    .bind(&version)
+    .sql(" AND scope LIKE 'partition:%' HAVING COUNT(*) > 0");
+    let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading the partition checkpoints of {model}"
+    )))?;
+    Ok(rows.first().map(|r| r.0))
+}

@@ -4,13 +4,19 @@
 //! Depends only on the store layer.
 
 mod checkpoints;
+mod leases;
 mod runs;
 mod scope;
 
 pub(crate) use self::checkpoints::{
     advance_checkpoint, checkpoint, checkpoint_written, delete_checkpoint,
-    delete_version_checkpoints, save_checkpoint, Advance,
+    delete_version_checkpoints, furthest_partition, raise_to_partitions, save_checkpoint, Advance,
 };
+pub(crate) use self::leases::{
+    claim, claimable, delete_leases, ensure as ensure_leases, leases, live_workers,
+    register_worker, release, renew, renew_unlocked,
+};
+pub use self::leases::{scope_of, Lease, LeaseRecord};
 pub(crate) use self::runs::{
     count_batch, extend_run, finish_run, has_succeeded, latest_run, mark_abandoned, recent_runs,
     start_run, NewRun,

@@ -262,7 +262,8 @@ pub(crate) fn recent_runs<C: Conn>(
         .map_err(StoreError::query(format!("reading the runs of {model}")))
 }
 
-/// The latest run of a model version, other than `verify`'s scratch runs.
+/// The latest run of a model version, other than `verify`'s scratch runs and workers'
+/// runs of one partition.
 pub(crate) fn latest_run<C: Conn>(
     conn: &mut C,
     model: &str,
@@ -272,7 +273,7 @@ pub(crate) fn latest_run<C: Conn>(
         .bind(&model.to_owned())
         .sql(" AND model_version = ")
         .bind(&version)
-        .sql(" ORDER BY run_id DESC LIMIT 1");
+        .sql(" AND scope NOT LIKE 'partition:%' ORDER BY run_id DESC LIMIT 1");
     let runs: Vec<RunRecord> = conn
         .fetch(stmt)
         .map_err(StoreError::query(format!("reading the runs of {model}")))?;

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// The part of a model version a run rebuilds or catches up.
 ///
-/// Stored and shown as `all`, `user:<uuid>` or `range:<from>-<to>[:user:<uuid>]`.
+/// Stored and shown as `all`, `user:<uuid>`, `range:<from>-<to>[:user:<uuid>]` or
+/// `partition:<index>/<of>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// The whole model: the model version's own checkpoint.
@@ -24,6 +25,14 @@ pub enum Scope {
         /// Only this user's events and rows.
         user: Option<Uuid>,
     },
+    /// The rows of the users whose partition (see `replay::partition`) is `index` of
+    /// `of`: the checkpoint of one worker's share of a partitioned model.
+    Partition {
+        /// The partition, `0..of`.
+        index: u32,
+        /// How many partitions the model is split into.
+        of: u32,
+    },
 }
 
 impl fmt::Display for Scope {
@@ -38,13 +47,14 @@ impl fmt::Display for Scope {
                     None => Ok(()),
                 }
             }
+            Scope::Partition { index, of } => write!(f, "partition:{index}/{of}"),
         }
     }
 }
 
 /// Stored scope text that is none of the three forms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope {0:?}: expected all, user:<uuid> or range:<from>-<to>[:user:<uuid>]")]
+#[error("unknown scope {0:?}: expected all, user:<uuid>, range:<from>-<to>[:user:<uuid>] or partition:<index>/<of>")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {
@@ -56,6 +66,17 @@ impl FromStr for Scope {
         }
         if let Some(user) = text.strip_prefix("user:") {
             return user.parse().map(Scope::User).map_err(|_| unknown());
+        }
+        if let Some(partition) = text.strip_prefix("partition:") {
+            let (index, of) = partition.split_once('/').ok_or_else(unknown)?;
+            let (index, of) = (
+                index.parse().map_err(|_| unknown())?,
+                of.parse().map_err(|_| unknown())?,
+            );
+            if index >= of {
+                return Err(unknown());
+            }
+            return Ok(Scope::Partition { index, of });
         }
         let range = text.strip_prefix("range:").ok_or_else(unknown)?;
         let (bounds, user) = match range.split_once(":user:") {
@@ -103,6 +124,10 @@ mod tests {
                 },
                 format!("range:3-9:user:{user}"),
             ),
+            (
+                Scope::Partition { index: 3, of: 16 },
+                "partition:3/16".to_owned(),
+            ),
         ];
         for (scope, text) in scopes {
             assert_eq!(scope.to_string(), text);
@@ -110,5 +135,7 @@ mod tests {
         }
         assert!("range:3".parse::<Scope>().is_err());
         assert!("users".parse::<Scope>().is_err());
+        assert!("partition:16/16".parse::<Scope>().is_err());
+        assert!("partition:3".parse::<Scope>().is_err());
     }
 }

@@ -122,6 +122,50 @@ pub enum ReplayError {
         /// The version asked for.
         version: i32,
     },
+    /// Workers' partitions of the model are ahead of its own checkpoint: a run of the
+    /// whole model from that checkpoint would apply their events to those rows twice.
+    #[error("model {model}: workers' partitions have reached event {partitions} but the model's checkpoint is {checkpoint}; finish them with `replay worker` or `replay run --workers N`, or rebuild with `replay run --model {model} --full`")]
+    WorkersAhead {
+        /// The model.
+        model: &'static str,
+        /// The furthest partition checkpoint.
+        partitions: i64,
+        /// The model's own checkpoint.
+        checkpoint: i64,
+    },
+    /// A worker's lease on a partition was claimed by another worker (it expired while
+    /// this one paused): the flush was rolled back.
+    #[error("model {model}: the lease on partition {partition} was lost to another worker (token {token} is no longer current); the flush was rolled back")]
+    LeaseLost {
+        /// The model.
+        model: String,
+        /// The partition.
+        partition: u32,
+        /// This worker's token.
+        token: i64,
+    },
+    /// A partition's handler wrote a row of a user of another partition: the split result
+    /// would differ from a single run.
+    #[error("model {model}: partition {partition} of {of} wrote a row of user {user} (partition {found}), key {key}, while applying events up to {event}; this model's handlers write other users' rows, so it cannot be split: declare it rebuild = \"full\"")]
+    ForeignPartitionRow {
+        /// The model.
+        model: &'static str,
+        /// The partition being applied.
+        partition: u32,
+        /// Of how many.
+        of: u32,
+        /// The row's user.
+        user: String,
+        /// The row's partition.
+        found: u32,
+        /// The row's key.
+        key: String,
+        /// The last event applied before the row was written.
+        event: i64,
+    },
+    /// `--workers` above 1 on SQLite.
+    #[error("SQLite allows one writer at a time: --workers above 1 needs PostgreSQL")]
+    WorkersNeedPostgres,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -169,6 +169,11 @@ pub(super) fn delete_in_scope<C: Conn>(
     let context = || format!("deleting the rows of {} to rebuild", contract.name);
     transaction(conn, context, |c| {
         delete_rows(c, contract, version, rows)?;
+        if rows == RowSet::WholeVersion {
+            // Workers' partitions of the version start afresh too.
+            ledger::delete_version_checkpoints(c, contract.name, version)?;
+            ledger::delete_leases(c, contract.name, version)?;
+        }
         ledger::save_checkpoint(c, contract.name, version, execution.scope, execution.after)
     })?;
     Ok(())
@@ -176,7 +181,7 @@ pub(super) fn delete_in_scope<C: Conn>(
 
 /// After the last batch: a whole-model run's checkpoint reaches its bound and its version
 /// becomes active if none is; a partial run's own checkpoint is removed.
-pub(super) fn finish_checkpoint<C: Conn>(
+pub(crate) fn finish_checkpoint<C: Conn>(
     conn: &mut C,
     contract: &crate::Contract,
     version: i32,

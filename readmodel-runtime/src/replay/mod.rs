@@ -12,8 +12,9 @@
 mod batch;
 mod cache;
 mod error;
-mod execute;
+pub(crate) mod execute;
 pub(crate) mod handler_guard;
+pub mod partition;
 pub(crate) mod pass;
 pub mod plan;
 mod resume;
@@ -28,7 +29,9 @@ use crate::store::rows::RowSet;
 use crate::store::Conn;
 
 pub use error::{NoResume, ReplayError};
-pub use pass::{fits_a_pass, run_pass, run_pass_with, Control, Lane, PassModel};
+pub use pass::{
+    fits_a_pass, run_lanes, run_pass, run_pass_with, Control, Fence, Lane, PassModel, Share,
+};
 pub use plan::{BadEventPolicy, Flush, Plan, Start};
 
 /// How a run went.
@@ -106,9 +109,11 @@ pub(crate) fn run<P: Projection, C: Conn>(
     let run = match plan.start {
         Start::New => {
             let global = ledger::checkpoint(conn, contract.name, version, Scope::All)?;
+            let execution = plan::resolve(contract, plan, head, global)?;
+            partition::refuse_if_workers_ahead(conn, contract, version, global, &execution)?;
             execute::Run {
                 plan: plan.clone(),
-                execution: plan::resolve(contract, plan, head, global)?,
+                execution,
                 resumed_from: None,
             }
         }

@@ -50,6 +50,7 @@ pub(super) fn prepare<C: Conn>(
             execution.after = done;
         }
     }
+    super::partition::refuse_if_workers_ahead(conn, contract, version, global, &execution)?;
     ledger::mark_abandoned(conn, last.run_id)?;
     Ok(Run {
         plan: recorded,

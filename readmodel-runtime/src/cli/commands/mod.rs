@@ -16,6 +16,7 @@ mod migrate;
 pub(super) mod run;
 pub(super) mod status;
 pub(super) mod verify;
+pub(super) mod worker;
 
 use super::args::Command;
 use super::context::Context;
@@ -44,6 +45,7 @@ pub(super) fn execute(cx: &Context<'_>, command: &Command) -> Result<(), CliErro
         Command::Cutover(args) => cutover::run(cx, args),
         Command::Drop(args) => drop::run(cx, args),
         Command::Status(args) => status::run(cx, args),
+        Command::Worker(args) => worker::run(cx, args),
         Command::Demo(args) => demo::run(cx, args),
         Command::Schema(args) => ddl::print(cx, args),
         Command::NewMigration(args) => ddl::write_migration(cx, args),

@@ -1,9 +1,12 @@
 //! `replay run`: replay events into one model or all.
 
+use crate::cli::commands::worker::{note, summary, Scaling};
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
-use crate::replay::{BadEventPolicy, Flush, Plan, Start};
+use crate::replay::{fits_a_pass, BadEventPolicy, Flush, Plan, ReplayError, Start};
+use crate::scale_out::{default_owner, run_workers};
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -53,6 +56,13 @@ pub(crate) struct Args {
     /// ...or once this many seconds have passed since the last write.
     #[arg(long, default_value_t = Flush::default().interval.as_secs_f64(), value_parser = seconds)]
     flush_seconds: f64,
+    /// Run N workers (threads, one connection each) sharing the models, split into
+    /// partitions under leases, until every partition reaches the bound (PostgreSQL;
+    /// new runs of whole models: catch-up or --full).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    workers: Option<u32>,
+    #[command(flatten)]
+    scaling: Scaling,
 }
 
 /// A number of seconds, 0 or more.
@@ -119,6 +129,53 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let mut seen = std::collections::BTreeSet::new();
     models.retain(|m| seen.insert(m.contract().name));
     let started = std::time::Instant::now();
-    let reports = run_models(cx, &mut store, &url, &models, &args.plan())?;
+    let plan = args.plan();
+    if let Some(workers) = args.workers {
+        let sqlite = matches!(store, Store::Sqlite(_));
+        if workers > 1 && sqlite {
+            return Err(ReplayError::WorkersNeedPostgres.into());
+        }
+        if !sqlite {
+            return run_with_workers(cx, &mut store, &url, &models, &plan, args, workers);
+        }
+    }
+    let reports = run_models(cx, &mut store, &url, &models, &plan)?;
     cx.out.runs(&reports, started.elapsed())
+}
+
+/// `run --workers N` on PostgreSQL.
+fn run_with_workers(
+    cx: &Context<'_>,
+    store: &mut Store,
+    url: &crate::store::DatabaseUrl,
+    models: &[&'static dyn crate::registry::Model],
+    plan: &Plan,
+    args: &Args,
+    workers: u32,
+) -> Result<(), CliError> {
+    if !fits_a_pass(plan) || plan.max_batches.is_some() {
+        let model = models.first().map_or("models", |m| m.contract().name);
+        return Err(ReplayError::InvalidPlan {
+            model,
+            reason: "--workers runs new runs of whole models (catch-up or --full, up to --to); --user, --from, --resume, --max-batches, --on-bad-event park and --check-determinism run without it".to_owned(),
+        }
+        .into());
+    }
+    let started = std::time::Instant::now();
+    let mut config = args.scaling.config(default_owner(), plan);
+    config.workers = Some(workers as usize);
+    let report = run_workers(
+        store,
+        url,
+        models,
+        plan,
+        args.scaling.partitions,
+        &config,
+        &note,
+    )?;
+    cx.out.runs(&report.runs, started.elapsed())?;
+    for stats in &report.workers {
+        cx.out.note(|| summary(stats));
+    }
+    Ok(())
 }

@@ -1,7 +1,8 @@
-//! `replay status`: each model's active version, checkpoint, lag and last runs.
+//! `replay status`: each model's active version, checkpoint, lag and last runs, and the
+//! partitions workers hold: owner, checkpoint, lag and lease expiry.
 
 use crate::cli::context::{Context, Migrated};
-use crate::cli::output::ModelStatus;
+use crate::cli::output::{ModelStatus, PartitionStatus};
 use crate::cli::CliError;
 use crate::ledger::{self, Scope};
 use crate::registry::Model;
@@ -32,11 +33,26 @@ fn model_status(
     head: i64,
 ) -> Result<ModelStatus, StoreError> {
     let contract = model.contract();
-    let (checkpoint, active, runs) = with_conn!(store, |c| {
+    let (checkpoint, active, runs, partitions) = with_conn!(store, |c| {
         let checkpoint = ledger::checkpoint(c, contract.name, contract.version, Scope::All)?;
         let active = versions::active(c, contract.name)?;
         let runs = ledger::recent_runs(c, contract.name, 3)?;
-        Ok::<_, StoreError>((checkpoint, active, runs))
+        let mut partitions = Vec::new();
+        for lease in ledger::leases(c, contract.name, contract.version)? {
+            let scope = ledger::scope_of(lease.partition, lease.partitions);
+            let own = ledger::checkpoint(c, contract.name, contract.version, scope)?;
+            let at = own.max(checkpoint);
+            partitions.push(PartitionStatus {
+                partition: lease.partition,
+                partitions: lease.partitions,
+                owner: lease.owner,
+                token: lease.token,
+                checkpoint: at,
+                lag: head - at.unwrap_or(0),
+                expires_at: lease.expires_at,
+            });
+        }
+        Ok::<_, StoreError>((checkpoint, active, runs, partitions))
     })?;
     Ok(ModelStatus {
         model: contract.name,
@@ -47,5 +63,6 @@ fn model_status(
         head,
         lag: head - checkpoint.unwrap_or(0),
         runs,
+        partitions,
     })
 }

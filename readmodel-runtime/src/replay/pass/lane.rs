@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::super::cache::RowCache;
 use super::super::execute::{delete_in_scope, finish_checkpoint};
 use super::super::handler_guard;
+use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
 use super::super::write::write_rows;
 use super::super::{ReplayError, RunReport};
@@ -69,6 +70,27 @@ pub trait Lane {
     /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
     /// ledger too, within the pass's open transaction.
     fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError>;
+    /// The partition (index, of) whose users' events this lane applies, when the model is
+    /// split; the pass hands it only those.
+    fn partition(&self) -> Option<(u32, u32)> {
+        None
+    }
+}
+
+/// A worker's share of a model: one partition of it (see `replay::partition`), whose
+/// events it applies from the partition's own checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// The partition, `0..of`.
+    pub index: u32,
+    /// How many partitions the model is split into (1: the whole model).
+    pub of: u32,
+    /// The run its events count into, recorded and ended by the worker (or, for
+    /// `run --workers`, by the coordinator: one per model).
+    pub run: i64,
+    /// The version's rows were deleted for this rebuild: a partition still at the start
+    /// holds no row, so no row needs loading.
+    pub fresh: bool,
 }
 
 /// A model's lane: prepared by [`prepare`], started by [`Lane::start`].
@@ -89,6 +111,8 @@ pub(crate) struct ModelLane<P: Projection> {
     unflushed_events: i64,
     events_read: u64,
     rows_written: u64,
+    /// A worker's partition; `None` for a run of the whole model.
+    share: Option<Share>,
     _model: PhantomData<fn() -> P>,
 }
 
@@ -105,7 +129,9 @@ pub(crate) fn prepare<P: Projection>(
     let execution = with_conn!(store, |c| {
         crate::store::schema::check_table(c, contract)?;
         let global = ledger::checkpoint(c, contract.name, version, Scope::All)?;
-        plan::resolve(contract, plan, head, global)?
+        let execution = plan::resolve(contract, plan, head, global)?;
+        partition::refuse_if_workers_ahead(c, contract, version, global, &execution)?;
+        execution
     });
     let complete = execution.delete == Some(RowSet::WholeVersion);
     Ok(Box::new(ModelLane::<P> {
@@ -122,6 +148,56 @@ pub(crate) fn prepare<P: Projection>(
         unflushed_events: 0,
         events_read: 0,
         rows_written: 0,
+        share: None,
+        _model: PhantomData,
+    }))
+}
+
+/// Prepares a worker's lane of one partition of `P` (`share`), from the partition's
+/// checkpoint or the model's, whichever is further, to `to`; nothing is written.
+pub(crate) fn prepare_share<P: Projection>(
+    store: &mut Store,
+    plan: &Plan,
+    to: i64,
+    cache_rows: usize,
+    share: Share,
+) -> Result<Box<dyn Lane>, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    let scope = ledger::scope_of(share.index, share.of);
+    let (global, own) = with_conn!(store, |c| {
+        crate::store::schema::check_table(c, contract)?;
+        let global = ledger::checkpoint(c, contract.name, version, Scope::All)?;
+        let own = match scope {
+            Scope::All => None,
+            scope => ledger::checkpoint(c, contract.name, version, scope)?,
+        };
+        Ok::<_, ReplayError>((global, own))
+    })?;
+    let after = global.max(own).unwrap_or(0).max(contract.start_after());
+    let execution = Execution {
+        scope,
+        delete: None,
+        after,
+        to: to.max(after),
+        user: None,
+    };
+    let complete = share.fresh && after == contract.start_after();
+    Ok(Box::new(ModelLane::<P> {
+        version,
+        plan: plan.clone(),
+        flushed: after,
+        applied: after,
+        execution,
+        run_id: share.run,
+        state: BatchState::default(),
+        cache: RowCache::new(complete, cache_rows),
+        parked: Vec::new(),
+        spilled: 0,
+        unflushed_events: 0,
+        events_read: 0,
+        rows_written: 0,
+        share: Some(share),
         _model: PhantomData,
     }))
 }
@@ -133,6 +209,9 @@ impl<P: Projection> Lane for ModelLane<P> {
 
     fn start(&mut self, store: &mut Store) -> Result<(), ReplayError> {
         let contract = P::CONTRACT;
+        if self.shares_a_run() {
+            return Ok(());
+        }
         let execution = &self.execution;
         let new_run = NewRun {
             model: contract.name,
@@ -198,7 +277,11 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 
     fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError> {
-        if P::CONTRACT.kind != Kind::Timeline || self.state.slots.is_empty() {
+        // A worker writes only in its flushes: a write gives its open transaction an id,
+        // and a worker paused with one would hold back every reader's settled head (and
+        // lock rows its successor writes) until it resumed.
+        if P::CONTRACT.kind != Kind::Timeline || self.state.slots.is_empty() || self.share.is_some()
+        {
             return Ok(());
         }
         let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
@@ -254,6 +337,13 @@ impl<P: Projection> Lane for ModelLane<P> {
         let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
         let (status, checksum) = if stopped {
             (RunStatus::Stopped, String::new())
+        } else if let Some(share) = self.share {
+            let done = with_conn!(store, |c| self.complete_share(c, share));
+            if let Err(error) = done {
+                self.fail(store, &error.to_string(), elapsed);
+                return Err(error);
+            }
+            (RunStatus::Succeeded, String::new())
         } else {
             let done = with_conn!(store, |c| self.complete(c));
             match done {
@@ -264,15 +354,18 @@ impl<P: Projection> Lane for ModelLane<P> {
                 }
             }
         };
-        let checksum_text = (status == RunStatus::Succeeded).then_some(checksum.as_str());
-        with_conn!(store, |c| ledger::finish_run(
-            c,
-            self.run_id,
-            status,
-            checksum_text,
-            None,
-            rate
-        ))?;
+        let checksum_text =
+            (status == RunStatus::Succeeded && self.share.is_none()).then_some(checksum.as_str());
+        if !self.shares_a_run() {
+            with_conn!(store, |c| ledger::finish_run(
+                c,
+                self.run_id,
+                status,
+                checksum_text,
+                None,
+                rate
+            ))?;
+        }
         Ok(RunReport {
             model: contract.name,
             version: self.version,
@@ -295,6 +388,10 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration) {
+        // A shared run is the coordinator's to end.
+        if self.shares_a_run() {
+            return;
+        }
         let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
         // The run's own error is what the operator sees; a ledger that cannot be updated
         // leaves the run `running`, which `--resume` handles.
@@ -306,6 +403,12 @@ impl<P: Projection> Lane for ModelLane<P> {
             Some(error),
             rate
         ));
+    }
+
+    fn partition(&self) -> Option<(u32, u32)> {
+        self.share
+            .filter(|share| share.of > 1)
+            .map(|share| (share.index, share.of))
     }
 }
 
@@ -454,9 +557,63 @@ impl<P: Projection> ModelLane<P> {
         Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest)
     }
 
+    /// Whether the lane's events count into a run it did not record (a worker's).
+    fn shares_a_run(&self) -> bool {
+        self.share.is_some()
+    }
+
+    /// Refuses rows held for writing that belong to another partition's user.
+    fn check_share(&self) -> Result<(), ReplayError> {
+        let Some((index, of)) = self.partition() else {
+            return Ok(());
+        };
+        let held = self.state.slots.iter().filter(|(_, slot)| slot.dirty);
+        for (key, slot) in held {
+            let Some(user) = slot.row.as_ref().and_then(|row| row.user_id()) else {
+                continue;
+            };
+            let found = partition::partition_of(user, of);
+            if found != index {
+                return Err(ReplayError::ForeignPartitionRow {
+                    model: P::CONTRACT.name,
+                    partition: index,
+                    of,
+                    user: user.to_string(),
+                    found,
+                    key: format!("{key:?}"),
+                    event: self.applied,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A partition's end: its checkpoint reaches the bound and the model's own follows
+    /// the slowest partition; an unsplit model's checkpoint reaches the bound as in a run
+    /// of the whole model. No checksum: the model's rows are not all this lane's.
+    fn complete_share<C: Conn>(&self, conn: &mut C, share: Share) -> Result<(), ReplayError> {
+        let contract = P::CONTRACT;
+        let execution = &self.execution;
+        if share.of <= 1 {
+            return finish_checkpoint(conn, contract, self.version, execution, self.applied);
+        }
+        if self.applied < execution.to {
+            ledger::save_checkpoint(
+                conn,
+                contract.name,
+                self.version,
+                execution.scope,
+                execution.to,
+            )?;
+        }
+        ledger::raise_to_partitions(conn, contract.name, self.version, share.of)?;
+        Ok(())
+    }
+
     /// Writes what was applied since the last flush, in the caller's transaction.
     fn write_to<C: Conn>(&mut self, conn: &mut C) -> Result<u64, ReplayError> {
         let contract = P::CONTRACT;
+        self.check_share()?;
         let execution = &self.execution;
         let (state, cache) = (&self.state, &self.cache);
         let rows =
@@ -478,6 +635,9 @@ impl<P: Projection> ModelLane<P> {
                 expected: self.flushed,
                 found,
             });
+        }
+        if let Some((_, of)) = self.partition() {
+            ledger::raise_to_partitions(conn, contract.name, self.version, of)?;
         }
         let parked = self.parked.len() as i64;
         ledger::count_batch(

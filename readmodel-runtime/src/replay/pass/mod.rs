@@ -20,6 +20,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
 use self::reader::{Chunk, Follow, Span};
+use super::partition::partition_of;
 use super::plan::{BadEventPolicy, Flush, Plan, Start};
 use super::{Progress, ReplayError, RunReport};
 use crate::contract::Contract;
@@ -27,11 +28,11 @@ use crate::event::StoredEvent;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 
 pub use self::control::Control;
-pub(crate) use self::lane::prepare;
-pub use self::lane::Lane;
+pub(crate) use self::lane::{prepare, prepare_share};
+pub use self::lane::{Lane, Share};
 
 /// Rows the caches of all models of a pass may carry between flushes together.
-const CACHE_ROWS: usize = 250_000;
+pub(crate) const CACHE_ROWS: usize = 250_000;
 
 /// What the pass's transactions are for, in errors.
 const FLUSH: &str = "writing the rows and checkpoints of a pass";
@@ -68,6 +69,64 @@ pub trait PassModel: Send + Sync {
         head: i64,
         cache_rows: usize,
     ) -> Result<Box<dyn Lane>, ReplayError>;
+    /// Prepares a worker's lane of one partition of this model (`share`), from that
+    /// partition's checkpoint (or the model's, when further) to `to`; nothing is written.
+    #[doc(hidden)]
+    fn share_lane(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        to: i64,
+        cache_rows: usize,
+        share: Share,
+    ) -> Result<Box<dyn Lane>, ReplayError>;
+}
+
+/// What a worker adds to a pass: a check in each flush's transaction, before the lanes
+/// write, that the worker still holds what it writes (its partitions' leases).
+pub trait Fence {
+    /// Renews the worker's hold on its lanes in the open transaction; an error (the lease
+    /// lost) rolls the flush back and ends the pass.
+    fn renew(&mut self, store: &mut Store) -> Result<(), ReplayError>;
+    /// The flush whose transaction [`Fence::renew`] checked has committed.
+    fn committed(&mut self) {}
+}
+
+/// Runs `lanes` (already started: a worker's partitions) in one pass over the log, each
+/// to its bound, steered by `control` (stopped by its flag; following the log with its
+/// watcher), checking `fence` in every flush. Returns the lanes with the outcome:
+/// `Ok(true)` when stopped early (the lanes' positions are flushed); on a failure every
+/// lane is back at its last flush (nothing of the failed flush committed) and no run is
+/// ended (the caller decides).
+pub fn run_lanes(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    lanes: Vec<Box<dyn Lane>>,
+    plan: &Plan,
+    control: &mut Control,
+    fence: &mut dyn Fence,
+    progress: &mut dyn Progress,
+) -> (Vec<Box<dyn Lane>>, Result<bool, ReplayError>) {
+    let label = match lanes.as_slice() {
+        [one] => one.contract().name.to_owned(),
+        many => format!("{} partitions", many.len()),
+    };
+    let mut pass = Pass {
+        lanes,
+        plan,
+        label,
+        stop: control.stop.clone(),
+        following: control.follow.is_some(),
+        fence: Some(fence),
+    };
+    let follow = control.follow.as_mut().map(|watcher| Follow {
+        watcher,
+        stop: &control.stop,
+    });
+    let outcome = pass
+        .run(store, url, follow, progress)
+        .map_err(|(_, error)| error);
+    (pass.lanes, outcome)
 }
 
 /// Runs `plan` for `models` in one pass over the log (see [`fits_a_pass`]); `url` opens
@@ -118,6 +177,7 @@ pub fn run_pass_with(
         label: label(models),
         stop: control.stop.clone(),
         following: control.follow.is_some(),
+        fence: None,
     };
     let follow = control.follow.as_mut().map(|watcher| Follow {
         watcher,
@@ -166,6 +226,8 @@ struct Pass<'p> {
     stop: crate::stop::StopFlag,
     /// Whether the reader follows the log past the first bound (see [`Control::follow`]).
     following: bool,
+    /// A worker's check in every flush.
+    fence: Option<&'p mut dyn Fence>,
 }
 
 /// Which lane failed (none: the reading or a flush), and why.
@@ -247,6 +309,8 @@ impl Pass<'_> {
         progress: &mut dyn Progress,
     ) -> Result<bool, Failure> {
         let routes = self.routes();
+        let partitions: Vec<Option<(u32, u32)>> =
+            self.lanes.iter().map(|lane| lane.partition()).collect();
         let budget: Flush = self.plan.flush;
         let mut last_flush = Instant::now();
         for (read, chunk) in chunks.into_iter().enumerate() {
@@ -257,7 +321,22 @@ impl Pass<'_> {
             }
             let mut per_lane: Vec<Vec<&StoredEvent>> = vec![Vec::new(); self.lanes.len()];
             for event in &chunk.events {
+                // The event's partition, hashed once per event (and per partition count).
+                let mut hashed: Option<(u32, u32)> = None;
                 for &i in routes.get(event.event_type.as_str()).into_iter().flatten() {
+                    if let Some((index, of)) = partitions[i] {
+                        let part = match hashed {
+                            Some((seen_of, part)) if seen_of == of => part,
+                            _ => {
+                                let part = partition_of(event.user_id, of);
+                                hashed = Some((of, part));
+                                part
+                            }
+                        };
+                        if part != index {
+                            continue;
+                        }
+                    }
                     per_lane[i].push(event);
                 }
             }
@@ -323,12 +402,18 @@ impl Pass<'_> {
     /// Writes every lane's remaining rows and its checkpoint, commits the open transaction
     /// (with the rows spilled into it since the last flush), and opens the next one.
     fn flush(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        if let Some(fence) = self.fence.as_deref_mut() {
+            fence.renew(store)?;
+        }
         let written = self
             .lanes
             .iter_mut()
             .map(|lane| lane.write(store))
             .collect::<Result<Vec<u64>, ReplayError>>()?;
         store.commit(FLUSH)?;
+        if let Some(fence) = self.fence.as_deref_mut() {
+            fence.committed();
+        }
         for (lane, rows) in self.lanes.iter_mut().zip(written) {
             lane.committed(rows);
         }

@@ -1,0 +1,526 @@
+//! Scale-out on PostgreSQL: `run --workers N` and `replay worker` against single-process
+//! runs of the same log; killed and paused workers; the partition function in SQL.
+//!
+//! Expected values are single-process runs of the same log (a differential oracle: the
+//! golden digests pin the single-process result itself), and the partition function's
+//! digits are pinned by hand in `replay/partition.rs`.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use readmodel_tests::{binary, query_texts, Db};
+
+const CHECKINS: &str = "habits.checkins";
+
+/// Model name -> checksum, from a `run --json` report.
+fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report
+        .as_array()
+        .expect("a list of runs")
+        .iter()
+        .map(|run| {
+            assert_eq!(run["status"], "succeeded", "{run}");
+            (
+                run["model"].as_str().expect("model").to_owned(),
+                run["checksum"].as_str().expect("checksum").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every model's checksum, read back with `checksum`.
+fn checksums(db: &Db) -> BTreeMap<String, String> {
+    let list = db.run(&["--json", "list"]).json();
+    list.as_array()
+        .expect("models")
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().expect("name").to_owned();
+            let sum = db.checksum(&name);
+            (name, sum)
+        })
+        .collect()
+}
+
+fn generated(events: &str) -> Db {
+    let db = Db::new(true);
+    db.run(&[
+        "generate", "--users", "40", "--events", events, "--seed", "1414",
+    ])
+    .ok();
+    db
+}
+
+fn partitions(db: &Db, model: &str) -> Vec<serde_json::Value> {
+    let status = db.run(&["--json", "status", "--model", model]).json();
+    status[0]["partitions"]
+        .as_array()
+        .expect("partitions")
+        .clone()
+}
+
+#[test]
+fn every_worker_count_gives_the_single_process_checksums() {
+    let db = generated("6000");
+    let single = sums(&db.run(&["--json", "run", "--all", "--full"]).json());
+    let rows = db.run(&["--json", "checksum", "--model", CHECKINS]).json()["rows"]
+        .as_i64()
+        .expect("rows");
+    assert!(rows > 100, "{rows} check-in rows");
+    let head = db.head();
+    for workers in ["1", "2", "4", "8"] {
+        let report = db
+            .run(&[
+                "--json",
+                "run",
+                "--all",
+                "--full",
+                "--workers",
+                workers,
+                "--batch-size",
+                "500",
+            ])
+            .json();
+        assert_eq!(sums(&report), single, "{workers} workers");
+        assert_eq!(checksums(&db), single, "{workers} workers, read back");
+        // Split into the default 16 partitions, all at the head and free again.
+        let split = partitions(&db, CHECKINS);
+        assert_eq!(split.len(), 16, "{split:?}");
+        for p in &split {
+            assert_eq!(p["checkpoint"], head, "{p}");
+            assert!(p["owner"].is_null(), "{p}");
+        }
+        assert_eq!(db.checkpoint(CHECKINS), Some(head));
+    }
+}
+
+#[test]
+fn an_unsplittable_model_is_one_partition_and_a_foreign_row_stops_the_split() {
+    let promises = binary("replay-promises");
+    let db = Db::new(true);
+    db.with(&promises, &["migrate"]).ok();
+    db.with(
+        &promises,
+        &[
+            "generate", "--users", "12", "--events", "400", "--seed", "4",
+        ],
+    )
+    .ok();
+    let report = db
+        .with(
+            &promises,
+            &[
+                "--json",
+                "run",
+                "--model",
+                "test.full_only",
+                "--full",
+                "--workers",
+                "2",
+            ],
+        )
+        .json();
+    // rebuild = "full": one partition.
+    let status = db
+        .with(
+            &promises,
+            &["--json", "status", "--model", "test.full_only"],
+        )
+        .json();
+    assert_eq!(status[0]["partitions"].as_array().map(Vec::len), Some(1));
+    let single = db
+        .with(
+            &promises,
+            &["--json", "run", "--model", "test.full_only", "--full"],
+        )
+        .json();
+    assert_eq!(sums(&report), sums(&single));
+    // test.team_totals writes the team's row (user nil) for every user's note: split by
+    // user, a partition writes another partition's row, and the run stops saying so.
+    let failed = db.with(
+        &promises,
+        &[
+            "run",
+            "--model",
+            "test.team_totals",
+            "--full",
+            "--workers",
+            "2",
+        ],
+    );
+    let line = failed.error_line();
+    assert!(
+        line.contains("model test.team_totals: partition")
+            && line.contains("wrote a row of user 00000000-0000-0000-0000-000000000000"),
+        "{line}"
+    );
+}
+
+#[test]
+fn postgres_computes_the_same_partition_of_every_user() {
+    use readmodel_runtime::replay::partition::{partition_of, sql_expression};
+    let db = generated("500");
+    for of in [16, 7] {
+        let sql = format!(
+            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u",
+            sql_expression("user_id", of)
+        );
+        let rows = query_texts(&db.url, &sql);
+        assert!(rows.len() >= 30, "{} users", rows.len());
+        for row in rows {
+            let (user, part) = row.split_once(' ').expect("user and partition");
+            let user: uuid::Uuid = user.parse().expect("uuid");
+            assert_eq!(part.parse::<u32>(), Ok(partition_of(user, of)), "{user}");
+        }
+    }
+}
+
+/// A `replay worker --all` child that exits once every partition reaches the head it saw
+/// at start; `owner` names it in the leases.
+fn worker(db: &Db, owner: &str) -> Child {
+    Command::new(binary("replay-e2e"))
+        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
+        .args(["--exit-when-caught-up", "--lease-seconds", "2"])
+        .args([
+            "--poll-seconds",
+            "0.2",
+            "--batch-size",
+            "50",
+            "--owner",
+            owner,
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {name}");
+}
+
+fn one_number(db: &Db, sql: &str) -> i64 {
+    query_texts(
+        &db.url,
+        &format!("SELECT COALESCE(({sql}), 0)::text AS value"),
+    )[0]
+    .parse()
+    .expect("a number")
+}
+
+/// Waits (at most two minutes) until `sql` counts more than zero rows.
+fn wait_until(db: &Db, what: &str, sql: &str) {
+    let started = Instant::now();
+    while one_number(db, sql) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "waited two minutes for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The checksums of a single-process full rebuild of the log `generated(events)` makes.
+fn reference(events: &str) -> BTreeMap<String, String> {
+    let db = generated(events);
+    sums(&db.run(&["--json", "run", "--all", "--full"]).json())
+}
+
+const FIRST_FLUSH: &str =
+    "SELECT COUNT(*) FROM readmodels.replay_checkpoints WHERE scope LIKE 'partition:%'";
+
+#[test]
+fn a_killed_workers_partitions_are_taken_over_after_its_leases_expire() {
+    let expected = reference("30000");
+    let db = generated("30000");
+    let mut first = worker(&db, "killed");
+    wait_until(&db, "the first worker's first flush", FIRST_FLUSH);
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let unfinished = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'killed'",
+    );
+    assert!(
+        unfinished > 0,
+        "the first worker finished before it was killed"
+    );
+    let second = worker(&db, "successor").wait_with_output().expect("runs");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    // The killed worker's partitions were claimed a second time (token 2) once expired.
+    let taken_over = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE token >= 2",
+    );
+    assert!(taken_over >= unfinished, "{taken_over} < {unfinished}");
+    assert_eq!(checksums(&db), expected);
+}
+
+#[test]
+fn a_worker_paused_past_its_lease_cannot_commit_after_the_takeover() {
+    let expected = reference("30000");
+    let db = generated("30000");
+    let paused = worker(&db, "paused");
+    wait_until(&db, "the first worker's first flush", FIRST_FLUSH);
+    signal(&paused, "-STOP");
+    let held = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused'",
+    );
+    assert!(held > 0, "the worker finished before it was paused");
+    wait_until(
+        &db,
+        "the paused worker's leases to expire",
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused' AND expires_at < clock_timestamp() HAVING COUNT(*) = (SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'paused')",
+    );
+    let taker = worker(&db, "taker");
+    wait_until(
+        &db,
+        "the second worker to take a partition over",
+        "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner = 'taker' AND token >= 2",
+    );
+    signal(&paused, "-CONT");
+    let taker = taker.wait_with_output().expect("runs");
+    assert!(
+        taker.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taker.stderr)
+    );
+    let paused = paused.wait_with_output().expect("runs");
+    let stderr = String::from_utf8_lossy(&paused.stderr);
+    assert!(paused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("worker paused: lost the lease on partition"),
+        "{stderr}"
+    );
+    // The ledger records the lost partitions' runs as failed, naming the loss.
+    let failed = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'failed' AND error LIKE 'worker paused: lost the lease%'",
+    );
+    assert!(failed > 0, "no failed run of the paused worker");
+    assert_eq!(checksums(&db), expected);
+}
+
+#[test]
+fn sqlite_refuses_several_workers_and_runs_one_as_usual() {
+    let db = Db::new(false);
+    db.run(&["generate", "--users", "5", "--events", "300", "--seed", "3"])
+        .ok();
+    let line = db
+        .run(&["run", "--all", "--full", "--workers", "2"])
+        .error_line()
+        .to_owned();
+    assert_eq!(
+        line,
+        "error: SQLite allows one writer at a time: --workers above 1 needs PostgreSQL"
+    );
+    let report = db
+        .run(&["--json", "run", "--model", CHECKINS, "--workers", "1"])
+        .json();
+    assert_eq!(report[0]["status"], "succeeded", "{report}");
+    let line = db.run(&["worker", "--all"]).error_line().to_owned();
+    assert!(line.contains("needs PostgreSQL"), "{line}");
+}
+
+#[test]
+fn a_whole_model_run_refuses_to_start_behind_workers_partitions() {
+    let db = generated("600");
+    db.run(&["run", "--all", "--workers", "2", "--partitions", "4"])
+        .ok();
+    let head = db.head();
+    assert_eq!(partitions(&db, CHECKINS).len(), 4);
+    // A worker ahead of the others: partition 2 past the model's checkpoint.
+    db.run(&["generate", "--users", "4", "--events", "50", "--seed", "5"])
+        .ok();
+    let ahead = head + 20;
+    readmodel_tests::execute_sql(
+        &db.url,
+        &format!(
+            "UPDATE readmodels.replay_checkpoints SET last_event_id = {ahead} \
+             WHERE model = '{CHECKINS}' AND scope = 'partition:2/4'"
+        ),
+    );
+    let line = db
+        .run(&["run", "--model", CHECKINS])
+        .error_line()
+        .to_owned();
+    assert_eq!(
+        line,
+        format!("error: model {CHECKINS}: workers' partitions have reached event {ahead} but the model's checkpoint is {head}; finish them with `replay worker` or `replay run --workers N`, or rebuild with `replay run --model {CHECKINS} --full`")
+    );
+    let line = db
+        .run(&["run", "--model", CHECKINS, "--resume"])
+        .error_line()
+        .to_owned();
+    assert!(
+        line.contains("nothing to resume") || line.contains("workers' partitions"),
+        "{line}"
+    );
+    // Workers may continue from there; a full rebuild starts every partition afresh.
+    db.run(&["run", "--model", CHECKINS, "--full"]).ok();
+    assert!(partitions(&db, CHECKINS).is_empty());
+    db.run(&["run", "--model", CHECKINS]).ok();
+}
+
+/// `cargo test --release -p readmodel-tests --test workers -- --ignored --nocapture
+/// workers_benchmark` (events: READMODEL_BENCH_EVENTS, default 300 000): the wall time
+/// of `run --all --full` with 1 and 2 workers, and each worker's figures.
+#[test]
+#[ignore = "a benchmark: run it on purpose, in release mode"]
+fn workers_benchmark() {
+    let events = std::env::var("READMODEL_BENCH_EVENTS").unwrap_or_else(|_| "300000".into());
+    let db = Db::new(true);
+    db.run(&[
+        "generate", "--users", "400", "--events", &events, "--seed", "77",
+    ])
+    .ok();
+    let started = Instant::now();
+    db.run(&["run", "--all", "--full"]).ok();
+    let single = started.elapsed();
+    println!("single process (one pass): {:.2}s", single.as_secs_f64());
+    for workers in ["1", "2"] {
+        let started = Instant::now();
+        let out = db
+            .run(&["run", "--all", "--full", "--workers", workers])
+            .ok()
+            .to_owned();
+        let wall = started.elapsed();
+        println!("--workers {workers}: {:.2}s", wall.as_secs_f64());
+        for line in out.lines().filter(|l| l.starts_with("worker ")) {
+            println!("  {line}");
+        }
+    }
+}
+
+/// One writer thread for [`followers_end_with_the_checksums_of_a_full_rebuild`]: on its
+/// own connection, `BEGIN; INSERT; sleep 0–20 ms; COMMIT` (ids commit out of order across
+/// writers) until told to stop: check-ins of its own user's own habit (users fall in
+/// different partitions), each event the next version of its own stream. Returns the
+/// events it committed.
+fn spawn_writer(
+    url: String,
+    n: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<i64> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::{Connection, RunQueryDsl};
+    use readmodel_tests::events::{check_in_payload, stream, Rng};
+    std::thread::spawn(move || {
+        let mut rng = Rng(u64::from(n) * 7919 + 3);
+        let (stream, user) = (
+            stream(900 + n),
+            uuid::Uuid::from_u128(0xF00D_0000 + u128::from(n)),
+        );
+        // A habit is its user's: rows keyed by habit belong to one user (the promise that
+        // makes a split by user correct).
+        let habit = uuid::Uuid::from_u128(0xAB17_0000 + u128::from(n)).to_string();
+        let mut conn = diesel::PgConnection::establish(&url).expect("connects");
+        let mut version = 0i64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            version += 1;
+            let day = format!("2026-04-{:02}", 1 + version % 28);
+            let pause = Duration::from_millis(rng.below(21));
+            conn.transaction(|c| {
+                diesel::sql_query(
+                    "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
+                     VALUES ($1::uuid, $2, 'habits.checked_in', 2, $3::uuid, '2026-04-01T07:30:00Z'::timestamptz, now(), $4::jsonb)",
+                )
+                .bind::<Text, _>(stream.clone())
+                .bind::<BigInt, _>(version)
+                .bind::<Text, _>(user.to_string())
+                .bind::<Text, _>(check_in_payload(&habit, &day))
+                .execute(c)?;
+                std::thread::sleep(pause);
+                diesel::QueryResult::Ok(())
+            })
+            .expect("the event commits");
+        }
+        version
+    })
+}
+
+/// Two `replay worker --all` children following the log.
+fn follower(db: &Db, owner: &str) -> Child {
+    Command::new(binary("replay-e2e"))
+        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
+        .args([
+            "--lease-seconds",
+            "2",
+            "--poll-seconds",
+            "0.1",
+            "--owner",
+            owner,
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+#[test]
+fn followers_end_with_the_checksums_of_a_full_rebuild() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let db = generated("3000");
+    let followers = [follower(&db, "f1"), follower(&db, "f2")];
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..8)
+        .map(|n| spawn_writer(db.url.clone(), n, stop.clone()))
+        .collect();
+    std::thread::sleep(Duration::from_secs(4));
+    stop.store(true, Ordering::Relaxed);
+    let written: i64 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
+    assert!(written > 100, "{written} events written");
+    let head = db.head();
+    let reached = format!(
+        "SELECT COUNT(*) FROM readmodels.replay_checkpoints WHERE scope = 'all' AND last_event_id = {head}"
+    );
+    let started = Instant::now();
+    while one_number(&db, &reached) < 19 && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let caught_up = one_number(&db, &reached) == 19;
+    // Fair share: whichever started first gave half of the partitions to the other.
+    wait_until(
+        &db,
+        "both followers to hold half of the partitions",
+        "SELECT CASE WHEN COUNT(*) FILTER (WHERE owner = 'f1') = 152 \
+         AND COUNT(*) FILTER (WHERE owner = 'f2') = 152 THEN 1 ELSE 0 END \
+         FROM readmodels.replay_leases",
+    );
+    let followed = checksums(&db);
+    // SIGTERM: each flushes, releases its leases, records its runs stopped, exits 0.
+    let mut stderr = String::new();
+    let mut exits = Vec::new();
+    for child in followers {
+        signal(&child, "-TERM");
+        let out = child.wait_with_output().expect("output");
+        stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+        exits.push(out.status.code());
+    }
+    assert!(
+        caught_up,
+        "the followers did not reach the head {head}: {stderr} {}",
+        db.run(&["status"]).stdout
+    );
+    assert_eq!(exits, [Some(0), Some(0)], "{stderr}");
+    let held = "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner IS NOT NULL";
+    assert_eq!(one_number(&db, held), 0);
+    let running = "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'running'";
+    assert_eq!(one_number(&db, running), 0);
+    let stopped = "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'stopped'";
+    assert!(
+        one_number(&db, stopped) >= 19 * 16,
+        "each partition's run is stopped"
+    );
+    let rebuilt = sums(&db.run(&["--json", "run", "--all", "--full"]).json());
+    assert_eq!(followed, rebuilt);
+}
