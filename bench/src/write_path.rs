@@ -1,35 +1,42 @@
 //! The write-path benchmark behind `cargo run --release -p bench --bin write_path`
-//! (issue 10 item 2): is diesel's typed upsert slower than the runtime's hand-built one?
+//! (issues 10 item 2 and 13 item 4): which statement writes a model's rows fastest?
 //!
 //! For each habits model, `rows` synthetic rows (distinct keys, deterministic) are written
 //! into the model's emptied table (`insert`), then written again with every non-key column
 //! changed (`update`: the same keys, so every row takes the `ON CONFLICT … DO UPDATE`
-//! branch). Each pass commits one transaction per `chunk` rows, like a replay batch, and is
-//! done two ways in the same process:
+//! branch). Each pass commits one transaction per `chunk` rows, like a replay flush, and is
+//! done each of these ways in the same process:
 //!
-//! * `runtime`: the statements `readmodel-runtime/src/store/rows.rs` builds, reproduced
-//!   through the row's hidden codec (`bind_pg_arrays`, `bind_columns`): on PostgreSQL one
+//! * `statement`: the hand-built statements: on PostgreSQL one
 //!   `INSERT … SELECT * FROM unnest($1, …) ON CONFLICT (key) DO UPDATE SET c = excluded.c`
-//!   per 10,000 rows, on SQLite multi-row `INSERT … VALUES (…), … ON CONFLICT …` sized to
-//!   the bind limit;
-//! * `diesel`: `insert_into(table).values(rows).on_conflict(key).do_update()
+//!   per 10,000 rows (the runtime's upsert, `readmodel-runtime/src/store/rows.rs`), on
+//!   SQLite multi-row `INSERT … VALUES (…), … ON CONFLICT …` sized to the bind limit (the
+//!   runtime's upsert until the typed one replaced it);
+//! * `typed-vec`: `insert_into(table).values(&rows[..]).on_conflict(key).do_update()
 //!   .set((c.eq(excluded(c)), …))` with the derive's `Insertable for &Model`, as many rows
-//!   per statement as the bind limit allows (65,535 on PostgreSQL).
+//!   per statement as the bind limit allows (at most 5,000 on SQLite): a slice's statement
+//!   is built and prepared anew each time;
+//! * `typed-fixed` (SQLite, the runtime's upsert now): the same statement over fixed-size
+//!   arrays (`ReadModelRow::upsert_sqlite`, 4096/1024/256/64/16/4/1 rows, the largest that
+//!   fit the bind limit first); a static query id, yet diesel 2.3.14 prepares every
+//!   `DoUpdate` anew (see the test `diesel_prepares_every_typed_upsert_anew`);
+//! * `copy` (PostgreSQL, insert pass only): `copy_from(table).from_insertable(&rows)`
+//!   (`ReadModelRow::copy_pg`), what the runtime writes a rebuild's new rows with; its
+//!   update pass is written by `statement`, untimed.
 //!
-//! Each (model, path) is measured `runs` times, alternating which path goes first; the
-//! table reports the median rows/s and `diesel / runtime`. After every run the table's
-//! checksum is taken (untimed): both paths must leave the same rows.
+//! Each (model, path) is measured `runs` times, rotating which path goes first; the table
+//! reports the median rows/s and each path's ratio to `statement`. After every run the
+//! table's checksum is taken (untimed): every path must leave the same rows.
 
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diesel::internal::derives::insertable::UndecoratedInsertRecord;
 use diesel::pg::PgConnection;
 use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::sqlite::SqliteConnection;
 use diesel::upsert::excluded;
-use diesel::{Connection, ExpressionMethods, Insertable, QueryResult, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, QueryResult, RunQueryDsl};
 use projections::habits::{
     habit_checkins, habit_monthly_completions, habit_streaks, HabitCheckin, HabitMonthlyCompletion,
     HabitStreak,
@@ -86,12 +93,37 @@ impl Options {
 
 /// One way of writing rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Path {
-    /// The runtime's hand-built statements.
-    Runtime,
-    /// diesel's typed `insert_into … on_conflict … do_update`.
-    Diesel,
+    /// The hand-built statements (`unnest` on PostgreSQL, multi-row `VALUES` on SQLite).
+    Statement,
+    /// diesel's typed upsert over a slice of rows (prepared anew each time).
+    TypedVec,
+    /// diesel's typed upsert over fixed-size arrays (prepared once per size; SQLite).
+    TypedFixed,
+    /// diesel's `copy_from` (PostgreSQL, insert pass).
+    Copy,
+}
+
+impl Path {
+    /// The name in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Statement => "statement",
+            Path::TypedVec => "typed-vec",
+            Path::TypedFixed => "typed-fixed",
+            Path::Copy => "copy",
+        }
+    }
+
+    /// The paths measured on `backend`, `statement` first.
+    pub fn on(backend: &str) -> &'static [Path] {
+        if backend == "postgres" {
+            &[Path::Statement, Path::TypedVec, Path::Copy]
+        } else {
+            &[Path::Statement, Path::TypedVec, Path::TypedFixed]
+        }
+    }
 }
 
 /// The two passes of a run.
@@ -104,6 +136,19 @@ pub enum Pass {
     Update,
 }
 
+/// One path's runs of one (model, pass).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathRates {
+    /// The path.
+    pub path: Path,
+    /// Every run's rows/s.
+    pub rows_per_second: Vec<f64>,
+    /// Their median.
+    pub median: f64,
+    /// `median` over the `statement` path's median: 1 or more means not slower.
+    pub ratio: f64,
+}
+
 /// The medians of one (model, pass).
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurement {
@@ -113,16 +158,8 @@ pub struct Measurement {
     pub pass: Pass,
     /// Rows written.
     pub rows: usize,
-    /// Every run's rows/s of the runtime's path.
-    pub runtime_rows_per_second: Vec<f64>,
-    /// Every run's rows/s of diesel's path.
-    pub diesel_rows_per_second: Vec<f64>,
-    /// Median of `runtime_rows_per_second`.
-    pub runtime_median: f64,
-    /// Median of `diesel_rows_per_second`.
-    pub diesel_median: f64,
-    /// `diesel_median / runtime_median`: 1 or more means diesel is not slower.
-    pub ratio: f64,
+    /// Per path measured in this pass, `statement` first.
+    pub paths: Vec<PathRates>,
 }
 
 /// A whole run.
@@ -134,55 +171,56 @@ pub struct Report {
     pub command: String,
     /// Per model, insert then update.
     pub measurements: Vec<Measurement>,
-    /// Per model: the checksum every run of both paths left (`None` when they differed).
+    /// Per model: the checksum every run of every path left (`None` when they differed).
     pub checksums: Vec<(&'static str, Option<String>)>,
 }
 
 impl Report {
-    /// Whether both paths always left the same rows.
+    /// Whether every path always left the same rows.
     pub fn all_match(&self) -> bool {
         self.checksums.iter().all(|(_, sum)| sum.is_some())
     }
 
-    /// The aligned text table.
+    /// The aligned text table: per (model, pass, path) the median rows/s, the ratio to
+    /// `statement` and every run.
     pub fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "readmodel write path: backend {}", self.backend);
         let _ = writeln!(out, "command: {}", self.command);
         let _ = writeln!(
             out,
-            "{:<28} {:<6} {:>8} {:>14} {:>14} {:>14}  runs (runtime | diesel)",
-            "model", "pass", "rows", "runtime rows/s", "diesel rows/s", "diesel/runtime"
+            "{:<28} {:<6} {:>8} {:<11} {:>10} {:>12}  runs",
+            "model", "pass", "rows", "path", "rows/s", "/statement"
         );
         for m in &self.measurements {
-            let runs = |v: &[f64]| {
-                v.iter()
+            for p in &m.paths {
+                let runs: Vec<String> = p
+                    .rows_per_second
+                    .iter()
                     .map(|x| format!("{x:.0}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let _ = writeln!(
-                out,
-                "{:<28} {:<6} {:>8} {:>14.0} {:>14.0} {:>14.2}  {} | {}",
-                m.model,
-                match m.pass {
-                    Pass::Insert => "insert",
-                    Pass::Update => "update",
-                },
-                m.rows,
-                m.runtime_median,
-                m.diesel_median,
-                m.ratio,
-                runs(&m.runtime_rows_per_second),
-                runs(&m.diesel_rows_per_second),
-            );
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{:<28} {:<6} {:>8} {:<11} {:>10.0} {:>12.2}  {}",
+                    m.model,
+                    match m.pass {
+                        Pass::Insert => "insert",
+                        Pass::Update => "update",
+                    },
+                    m.rows,
+                    p.path.name(),
+                    p.median,
+                    p.ratio,
+                    runs.join(" "),
+                );
+            }
         }
         for (model, sum) in &self.checksums {
             let _ = writeln!(
                 out,
                 "{model}: {}",
                 sum.as_deref()
-                    .unwrap_or("CHECKSUMS DIFFER between the two paths")
+                    .unwrap_or("CHECKSUMS DIFFER between the paths")
             );
         }
         out
@@ -222,26 +260,34 @@ fn measure<M: Model>(
 ) -> Result<(), BenchError> {
     let contract = M::CONTRACT;
     let model = Registry::global()?.get(contract.name)?;
+    let paths = Path::on(store.backend_name());
     let inserted: Vec<M> = (0..options.rows as u64).map(|i| M::sample(i, 0)).collect();
     let updated: Vec<M> = (0..options.rows as u64).map(|i| M::sample(i, 1)).collect();
-    let mut rates = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
+    // rates[pass][path index]
+    let mut rates = vec![vec![Vec::new(); paths.len()]; 2];
     let mut checksum: Option<Option<String>> = None;
     for run in 0..options.runs {
-        let order = if run % 2 == 0 {
-            [Path::Runtime, Path::Diesel]
-        } else {
-            [Path::Diesel, Path::Runtime]
-        };
-        for path in order {
+        for turn in 0..paths.len() {
+            let index = (run + turn) % paths.len();
+            let path = paths[index];
             baseline::clear(store, contract.name)?;
             for (pass, rows) in [(Pass::Insert, &inserted), (Pass::Update, &updated)] {
+                // COPY cannot update: its update pass is the statement's, untimed.
+                let (path, timed) = match (path, pass) {
+                    (Path::Copy, Pass::Update) => (Path::Statement, false),
+                    _ => (path, true),
+                };
                 let seconds = write(store, path, rows, options.chunk)?;
+                if !timed {
+                    continue;
+                }
                 let rate = rows.len() as f64 / seconds;
-                rates[pass as usize][path as usize].push(rate);
+                rates[pass as usize][index].push(rate);
                 say(&format!(
-                    "{} run {} {path:?} {pass:?}: {seconds:.3}s = {rate:.0} rows/s",
+                    "{} run {} {} {pass:?}: {seconds:.3}s = {rate:.0} rows/s",
                     contract.name,
-                    run + 1
+                    run + 1,
+                    path.name()
                 ));
             }
             let sum = model.checksum(store, contract.version, None)?;
@@ -253,17 +299,29 @@ fn measure<M: Model>(
         }
     }
     for pass in [Pass::Insert, Pass::Update] {
-        let [runtime, diesel] = rates[pass as usize].clone();
-        let (runtime_median, diesel_median) = (median(&runtime), median(&diesel));
+        let measured: Vec<(Path, Vec<f64>)> = paths
+            .iter()
+            .zip(&rates[pass as usize])
+            .filter(|(_, runs)| !runs.is_empty())
+            .map(|(path, runs)| (*path, runs.clone()))
+            .collect();
+        let statement = median(&measured[0].1);
         report.measurements.push(Measurement {
             model: contract.name,
             pass,
             rows: options.rows,
-            runtime_rows_per_second: runtime,
-            diesel_rows_per_second: diesel,
-            runtime_median,
-            diesel_median,
-            ratio: diesel_median / runtime_median,
+            paths: measured
+                .into_iter()
+                .map(|(path, runs)| {
+                    let median = median(&runs);
+                    PathRates {
+                        path,
+                        rows_per_second: runs,
+                        median,
+                        ratio: median / statement,
+                    }
+                })
+                .collect(),
         });
     }
     report
@@ -291,8 +349,12 @@ pub fn write<M: Model>(
             let per_statement = (max_variable_number(conn) / M::CONTRACT.columns.len()).max(1);
             for rows in rows.chunks(chunk) {
                 conn.transaction(|c| match path {
-                    Path::Runtime => runtime_sqlite(c, M::CONTRACT, rows, per_statement),
-                    Path::Diesel => M::typed_sqlite(c, rows, per_statement.min(5_000)),
+                    Path::Statement => statement_sqlite(c, M::CONTRACT, rows, per_statement),
+                    Path::TypedVec => M::typed_sqlite(c, rows, per_statement.min(5_000)),
+                    Path::TypedFixed => typed_fixed_sqlite(c, rows, per_statement),
+                    Path::Copy => Err(diesel::result::Error::QueryBuilderError(
+                        "SQLite has no COPY".into(),
+                    )),
                 })?;
             }
         }
@@ -300,8 +362,12 @@ pub fn write<M: Model>(
             let per_statement = 65_535 / M::CONTRACT.columns.len();
             for rows in rows.chunks(chunk) {
                 conn.transaction(|c| match path {
-                    Path::Runtime => runtime_pg(c, M::CONTRACT, rows),
-                    Path::Diesel => M::typed_pg(c, rows, per_statement),
+                    Path::Statement => statement_pg(c, M::CONTRACT, rows),
+                    Path::TypedVec => M::typed_pg(c, rows, per_statement),
+                    Path::Copy => M::copy_pg(c, rows).map(drop),
+                    Path::TypedFixed => Err(diesel::result::Error::QueryBuilderError(
+                        "the fixed-size typed upsert is SQLite's".into(),
+                    )),
                 })?;
             }
         }
@@ -330,7 +396,7 @@ fn max_variable_number(conn: &mut SqliteConnection) -> usize {
         .unwrap_or(32_766)
 }
 
-// ---- (a) the runtime's statements, as `store/rows.rs` builds them ----
+// ---- (a) the hand-built statements ----
 
 fn column_list(contract: &Contract) -> String {
     contract
@@ -355,7 +421,7 @@ fn on_conflict(contract: &Contract) -> String {
     )
 }
 
-fn runtime_pg<R: ReadModelRow>(
+fn statement_pg<R: ReadModelRow>(
     conn: &mut PgConnection,
     contract: &Contract,
     rows: &[R],
@@ -376,7 +442,7 @@ fn runtime_pg<R: ReadModelRow>(
     Ok(())
 }
 
-fn runtime_sqlite<R: ReadModelRow>(
+fn statement_sqlite<R: ReadModelRow>(
     conn: &mut SqliteConnection,
     contract: &Contract,
     rows: &[R],
@@ -405,32 +471,35 @@ fn runtime_sqlite<R: ReadModelRow>(
 
 // ---- (b) diesel's typed API ----
 
-/// A row as a record of a multi-row insert. The derive's `Insertable for &Model` lacks
-/// diesel's `UndecoratedInsertRecord` marker (which `#[derive(Insertable)]` emits), without
-/// which `values(&[Model])` does not compile; this wrapper adds only that marker and
-/// delegates the values to the generated impl.
-struct Record<'a, M>(&'a M);
-
-impl<'a, M, Tab> Insertable<Tab> for Record<'a, M>
-where
-    &'a M: Insertable<Tab>,
-{
-    type Values = <&'a M as Insertable<Tab>>::Values;
-    fn values(self) -> Self::Values {
-        self.0.values()
+/// The runtime's SQLite upsert: the generated typed upsert over fixed-size arrays, the
+/// largest sizes that fit `per_statement` first (as `store/rows.rs` does).
+fn typed_fixed_sqlite<R: ReadModelRow>(
+    conn: &mut SqliteConnection,
+    rows: &[R],
+    per_statement: usize,
+) -> QueryResult<()> {
+    let mut rest = rows;
+    macro_rules! size {
+        ($($n:literal),+) => {$(
+            if $n <= per_statement || $n == 1 {
+                while let Some((head, tail)) = rest.split_first_chunk::<$n>() {
+                    R::upsert_sqlite::<$n>(conn, head)?;
+                    rest = tail;
+                }
+            }
+        )+};
     }
+    size!(4096, 1024, 256, 64, 16, 4, 1);
+    Ok(())
 }
-
-impl<M, Tab> UndecoratedInsertRecord<Tab> for Record<'_, M> {}
 
 /// One upsert of `$rows` per `$per` rows into `$table`, updating `$set` from `excluded`.
 macro_rules! typed_upsert {
     ($conn:expr, $rows:expr, $per:expr, $table:ident, ($($key:ident),+), ($($set:ident),+)) => {{
         for chunk in $rows.chunks($per) {
-            let records: Vec<Record<'_, _>> = chunk.iter().map(Record).collect();
             ExecuteDsl::execute(
                 diesel::insert_into($table::table)
-                    .values(records)
+                    .values(chunk)
                     .on_conflict(($($table::$key,)+))
                     .do_update()
                     .set(($($table::$set.eq(excluded($table::$set)),)+)),
@@ -441,7 +510,7 @@ macro_rules! typed_upsert {
     }};
 }
 
-/// A habits model the benchmark writes both ways.
+/// A habits model the benchmark writes every way.
 pub trait Model: Projection<Row = Self> + ReadModelRow + PartialEq {
     /// Row `i` (distinct keys for distinct `i`); `version` varies every non-key column.
     fn sample(i: u64, version: u32) -> Self;

@@ -1,4 +1,4 @@
-//! The two write paths must leave identical tables: the same rows as written, the same
+//! Every SQLite write path must leave identical tables: the same rows as written, the same
 //! checksum, after the insert pass and after the update pass.
 
 use diesel::{QueryDsl, RunQueryDsl, SelectableHelper};
@@ -64,7 +64,7 @@ fn write_both_passes<M: ReadBack>(
     (after_insert, after_update, sum.digest)
 }
 
-fn both_paths_leave_the_rows_written<M: ReadBack>(rows: usize, chunk: usize) {
+fn every_path_leaves_the_rows_written<M: ReadBack>(rows: usize, chunk: usize) {
     let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
     let store = &mut fresh.store;
     let name = M::CONTRACT.name;
@@ -78,31 +78,41 @@ fn both_paths_leave_the_rows_written<M: ReadBack>(rows: usize, chunk: usize) {
         "{name}"
     );
 
-    let (runtime_insert, runtime_update, runtime_sum) =
-        write_both_passes::<M>(store, Path::Runtime, rows, chunk);
-    let (diesel_insert, diesel_update, diesel_sum) =
-        write_both_passes::<M>(store, Path::Diesel, rows, chunk);
-
-    assert!(runtime_insert == expected, "{name}: runtime insert pass");
-    assert!(diesel_insert == expected, "{name}: diesel insert pass");
-    assert!(runtime_update == expected_updates, "{name}: runtime update");
-    assert!(diesel_update == expected_updates, "{name}: diesel update");
-    assert_eq!(runtime_sum, diesel_sum, "{name}: checksums");
+    let mut sums = Vec::new();
+    for &path in Path::on("sqlite") {
+        let (inserted, updated, sum) = write_both_passes::<M>(store, path, rows, chunk);
+        assert!(inserted == expected, "{name}: {} insert pass", path.name());
+        assert!(
+            updated == expected_updates,
+            "{name}: {} update",
+            path.name()
+        );
+        sums.push(sum);
+    }
+    assert_eq!(
+        sums.len(),
+        3,
+        "{name}: statement, typed-vec and typed-fixed"
+    );
+    assert!(
+        sums.iter().all(|sum| *sum == sums[0]),
+        "{name}: checksums {sums:?}"
+    );
 }
 
 #[test]
-fn checkins_are_written_identically_both_ways() {
-    both_paths_leave_the_rows_written::<HabitCheckin>(1_200, 500);
+fn checkins_are_written_identically_every_way() {
+    every_path_leaves_the_rows_written::<HabitCheckin>(1_200, 500);
 }
 
 #[test]
-fn streaks_are_written_identically_both_ways() {
-    both_paths_leave_the_rows_written::<HabitStreak>(1_200, 500);
+fn streaks_are_written_identically_every_way() {
+    every_path_leaves_the_rows_written::<HabitStreak>(1_200, 500);
 }
 
 #[test]
-fn monthly_completions_are_written_identically_both_ways() {
-    both_paths_leave_the_rows_written::<HabitMonthlyCompletion>(1_200, 500);
+fn monthly_completions_are_written_identically_every_way() {
+    every_path_leaves_the_rows_written::<HabitMonthlyCompletion>(1_200, 500);
 }
 
 #[test]
@@ -119,8 +129,83 @@ fn the_benchmark_reports_every_model_and_pass_with_matching_checksums() {
     assert!(report.all_match(), "{}", report.table());
     for m in &report.measurements {
         assert_eq!(m.rows, 900);
-        assert_eq!(m.runtime_rows_per_second.len(), 2);
-        assert_eq!(m.diesel_rows_per_second.len(), 2);
-        assert!(m.ratio.is_finite() && m.ratio > 0.0, "{}", report.table());
+        let paths: Vec<Path> = m.paths.iter().map(|p| p.path).collect();
+        assert_eq!(paths, Path::on("sqlite"), "{}", report.table());
+        for p in &m.paths {
+            assert_eq!(p.rows_per_second.len(), 2);
+            assert!(p.ratio.is_finite() && p.ratio > 0.0, "{}", report.table());
+        }
+        assert_eq!(m.paths[0].ratio, 1.0, "statement is the reference");
     }
+}
+
+/// The statements diesel caches (prepares once and reuses) while `rows` are written by
+/// `path` in transactions of `chunk`, twice: counted by an instrumentation on the SQLite
+/// connection.
+fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::Connection;
+
+    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let cached = Arc::new(Mutex::new(Vec::new()));
+    let Store::Sqlite(conn) = &mut fresh.store else {
+        panic!("the default benchmark database is SQLite");
+    };
+    let sink = Arc::clone(&cached);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            sink.push(sql.to_owned());
+        }
+    });
+    let rows: Vec<HabitCheckin> = (0..rows as u64)
+        .map(|i| HabitCheckin::sample(i, 0))
+        .collect();
+    let updates: Vec<HabitCheckin> = (0..rows.len() as u64)
+        .map(|i| HabitCheckin::sample(i, 1))
+        .collect();
+    write(&mut fresh.store, path, &rows, chunk).expect("the insert pass");
+    write(&mut fresh.store, path, &updates, chunk).expect("the update pass");
+    // The control: a typed query with a static query id is cached, so the instrument sees
+    // what diesel caches.
+    let Store::Sqlite(conn) = &mut fresh.store else {
+        panic!("the default benchmark database is SQLite");
+    };
+    let counted: i64 = habit_checkins::table
+        .count()
+        .get_result(conn)
+        .expect("counting the rows");
+    assert_eq!(counted, rows.len() as i64);
+    let cached = cached.lock().unwrap_or_else(PoisonError::into_inner);
+    assert!(
+        cached.iter().any(|sql| sql.contains("COUNT(*)")),
+        "the control query was not cached: {cached:#?}"
+    );
+    cached
+        .iter()
+        .filter(|sql| sql.contains("INSERT"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn diesel_prepares_every_typed_upsert_anew() {
+    // A fixed-size array gives the statement a static query id, but diesel 2.3.14's
+    // `DoUpdate` marks every upsert unsafe to cache (its `SET` list may be a no-op), so the
+    // fixed-size upsert is prepared per execution like a slice's. When diesel starts
+    // caching it, this fails: update the comment on the SQLite upsert in
+    // readmodel-runtime/src/store/rows.rs and the README's performance section.
+    // 4 transactions of 300 rows = 256 + 2 × 16 + 3 × 4: 24 statements of three sizes.
+    let fixed = statements_cached(Path::TypedFixed, 600, 300);
+    assert_eq!(
+        fixed,
+        Vec::<String>::new(),
+        "the fixed-size upsert is cached"
+    );
+    assert_eq!(
+        statements_cached(Path::TypedVec, 600, 300),
+        Vec::<String>::new()
+    );
 }

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use diesel::deserialize;
-use diesel::pg::Pg;
+use diesel::pg::{Pg, PgConnection};
+use diesel::result::QueryResult;
 use diesel::row::NamedRow;
+use diesel::sqlite::SqliteConnection;
 
 use crate::contract::Contract;
 use crate::event::{DecodeError, StoredEvent};
@@ -48,6 +50,18 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     fn write_canonical(&self, out: &mut String);
     /// The row's owner, when it has a `user_id` column.
     fn user_id(&self) -> Option<uuid::Uuid>;
+    #[doc(hidden)]
+    /// diesel's typed upsert of `N` rows in one statement on SQLite
+    /// (`insert_into(table).values(rows).on_conflict(key).do_update()`); the array's size
+    /// is part of the statement's type (a static query id).
+    fn upsert_sqlite<const N: usize>(
+        conn: &mut SqliteConnection,
+        rows: &[Self; N],
+    ) -> QueryResult<usize>;
+    #[doc(hidden)]
+    /// COPY of `rows` into the table on PostgreSQL (`copy_from(table).from_insertable`):
+    /// only for rows whose keys have no row in the table, since COPY does not upsert.
+    fn copy_pg(conn: &mut PgConnection, rows: &[Self]) -> QueryResult<usize>;
 }
 
 /// A read model: its contract and its event dispatch. Implemented by `#[handlers]` on the

@@ -1,5 +1,6 @@
-//! `write_path`: the runtime's hand-built upserts against diesel's typed upsert, per habits
-//! model, on a fresh database (see `bench::write_path`).
+//! `write_path`: hand-built upserts against diesel's typed upsert (over slices and over
+//! fixed-size arrays) and COPY, per habits model, on a fresh database (see
+//! `bench::write_path`).
 //!
 //! ```sh
 //! cargo run --release -p bench --bin write_path -- --rows 200000
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use bench::write_path::{self, Options};
 use clap::Parser;
 
-/// Write-path benchmark: the runtime's upsert statements against diesel's typed upsert.
+/// Write-path benchmark: hand-built upserts against diesel's typed upserts and COPY.
 #[derive(Debug, Parser)]
 #[command(name = "write_path", about, long_about = None)]
 struct Args {

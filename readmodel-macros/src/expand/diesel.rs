@@ -1,6 +1,6 @@
 //! diesel glue on the model's generated table: `Selectable` and `Queryable` (read rows
-//! with `.select(Model::as_select())` or `.load::<Model>`), `Insertable` for `&Model`, and
-//! `AsChangeset` for `&Model` over the columns outside the key.
+//! with `.select(Model::as_select())` or `.load::<Model>`), `Insertable` for `Model` and
+//! `&Model`, and `AsChangeset` for `&Model` over the columns outside the key.
 //! Values go through `Param`, since UUID and timestamp columns have the runtime's own SQL
 //! types.
 
@@ -48,6 +48,17 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             fn values(self) -> Self::Values {
                 #d::Insertable::values((#(
                     #d::ExpressionMethods::eq(#table::#names, #rt::sql_types::Param(&self.#names)),
+                )*))
+            }
+        }
+        // By value too: diesel names a fixed-size array of rows by its rows' owned values
+        // (the static query id that lets it prepare the statement once).
+        #[automatically_derived]
+        impl #d::Insertable<#table::table> for #row {
+            type Values = <(#(#d::dsl::Eq<#table::#names, #rt::sql_types::Param<#types>>,)*) as #d::Insertable<#table::table>>::Values;
+            fn values(self) -> Self::Values {
+                #d::Insertable::values((#(
+                    #d::ExpressionMethods::eq(#table::#names, #rt::sql_types::Param(self.#names)),
                 )*))
             }
         }

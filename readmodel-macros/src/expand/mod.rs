@@ -13,6 +13,7 @@ mod registry;
 mod row;
 mod stub;
 mod table;
+mod write;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -1,6 +1,6 @@
-//! The row codec: key extraction, diesel binds for the upsert (`INSERT … ON CONFLICT (key)
-//! DO UPDATE`, built by the runtime from the contract), reads, and the canonical text
-//! that checksums hash.
+//! The row codec: key extraction, diesel binds for the statements the runtime builds from
+//! the contract (PostgreSQL's `unnest` upsert, loads, deletes), the typed writes of
+//! `write`, reads, and the canonical text that checksums hash.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -46,6 +46,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             }
         });
     // Rows without a `user_id` cannot be rebuilt by user; the contract says so too.
+    let write = super::write::methods(model);
     let user_id = if model.fields.iter().any(|(f, _)| f == "user_id") {
         quote!(::core::option::Option::Some(::core::clone::Clone::clone(
             &self.user_id
@@ -87,6 +88,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
             fn user_id(&self) -> ::core::option::Option<#p::Uuid> {
                 #user_id
             }
+            #write
         }
     }
 }

@@ -90,6 +90,18 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
             fn user_id(&self) -> ::core::option::Option<#p::Uuid> {
                 ::core::option::Option::None
             }
+            fn upsert_sqlite<const N: usize>(
+                _conn: &mut #rt::diesel::sqlite::SqliteConnection,
+                _rows: &[Self; N],
+            ) -> #rt::diesel::QueryResult<usize> {
+                ::core::unreachable!()
+            }
+            fn copy_pg(
+                _conn: &mut #rt::diesel::pg::PgConnection,
+                _rows: &[Self],
+            ) -> #rt::diesel::QueryResult<usize> {
+                ::core::unreachable!()
+            }
         }
     }
 }

@@ -43,6 +43,15 @@ impl ReadModelRow for Row {
     fn read<'a, DB: Db>(_: &impl NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
         Err("not read in these tests".into())
     }
+    fn upsert_sqlite<const N: usize>(
+        _: &mut diesel::SqliteConnection,
+        _: &[Self; N],
+    ) -> diesel::QueryResult<usize> {
+        unreachable!("not written in these tests")
+    }
+    fn copy_pg(_: &mut diesel::PgConnection, _: &[Self]) -> diesel::QueryResult<usize> {
+        unreachable!("not written in these tests")
+    }
     fn write_canonical(&self, out: &mut String) {
         Field::canonical(&self.name, out);
         out.push('\u{1f}');

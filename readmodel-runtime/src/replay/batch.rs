@@ -57,7 +57,7 @@ pub(super) fn apply_batch<P: Projection, C: Conn>(
     let prefetched = prefetch::<P, C>(conn, version, &events, cache)?;
     let (state, parked) =
         apply_events::<P, C>(conn, version, after, &events, plan, cache, prefetched)?;
-    let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &state)?;
+    let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &state, cache)?;
     cache.absorb(state);
     for (event, reason) in &parked {
         dead_letters::park(conn, contract.name, version, event, reason)?;

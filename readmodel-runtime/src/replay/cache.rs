@@ -43,6 +43,12 @@ impl<R: ReadModelRow> RowCache<R> {
         self.complete
     }
 
+    /// Whether the table is known to hold no row of `key` (the cache is complete and has
+    /// no row for it: never written by this run, or deleted).
+    pub(crate) fn has_no_row(&self, key: &R::Key) -> bool {
+        self.complete && !matches!(self.rows.get(key), Some(Some(_)))
+    }
+
     /// Takes in a committed batch's final row states (read or written).
     pub(crate) fn absorb(&mut self, state: BatchState<R>) {
         for (key, slot) in state.slots {
@@ -96,6 +102,15 @@ mod tests {
         fn user_id(&self) -> Option<uuid::Uuid> {
             None
         }
+        fn upsert_sqlite<const N: usize>(
+            _: &mut diesel::SqliteConnection,
+            _: &[Self; N],
+        ) -> diesel::QueryResult<usize> {
+            unreachable!("not written in these tests")
+        }
+        fn copy_pg(_: &mut diesel::PgConnection, _: &[Self]) -> diesel::QueryResult<usize> {
+            unreachable!("not written in these tests")
+        }
     }
 
     fn batch(rows: &[u8]) -> BatchState<Row> {
@@ -118,6 +133,8 @@ mod tests {
         assert_eq!(cache.known(&7), Some(None));
         cache.absorb(batch(&[1, 2]));
         assert_eq!(cache.known(&1), Some(Some(Row(1))));
+        assert!(!cache.has_no_row(&1), "row 1 was written");
+        assert!(cache.has_no_row(&7), "row 7 never was");
         cache.absorb(batch(&[3, 4]));
         assert!(
             !cache.is_complete(),
@@ -125,5 +142,9 @@ mod tests {
         );
         assert_eq!(cache.known(&1), None);
         assert_eq!(cache.known(&7), None);
+        assert!(
+            !cache.has_no_row(&7),
+            "an incomplete cache proves no absence"
+        );
     }
 }

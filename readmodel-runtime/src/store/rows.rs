@@ -1,6 +1,7 @@
 //! Statements on a read model's table, from its contract and its generated row codec:
 //! loading rows by key, deleting a set of rows, idempotent multi-row upserts sized to the
-//! backend's bind limit, and reading a version's rows in key order.
+//! backend's bind limit, COPY of rows known to be new, and reading a version's rows in key
+//! order.
 
 use diesel::deserialize::{self, QueryableByName};
 use diesel::pg::PgConnection;
@@ -216,6 +217,16 @@ fn on_conflict(contract: &Contract) -> String {
     }
 }
 
+/// Why rows handed to [`Upsert::insert_new`] have no row in the table yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fresh {
+    /// Proven: the version was emptied and the run knows every row it wrote since.
+    Proven,
+    /// By the timeline rule that a row's key holds its event's identity, which the runtime
+    /// cannot check: a key that exists after all is upserted instead.
+    ByEventIdentity,
+}
+
 /// Writes rows with the backend's fastest idempotent statement.
 pub(crate) trait Upsert {
     /// Inserts or updates `rows` (distinct keys), in the caller's transaction.
@@ -224,12 +235,26 @@ pub(crate) trait Upsert {
         contract: &Contract,
         rows: &[R],
     ) -> Result<(), StoreError>;
+
+    /// Inserts `rows` (distinct keys without a row in the table, for the reason `fresh`),
+    /// in the caller's transaction.
+    fn insert_new<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+        fresh: Fresh,
+    ) -> Result<(), StoreError>;
 }
 
 impl Upsert for PgConnection {
     /// One statement per 10,000 rows, each column bound as one array:
     /// `INSERT … SELECT * FROM unnest($1, …, $n) ON CONFLICT …` parses once and sends no
     /// per-row placeholders.
+    ///
+    /// Hand-built because it is faster than diesel's typed upsert
+    /// (`insert_into(..).values(&rows).on_conflict(key).do_update()`, one bind per value):
+    /// typed/unnest 0.46–0.60 in `bench --bin write_path` (200,000 rows, 5,000 per
+    /// transaction, the three habits models, insert and update).
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
@@ -254,38 +279,90 @@ impl Upsert for PgConnection {
         }
         Ok(())
     }
+
+    /// `COPY … FROM STDIN (FORMAT binary)` through diesel's `copy_from`: 1.36–1.76 times
+    /// the `unnest` upsert's rows/s into an emptied table (`bench --bin write_path`), ×1.29
+    /// log events/s for `bench --e2e`'s full rebuild of every model. With
+    /// [`Fresh::ByEventIdentity`] inside a savepoint, upserting instead when a key exists.
+    fn insert_new<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+        fresh: Fresh,
+    ) -> Result<(), StoreError> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::Connection;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let context = || format!("copying new rows into {}", contract.name);
+        if fresh == Fresh::Proven {
+            return R::copy_pg(self, rows)
+                .map(drop)
+                .map_err(StoreError::query(context()));
+        }
+        // Nested in the open transaction, diesel's `transaction` is a savepoint.
+        match self.transaction(|c| R::copy_pg(c, rows)) {
+            Ok(_) => Ok(()),
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                self.upsert(contract, rows)
+            }
+            Err(source) => Err(StoreError::query(context())(source)),
+        }
+    }
+}
+
+/// Rows per statement of the typed SQLite upsert, largest first: a write takes each size
+/// that fits the bind limit as often as it can, the smaller ones for the rest. Each size
+/// has a static query id, but diesel 2.3.14 marks every `DoUpdate` unsafe to cache, so the
+/// statements are still prepared per execution (pinned by the bench's
+/// `diesel_prepares_every_typed_upsert_anew`).
+macro_rules! sqlite_upsert_sizes {
+    ($conn:expr, $rows:expr, $max:expr, [$($n:literal),+]) => {{
+        let mut rest = $rows;
+        $(
+            if $n <= $max || $n == 1 {
+                while let Some((head, tail)) = rest.split_first_chunk::<$n>() {
+                    R::upsert_sqlite::<$n>($conn, head)?;
+                    rest = tail;
+                }
+            }
+        )+
+        debug_assert!(rest.is_empty(), "the last size is 1");
+    }};
 }
 
 impl Upsert for SqliteConnection {
-    /// Multi-row `INSERT … VALUES (…), (…) ON CONFLICT …`, sized to the bind limit.
+    /// diesel's typed `insert_into(table).values(&[row; N]).on_conflict(key).do_update()`
+    /// in statements of fixed sizes (see [`ReadModelRow::upsert_sqlite`]), sized to the bind
+    /// limit. Against the hand-built multi-row `VALUES` it replaced, `bench --bin
+    /// write_path` (200,000 rows, 5,000 per transaction) measured 0.77–1.35 per model and
+    /// pass, within the run-to-run noise, and `bench --e2e` the whole job (see the README's
+    /// performance section).
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
         rows: &[R],
     ) -> Result<(), StoreError> {
-        let columns = contract.columns.len();
-        let per_statement = (self.max_binds() / columns).clamp(1, 5_000);
-        let insert = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            contract.qualified_table(),
-            column_list(contract)
-        );
-        let on_conflict = on_conflict(contract);
-        for chunk in rows.chunks(per_statement) {
-            let mut stmt = Statement::<diesel::sqlite::Sqlite>::new(&insert);
-            for (i, row) in chunk.iter().enumerate() {
-                stmt = stmt
-                    .sql(if i == 0 { "(" } else { ", (" })
-                    .bind_many(columns, |q| row.bind_columns(q))
-                    .sql(")");
-            }
-            self.run(stmt.sql(&on_conflict))
-                .map_err(StoreError::query(format!(
-                    "writing rows of {}",
-                    contract.name
-                )))?;
-        }
-        Ok(())
+        let max = self.max_binds() / contract.columns.len().max(1);
+        let write = |conn: &mut Self| -> diesel::QueryResult<()> {
+            sqlite_upsert_sizes!(conn, rows, max, [4096, 1024, 256, 64, 16, 4, 1]);
+            Ok(())
+        };
+        write(self).map_err(StoreError::query(format!(
+            "writing rows of {}",
+            contract.name
+        )))
+    }
+
+    /// SQLite has no COPY: the same upsert.
+    fn insert_new<R: ReadModelRow>(
+        &mut self,
+        contract: &Contract,
+        rows: &[R],
+        _fresh: Fresh,
+    ) -> Result<(), StoreError> {
+        self.upsert(contract, rows)
     }
 }
 

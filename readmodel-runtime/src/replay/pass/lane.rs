@@ -285,9 +285,9 @@ impl<P: Projection> Lane for ModelLane<P> {
             return Ok(());
         }
         let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
-        let state = &self.state;
+        let (state, cache) = (&self.state, &self.cache);
         let rows = with_conn!(store, |c| write_rows::<P::Row, _>(
-            c, contract, version, user, state
+            c, contract, version, user, state, cache
         ))?;
         self.spilled += rows;
         self.state = BatchState::default();
@@ -615,8 +615,9 @@ impl<P: Projection> ModelLane<P> {
         let contract = P::CONTRACT;
         self.check_share()?;
         let execution = &self.execution;
+        let (state, cache) = (&self.state, &self.cache);
         let rows =
-            write_rows::<P::Row, C>(conn, contract, self.version, execution.user, &self.state)?;
+            write_rows::<P::Row, C>(conn, contract, self.version, execution.user, state, cache)?;
         for (event, reason) in &self.parked {
             dead_letters::park(conn, contract.name, self.version, event, reason)?;
         }
