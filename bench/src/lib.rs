@@ -24,6 +24,7 @@ pub mod e2e;
 mod rss;
 #[cfg(test)]
 mod tests;
+pub mod workers;
 pub mod write_path;
 #[cfg(test)]
 mod write_path_tests;

@@ -5,6 +5,7 @@
 //! cargo run --release -p bench -- --events 1000000
 //! cargo run --release -p bench -- --database-url postgres://localhost/bench1 --json
 //! cargo run --release -p bench -- --e2e --events 1000000
+//! cargo run --release -p bench -- --workers --events 300000 --database-url postgres://localhost/bench2
 //! ```
 
 use std::process::ExitCode;
@@ -39,6 +40,10 @@ struct Args {
     /// models one after another and against the raw baselines.
     #[arg(long)]
     e2e: bool,
+    /// Scale-out (PostgreSQL): `run --all --full` in one process against `--workers 1`
+    /// and `--workers 2`, with each worker's events/s and lease overhead.
+    #[arg(long, conflicts_with = "e2e")]
+    workers: bool,
 }
 
 fn main() -> ExitCode {
@@ -51,36 +56,28 @@ fn main() -> ExitCode {
         batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
     };
     eprintln!("{}", options.command_line());
+    let say = &mut |line: &str| eprintln!("bench: {line}");
     if args.e2e {
-        return end_to_end(&options, args.json);
+        let report = bench::e2e::run(&options, say);
+        return finish(report, args.json, |r| r.table(), |r| r.checksums_match);
     }
-    let report = match bench::run(&options, &mut |line| eprintln!("bench: {line}")) {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        print!("{}", report.table());
+    if args.workers {
+        let report = bench::workers::run(&options, say);
+        return finish(report, args.json, |r| r.table(), |r| r.checksums_match);
     }
-    if report.all_match() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let report = bench::run(&options, say);
+    finish(report, args.json, |r| r.table(), |r| r.all_match())
 }
 
-fn end_to_end(options: &Options, json: bool) -> ExitCode {
-    let report = match bench::e2e::run(options, &mut |line| eprintln!("bench: {line}")) {
+/// Prints `report` as a table or JSON; fails when it could not run or `ok` says its
+/// runs wrote different rows.
+fn finish<R: serde::Serialize>(
+    report: Result<R, bench::BenchError>,
+    json: bool,
+    table: impl Fn(&R) -> String,
+    ok: impl Fn(&R) -> bool,
+) -> ExitCode {
+    let report = match report {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");
@@ -96,9 +93,9 @@ fn end_to_end(options: &Options, json: bool) -> ExitCode {
             }
         }
     } else {
-        print!("{}", report.table());
+        print!("{}", table(&report));
     }
-    if report.checksums_match {
+    if ok(&report) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -370,36 +370,6 @@ fn a_whole_model_run_refuses_to_start_behind_workers_partitions() {
     db.run(&["run", "--model", CHECKINS]).ok();
 }
 
-/// `cargo test --release -p readmodel-tests --test workers -- --ignored --nocapture
-/// workers_benchmark` (events: READMODEL_BENCH_EVENTS, default 300 000): the wall time
-/// of `run --all --full` with 1 and 2 workers, and each worker's figures.
-#[test]
-#[ignore = "a benchmark: run it on purpose, in release mode"]
-fn workers_benchmark() {
-    let events = std::env::var("READMODEL_BENCH_EVENTS").unwrap_or_else(|_| "300000".into());
-    let db = Db::new(true);
-    db.run(&[
-        "generate", "--users", "400", "--events", &events, "--seed", "77",
-    ])
-    .ok();
-    let started = Instant::now();
-    db.run(&["run", "--all", "--full"]).ok();
-    let single = started.elapsed();
-    println!("single process (one pass): {:.2}s", single.as_secs_f64());
-    for workers in ["1", "2"] {
-        let started = Instant::now();
-        let out = db
-            .run(&["run", "--all", "--full", "--workers", workers])
-            .ok()
-            .to_owned();
-        let wall = started.elapsed();
-        println!("--workers {workers}: {:.2}s", wall.as_secs_f64());
-        for line in out.lines().filter(|l| l.starts_with("worker ")) {
-            println!("  {line}");
-        }
-    }
-}
-
 /// One writer thread for [`followers_end_with_the_checksums_of_a_full_rebuild`]: on its
 /// own connection, `BEGIN; INSERT; sleep 0–20 ms; COMMIT` (ids commit out of order across
 /// writers) until told to stop: check-ins of its own user's own habit (users fall in
