@@ -9,7 +9,7 @@ use std::time::Duration;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, RunQueryDsl};
 
-use crate::events::{check_in_payload, stream, Rng, HABIT, USER};
+use crate::events::{check_in_payload, stream, Rng};
 
 const INSERT_PG: &str = "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
      VALUES ($1::uuid, $2, 'habits.checked_in', 2, $3::uuid, '2026-03-01T07:30:00Z'::timestamptz, now(), $4::jsonb)";
@@ -18,13 +18,17 @@ const INSERT_SQLITE: &str = "INSERT INTO event_record (stream_id, event_version,
      VALUES (?, ?, 'habits.checked_in', 2, ?, '2026-03-01T07:30:00.000000Z', '2026-03-01T07:30:00.000000Z', ?)";
 
 /// Writer `n`: on its own connection, `BEGIN; INSERT a check-in; sleep 0–40 ms; COMMIT`
-/// until `stop` is set, each event the next version of the writer's own stream, on a
-/// pseudo-random day of March 2026 (SQLite: `BEGIN IMMEDIATE`). On PostgreSQL the pause
+/// until `stop` is set, each event the next version of the writer's own stream, a
+/// check-in of its own user's own habit (writers' users fall in different partitions, and
+/// a habit belongs to one user, as a split by user requires) on a pseudo-random day of
+/// March 2026 (SQLite: `BEGIN IMMEDIATE`). On PostgreSQL the pause
 /// inside the transaction makes ids commit out of order. Returns the events committed.
 pub fn spawn_writer(url: String, postgres: bool, n: u32, stop: Arc<AtomicBool>) -> JoinHandle<i64> {
     std::thread::spawn(move || {
         let mut rng = Rng(u64::from(n) * 7919 + 1);
         let stream = stream(n);
+        let user = uuid::Uuid::from_u128(0xF00D_0000 + u128::from(n)).to_string();
+        let habit = uuid::Uuid::from_u128(0xAB17_0000 + u128::from(n)).to_string();
         let mut version = 0i64;
         let mut pg = postgres.then(|| diesel::PgConnection::establish(&url).expect("connects"));
         let mut lite = (!postgres).then(|| {
@@ -37,12 +41,12 @@ pub fn spawn_writer(url: String, postgres: bool, n: u32, stop: Arc<AtomicBool>) 
         while !stop.load(Ordering::Relaxed) {
             version += 1;
             let pause = Duration::from_millis(rng.below(41));
-            let payload = check_in_payload(HABIT, &format!("2026-03-{:02}", 1 + rng.below(28)));
+            let payload = check_in_payload(&habit, &format!("2026-03-{:02}", 1 + rng.below(28)));
             let insert = |sql: &'static str| {
                 diesel::sql_query(sql)
                     .bind::<Text, _>(stream.clone())
                     .bind::<BigInt, _>(version)
-                    .bind::<Text, _>(USER)
+                    .bind::<Text, _>(user.clone())
                     .bind::<Text, _>(payload.clone())
             };
             let committed = match (&mut pg, &mut lite) {

@@ -370,53 +370,6 @@ fn a_whole_model_run_refuses_to_start_behind_workers_partitions() {
     db.run(&["run", "--model", CHECKINS]).ok();
 }
 
-/// One writer thread for [`followers_end_with_the_checksums_of_a_full_rebuild`]: on its
-/// own connection, `BEGIN; INSERT; sleep 0–20 ms; COMMIT` (ids commit out of order across
-/// writers) until told to stop: check-ins of its own user's own habit (users fall in
-/// different partitions), each event the next version of its own stream. Returns the
-/// events it committed.
-fn spawn_writer(
-    url: String,
-    n: u32,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<i64> {
-    use diesel::sql_types::{BigInt, Text};
-    use diesel::{Connection, RunQueryDsl};
-    use readmodel_tests::events::{check_in_payload, stream, Rng};
-    std::thread::spawn(move || {
-        let mut rng = Rng(u64::from(n) * 7919 + 3);
-        let (stream, user) = (
-            stream(900 + n),
-            uuid::Uuid::from_u128(0xF00D_0000 + u128::from(n)),
-        );
-        // A habit is its user's: rows keyed by habit belong to one user (the promise that
-        // makes a split by user correct).
-        let habit = uuid::Uuid::from_u128(0xAB17_0000 + u128::from(n)).to_string();
-        let mut conn = diesel::PgConnection::establish(&url).expect("connects");
-        let mut version = 0i64;
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            version += 1;
-            let day = format!("2026-04-{:02}", 1 + version % 28);
-            let pause = Duration::from_millis(rng.below(21));
-            conn.transaction(|c| {
-                diesel::sql_query(
-                    "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
-                     VALUES ($1::uuid, $2, 'habits.checked_in', 2, $3::uuid, '2026-04-01T07:30:00Z'::timestamptz, now(), $4::jsonb)",
-                )
-                .bind::<Text, _>(stream.clone())
-                .bind::<BigInt, _>(version)
-                .bind::<Text, _>(user.to_string())
-                .bind::<Text, _>(check_in_payload(&habit, &day))
-                .execute(c)?;
-                std::thread::sleep(pause);
-                diesel::QueryResult::Ok(())
-            })
-            .expect("the event commits");
-        }
-        version
-    })
-}
-
 /// Two `replay worker --all` children following the log.
 fn follower(db: &Db, owner: &str) -> Child {
     Command::new(binary("replay-e2e"))
@@ -438,13 +391,10 @@ fn follower(db: &Db, owner: &str) -> Child {
 
 #[test]
 fn followers_end_with_the_checksums_of_a_full_rebuild() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let db = generated("3000");
     let followers = [follower(&db, "f1"), follower(&db, "f2")];
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|n| spawn_writer(db.url.clone(), n, stop.clone()))
-        .collect();
+    let (stop, writers) = readmodel_tests::writers::spawn_writers(&db.url, true, 8);
     std::thread::sleep(Duration::from_secs(4));
     stop.store(true, Ordering::Relaxed);
     let written: i64 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
