@@ -134,23 +134,9 @@ pub(crate) fn prepare<P: Projection>(
         execution
     });
     let complete = execution.delete == Some(RowSet::WholeVersion);
-    Ok(Box::new(ModelLane::<P> {
-        version,
-        plan: plan.clone(),
-        flushed: execution.after,
-        applied: execution.after,
-        execution,
-        run_id: 0,
-        state: BatchState::default(),
-        cache: RowCache::new(complete, cache_rows),
-        parked: Vec::new(),
-        spilled: 0,
-        unflushed_events: 0,
-        events_read: 0,
-        rows_written: 0,
-        share: None,
-        _model: PhantomData,
-    }))
+    Ok(Box::new(ModelLane::<P>::new(
+        plan, execution, complete, cache_rows, 0, None,
+    )))
 }
 
 /// Prepares a worker's lane of one partition of `P` (`share`), from the partition's
@@ -183,23 +169,46 @@ pub(crate) fn prepare_share<P: Projection>(
         user: None,
     };
     let complete = share.fresh && after == contract.start_after();
-    Ok(Box::new(ModelLane::<P> {
-        version,
-        plan: plan.clone(),
-        flushed: after,
-        applied: after,
+    Ok(Box::new(ModelLane::<P>::new(
+        plan,
         execution,
-        run_id: share.run,
-        state: BatchState::default(),
-        cache: RowCache::new(complete, cache_rows),
-        parked: Vec::new(),
-        spilled: 0,
-        unflushed_events: 0,
-        events_read: 0,
-        rows_written: 0,
-        share: Some(share),
-        _model: PhantomData,
-    }))
+        complete,
+        cache_rows,
+        share.run,
+        Some(share),
+    )))
+}
+
+impl<P: Projection> ModelLane<P> {
+    /// A lane of run `run_id` (0: recorded by [`Lane::start`]) positioned at
+    /// `execution.after`; `complete`: the table holds no row of the version but those
+    /// this lane writes (nothing to load).
+    fn new(
+        plan: &Plan,
+        execution: Execution,
+        complete: bool,
+        cache_rows: usize,
+        run_id: i64,
+        share: Option<Share>,
+    ) -> Self {
+        ModelLane {
+            version: P::CONTRACT.version,
+            plan: plan.clone(),
+            flushed: execution.after,
+            applied: execution.after,
+            execution,
+            run_id,
+            state: BatchState::default(),
+            cache: RowCache::new(complete, cache_rows),
+            parked: Vec::new(),
+            spilled: 0,
+            unflushed_events: 0,
+            events_read: 0,
+            rows_written: 0,
+            share,
+            _model: PhantomData,
+        }
+    }
 }
 
 impl<P: Projection> Lane for ModelLane<P> {
