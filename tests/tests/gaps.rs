@@ -2,73 +2,15 @@
 //! keep reading (PostgreSQL; on SQLite no gap can occur, see
 //! [`sqlite_writers_cannot_commit_ids_out_of_order`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl};
-use readmodel_tests::events::{check_in_payload, stream, Rng, HABIT, USER};
+use readmodel_tests::writers::spawn_writers;
 use readmodel_tests::Db;
 
 const CHECKINS: &str = "habits.checkins";
-
-const INSERT_PG: &str = "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
-     VALUES ($1::uuid, $2, 'habits.checked_in', 2, $3::uuid, '2026-03-01T07:30:00Z'::timestamptz, now(), $4::jsonb)";
-
-const INSERT_SQLITE: &str = "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
-     VALUES (?, ?, 'habits.checked_in', 2, ?, '2026-03-01T07:30:00.000000Z', '2026-03-01T07:30:00.000000Z', ?)";
-
-/// One writer thread: on its own connection, `BEGIN; INSERT; sleep 0–40 ms; COMMIT` until
-/// told to stop, each event the next version of the writer's own stream (SQLite:
-/// `BEGIN IMMEDIATE`). Returns how many events it committed.
-fn spawn_writer(
-    url: String,
-    postgres: bool,
-    n: u32,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<i64> {
-    use diesel::sql_types::{BigInt, Text};
-    std::thread::spawn(move || {
-        let mut rng = Rng(u64::from(n) * 7919 + 1);
-        let stream = stream(n);
-        let payload = check_in_payload(HABIT, "2026-03-01");
-        let mut version = 0i64;
-        let mut pg = postgres.then(|| diesel::PgConnection::establish(&url).expect("connects"));
-        let mut lite = (!postgres).then(|| {
-            let mut c = diesel::SqliteConnection::establish(&url).expect("opens");
-            diesel::sql_query("PRAGMA busy_timeout = 10000")
-                .execute(&mut c)
-                .expect("busy timeout");
-            c
-        });
-        while !stop.load(Ordering::Relaxed) {
-            version += 1;
-            let pause = Duration::from_millis(rng.below(41));
-            let insert = |sql: &'static str| {
-                diesel::sql_query(sql)
-                    .bind::<Text, _>(stream.clone())
-                    .bind::<BigInt, _>(version)
-                    .bind::<Text, _>(USER)
-                    .bind::<Text, _>(payload.clone())
-            };
-            let committed = match (&mut pg, &mut lite) {
-                (Some(c), _) => c.transaction(|c| {
-                    insert(INSERT_PG).execute(c)?;
-                    std::thread::sleep(pause);
-                    diesel::QueryResult::Ok(())
-                }),
-                (_, Some(c)) => c.immediate_transaction(|c| {
-                    insert(INSERT_SQLITE).execute(c)?;
-                    std::thread::sleep(pause);
-                    diesel::QueryResult::Ok(())
-                }),
-                _ => unreachable!(),
-            };
-            committed.expect("the writer's transaction commits");
-        }
-        version
-    })
-}
 
 #[derive(diesel::QueryableByName)]
 struct Text {
@@ -93,10 +35,8 @@ struct Gaps {
 /// `writers` threads commit events for `duration` while the main thread keeps running
 /// `replay run --model habits.checkins` (catch-up) and an observer looks for holes.
 fn concurrent_writers_and_catch_ups(db: &Db, writers: u32, duration: Duration) -> Gaps {
-    let stop = Arc::new(AtomicBool::new(false));
-    let handles: Vec<_> = (0..writers)
-        .map(|n| spawn_writer(db.url.clone(), db.postgres, n, Arc::clone(&stop)))
-        .collect();
+    // Each writer's transaction sleeps 0–40 ms after its insert: ids commit out of order.
+    let (stop, handles) = spawn_writers(&db.url, db.postgres, writers);
     let observer = {
         let (url, stop, postgres) = (db.url.clone(), Arc::clone(&stop), db.postgres);
         std::thread::spawn(move || {
