@@ -69,6 +69,24 @@ impl<'a> Context<'a> {
         Ok(self.registry.get(name)?)
     }
 
+    /// The models called `names` (each once, where first named), or every model when
+    /// there are none: `--model M...` / `--all`.
+    pub(super) fn named_models(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<&'static dyn Model>, CliError> {
+        if names.is_empty() {
+            return self.models(None);
+        }
+        let mut models = names
+            .iter()
+            .map(|name| self.model(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = std::collections::BTreeSet::new();
+        models.retain(|m| seen.insert(m.contract().name));
+        Ok(models)
+    }
+
     /// The model called `name`, or every model.
     pub(super) fn models(&self, name: Option<&str>) -> Result<Vec<&'static dyn Model>, CliError> {
         match name {

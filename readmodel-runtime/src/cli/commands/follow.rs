@@ -62,15 +62,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     }
     let url = cx.url()?;
     let mut store = cx.open(&url, Migrated::Required)?;
-    let mut models = match args.model.as_slice() {
-        [] => cx.models(None)?,
-        names => names
-            .iter()
-            .map(|name| cx.model(name))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    models.retain(|m| seen.insert(m.contract().name));
+    let models = cx.named_models(&args.model)?;
     let stop = StopFlag::on_signals().map_err(CliError::Signals)?;
     // Listening starts before the pass takes its first head: nothing committed after that
     // head goes unnoticed.

@@ -118,16 +118,7 @@ impl Args {
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let url = cx.url()?;
     let mut store = cx.open(&url, Migrated::Required)?;
-    let mut models = match args.model.as_slice() {
-        [] => cx.models(None)?,
-        names => names
-            .iter()
-            .map(|name| cx.model(name))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
-    // A model named twice is replayed once, where it was first named.
-    let mut seen = std::collections::BTreeSet::new();
-    models.retain(|m| seen.insert(m.contract().name));
+    let models = cx.named_models(&args.model)?;
     let started = std::time::Instant::now();
     let plan = args.plan();
     if let Some(workers) = args.workers {

@@ -133,13 +133,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         return Err(ReplayError::WorkersNeedPostgres.into());
     }
     let mut store = cx.open(&url, Migrated::Required)?;
-    let models = match args.model.as_slice() {
-        [] => cx.models(None)?,
-        names => names
-            .iter()
-            .map(|name| cx.model(name))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    let models = cx.named_models(&args.model)?;
     for model in &models {
         with_conn!(&mut store, |c| crate::store::schema::check_table(
             c,
