@@ -179,17 +179,27 @@ fn postgres_computes_the_same_partition_of_every_user() {
 /// A `replay worker --all` child that exits once every partition reaches the head it saw
 /// at start; `owner` names it in the leases.
 fn worker(db: &Db, owner: &str) -> Child {
-    Command::new(binary("replay-e2e"))
-        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
-        .args(["--exit-when-caught-up", "--lease-seconds", "2"])
-        .args([
+    worker_child(
+        db,
+        owner,
+        &[
+            "--exit-when-caught-up",
+            "--lease-seconds",
+            "2",
             "--poll-seconds",
             "0.2",
             "--batch-size",
             "50",
-            "--owner",
-            owner,
-        ])
+        ],
+    )
+}
+
+/// `replay worker --all` as a child named `owner`, with `flags`, its output piped.
+fn worker_child(db: &Db, owner: &str, flags: &[&str]) -> Child {
+    Command::new(binary("replay-e2e"))
+        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
+        .args(flags)
+        .args(["--owner", owner])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -372,21 +382,11 @@ fn a_whole_model_run_refuses_to_start_behind_workers_partitions() {
 
 /// Two `replay worker --all` children following the log.
 fn follower(db: &Db, owner: &str) -> Child {
-    Command::new(binary("replay-e2e"))
-        .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
-        .args([
-            "--lease-seconds",
-            "2",
-            "--poll-seconds",
-            "0.1",
-            "--owner",
-            owner,
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the worker starts")
+    worker_child(
+        db,
+        owner,
+        &["--lease-seconds", "2", "--poll-seconds", "0.1"],
+    )
 }
 
 #[test]
