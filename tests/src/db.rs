@@ -107,6 +107,20 @@ impl Db {
         models.iter().map(|m| self.checksum(m)).collect()
     }
 
+    /// Every registered model's name and checksum digest, in `replay list` order.
+    pub fn every_checksum(&self) -> Vec<(String, String)> {
+        let list = self.run(&["--json", "list"]).json();
+        list.as_array()
+            .expect("`replay --json list` prints an array of models")
+            .iter()
+            .map(|m| {
+                let name = m["name"].as_str().expect("a model's name").to_owned();
+                let sum = self.checksum(&name);
+                (name, sum)
+            })
+            .collect()
+    }
+
     /// The checksum digest of one user's rows of a model.
     pub fn user_checksum(&self, model: &str, user: &str) -> String {
         let json = self

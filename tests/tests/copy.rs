@@ -63,17 +63,9 @@ fn count(db: &Db, filter: &str) -> i64 {
 
 /// Every model's checksum, from `list --json`.
 fn checksums(db: &Db) -> Vec<(String, String)> {
-    let list = db.run(&["--json", "list"]).json();
-    let models = list.as_array().expect("a JSON array");
-    assert!(models.len() >= 19, "the registry lost models");
-    models
-        .iter()
-        .map(|m| {
-            let name = m["name"].as_str().expect("a name").to_owned();
-            let sum = db.checksum(&name);
-            (name, sum)
-        })
-        .collect()
+    let sums = db.every_checksum();
+    assert!(sums.len() >= 19, "the registry lost models");
+    sums
 }
 
 /// The rebuild to the middle of the log, then the catch-up to its head; the checksums

@@ -338,21 +338,6 @@ fn sigkill_during_an_import_imports_nothing(postgres: bool) {
     assert_eq!(db.log_length(), before + lines.len() as i64);
 }
 
-/// Every registered model's name and the checksum of its rows, in `list` order.
-fn all_checksums(db: &Db) -> Vec<(String, String)> {
-    let models = db.run(&["--json", "list"]).json();
-    models
-        .as_array()
-        .expect("a list of models")
-        .iter()
-        .map(|m| {
-            let name = m["name"].as_str().expect("a name").to_owned();
-            let sum = db.checksum(&name);
-            (name, sum)
-        })
-        .collect()
-}
-
 /// Kills a catch-up `replay run --all --batch-size 100` (over every model, from a
 /// checkpoint near the log's start) at pseudo-random points, then runs
 /// `run --all --resume`: it must exit 0 and leave every model with the checksum of an
@@ -375,7 +360,7 @@ fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
     let started = Instant::now();
     db.run(&all[1..]).ok();
     let duration = started.elapsed();
-    let reference = all_checksums(&db);
+    let reference = db.every_checksum();
     assert!(reference.len() >= 19, "{reference:?}");
 
     let mut rng = Rng(0xA11_0011 + u64::from(postgres));

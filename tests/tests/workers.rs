@@ -31,16 +31,7 @@ fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
 
 /// Every model's checksum, read back with `checksum`.
 fn checksums(db: &Db) -> BTreeMap<String, String> {
-    let list = db.run(&["--json", "list"]).json();
-    list.as_array()
-        .expect("models")
-        .iter()
-        .map(|m| {
-            let name = m["name"].as_str().expect("name").to_owned();
-            let sum = db.checksum(&name);
-            (name, sum)
-        })
-        .collect()
+    db.every_checksum().into_iter().collect()
 }
 
 fn generated(events: &str) -> Db {
