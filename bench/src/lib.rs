@@ -7,7 +7,8 @@
 //!    (timed, informational);
 //! 2. for each habits read model (timeline `habits.checkins`, snapshot `habits.streaks`,
 //!    aggregate `habits.monthly_completions`), replays it fully with the framework
-//!    (`Model::replay`, the rate excludes the checksum), then empties its table (untimed)
+//!    (a pass of one model, as `replay run --model M --full`; the rate excludes the
+//!    checksum), then empties its table (untimed)
 //!    and rebuilds the same rows with a raw baseline (see `baseline.rs`): one
 //!    `INSERT … SELECT` for the timeline and the aggregate, a plain Rust fold with the same
 //!    [`StreakRules`](projections::habits::StreakRules) for the snapshot;
@@ -33,7 +34,7 @@ use std::fmt::{self, Write as _};
 use std::time::Instant;
 
 use readmodel_runtime::cli::GenerateSpec;
-use readmodel_runtime::replay::NoProgress;
+use readmodel_runtime::replay::{run_pass, NoProgress, PassModel};
 use readmodel_runtime::{
     import, DatabaseUrl, Plan, Registry, RegistryError, ReplayError, Store, StoreError,
 };
@@ -400,8 +401,13 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
             batch_size: options.batch_size,
             ..Plan::default()
         };
-        let (report, ours) = rss::measure(|| model.replay(store, &plan, &mut NoProgress));
-        let report = report?;
+        // What `replay run --model M --full` runs: a pass of one model.
+        let member = [model as &dyn PassModel];
+        let (reports, ours) =
+            rss::measure(|| run_pass(store, &fresh.url, &member, &plan, &mut NoProgress));
+        let report = reports?
+            .pop()
+            .ok_or_else(|| BenchError::new(format!("{name}: the pass reported no run")))?;
         peaks.note(ours);
         let ours_rows = model.checksum(store, contract.version, None)?.rows;
 

@@ -28,7 +28,7 @@ use crate::field::{Db, Query};
 )]
 pub trait ReadModelRow: Clone + Debug + Send + 'static {
     /// The idempotency key without `model_version`: one field's type, or a tuple.
-    type Key: Ord + Clone + Debug + Send;
+    type Key: Ord + std::hash::Hash + Clone + Debug + Send + 'static;
     /// This row's key.
     fn key(&self) -> Self::Key;
     /// Stamps the model version the runtime is writing.

@@ -1,21 +1,40 @@
 //! Rows carried from one batch to the next, so that snapshot and aggregate handlers do not
 //! reload the rows they touched a batch ago.
 //!
-//! The cache holds at most `capacity` rows; past that it empties itself, so memory depends
-//! on the capacity, never on the log. After a full rebuild deleted the version's rows, every
-//! row in the table was written by this run: until the cache first overflows it is
-//! *complete*, and a key it does not hold is known to have no row (no load at all).
+//! The cache holds at most `capacity` rows in two generations: rows absorbed since the
+//! last turn, and those of the turn before. When the newer generation reaches half the
+//! capacity, the older one is dropped and the newer one takes its place, so rows the
+//! handlers keep touching stay while memory depends on the capacity, never on the log.
+//!
+//! After a full rebuild deleted the version's rows, every row in the table was written by
+//! this run, so the cache is *complete*: a key it never absorbed is known to have no row
+//! (no load at all). Once a turn drops rows, a Bloom filter of every key absorbed keeps
+//! that knowledge in a fixed amount of memory: a key it has never seen has no row, and
+//! only a key it may have seen (written earlier and dropped, or a false positive) is
+//! loaded.
 
 use std::collections::BTreeMap;
+
+use bloomfilter::Bloom;
 
 use crate::rows::{BatchState, ReadModelRow};
 
 /// Rows the cache may hold before it empties itself (10–20 MiB of typical rows).
 pub(crate) const DEFAULT_CAPACITY: usize = 50_000;
 
+/// The Bloom filter's size: 4 Mi bits, so that 500,000 keys have about one false positive
+/// in 2,000 (each a needless load), and ten times as many one in four.
+const SEEN_BYTES: usize = 512 * 1024;
+const SEEN_KEYS: usize = 500_000;
+/// A fixed seed: which keys are loaded needlessly does not vary from run to run.
+const SEEN_SEED: [u8; 32] = *b"readmodel row cache bloom seed 1";
+
 pub(crate) struct RowCache<R: ReadModelRow> {
-    rows: BTreeMap<R::Key, Option<R>>,
+    newer: BTreeMap<R::Key, Option<R>>,
+    older: BTreeMap<R::Key, Option<R>>,
     complete: bool,
+    /// Every key absorbed, once a turn has dropped rows of a complete cache.
+    seen: Option<Bloom<R::Key>>,
     capacity: usize,
 }
 
@@ -23,22 +42,36 @@ impl<R: ReadModelRow> RowCache<R> {
     /// An empty cache; `complete` when the table holds no row of the run's version.
     pub(crate) fn new(complete: bool, capacity: usize) -> Self {
         Self {
-            rows: BTreeMap::new(),
+            newer: BTreeMap::new(),
+            older: BTreeMap::new(),
             complete,
-            capacity,
+            seen: None,
+            capacity: capacity.max(2),
         }
+    }
+
+    fn held(&self, key: &R::Key) -> Option<&Option<R>> {
+        self.newer.get(key).or_else(|| self.older.get(key))
+    }
+
+    /// Whether the table is known to hold no row the cache does not: complete, and the
+    /// key absent from every row it dropped.
+    fn never_seen(&self, key: &R::Key) -> bool {
+        self.complete && self.seen.as_ref().is_none_or(|seen| !seen.check(key))
     }
 
     /// `Some(row or None)` when the cache knows the key's state, `None` when it does not.
     pub(crate) fn known(&self, key: &R::Key) -> Option<Option<R>> {
-        match self.rows.get(key) {
+        match self.held(key) {
             Some(state) => Some(state.clone()),
-            None if self.complete => Some(None),
+            None if self.never_seen(key) => Some(None),
             None => None,
         }
     }
 
-    /// Whether every key's state is known without asking the table.
+    /// Whether a key the cache does not hold is known to have no row in the table (a full
+    /// rebuild): no handler's read needs to be looked for ahead of time, and the few keys
+    /// that were dropped are loaded one by one.
     pub(crate) fn is_complete(&self) -> bool {
         self.complete
     }
@@ -46,18 +79,40 @@ impl<R: ReadModelRow> RowCache<R> {
     /// Whether the table is known to hold no row of `key` (the cache is complete and has
     /// no row for it: never written by this run, or deleted).
     pub(crate) fn has_no_row(&self, key: &R::Key) -> bool {
-        self.complete && !matches!(self.rows.get(key), Some(Some(_)))
+        match self.held(key) {
+            Some(state) => self.complete && state.is_none(),
+            None => self.never_seen(key),
+        }
     }
 
     /// Takes in a committed batch's final row states (read or written).
     pub(crate) fn absorb(&mut self, state: BatchState<R>) {
         for (key, slot) in state.slots {
-            self.rows.insert(key, slot.row);
+            if let Some(seen) = &mut self.seen {
+                seen.set(&key);
+            }
+            self.newer.insert(key, slot.row);
         }
-        if self.rows.len() > self.capacity {
-            self.rows.clear();
-            self.complete = false;
+        if self.newer.len() >= self.capacity / 2 {
+            self.turn();
         }
+    }
+
+    /// Drops the older generation; the newer one becomes the older.
+    fn turn(&mut self) {
+        if self.complete && self.seen.is_none() && !self.older.is_empty() {
+            match Bloom::new_with_seed(SEEN_BYTES, SEEN_KEYS, &SEEN_SEED) {
+                Ok(mut seen) => {
+                    for key in self.older.keys().chain(self.newer.keys()) {
+                        seen.set(key);
+                    }
+                    self.seen = Some(seen);
+                }
+                // Without a filter the cache can no longer prove a key new.
+                Err(_) => self.complete = false,
+            }
+        }
+        self.older = std::mem::take(&mut self.newer);
     }
 }
 
@@ -128,23 +183,46 @@ mod tests {
     }
 
     #[test]
-    fn a_complete_cache_answers_every_key_until_it_overflows() {
-        let mut cache = RowCache::<Row>::new(true, 3);
+    fn a_complete_cache_proves_keys_new_after_dropping_rows() {
+        let mut cache = RowCache::<Row>::new(true, 4);
         assert_eq!(cache.known(&7), Some(None));
         cache.absorb(batch(&[1, 2]));
         assert_eq!(cache.known(&1), Some(Some(Row(1))));
         assert!(!cache.has_no_row(&1), "row 1 was written");
         assert!(cache.has_no_row(&7), "row 7 never was");
         cache.absorb(batch(&[3, 4]));
-        assert!(
-            !cache.is_complete(),
-            "overflow forgets, so the cache is no longer complete"
+        cache.absorb(batch(&[5, 6]));
+        assert!(cache.is_complete(), "the filter keeps it complete");
+        assert_eq!(
+            cache.known(&1),
+            None,
+            "row 1 was dropped: it must be loaded"
         );
-        assert_eq!(cache.known(&1), None);
+        assert!(!cache.has_no_row(&1), "row 1 was written and dropped");
+        assert_eq!(cache.known(&5), Some(Some(Row(5))), "the last turn stays");
+        assert_eq!(cache.known(&7), Some(None), "row 7 was never written");
+        assert!(cache.has_no_row(&7));
+    }
+
+    #[test]
+    fn rows_touched_again_survive_a_turn() {
+        let mut cache = RowCache::<Row>::new(false, 4);
+        cache.absorb(batch(&[1, 2]));
+        cache.absorb(batch(&[1, 3]));
+        assert_eq!(
+            cache.known(&1),
+            Some(Some(Row(1))),
+            "touched in the last turn"
+        );
+        assert_eq!(cache.known(&2), None, "dropped with the older turn");
+    }
+
+    #[test]
+    fn an_incomplete_cache_proves_no_absence() {
+        let mut cache = RowCache::<Row>::new(false, 4);
         assert_eq!(cache.known(&7), None);
-        assert!(
-            !cache.has_no_row(&7),
-            "an incomplete cache proves no absence"
-        );
+        cache.absorb(batch(&[1, 2]));
+        assert!(!cache.has_no_row(&7));
+        assert!(!cache.has_no_row(&1));
     }
 }

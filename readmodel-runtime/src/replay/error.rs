@@ -166,6 +166,13 @@ pub enum ReplayError {
     /// `--workers` above 1 on SQLite.
     #[error("SQLite allows one writer at a time: --workers above 1 needs PostgreSQL")]
     WorkersNeedPostgres,
+    /// The thread writing a pass's rows stopped (it panicked, or an earlier write failed
+    /// and its error is reported instead).
+    #[error("the thread writing the pass's rows stopped: {reason}")]
+    WriterStopped {
+        /// Why.
+        reason: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -30,7 +30,8 @@ use crate::store::Conn;
 
 pub use error::{NoResume, ReplayError};
 pub use pass::{
-    fits_a_pass, run_lanes, run_pass, run_pass_with, Control, Fence, Lane, PassModel, Share,
+    fits_a_pass, run_lanes, run_pass, run_pass_with, ChecksumJob, Control, Db, Fence, Lane,
+    PassModel, Share,
 };
 pub use plan::{BadEventPolicy, Flush, Plan, Start};
 

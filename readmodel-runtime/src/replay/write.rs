@@ -1,6 +1,9 @@
 //! Writing a batch's changed rows: deletes, then the rows whose keys are known to have no
 //! row yet (PostgreSQL COPYs them), then one multi-row upsert of the rest, refusing, in a
 //! by-user rebuild, a row of another user.
+//!
+//! The rows are sorted into a [`RowWrites`] first, apart from the connection, so that a
+//! pass can hand them to the thread that writes while its own thread applies on.
 
 use uuid::Uuid;
 
@@ -21,43 +24,88 @@ pub(super) fn write_rows<R: ReadModelRow, C: Conn>(
     state: &BatchState<R>,
     cache: &RowCache<R>,
 ) -> Result<u64, ReplayError> {
-    let mut upserts = Vec::new();
-    let mut fresh = Vec::new();
-    let mut written = 0u64;
-    for (key, slot) in state.slots.iter().filter(|(_, slot)| slot.dirty) {
-        let Some(row) = &slot.row else {
-            delete_row::<R, C>(conn, contract, version, key, only_user)?;
-            written += 1;
-            continue;
+    RowWrites::sort(contract, version, only_user, state, cache)?.write(conn)
+}
+
+/// A batch's changed rows, stamped with their version and sorted by statement.
+pub(super) struct RowWrites<R: ReadModelRow> {
+    contract: &'static Contract,
+    version: i32,
+    only_user: Option<Uuid>,
+    deleted: Vec<R::Key>,
+    fresh: Vec<R>,
+    upserts: Vec<R>,
+}
+
+impl<R: ReadModelRow> RowWrites<R> {
+    /// Sorts the changed rows of `state` (see [`write_rows`]); refuses another user's row.
+    pub(super) fn sort(
+        contract: &'static Contract,
+        version: i32,
+        only_user: Option<Uuid>,
+        state: &BatchState<R>,
+        cache: &RowCache<R>,
+    ) -> Result<Self, ReplayError> {
+        let mut writes = RowWrites {
+            contract,
+            version,
+            only_user,
+            deleted: Vec::new(),
+            fresh: Vec::new(),
+            upserts: Vec::new(),
         };
-        if let Some(user) = only_user {
-            if row.user_id() != Some(user) {
-                return Err(ReplayError::OtherUsersRow {
-                    model: contract.name,
-                    user,
-                    key: format!("{key:?}"),
-                });
+        for (key, slot) in state.slots.iter().filter(|(_, slot)| slot.dirty) {
+            let Some(row) = &slot.row else {
+                writes.deleted.push(key.clone());
+                continue;
+            };
+            if let Some(user) = only_user {
+                if row.user_id() != Some(user) {
+                    return Err(ReplayError::OtherUsersRow {
+                        model: contract.name,
+                        user,
+                        key: format!("{key:?}"),
+                    });
+                }
+            }
+            let mut row = row.clone();
+            row.set_model_version(version);
+            if cache.has_no_row(key) {
+                writes.fresh.push(row);
+            } else {
+                writes.upserts.push(row);
             }
         }
-        let mut row = row.clone();
-        row.set_model_version(version);
-        if cache.has_no_row(key) {
-            fresh.push(row);
-        } else {
-            upserts.push(row);
-        }
+        Ok(writes)
     }
-    written += (fresh.len() + upserts.len()) as u64;
-    // A complete cache holds every snapshot or aggregate row this run wrote, so its
-    // absence proves the key new. A pass carries no timeline rows between flushes: there
-    // the claim rests on a timeline key holding its event's identity (checked by the
-    // derive), so each row of a rebuild is written once, and a handler that writes one
-    // key from two events is caught by the guard, not by a failed run.
-    let proof = match contract.kind {
-        Kind::Timeline => Fresh::ByEventIdentity,
-        Kind::Snapshot | Kind::Aggregate => Fresh::Proven,
-    };
-    conn.insert_new(contract, &fresh, proof)?;
-    conn.upsert(contract, &upserts)?;
-    Ok(written)
+
+    /// The model whose rows these are.
+    pub(super) fn contract(&self) -> &'static Contract {
+        self.contract
+    }
+
+    /// The rows written or deleted.
+    pub(super) fn len(&self) -> u64 {
+        (self.deleted.len() + self.fresh.len() + self.upserts.len()) as u64
+    }
+
+    /// Writes the rows in the caller's transaction; returns how many.
+    pub(super) fn write<C: Conn>(&self, conn: &mut C) -> Result<u64, ReplayError> {
+        let (contract, version) = (self.contract, self.version);
+        for key in &self.deleted {
+            delete_row::<R, C>(conn, contract, version, key, self.only_user)?;
+        }
+        // A complete cache holds every snapshot or aggregate row this run wrote, so its
+        // absence proves the key new. A pass carries no timeline rows between flushes:
+        // there the claim rests on a timeline key holding its event's identity (checked
+        // by the derive), so each row of a rebuild is written once, and a handler that
+        // writes one key from two events is caught by the guard, not by a failed run.
+        let proof = match contract.kind {
+            Kind::Timeline => Fresh::ByEventIdentity,
+            Kind::Snapshot | Kind::Aggregate => Fresh::Proven,
+        };
+        conn.insert_new(contract, &self.fresh, proof)?;
+        conn.upsert(contract, &self.upserts)?;
+        Ok(self.len())
+    }
 }

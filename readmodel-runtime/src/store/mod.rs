@@ -82,6 +82,17 @@ impl Store {
         }
     }
 
+    /// Another connection to the same database, for reading committed read-model rows
+    /// alongside the main one (checksums computed in parallel); no migration is applied.
+    pub(crate) fn open_row_reader(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        match url {
+            DatabaseUrl::Sqlite { main, readmodels } => {
+                Ok(Store::Sqlite(sqlite::open_row_reader(main, readmodels)?))
+            }
+            DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
+        }
+    }
+
     /// Begins a transaction that stays open across calls (a pass writes many batches of
     /// rows into it and commits them with the checkpoints); `context` names its purpose.
     pub(crate) fn begin(&mut self, context: &str) -> Result<(), StoreError> {

@@ -60,6 +60,23 @@ pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, S
     Ok(conn)
 }
 
+/// Another connection to both files that only reads (checksums of several models at
+/// once); WAL lets it read what the writing connection committed.
+pub(super) fn open_row_reader(
+    main: &Path,
+    readmodels: &Path,
+) -> Result<SqliteConnection, StoreError> {
+    let mut conn = open_log_reader(main)?;
+    diesel::sql_query("ATTACH DATABASE ? AS readmodels")
+        .bind::<Text, _>(readmodels.display().to_string())
+        .execute(&mut conn)
+        .map_err(|e| StoreError::Connect {
+            target: main.display().to_string(),
+            reason: format!("cannot attach {}: {e}", readmodels.display()),
+        })?;
+    Ok(conn)
+}
+
 /// A second connection to the event log only, for a pass that reads the log on one thread
 /// while another writes read models: in WAL mode readers never block the writer.
 pub(super) fn open_log_reader(main: &Path) -> Result<SqliteConnection, StoreError> {

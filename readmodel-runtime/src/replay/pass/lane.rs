@@ -11,8 +11,9 @@ use super::super::execute::{delete_in_scope, finish_checkpoint};
 use super::super::handler_guard;
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
-use super::super::write::write_rows;
+use super::super::write::RowWrites;
 use super::super::{ReplayError, RunReport};
+use super::writer::Db;
 use crate::checksum;
 use crate::contract::{Contract, Kind};
 use crate::dead_letters;
@@ -20,7 +21,7 @@ use crate::event::StoredEvent;
 use crate::ledger::{self, Advance, NewRun, RunStatus, Scope};
 use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
 use crate::store::rows::{load_row, load_rows, RowSet};
-use crate::store::{with_conn, Conn, Store, StoreError};
+use crate::store::{with_conn, Conn, Store};
 
 /// One model's share of a pass over the log, behind an object-safe face so that a pass
 /// can hold models of different row types. Created by [`Model::lane`](crate::Model::lane).
@@ -38,7 +39,7 @@ pub trait Lane {
     /// moves its position to `through` (or its bound).
     fn apply(
         &mut self,
-        store: &mut Store,
+        db: &Db<'_, '_>,
         events: &[&StoredEvent],
         through: i64,
     ) -> Result<(), ReplayError>;
@@ -49,10 +50,10 @@ pub trait Lane {
     /// Writes, in the pass's open transaction, the rows no later event can change
     /// (a timeline's: its handlers never read rows), so that memory holds only rows that
     /// may still change before the flush.
-    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError>;
-    /// Writes the changed rows, parked events and checkpoint, in the caller's transaction;
-    /// returns the rows written.
-    fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError>;
+    fn spill(&mut self, db: &Db<'_, '_>) -> Result<(), ReplayError>;
+    /// Queues the changed rows, parked events and checkpoint for writing in the pass's
+    /// transaction; returns the rows written.
+    fn write(&mut self, db: &Db<'_, '_>) -> Result<u64, ReplayError>;
     /// The transaction of [`Lane::write`] committed with `rows` written.
     fn committed(&mut self, rows: u64);
     /// Forgets what was applied since the last flush (it will not be written).
@@ -65,17 +66,28 @@ pub trait Lane {
         stopped: bool,
         elapsed: Duration,
     ) -> Result<RunReport, ReplayError>;
+    /// The checksum of the rows a run of the whole model ends with, to compute on another
+    /// connection before [`Lane::finish`] (`None`: the lane has none to give).
+    fn checksum_job(&self) -> Option<ChecksumJob> {
+        None
+    }
+    /// The digest [`Lane::checksum_job`] computed, for [`Lane::finish`] to record.
+    fn checksummed(&mut self, _digest: String) {}
     /// Records the run as failed with `error`.
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
     /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
     /// ledger too, within the pass's open transaction.
-    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError>;
+    fn extend_to(&mut self, db: &Db<'_, '_>, to: i64) -> Result<(), ReplayError>;
     /// The partition (index, of) whose users' events this lane applies, when the model is
     /// split; the pass hands it only those.
     fn partition(&self) -> Option<(u32, u32)> {
         None
     }
 }
+
+/// Computes a model version's checksum on the connection it is given.
+#[doc(hidden)]
+pub type ChecksumJob = Box<dyn FnOnce(&mut Store) -> Result<String, ReplayError> + Send>;
 
 /// A worker's share of a model: one partition of it (see `replay::partition`), whose
 /// events it applies from the partition's own checkpoint.
@@ -111,6 +123,8 @@ pub(crate) struct ModelLane<P: Projection> {
     unflushed_events: i64,
     events_read: u64,
     rows_written: u64,
+    /// The rows' checksum, computed on another connection after the pass.
+    checksum: Option<String>,
     /// A worker's partition; `None` for a run of the whole model.
     share: Option<Share>,
     _model: PhantomData<fn() -> P>,
@@ -205,6 +219,7 @@ impl<P: Projection> ModelLane<P> {
             unflushed_events: 0,
             events_read: 0,
             rows_written: 0,
+            checksum: None,
             share,
             _model: PhantomData,
         }
@@ -259,7 +274,7 @@ impl<P: Projection> Lane for ModelLane<P> {
 
     fn apply(
         &mut self,
-        store: &mut Store,
+        db: &Db<'_, '_>,
         events: &[&StoredEvent],
         through: i64,
     ) -> Result<(), ReplayError> {
@@ -270,7 +285,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         let start = events.partition_point(|e| e.id <= after);
         let end = events.partition_point(|e| e.id <= upto);
         let events = &events[start..end];
-        with_conn!(store, |c| self.apply_events(c, events))?;
+        self.apply_events(db, events)?;
         self.applied = upto;
         self.unflushed_events += events.len() as i64;
         self.events_read += events.len() as u64;
@@ -285,7 +300,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.state.slots.len()
     }
 
-    fn spill(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+    fn spill(&mut self, db: &Db<'_, '_>) -> Result<(), ReplayError> {
         // A worker writes only in its flushes: a write gives its open transaction an id,
         // and a worker paused with one would hold back every reader's settled head (and
         // lock rows its successor writes) until it resumed.
@@ -294,24 +309,19 @@ impl<P: Projection> Lane for ModelLane<P> {
             return Ok(());
         }
         let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
-        let (state, cache) = (&self.state, &self.cache);
-        let rows = with_conn!(store, |c| write_rows::<P::Row, _>(
-            c, contract, version, user, state, cache
-        ))?;
-        self.spilled += rows;
+        let writes = RowWrites::sort(contract, version, user, &self.state, &self.cache)?;
+        self.spilled += writes.len();
         self.state = BatchState::default();
-        Ok(())
+        db.queue(move |store| with_conn!(store, |c| writes.write(c)).map(drop))
     }
 
-    fn write(&mut self, store: &mut Store) -> Result<u64, ReplayError> {
+    fn write(&mut self, db: &Db<'_, '_>) -> Result<u64, ReplayError> {
         if self.applied == self.flushed {
             return Ok(0);
         }
-        let rows = with_conn!(store, |c| {
-            let rows = self.write_to(c)?;
-            self.activate_if_caught_up(c)?;
-            Ok::<_, ReplayError>(rows)
-        })?;
+        let flush = self.flush_job()?;
+        let rows = flush.writes.len();
+        db.queue(move |store| with_conn!(store, |c| flush.write(c)))?;
         Ok(rows + std::mem::take(&mut self.spilled))
     }
 
@@ -392,8 +402,17 @@ impl<P: Projection> Lane for ModelLane<P> {
         })
     }
 
-    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
-        self.extend_run_to(store, to)
+    fn extend_to(&mut self, db: &Db<'_, '_>, to: i64) -> Result<(), ReplayError> {
+        if to <= self.execution.to {
+            return Ok(());
+        }
+        let run_id = self.run_id;
+        db.queue(move |store| {
+            with_conn!(store, |c| ledger::extend_run(c, run_id, to))?;
+            Ok(())
+        })?;
+        self.execution.to = to;
+        Ok(())
     }
 
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration) {
@@ -414,6 +433,26 @@ impl<P: Projection> Lane for ModelLane<P> {
         ));
     }
 
+    fn checksum_job(&self) -> Option<ChecksumJob> {
+        if self.share.is_some() {
+            return None;
+        }
+        let version = self.version;
+        Some(Box::new(move |store: &mut Store| {
+            let sum = with_conn!(store, |c| checksum::of_rows::<P::Row, _>(
+                c,
+                P::CONTRACT,
+                version,
+                None
+            ))?;
+            Ok(sum.digest)
+        }))
+    }
+
+    fn checksummed(&mut self, digest: String) {
+        self.checksum = Some(digest);
+    }
+
     fn partition(&self) -> Option<(u32, u32)> {
         self.share
             .filter(|share| share.of > 1)
@@ -421,57 +460,36 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 }
 
-impl<P: Projection> ModelLane<P> {
-    /// A whole model written up to its bound is built: readers may use its version, as
-    /// after a succeeded run. A pass that follows the log never succeeds (it is stopped),
-    /// so this is where its model first becomes readable.
-    fn activate_if_caught_up<C: Conn>(&self, conn: &mut C) -> Result<(), ReplayError> {
-        let contract = P::CONTRACT;
-        if self.applied >= self.execution.to
-            && self.execution.is_whole_model()
-            && self.version == contract.version
-        {
-            crate::versions::activate_if_none(conn, contract.name, self.version)?;
-        }
-        Ok(())
-    }
-
-    /// [`Lane::extend_to`].
-    fn extend_run_to(&mut self, store: &mut Store, to: i64) -> Result<(), ReplayError> {
-        if to <= self.execution.to {
-            return Ok(());
-        }
-        with_conn!(store, |c| ledger::extend_run(c, self.run_id, to))?;
-        self.execution.to = to;
-        Ok(())
-    }
-}
-
 type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<R>>;
 
 impl<P: Projection> ModelLane<P> {
     /// Runs each event's handler in id order against the rows held since the last flush.
-    fn apply_events<C: Conn>(
+    fn apply_events(
         &mut self,
-        conn: &mut C,
+        db: &Db<'_, '_>,
         events: &[&StoredEvent],
     ) -> Result<(), ReplayError> {
         let contract = P::CONTRACT;
         let version = self.version;
-        let mut prefetched = self.prefetch(conn, events)?;
+        let mut prefetched = self.prefetch(db, events)?;
         let cache = &self.cache;
-        let failure = Cell::new(None::<StoreError>);
+        let failure = Cell::new(None::<ReplayError>);
         let mut load = |key: &<P::Row as ReadModelRow>::Key| {
             if let Some(known) = cache.known(key) {
                 return Ok(known);
             }
-            match prefetched.remove(key) {
-                Some(found) => Ok(found),
-                None => load_row::<P::Row, C>(conn, contract, version, key).map_err(|error| {
-                    failure.set(Some(error));
-                    LoadFailed
-                }),
+            if let Some(found) = prefetched.remove(key) {
+                return Ok(found);
             }
+            let key = key.clone();
+            db.call(move |store| {
+                let row = with_conn!(store, |c| load_row::<P::Row, _>(c, contract, version, &key))?;
+                Ok(row)
+            })
+            .map_err(|error| {
+                failure.set(Some(error));
+                LoadFailed
+            })
         };
         let mut previous = self.applied;
         for &event in events {
@@ -506,7 +524,7 @@ impl<P: Projection> ModelLane<P> {
                 }
             }
             if let Some(error) = failure.take() {
-                return Err(error.into());
+                return Err(error);
             }
         }
         Ok(())
@@ -516,9 +534,9 @@ impl<P: Projection> ModelLane<P> {
     /// held since the last flush nor the cache know. Which rows a handler reads is only
     /// known by running it, so, unless the cache is complete (a full rebuild: no load at
     /// all), the handlers first run against stand-in rows, recording the keys they ask for.
-    fn prefetch<C: Conn>(
+    fn prefetch(
         &self,
-        conn: &mut C,
+        db: &Db<'_, '_>,
         events: &[&StoredEvent],
     ) -> Result<Prefetched<P::Row>, ReplayError> {
         let contract = P::CONTRACT;
@@ -553,17 +571,26 @@ impl<P: Projection> ModelLane<P> {
             }
         }
         let keys: Vec<_> = wanted.into_iter().collect();
-        let found = load_rows::<P::Row, C>(conn, contract, self.version, &keys)?;
+        let version = self.version;
+        let (keys, found) = db.call(move |store| {
+            let found = with_conn!(store, |c| load_rows::<P::Row, _>(
+                c, contract, version, &keys
+            ))?;
+            Ok((keys, found))
+        })?;
         prefetched.extend(keys.into_iter().map(|key| (key, None)));
         prefetched.extend(found.into_iter().map(|row| (row.key(), Some(row))));
         Ok(prefetched)
     }
 
     /// Moves the checkpoint to the run's bound; returns the checksum of the rows.
-    fn complete<C: Conn>(&self, conn: &mut C) -> Result<String, ReplayError> {
+    fn complete<C: Conn>(&mut self, conn: &mut C) -> Result<String, ReplayError> {
         let contract = P::CONTRACT;
         finish_checkpoint(conn, contract, self.version, &self.execution, self.applied)?;
-        Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest)
+        match self.checksum.take() {
+            Some(digest) => Ok(digest),
+            None => Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest),
+        }
     }
 
     /// Whether the lane's events count into a run it did not record (a worker's).
@@ -619,22 +646,69 @@ impl<P: Projection> ModelLane<P> {
         Ok(())
     }
 
-    /// Writes what was applied since the last flush, in the caller's transaction.
-    fn write_to<C: Conn>(&mut self, conn: &mut C) -> Result<u64, ReplayError> {
+    /// What was applied since the last flush, to write in the pass's transaction.
+    fn flush_job(&mut self) -> Result<FlushJob<P::Row>, ReplayError> {
         let contract = P::CONTRACT;
         self.check_share()?;
         let execution = &self.execution;
-        let (state, cache) = (&self.state, &self.cache);
-        let rows =
-            write_rows::<P::Row, C>(conn, contract, self.version, execution.user, state, cache)?;
+        let writes = RowWrites::sort(
+            contract,
+            self.version,
+            execution.user,
+            &self.state,
+            &self.cache,
+        )?;
+        // A whole model written up to its bound is built: readers may use its version, as
+        // after a succeeded run. A pass that follows the log never succeeds (it is
+        // stopped), so this is where its model first becomes readable.
+        let activate = self.applied >= execution.to
+            && execution.is_whole_model()
+            && self.version == contract.version;
+        Ok(FlushJob {
+            writes,
+            parked: std::mem::take(&mut self.parked),
+            version: self.version,
+            scope: execution.scope,
+            flushed: self.flushed,
+            applied: self.applied,
+            partitions: self.partition().map(|(_, of)| of),
+            run_id: self.run_id,
+            events: self.unflushed_events,
+            activate,
+        })
+    }
+}
+
+/// A lane's share of a flush, owned, for the writing thread.
+struct FlushJob<R: ReadModelRow> {
+    writes: RowWrites<R>,
+    parked: Vec<(StoredEvent, String)>,
+    version: i32,
+    scope: Scope,
+    /// The checkpoint committed last, and the one to commit.
+    flushed: i64,
+    applied: i64,
+    /// A worker's partition count, when the model is split.
+    partitions: Option<u32>,
+    run_id: i64,
+    events: i64,
+    activate: bool,
+}
+
+impl<R: ReadModelRow> FlushJob<R> {
+    /// Writes the rows, parked events, checkpoint and counters in the caller's transaction.
+    fn write<C: Conn>(self, conn: &mut C) -> Result<(), ReplayError> {
+        let contract = self.writes.contract();
+        let version = self.version;
+        self.writes.write(conn)?;
         for (event, reason) in &self.parked {
-            dead_letters::park(conn, contract.name, self.version, event, reason)?;
+            dead_letters::park(conn, contract.name, version, event, reason)?;
         }
         let advance = ledger::advance_checkpoint(
             conn,
             contract.name,
-            self.version,
-            execution.scope,
+            version,
+            self.scope,
             self.flushed,
             self.applied,
         )?;
@@ -645,16 +719,14 @@ impl<P: Projection> ModelLane<P> {
                 found,
             });
         }
-        if let Some((_, of)) = self.partition() {
-            ledger::raise_to_partitions(conn, contract.name, self.version, of)?;
+        if let Some(of) = self.partitions {
+            ledger::raise_to_partitions(conn, contract.name, version, of)?;
         }
         let parked = self.parked.len() as i64;
-        ledger::count_batch(
-            conn,
-            self.run_id,
-            self.unflushed_events,
-            self.unflushed_events - parked,
-        )?;
-        Ok(rows)
+        ledger::count_batch(conn, self.run_id, self.events, self.events - parked)?;
+        if self.activate {
+            crate::versions::activate_if_none(conn, contract.name, version)?;
+        }
+        Ok(())
     }
 }

@@ -11,15 +11,18 @@
 //! each read batch. Rows and checkpoints still commit together: a killed pass resumes
 //! exactly.
 
+mod checksums;
 mod control;
 mod lane;
 mod reader;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
 use self::reader::{Chunk, Follow, Span};
+use self::writer::Writer;
 use super::partition::partition_of;
 use super::plan::{BadEventPolicy, Flush, Plan, Start};
 use super::{Progress, ReplayError, RunReport};
@@ -29,7 +32,8 @@ use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 
 pub use self::control::Control;
 pub(crate) use self::lane::{prepare, prepare_share};
-pub use self::lane::{Lane, Share};
+pub use self::lane::{ChecksumJob, Lane, Share};
+pub use self::writer::Db;
 
 /// Rows the caches of all models of a pass may carry between flushes together.
 pub(crate) const CACHE_ROWS: usize = 250_000;
@@ -104,7 +108,7 @@ pub fn run_lanes(
     lanes: Vec<Box<dyn Lane>>,
     plan: &Plan,
     control: &mut Control,
-    fence: &mut dyn Fence,
+    fence: &mut (dyn Fence + Send),
     progress: &mut dyn Progress,
 ) -> (Vec<Box<dyn Lane>>, Result<bool, ReplayError>) {
     let label = match lanes.as_slice() {
@@ -184,7 +188,11 @@ pub fn run_pass_with(
         stop: &control.stop,
     });
     let outcome = pass.run(store, url, follow, progress);
+    // A run's rate counts applying and writing, not reading its rows back.
     let elapsed = started.elapsed();
+    if matches!(outcome, Ok(false)) {
+        checksums::compute(url, &mut pass.lanes);
+    }
     match outcome {
         Ok(stopped) => pass
             .lanes
@@ -227,13 +235,13 @@ struct Pass<'p> {
     /// Whether the reader follows the log past the first bound (see [`Control::follow`]).
     following: bool,
     /// A worker's check in every flush.
-    fence: Option<&'p mut dyn Fence>,
+    fence: Option<&'p mut (dyn Fence + Send)>,
 }
 
 /// Which lane failed (none: the reading or a flush), and why.
 type Failure = (Option<usize>, ReplayError);
 
-impl Pass<'_> {
+impl<'p> Pass<'p> {
     /// Reads and applies every event up to the models' bounds (when following, until
     /// stopped); `Ok(true)` when the batch limit or the stop flag stopped it early.
     fn run(
@@ -264,59 +272,62 @@ impl Pass<'_> {
             to,
             batch_size: self.plan.batch_size.max(1),
         };
-        std::thread::scope(|scope| {
+        let outcome = std::thread::scope(|scope| {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
             let span = &span;
             scope.spawn(move || reader::read(url, span, follow, send));
+            let (writer, jobs) = Writer::new();
+            let writing_store = &mut *store;
+            let writing = scope.spawn(move || writer::serve(writing_store, jobs));
             // The receiver is dropped on return, which stops the reader.
-            self.apply_all(store, receive, to, progress)
-        })
+            let applied = self.apply_all(&writer, receive, to, progress);
+            // Closing the queue lets the writing thread finish what was queued and end.
+            drop(writer);
+            let written = writing.join().unwrap_or_else(|panic| {
+                Err((
+                    None,
+                    ReplayError::WriterStopped {
+                        reason: super::handler_guard::message(&panic),
+                    },
+                ))
+            });
+            // The writing thread's error comes first: the applying thread's may only say
+            // that the writer had stopped.
+            written.and(applied)
+        });
+        if outcome.is_err() {
+            // A rollback that fails leaves nothing committed either.
+            let _ = store.rollback(FLUSH);
+            for lane in &mut self.lanes {
+                lane.discard();
+            }
+        }
+        outcome
     }
 
     /// Applies the reader's chunks in one open transaction that each flush commits (and
-    /// reopens); `Ok(true)` when stopped by the batch limit. On a failure the transaction
-    /// rolls back: every model is left at its last flush.
+    /// reopens), writing through `writer`; `Ok(true)` when stopped by the batch limit. On
+    /// a failure the caller rolls the transaction back: every model is left at its last
+    /// flush.
     fn apply_all(
         &mut self,
-        store: &mut Store,
-        chunks: Receiver<Result<Chunk, ReplayError>>,
-        to: i64,
-        progress: &mut dyn Progress,
-    ) -> Result<bool, Failure> {
-        store.begin(FLUSH).map_err(|error| (None, error.into()))?;
-        match self.apply_chunks(store, chunks, to, progress) {
-            Ok(stopped) => {
-                store.commit(FLUSH).map_err(|error| (None, error.into()))?;
-                Ok(stopped)
-            }
-            Err(failure) => {
-                // The failure is what to report; a rollback that fails leaves nothing
-                // committed either.
-                let _ = store.rollback(FLUSH);
-                for lane in &mut self.lanes {
-                    lane.discard();
-                }
-                Err(failure)
-            }
-        }
-    }
-
-    fn apply_chunks(
-        &mut self,
-        store: &mut Store,
+        writer: &Writer<'p>,
         chunks: Receiver<Result<Chunk, ReplayError>>,
         mut to: i64,
         progress: &mut dyn Progress,
     ) -> Result<bool, Failure> {
+        let db = writer.for_lane(None);
+        let failed = |error| (None, error);
+        db.queue(|store| Ok(store.begin(FLUSH)?)).map_err(failed)?;
         let routes = self.routes();
         let partitions: Vec<Option<(u32, u32)>> =
             self.lanes.iter().map(|lane| lane.partition()).collect();
         let budget: Flush = self.plan.flush;
         let mut last_flush = Instant::now();
         for (read, chunk) in chunks.into_iter().enumerate() {
-            let chunk = chunk.map_err(|error| (None, error))?;
+            let chunk = chunk.map_err(failed)?;
             if chunk.bound > to {
-                self.extend_to(store, chunk.bound)?;
+                self.extend_to(writer, chunk.bound)?;
                 to = chunk.bound;
             }
             let mut per_lane: Vec<Vec<&StoredEvent>> = vec![Vec::new(); self.lanes.len()];
@@ -342,8 +353,9 @@ impl Pass<'_> {
             }
             for (i, events) in per_lane.iter().enumerate() {
                 let lane = &mut self.lanes[i];
-                lane.apply(store, events, chunk.through)
-                    .and_then(|()| lane.spill(store))
+                let db = writer.for_lane(Some(i));
+                lane.apply(&db, events, chunk.through)
+                    .and_then(|()| lane.spill(&db))
                     .map_err(|error| (Some(i), error))?;
             }
             let batches = read as u64 + 1;
@@ -358,31 +370,39 @@ impl Pass<'_> {
                 || pending >= budget.rows
                 || last_flush.elapsed() >= budget.interval
             {
-                self.flush(store).map_err(|error| (None, error))?;
+                self.flush(writer).map_err(failed)?;
                 last_flush = Instant::now();
                 let events = self.lanes.iter().map(|l| l.events_read()).sum::<u64>();
                 progress.batch(&self.label, chunk.through, to, events);
             }
             if limit || stop {
-                return Ok(true);
+                return self.close(&db, true);
             }
             if done && !self.following {
-                return Ok(false);
+                return self.close(&db, false);
             }
         }
         // The reader hung up: at the end of its span, or, following, because the stop
         // flag was set while it waited (what was applied then is flushed already).
         if self.stop.is_set() {
-            self.flush(store).map_err(|error| (None, error))?;
-            return Ok(true);
+            self.flush(writer).map_err(failed)?;
+            return self.close(&db, true);
         }
-        Ok(false)
+        self.close(&db, false)
+    }
+
+    /// Commits the pass's last transaction and waits for it: the pass's outcome is known
+    /// only once everything queued is written.
+    fn close(&mut self, db: &Db<'_, 'p>, stopped: bool) -> Result<bool, Failure> {
+        db.call(|store| Ok(store.commit(FLUSH)?))
+            .map_err(|error| (None, error))?;
+        Ok(stopped)
     }
 
     /// Moves every lane's bound up to `to` (a following pass's new settled head).
-    fn extend_to(&mut self, store: &mut Store, to: i64) -> Result<(), Failure> {
+    fn extend_to(&mut self, writer: &Writer<'p>, to: i64) -> Result<(), Failure> {
         for (i, lane) in self.lanes.iter_mut().enumerate() {
-            lane.extend_to(store, to)
+            lane.extend_to(&writer.for_lane(Some(i)), to)
                 .map_err(|error| (Some(i), error))?;
         }
         Ok(())
@@ -399,25 +419,30 @@ impl Pass<'_> {
         routes
     }
 
-    /// Writes every lane's remaining rows and its checkpoint, commits the open transaction
-    /// (with the rows spilled into it since the last flush), and opens the next one.
-    fn flush(&mut self, store: &mut Store) -> Result<(), ReplayError> {
-        if let Some(fence) = self.fence.as_deref_mut() {
-            fence.renew(store)?;
+    /// Queues every lane's remaining rows and its checkpoint, the commit of the open
+    /// transaction (with the rows spilled into it since the last flush) and the opening of
+    /// the next one. A worker's flush (with a fence) waits for its
+    /// commit: the fence learns when its renewal was committed.
+    fn flush(&mut self, writer: &Writer<'p>) -> Result<(), ReplayError> {
+        let db = writer.for_lane(None);
+        if let Some(fence) = self.fence.take() {
+            let fence = db.call(move |store| fence.renew(store).map(|()| fence))?;
+            self.fence = Some(fence);
         }
-        let written = self
-            .lanes
-            .iter_mut()
-            .map(|lane| lane.write(store))
-            .collect::<Result<Vec<u64>, ReplayError>>()?;
-        store.commit(FLUSH)?;
-        if let Some(fence) = self.fence.as_deref_mut() {
-            fence.committed();
+        let mut written = Vec::with_capacity(self.lanes.len());
+        for (i, lane) in self.lanes.iter_mut().enumerate() {
+            written.push(lane.write(&writer.for_lane(Some(i)))?);
+        }
+        match self.fence.as_deref_mut() {
+            Some(fence) => {
+                db.call(|store| Ok(store.commit(FLUSH)?))?;
+                fence.committed();
+            }
+            None => db.queue(|store| Ok(store.commit(FLUSH)?))?,
         }
         for (lane, rows) in self.lanes.iter_mut().zip(written) {
             lane.committed(rows);
         }
-        store.begin(FLUSH)?;
-        Ok(())
+        db.queue(|store| Ok(store.begin(FLUSH)?))
     }
 }
