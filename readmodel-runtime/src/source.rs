@@ -95,6 +95,32 @@ pub(crate) fn next_batch<C: Conn>(
     )))
 }
 
+/// Reads the next events of one type after `after` and up to `upto`, in id order, by its
+/// `(event_type, id)` index range: a pass over few types merges one such range per type.
+pub(crate) fn next_of_type<C: Conn>(
+    conn: &mut C,
+    event_type: &str,
+    after: i64,
+    upto: i64,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let stmt = Statement::<C::Db>::new(&format!(
+        "SELECT {EVENT_COLUMNS}, {} AS payload FROM event_record WHERE event_type = ",
+        <C::Db as Db>::PAYLOAD_AS_TEXT
+    ))
+    .bind(&event_type.to_owned())
+    .sql(" AND id > ")
+    .bind(&after)
+    .sql(" AND id <= ")
+    .bind(&upto)
+    .sql(" ORDER BY id LIMIT ")
+    .bind(&limit);
+    conn.fetch(stmt).map_err(StoreError::query(format!(
+        "reading {event_type} events after id {after}"
+    )))
+}
+
 /// Reads the next events after `after` and up to `upto` of any of `types`, in id order,
 /// for a pass feeding many models.
 ///

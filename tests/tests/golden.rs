@@ -143,19 +143,41 @@ fn expected() -> BTreeMap<String, (u64, String)> {
         .collect()
 }
 
+/// How a golden test replays: every model in one pass (which reads the log by id), or
+/// each model alone (a pass over its few types, which merges one index range per type).
+#[derive(Clone, Copy)]
+enum Replay {
+    AllInOnePass,
+    EachModelAlone,
+}
+
 /// Imports the golden log, replays every model with `batch_size`, and compares every
 /// model's rows with the committed digests.
 fn replays_to_the_golden_digests(url: &str, batch_size: &str) {
+    replays_to_the_golden_digests_by(url, batch_size, Replay::AllInOnePass);
+}
+
+fn replays_to_the_golden_digests_by(url: &str, batch_size: &str, how: Replay) {
     replay(&bin(), url, &["migrate"]).ok();
     let log = golden_log().display().to_string();
     let imported = replay(&bin(), url, &["--json", "import", "--file", &log]).json();
     assert_eq!(imported["imported"], 604);
-    replay(
-        &bin(),
-        url,
-        &["run", "--all", "--full", "--batch-size", batch_size],
-    )
-    .ok();
+    let full = ["--full", "--batch-size", batch_size];
+    match how {
+        Replay::AllInOnePass => {
+            replay(&bin(), url, &[&["run", "--all"][..], &full].concat()).ok();
+        }
+        Replay::EachModelAlone => {
+            for name in expected().keys() {
+                replay(
+                    &bin(),
+                    url,
+                    &[&["run", "--model", name][..], &full].concat(),
+                )
+                .ok();
+            }
+        }
+    }
     let actual = checksums(url);
     let expected = expected();
     assert_eq!(
@@ -190,6 +212,17 @@ fn sqlite_batch_boundaries_do_not_change_the_digests() {
         let url = dir.path().join("events.db").display().to_string();
         replays_to_the_golden_digests(&url, batch_size);
     }
+}
+
+#[test]
+fn each_model_alone_replays_to_the_committed_digests() {
+    for batch_size in ["1", "7", "10000"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("events.db").display().to_string();
+        replays_to_the_golden_digests_by(&url, batch_size, Replay::EachModelAlone);
+    }
+    let url = pg::server().fresh_database();
+    replays_to_the_golden_digests_by(&url, "7", Replay::EachModelAlone);
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! The reading side of a pass: its own connection reads the log in id order and hands
 //! batches to the applying side through a bounded channel, so that the database reads
 //! the next batch while the handlers apply the current one.
+//!
+//! A pass over many types (`run --all`) reads one range of the primary key and skips the
+//! few other events; a pass over a few types (one model's) merges one `(event_type, id)`
+//! index range per type, so it reads only its events, each once.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
@@ -11,6 +16,9 @@ use crate::source;
 use crate::stop::StopFlag;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 use crate::watch::LogWatcher;
+
+/// Passes over at most this many types read them type by type.
+const FEW_TYPES: usize = 4;
 
 /// How often a following reader waiting for new events looks at the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(100);
@@ -88,6 +96,87 @@ pub(super) fn read(
 
 /// Sends the events after `after` up to `to`; `Ok(false)` when the receiver hung up.
 fn read_to(
+    store: &mut Store,
+    span: &Span<'_>,
+    after: i64,
+    to: i64,
+    chunks: &SyncSender<Result<Chunk, ReplayError>>,
+) -> Result<bool, ReplayError> {
+    if span.types.len() <= FEW_TYPES {
+        read_by_type(store, span, after, to, chunks)
+    } else {
+        read_by_id(store, span, after, to, chunks)
+    }
+}
+
+/// One type's index range, read ahead of the merge.
+struct TypeCursor {
+    event_type: &'static str,
+    /// Every event of the type up to this id has been read.
+    read_to: i64,
+    buffered: VecDeque<StoredEvent>,
+}
+
+/// [`read_to`] for few types: each type's range is read `batch_size` events at a time,
+/// and the events up to the lowest position any type has been read to are merged by id
+/// and sent (at least one type's buffer empties each round).
+fn read_by_type(
+    store: &mut Store,
+    span: &Span<'_>,
+    after: i64,
+    to: i64,
+    chunks: &SyncSender<Result<Chunk, ReplayError>>,
+) -> Result<bool, ReplayError> {
+    let mut cursors: Vec<TypeCursor> = span
+        .types
+        .iter()
+        .map(|&event_type| TypeCursor {
+            event_type,
+            read_to: after,
+            buffered: VecDeque::new(),
+        })
+        .collect();
+    let mut through = after;
+    while through < to {
+        for cursor in cursors
+            .iter_mut()
+            .filter(|c| c.buffered.is_empty() && c.read_to < to)
+        {
+            let events = with_conn!(&mut *store, |c| source::next_of_type(
+                c,
+                cursor.event_type,
+                cursor.read_to,
+                to,
+                span.batch_size
+            ))?;
+            cursor.read_to = match events.last() {
+                Some(last) if events.len() >= span.batch_size => last.id,
+                _ => to,
+            };
+            cursor.buffered.extend(events);
+        }
+        through = cursors.iter().map(|c| c.read_to).min().unwrap_or(to);
+        let mut events = Vec::new();
+        for cursor in &mut cursors {
+            let ready = cursor.buffered.partition_point(|e| e.id <= through);
+            events.extend(cursor.buffered.drain(..ready));
+        }
+        events.sort_unstable_by_key(|e| e.id);
+        let chunk = Chunk {
+            events,
+            through,
+            bound: to,
+        };
+        if chunks.send(Ok(chunk)).is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// [`read_to`] for many types: one range of the primary key, `batch_size` events at a
+/// time.
+fn read_by_id(
     store: &mut Store,
     span: &Span<'_>,
     mut after: i64,
