@@ -17,7 +17,7 @@ use crate::stop::StopFlag;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 use crate::watch::LogWatcher;
 
-/// Passes over at most this many types read them type by type.
+/// Passes over at most this many types read them type by type (see [`Reading`]).
 const FEW_TYPES: usize = 4;
 
 /// How often a following reader waiting for new events looks at the stop flag.
@@ -98,103 +98,13 @@ pub(super) fn read(
 fn read_to(
     store: &mut Store,
     span: &Span<'_>,
-    after: i64,
-    to: i64,
-    chunks: &SyncSender<Result<Chunk, ReplayError>>,
-) -> Result<bool, ReplayError> {
-    if span.types.len() <= FEW_TYPES {
-        read_by_type(store, span, after, to, chunks)
-    } else {
-        read_by_id(store, span, after, to, chunks)
-    }
-}
-
-/// One type's index range, read ahead of the merge.
-struct TypeCursor {
-    event_type: &'static str,
-    /// Every event of the type up to this id has been read.
-    read_to: i64,
-    buffered: VecDeque<StoredEvent>,
-}
-
-/// [`read_to`] for few types: each type's range is read `batch_size` events at a time,
-/// and the events up to the lowest position any type has been read to are merged by id
-/// and sent (at least one type's buffer empties each round).
-fn read_by_type(
-    store: &mut Store,
-    span: &Span<'_>,
-    after: i64,
-    to: i64,
-    chunks: &SyncSender<Result<Chunk, ReplayError>>,
-) -> Result<bool, ReplayError> {
-    let mut cursors: Vec<TypeCursor> = span
-        .types
-        .iter()
-        .map(|&event_type| TypeCursor {
-            event_type,
-            read_to: after,
-            buffered: VecDeque::new(),
-        })
-        .collect();
-    let mut through = after;
-    while through < to {
-        for cursor in cursors
-            .iter_mut()
-            .filter(|c| c.buffered.is_empty() && c.read_to < to)
-        {
-            let events = with_conn!(&mut *store, |c| source::next_of_type(
-                c,
-                cursor.event_type,
-                cursor.read_to,
-                to,
-                span.batch_size
-            ))?;
-            cursor.read_to = match events.last() {
-                Some(last) if events.len() >= span.batch_size => last.id,
-                _ => to,
-            };
-            cursor.buffered.extend(events);
-        }
-        through = cursors.iter().map(|c| c.read_to).min().unwrap_or(to);
-        let mut events = Vec::new();
-        for cursor in &mut cursors {
-            let ready = cursor.buffered.partition_point(|e| e.id <= through);
-            events.extend(cursor.buffered.drain(..ready));
-        }
-        events.sort_unstable_by_key(|e| e.id);
-        let chunk = Chunk {
-            events,
-            through,
-            bound: to,
-        };
-        if chunks.send(Ok(chunk)).is_err() {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// [`read_to`] for many types: one range of the primary key, `batch_size` events at a
-/// time.
-fn read_by_id(
-    store: &mut Store,
-    span: &Span<'_>,
     mut after: i64,
     to: i64,
     chunks: &SyncSender<Result<Chunk, ReplayError>>,
 ) -> Result<bool, ReplayError> {
+    let mut reading = Reading::new(span, after);
     while after < to {
-        let events = with_conn!(&mut *store, |c| source::next_of_types(
-            c,
-            span.types,
-            after,
-            to,
-            span.batch_size
-        ))?;
-        let through = match events.last() {
-            Some(last) if events.len() >= span.batch_size => last.id,
-            _ => to,
-        };
+        let (events, through) = reading.next(store, span, after, to)?;
         after = through;
         let chunk = Chunk {
             events,
@@ -206,6 +116,93 @@ fn read_by_id(
         }
     }
     Ok(true)
+}
+
+/// How a pass reads the log: by id over many types, type by type over few.
+enum Reading {
+    ById,
+    ByType(Vec<TypeCursor>),
+}
+
+/// One type's index range, read ahead of the merge.
+struct TypeCursor {
+    event_type: &'static str,
+    /// Every event of the type up to this id has been read.
+    read_to: i64,
+    buffered: VecDeque<StoredEvent>,
+}
+
+impl Reading {
+    fn new(span: &Span<'_>, after: i64) -> Self {
+        if span.types.len() > FEW_TYPES {
+            return Reading::ById;
+        }
+        let cursors = span.types.iter().map(|&event_type| TypeCursor {
+            event_type,
+            read_to: after,
+            buffered: VecDeque::new(),
+        });
+        Reading::ByType(cursors.collect())
+    }
+
+    /// The next events after `after` up to `to`, and the id through which every event of
+    /// the span's types has been read. By id: `batch_size` events of one range of the
+    /// primary key. By type: each type's range is read `batch_size` events at a time, and
+    /// the events up to the lowest position any type has been read to are merged by id
+    /// (at least one type's buffer empties each time).
+    fn next(
+        &mut self,
+        store: &mut Store,
+        span: &Span<'_>,
+        after: i64,
+        to: i64,
+    ) -> Result<(Vec<StoredEvent>, i64), ReplayError> {
+        let cursors = match self {
+            Reading::ById => {
+                let events = with_conn!(&mut *store, |c| source::next_of_types(
+                    c,
+                    span.types,
+                    after,
+                    to,
+                    span.batch_size
+                ))?;
+                let through = read_through(&events, span.batch_size, to);
+                return Ok((events, through));
+            }
+            Reading::ByType(cursors) => cursors,
+        };
+        for cursor in cursors
+            .iter_mut()
+            .filter(|c| c.buffered.is_empty() && c.read_to < to)
+        {
+            let events = with_conn!(&mut *store, |c| source::next_of_type(
+                c,
+                cursor.event_type,
+                cursor.read_to,
+                to,
+                span.batch_size
+            ))?;
+            cursor.read_to = read_through(&events, span.batch_size, to);
+            cursor.buffered.extend(events);
+        }
+        let through = cursors.iter().map(|c| c.read_to).min().unwrap_or(to);
+        let mut events = Vec::new();
+        for cursor in cursors.iter_mut() {
+            let ready = cursor.buffered.partition_point(|e| e.id <= through);
+            events.extend(cursor.buffered.drain(..ready));
+        }
+        events.sort_unstable_by_key(|e| e.id);
+        Ok((events, through))
+    }
+}
+
+/// How far a read of at most `limit` events up to `to` has read: its last event when it
+/// was full, else `to`.
+fn read_through(events: &[StoredEvent], limit: usize, to: i64) -> i64 {
+    match events.last() {
+        Some(last) if events.len() >= limit => last.id,
+        _ => to,
+    }
 }
 
 /// Waits until the log has events above `to` and returns the new settled head (taken on
