@@ -13,12 +13,12 @@ use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
 use super::super::write::RowWrites;
 use super::super::{ReplayError, RunReport};
+use super::flush::FlushJob;
 use super::writer::Db;
 use crate::checksum;
 use crate::contract::{Contract, Kind};
-use crate::dead_letters;
 use crate::event::StoredEvent;
-use crate::ledger::{self, Advance, NewRun, RunStatus, Scope};
+use crate::ledger::{self, NewRun, RunStatus, Scope};
 use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
 use crate::store::rows::{load_row, load_rows, RowSet};
 use crate::store::{with_conn, Conn, Store};
@@ -676,57 +676,5 @@ impl<P: Projection> ModelLane<P> {
             events: self.unflushed_events,
             activate,
         })
-    }
-}
-
-/// A lane's share of a flush, owned, for the writing thread.
-struct FlushJob<R: ReadModelRow> {
-    writes: RowWrites<R>,
-    parked: Vec<(StoredEvent, String)>,
-    version: i32,
-    scope: Scope,
-    /// The checkpoint committed last, and the one to commit.
-    flushed: i64,
-    applied: i64,
-    /// A worker's partition count, when the model is split.
-    partitions: Option<u32>,
-    run_id: i64,
-    events: i64,
-    activate: bool,
-}
-
-impl<R: ReadModelRow> FlushJob<R> {
-    /// Writes the rows, parked events, checkpoint and counters in the caller's transaction.
-    fn write<C: Conn>(self, conn: &mut C) -> Result<(), ReplayError> {
-        let contract = self.writes.contract();
-        let version = self.version;
-        self.writes.write(conn)?;
-        for (event, reason) in &self.parked {
-            dead_letters::park(conn, contract.name, version, event, reason)?;
-        }
-        let advance = ledger::advance_checkpoint(
-            conn,
-            contract.name,
-            version,
-            self.scope,
-            self.flushed,
-            self.applied,
-        )?;
-        if let Advance::Concurrent { found } = advance {
-            return Err(ReplayError::ConcurrentRun {
-                model: contract.name,
-                expected: self.flushed,
-                found,
-            });
-        }
-        if let Some(of) = self.partitions {
-            ledger::raise_to_partitions(conn, contract.name, version, of)?;
-        }
-        let parked = self.parked.len() as i64;
-        ledger::count_batch(conn, self.run_id, self.events, self.events - parked)?;
-        if self.activate {
-            crate::versions::activate_if_none(conn, contract.name, version)?;
-        }
-        Ok(())
     }
 }

@@ -13,6 +13,7 @@
 
 mod checksums;
 mod control;
+mod flush;
 mod lane;
 mod reader;
 mod writer;
