@@ -2,9 +2,10 @@
 //! model that consumes it, each model from its own checkpoint (a model that is ahead joins
 //! when the pass reaches it).
 //!
-//! Reading runs on a thread of its own with its own connection, applying on the caller's;
-//! a bounded channel between them keeps the database and the handlers busy at the same
-//! time. The rows of a flush are written in one transaction with every model's
+//! Reading runs on a thread of its own with its own connection, applying on the caller's,
+//! and writing on a third, which owns the caller's connection and runs the writes queued
+//! to it in order (see `writer.rs`); bounded channels between them keep the database and
+//! the handlers busy at the same time. The rows of a flush are written in one transaction with every model's
 //! checkpoint, committed when the [`Flush`] budget is reached: rows that later events may
 //! change (snapshots, aggregates) stay in memory until then, so a hot row is written once
 //! per flush; timeline rows, which no handler reads, go into the open transaction after
