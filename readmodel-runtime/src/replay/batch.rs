@@ -8,13 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::cache::RowCache;
 use super::handler_guard;
 use super::plan::{BadEventPolicy, Execution, Plan};
-use super::write::write_rows;
+use super::write::{end_batch, write_rows, BatchEnd};
 use super::ReplayError;
 use crate::contract::Kind;
-use crate::dead_letters;
 use crate::determinism::apply_twice;
 use crate::event::StoredEvent;
-use crate::ledger::{self, Advance};
 use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
 use crate::source;
 use crate::store::rows::{load_row, load_rows};
@@ -59,26 +57,14 @@ pub(super) fn apply_batch<P: Projection, C: Conn>(
         apply_events::<P, C>(conn, version, after, &events, plan, cache, prefetched)?;
     let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &state, cache)?;
     cache.absorb(state);
-    for (event, reason) in &parked {
-        dead_letters::park(conn, contract.name, version, event, reason)?;
-    }
-    let advance = ledger::advance_checkpoint(
-        conn,
-        contract.name,
-        version,
-        execution.scope,
-        after,
-        last_id,
-    )?;
-    if let Advance::Concurrent { found } = advance {
-        return Err(ReplayError::ConcurrentRun {
-            model: contract.name,
-            expected: after,
-            found,
-        });
-    }
-    let count = events.len() as i64;
-    ledger::count_batch(conn, run_id, count, count - parked.len() as i64)?;
+    let end = BatchEnd {
+        scope: execution.scope,
+        from: after,
+        to: last_id,
+        run_id,
+        events: events.len() as i64,
+    };
+    end_batch(conn, contract, version, &end, &parked)?;
     Ok(Some(BatchDone {
         last_id,
         events: events.len() as u64,

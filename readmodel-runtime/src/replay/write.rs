@@ -5,11 +5,16 @@
 //! The rows are sorted into a [`RowWrites`] first, apart from the connection, so that a
 //! pass can hand them to the thread that writes while its own thread applies on.
 
+use std::borrow::Borrow;
+
 use uuid::Uuid;
 
 use super::cache::RowCache;
 use super::ReplayError;
 use crate::contract::{Contract, Kind};
+use crate::dead_letters;
+use crate::event::StoredEvent;
+use crate::ledger::{self, Advance, Scope};
 use crate::rows::{BatchState, ReadModelRow};
 use crate::store::rows::{delete_row, Fresh};
 use crate::store::Conn;
@@ -84,6 +89,11 @@ impl<R: ReadModelRow> RowWrites<R> {
         self.contract
     }
 
+    /// The version they are written as.
+    pub(super) fn version(&self) -> i32 {
+        self.version
+    }
+
     /// The rows written or deleted.
     pub(super) fn len(&self) -> u64 {
         (self.deleted.len() + self.fresh.len() + self.upserts.len()) as u64
@@ -108,4 +118,40 @@ impl<R: ReadModelRow> RowWrites<R> {
         conn.upsert(contract, &self.upserts)?;
         Ok(self.len())
     }
+}
+
+/// Where a written batch (or a pass's flush) leaves a run: its scope's checkpoint moves
+/// from `from` to `to`, and `events` more were read.
+pub(super) struct BatchEnd {
+    pub(super) scope: Scope,
+    pub(super) from: i64,
+    pub(super) to: i64,
+    pub(super) run_id: i64,
+    pub(super) events: i64,
+}
+
+/// Parks the batch's bad events, moves its checkpoint (refusing when another run moved it
+/// meanwhile) and counts it into the run, in the caller's transaction, with its rows.
+pub(super) fn end_batch<C: Conn, E: Borrow<StoredEvent>>(
+    conn: &mut C,
+    contract: &'static Contract,
+    version: i32,
+    end: &BatchEnd,
+    parked: &[(E, String)],
+) -> Result<(), ReplayError> {
+    for (event, reason) in parked {
+        dead_letters::park(conn, contract.name, version, event.borrow(), reason)?;
+    }
+    let advance =
+        ledger::advance_checkpoint(conn, contract.name, version, end.scope, end.from, end.to)?;
+    if let Advance::Concurrent { found } = advance {
+        return Err(ReplayError::ConcurrentRun {
+            model: contract.name,
+            expected: end.from,
+            found,
+        });
+    }
+    let parked = parked.len() as i64;
+    ledger::count_batch(conn, end.run_id, end.events, end.events - parked)?;
+    Ok(())
 }

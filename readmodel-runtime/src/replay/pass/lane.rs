@@ -11,7 +11,7 @@ use super::super::execute::{delete_in_scope, finish_checkpoint};
 use super::super::handler_guard;
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
-use super::super::write::RowWrites;
+use super::super::write::{BatchEnd, RowWrites};
 use super::super::{ReplayError, RunReport};
 use super::flush::FlushJob;
 use super::writer::Db;
@@ -667,13 +667,14 @@ impl<P: Projection> ModelLane<P> {
         Ok(FlushJob {
             writes,
             parked: std::mem::take(&mut self.parked),
-            version: self.version,
-            scope: execution.scope,
-            flushed: self.flushed,
-            applied: self.applied,
+            end: BatchEnd {
+                scope: execution.scope,
+                from: self.flushed,
+                to: self.applied,
+                run_id: self.run_id,
+                events: self.unflushed_events,
+            },
             partitions: self.partition().map(|(_, of)| of),
-            run_id: self.run_id,
-            events: self.unflushed_events,
             activate,
         })
     }
