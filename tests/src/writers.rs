@@ -17,6 +17,26 @@ const INSERT_PG: &str = "INSERT INTO event_record (stream_id, event_version, eve
 const INSERT_SQLITE: &str = "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at, payload) \
      VALUES (?, ?, 'habits.checked_in', 2, ?, '2026-03-01T07:30:00.000000Z', '2026-03-01T07:30:00.000000Z', ?)";
 
+/// A connection of its own to the log at `url`: PostgreSQL's, or SQLite's (waiting up to
+/// 10 s for another writer's lock).
+pub fn connect(
+    url: &str,
+    postgres: bool,
+) -> (
+    Option<diesel::PgConnection>,
+    Option<diesel::SqliteConnection>,
+) {
+    let pg = postgres.then(|| diesel::PgConnection::establish(url).expect("connects"));
+    let lite = (!postgres).then(|| {
+        let mut c = diesel::SqliteConnection::establish(url).expect("opens");
+        diesel::sql_query("PRAGMA busy_timeout = 10000")
+            .execute(&mut c)
+            .expect("busy timeout");
+        c
+    });
+    (pg, lite)
+}
+
 /// Writer `n`: on its own connection, `BEGIN; INSERT a check-in; sleep 0–40 ms; COMMIT`
 /// until `stop` is set, each event the next version of the writer's own stream, a
 /// check-in of its own user's own habit (writers' users fall in different partitions, and
@@ -30,14 +50,7 @@ pub fn spawn_writer(url: String, postgres: bool, n: u32, stop: Arc<AtomicBool>) 
         let user = uuid::Uuid::from_u128(0xF00D_0000 + u128::from(n)).to_string();
         let habit = uuid::Uuid::from_u128(0xAB17_0000 + u128::from(n)).to_string();
         let mut version = 0i64;
-        let mut pg = postgres.then(|| diesel::PgConnection::establish(&url).expect("connects"));
-        let mut lite = (!postgres).then(|| {
-            let mut c = diesel::SqliteConnection::establish(&url).expect("opens");
-            diesel::sql_query("PRAGMA busy_timeout = 10000")
-                .execute(&mut c)
-                .expect("busy timeout");
-            c
-        });
+        let (mut pg, mut lite) = connect(&url, postgres);
         while !stop.load(Ordering::Relaxed) {
             version += 1;
             let pause = Duration::from_millis(rng.below(41));

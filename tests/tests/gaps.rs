@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, RunQueryDsl};
-use readmodel_tests::writers::spawn_writers;
+use diesel::RunQueryDsl;
+use readmodel_tests::writers::{connect, spawn_writers};
 use readmodel_tests::Db;
 
 const CHECKINS: &str = "habits.checkins";
@@ -41,14 +41,7 @@ fn concurrent_writers_and_catch_ups(db: &Db, writers: u32, duration: Duration) -
         let (url, stop, postgres) = (db.url.clone(), Arc::clone(&stop), db.postgres);
         std::thread::spawn(move || {
             let sql = "SELECT CASE WHEN COUNT(*) = COALESCE(MAX(id), 0) THEN 'true' ELSE 'false' END AS value FROM event_record";
-            let mut pg = postgres.then(|| diesel::PgConnection::establish(&url).expect("connects"));
-            let mut lite = (!postgres).then(|| {
-                let mut c = diesel::SqliteConnection::establish(&url).expect("opens");
-                diesel::sql_query("PRAGMA busy_timeout = 10000")
-                    .execute(&mut c)
-                    .expect("busy timeout");
-                c
-            });
+            let (mut pg, mut lite) = connect(&url, postgres);
             let (mut holes, mut snapshots) = (0, 0);
             while !stop.load(Ordering::Relaxed) {
                 snapshots += 1;
