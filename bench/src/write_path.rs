@@ -364,7 +364,7 @@ pub fn write<M: Model>(
                 conn.transaction(|c| match path {
                     Path::Statement => statement_pg(c, M::CONTRACT, rows),
                     Path::TypedVec => M::typed_pg(c, rows, per_statement),
-                    Path::Copy => M::copy_pg(c, rows).map(drop),
+                    Path::Copy => M::copy_pg(c, &rows.iter().collect::<Vec<_>>()).map(drop),
                     Path::TypedFixed => Err(diesel::result::Error::QueryBuilderError(
                         "the fixed-size typed upsert is SQLite's".into(),
                     )),
@@ -437,7 +437,8 @@ fn statement_pg<R: ReadModelRow>(
         on_conflict(contract)
     );
     for chunk in rows.chunks(10_000) {
-        R::bind_pg_arrays(chunk, diesel::sql_query(sql.clone()).into_boxed()).execute(conn)?;
+        let chunk: Vec<&R> = chunk.iter().collect();
+        R::bind_pg_arrays(&chunk, diesel::sql_query(sql.clone()).into_boxed()).execute(conn)?;
     }
     Ok(())
 }
@@ -483,7 +484,7 @@ fn typed_fixed_sqlite<R: ReadModelRow>(
         ($($n:literal),+) => {$(
             if $n <= per_statement || $n == 1 {
                 while let Some((head, tail)) = rest.split_first_chunk::<$n>() {
-                    R::upsert_sqlite::<$n>(conn, head)?;
+                    R::upsert_sqlite::<$n>(conn, head.each_ref())?;
                     rest = tail;
                 }
             }

@@ -141,7 +141,7 @@ fn compare_rows<R: ReadModelRow>(
     let key = || format!("{key:?}");
     let (x, y) = match (&x.row, &y.row) {
         (None, None) => return None,
-        (Some(x), Some(y)) => (canonical(x), canonical(y)),
+        (Some(x), Some(y)) => (canonical(&**x), canonical(&**y)),
         _ => return Some(Difference::Row { key: key() }),
     };
     if x == y {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use diesel::deserialize;
 use diesel::pg::{Pg, PgConnection};
@@ -22,11 +23,13 @@ use crate::field::{Db, Query};
 ///
 /// Its public face is the key, the canonical text and the owner; the statement plumbing
 /// the replay engine uses (binding and reading columns) is hidden and may change.
+/// Rows are plain data (`Send + Sync`): a replay shares them between the thread applying
+/// the handlers and the thread writing them, without copying.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a read model: its struct needs `#[derive(ReadModel)]` and `#[read_model(...)]`",
     label = "not a `#[derive(ReadModel)]` struct"
 )]
-pub trait ReadModelRow: Clone + Debug + Send + 'static {
+pub trait ReadModelRow: Clone + Debug + Send + Sync + 'static {
     /// The idempotency key without `model_version`: one field's type, or a tuple.
     type Key: Ord + std::hash::Hash + Clone + Debug + Send + 'static;
     /// This row's key.
@@ -39,7 +42,7 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     #[doc(hidden)]
     /// Binds every column of `rows` as one PostgreSQL array per column, in
     /// [`Contract::columns`] order (for `INSERT … SELECT * FROM unnest(…)`).
-    fn bind_pg_arrays(rows: &[Self], query: Query<Pg>) -> Query<Pg>;
+    fn bind_pg_arrays(rows: &[&Self], query: Query<Pg>) -> Query<Pg>;
     #[doc(hidden)]
     /// Binds the key columns (without `model_version`), in key order.
     fn bind_key<DB: Db>(key: &Self::Key, query: Query<DB>) -> Query<DB>;
@@ -56,12 +59,12 @@ pub trait ReadModelRow: Clone + Debug + Send + 'static {
     /// is part of the statement's type (a static query id).
     fn upsert_sqlite<const N: usize>(
         conn: &mut SqliteConnection,
-        rows: &[Self; N],
+        rows: [&Self; N],
     ) -> QueryResult<usize>;
     #[doc(hidden)]
     /// COPY of `rows` into the table on PostgreSQL (`copy_from(table).from_insertable`):
     /// only for rows whose keys have no row in the table, since COPY does not upsert.
-    fn copy_pg(conn: &mut PgConnection, rows: &[Self]) -> QueryResult<usize>;
+    fn copy_pg(conn: &mut PgConnection, rows: &[&Self]) -> QueryResult<usize>;
 }
 
 /// A read model: its contract and its event dispatch. Implemented by `#[handlers]` on the
@@ -81,8 +84,13 @@ pub trait Projection: Send + Sync + 'static {
 
 #[derive(Debug)]
 pub(crate) struct Slot<R> {
-    pub(crate) row: Option<R>,
+    /// Shared with the cache and with a flush being written: a handler's change copies
+    /// the row only while another holder still has it (`Arc::make_mut`).
+    pub(crate) row: Option<Arc<R>>,
     pub(crate) dirty: bool,
+    /// The row was loaded (from the table or the runtime's cache) and existed: writing
+    /// it again must update it, whatever the cache, which handed it over, still knows.
+    pub(crate) stored: bool,
 }
 
 /// The rows one batch has read or changed, keyed like the table.
@@ -108,7 +116,7 @@ pub(crate) struct LoadFailed;
 
 /// Loads one row by key; the runtime's side of [`Rows`].
 pub(crate) type Loader<'a, R> =
-    dyn FnMut(&<R as ReadModelRow>::Key) -> Result<Option<R>, LoadFailed> + 'a;
+    dyn FnMut(&<R as ReadModelRow>::Key) -> Result<Option<Arc<R>>, LoadFailed> + 'a;
 
 /// The model's rows as a handler sees them.
 ///
@@ -136,9 +144,14 @@ impl<'a, R: ReadModelRow> Rows<'a, R> {
                     None
                 })
             };
-            self.state
-                .slots
-                .insert(key.clone(), Slot { row, dirty: false });
+            self.state.slots.insert(
+                key.clone(),
+                Slot {
+                    stored: row.is_some(),
+                    row,
+                    dirty: false,
+                },
+            );
         }
         // Inserted just above when missing.
         self.state
@@ -149,37 +162,42 @@ impl<'a, R: ReadModelRow> Rows<'a, R> {
 
     /// The current row for `key`, if there is one.
     pub fn get(&mut self, key: &R::Key) -> Option<&R> {
-        self.slot(key).row.as_ref()
+        self.slot(key).row.as_deref()
     }
 
     /// Inserts or replaces the row with this row's key.
     pub fn put(&mut self, row: R) {
-        let key = row.key();
-        self.state.slots.insert(
-            key,
-            Slot {
-                row: Some(row),
-                dirty: true,
-            },
-        );
+        self.replace(row.key(), Some(Arc::new(row)));
     }
 
     /// Deletes the row for `key` (a no-op when there is none).
     pub fn delete(&mut self, key: &R::Key) {
-        self.state.slots.insert(
-            key.clone(),
-            Slot {
-                row: None,
-                dirty: true,
-            },
-        );
+        self.replace(key.clone(), None);
+    }
+
+    /// Sets the row of `key` without reading it first.
+    fn replace(&mut self, key: R::Key, row: Option<Arc<R>>) {
+        match self.state.slots.get_mut(&key) {
+            Some(slot) => {
+                slot.row = row;
+                slot.dirty = true;
+            }
+            None => {
+                let slot = Slot {
+                    row,
+                    dirty: true,
+                    stored: false,
+                };
+                self.state.slots.insert(key, slot);
+            }
+        }
     }
 
     /// Changes the row for `key` in place, starting from `init()` when there is none.
     pub fn modify(&mut self, key: R::Key, init: impl FnOnce() -> R, change: impl FnOnce(&mut R)) {
         let slot = self.slot(&key);
-        let mut row = slot.row.take().unwrap_or_else(init);
-        change(&mut row);
+        let mut row = slot.row.take().unwrap_or_else(|| Arc::new(init()));
+        change(Arc::make_mut(&mut row));
         slot.row = Some(row);
         slot.dirty = true;
     }

@@ -7,6 +7,7 @@
 //! and the rows fails the test that feeds it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -65,8 +66,8 @@ impl<P: Projection> InMemory<P> {
         {
             let rows = &self.rows;
             let mut load =
-                |key: &<P::Row as ReadModelRow>::Key| -> Result<Option<P::Row>, LoadFailed> {
-                    Ok(rows.get(key).cloned())
+                |key: &<P::Row as ReadModelRow>::Key| -> Result<Option<Arc<P::Row>>, LoadFailed> {
+                    Ok(rows.get(key).cloned().map(Arc::new))
                 };
             match apply_twice::<P>(event, &mut state, &mut load) {
                 Ok(decoded) => decoded?,
@@ -78,7 +79,8 @@ impl<P: Projection> InMemory<P> {
                 continue;
             }
             match slot.row {
-                Some(mut row) => {
+                Some(row) => {
+                    let mut row = Arc::unwrap_or_clone(row);
                     row.set_model_version(P::CONTRACT.version);
                     self.rows.insert(key, row);
                 }

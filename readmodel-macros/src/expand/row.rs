@@ -68,7 +68,7 @@ pub(super) fn expand(model: &Model) -> TokenStream {
                 #(let query = DB::bind(query, &self.#names);)*
                 query
             }
-            fn bind_pg_arrays(rows: &[Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
+            fn bind_pg_arrays(rows: &[&Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
                 #(let query = #rt::field::Field::bind_pg_array(rows.iter().map(|row| &row.#names), query);)*
                 query
             }

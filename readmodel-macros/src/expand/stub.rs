@@ -75,7 +75,7 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
             fn bind_columns<DB: #rt::field::Db>(&self, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
                 query
             }
-            fn bind_pg_arrays(_rows: &[Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
+            fn bind_pg_arrays(_rows: &[&Self], query: #rt::field::Query<#rt::diesel::pg::Pg>) -> #rt::field::Query<#rt::diesel::pg::Pg> {
                 query
             }
             fn bind_key<DB: #rt::field::Db>(_key: &Self::Key, query: #rt::field::Query<DB>) -> #rt::field::Query<DB> {
@@ -92,13 +92,13 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
             }
             fn upsert_sqlite<const N: usize>(
                 _conn: &mut #rt::diesel::sqlite::SqliteConnection,
-                _rows: &[Self; N],
+                _rows: [&Self; N],
             ) -> #rt::diesel::QueryResult<usize> {
                 ::core::unreachable!()
             }
             fn copy_pg(
                 _conn: &mut #rt::diesel::pg::PgConnection,
-                _rows: &[Self],
+                _rows: &[&Self],
             ) -> #rt::diesel::QueryResult<usize> {
                 ::core::unreachable!()
             }

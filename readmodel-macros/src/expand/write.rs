@@ -1,5 +1,5 @@
 //! The typed write path, spliced into the row codec's `ReadModelRow` impl: diesel's
-//! `insert_into(table).values(&[row; N]).on_conflict(key).do_update().set(c = excluded(c), …)`
+//! `insert_into(table).values([&row; N]).on_conflict(key).do_update().set(c = excluded(c), …)`
 //! (SQLite's upsert: a fixed-size array gives the statement a static query id, though
 //! diesel 2.3.14 still prepares an upsert per execution), and
 //! `copy_from(table).from_insertable(rows)`
@@ -34,7 +34,7 @@ pub(super) fn methods(model: &Model) -> TokenStream {
     quote! {
         fn upsert_sqlite<const N: usize>(
             conn: &mut #d::sqlite::SqliteConnection,
-            rows: &[Self; N],
+            rows: [&Self; N],
         ) -> #d::QueryResult<usize> {
             let statement = #d::insert_into(#table::table)
                 .values(rows)
@@ -44,10 +44,10 @@ pub(super) fn methods(model: &Model) -> TokenStream {
         }
         fn copy_pg(
             conn: &mut #d::pg::PgConnection,
-            rows: &[Self],
+            rows: &[&Self],
         ) -> #d::QueryResult<usize> {
             #d::prelude::ExecuteCopyFromDsl::execute(
-                #d::copy_from(#table::table).from_insertable(rows),
+                #d::copy_from(#table::table).from_insertable(rows.to_vec()),
                 conn,
             )
         }

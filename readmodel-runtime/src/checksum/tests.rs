@@ -34,7 +34,7 @@ impl ReadModelRow for Row {
     fn bind_columns<DB: Db>(&self, query: Query<DB>) -> Query<DB> {
         query
     }
-    fn bind_pg_arrays(_: &[Self], query: Query<Pg>) -> Query<Pg> {
+    fn bind_pg_arrays(_: &[&Self], query: Query<Pg>) -> Query<Pg> {
         query
     }
     fn bind_key<DB: Db>(_: &String, query: Query<DB>) -> Query<DB> {
@@ -45,11 +45,11 @@ impl ReadModelRow for Row {
     }
     fn upsert_sqlite<const N: usize>(
         _: &mut diesel::SqliteConnection,
-        _: &[Self; N],
+        _: [&Self; N],
     ) -> diesel::QueryResult<usize> {
         unreachable!("not written in these tests")
     }
-    fn copy_pg(_: &mut diesel::PgConnection, _: &[Self]) -> diesel::QueryResult<usize> {
+    fn copy_pg(_: &mut diesel::PgConnection, _: &[&Self]) -> diesel::QueryResult<usize> {
         unreachable!("not written in these tests")
     }
     fn write_canonical(&self, out: &mut String) {

@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::cache::RowCache;
 use super::handler_guard;
@@ -28,7 +29,7 @@ pub(super) struct BatchDone {
     pub(super) rows: u64,
 }
 
-type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<R>>;
+type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<Arc<R>>>;
 
 /// Applies the batch of events after `after`; `None` when there is none.
 pub(super) fn apply_batch<P: Projection, C: Conn>(
@@ -55,7 +56,8 @@ pub(super) fn apply_batch<P: Projection, C: Conn>(
     let prefetched = prefetch::<P, C>(conn, version, &events, cache)?;
     let (state, parked) =
         apply_events::<P, C>(conn, version, after, &events, plan, cache, prefetched)?;
-    let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &state, cache)?;
+    let mut state = state;
+    let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &mut state, cache)?;
     cache.absorb(state);
     let end = BatchEnd {
         scope: execution.scope,
@@ -99,10 +101,12 @@ fn apply_events<'e, P: Projection, C: Conn>(
         }
         match prefetched.get(key) {
             Some(found) => Ok(found.clone()),
-            None => load_row::<P::Row, C>(conn, contract, version, key).map_err(|error| {
-                failure.set(Some(error));
-                LoadFailed
-            }),
+            None => load_row::<P::Row, C>(conn, contract, version, key)
+                .map(|row| row.map(Arc::new))
+                .map_err(|error| {
+                    failure.set(Some(error));
+                    LoadFailed
+                }),
         }
     };
     // By id: a batch redone after a panic skips them, and parks nothing twice.
@@ -212,6 +216,10 @@ fn prefetch<P: Projection, C: Conn>(
     let keys: Vec<_> = wanted.into_iter().collect();
     let found = load_rows::<P::Row, C>(conn, contract, version, &keys)?;
     prefetched.extend(keys.into_iter().map(|key| (key, None)));
-    prefetched.extend(found.into_iter().map(|row| (row.key(), Some(row))));
+    prefetched.extend(
+        found
+            .into_iter()
+            .map(|row| (row.key(), Some(Arc::new(row)))),
+    );
     Ok(prefetched)
 }

@@ -14,6 +14,7 @@
 //! loaded.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bloomfilter::Bloom;
 
@@ -30,8 +31,8 @@ const SEEN_KEYS: usize = 500_000;
 const SEEN_SEED: [u8; 32] = *b"readmodel row cache bloom seed 1";
 
 pub(crate) struct RowCache<R: ReadModelRow> {
-    newer: BTreeMap<R::Key, Option<R>>,
-    older: BTreeMap<R::Key, Option<R>>,
+    newer: BTreeMap<R::Key, Option<Arc<R>>>,
+    older: BTreeMap<R::Key, Option<Arc<R>>>,
     complete: bool,
     /// Every key absorbed, once a turn has dropped rows of a complete cache.
     seen: Option<Bloom<R::Key>>,
@@ -50,7 +51,7 @@ impl<R: ReadModelRow> RowCache<R> {
         }
     }
 
-    fn held(&self, key: &R::Key) -> Option<&Option<R>> {
+    fn held(&self, key: &R::Key) -> Option<&Option<Arc<R>>> {
         self.newer.get(key).or_else(|| self.older.get(key))
     }
 
@@ -61,12 +62,33 @@ impl<R: ReadModelRow> RowCache<R> {
     }
 
     /// `Some(row or None)` when the cache knows the key's state, `None` when it does not.
-    pub(crate) fn known(&self, key: &R::Key) -> Option<Option<R>> {
+    pub(crate) fn known(&self, key: &R::Key) -> Option<Option<Arc<R>>> {
         match self.held(key) {
             Some(state) => Some(state.clone()),
             None if self.never_seen(key) => Some(None),
             None => None,
         }
+    }
+
+    /// Like [`RowCache::known`], but hands a held row over instead of sharing it, so that
+    /// a handler changing it copies nothing. The batch that took it gives it back with
+    /// [`RowCache::absorb`], and must remember that a row it took exists (the cache no
+    /// longer says so; see `Slot::stored`). A batch that is discarded instead must
+    /// [`RowCache::distrust`] the cache.
+    pub(crate) fn take(&mut self, key: &R::Key) -> Option<Option<Arc<R>>> {
+        if let Some(state) = self.newer.remove(key).or_else(|| self.older.remove(key)) {
+            return Some(state);
+        }
+        self.never_seen(key).then_some(None)
+    }
+
+    /// Forgets every row and proves no key absent any more: rows a discarded batch took
+    /// are held nowhere, though the table may have them.
+    pub(crate) fn distrust(&mut self) {
+        self.newer.clear();
+        self.older.clear();
+        self.complete = false;
+        self.seen = None;
     }
 
     /// Whether a key the cache does not hold is known to have no row in the table (a full
@@ -119,6 +141,8 @@ impl<R: ReadModelRow> RowCache<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::{Contract, Kind, RebuildStrategy};
+    use crate::replay::write::RowWrites;
     use crate::rows::Slot;
 
     #[derive(Clone, Debug, PartialEq)]
@@ -137,7 +161,7 @@ mod tests {
             q
         }
         fn bind_pg_arrays(
-            _: &[Self],
+            _: &[&Self],
             q: crate::field::Query<diesel::pg::Pg>,
         ) -> crate::field::Query<diesel::pg::Pg> {
             q
@@ -159,11 +183,11 @@ mod tests {
         }
         fn upsert_sqlite<const N: usize>(
             _: &mut diesel::SqliteConnection,
-            _: &[Self; N],
+            _: [&Self; N],
         ) -> diesel::QueryResult<usize> {
             unreachable!("not written in these tests")
         }
-        fn copy_pg(_: &mut diesel::PgConnection, _: &[Self]) -> diesel::QueryResult<usize> {
+        fn copy_pg(_: &mut diesel::PgConnection, _: &[&Self]) -> diesel::QueryResult<usize> {
             unreachable!("not written in these tests")
         }
     }
@@ -174,8 +198,9 @@ mod tests {
             state.slots.insert(
                 r,
                 Slot {
-                    row: Some(Row(r)),
+                    row: Some(Arc::new(Row(r))),
                     dirty: true,
+                    stored: false,
                 },
             );
         }
@@ -187,7 +212,7 @@ mod tests {
         let mut cache = RowCache::<Row>::new(true, 4);
         assert_eq!(cache.known(&7), Some(None));
         cache.absorb(batch(&[1, 2]));
-        assert_eq!(cache.known(&1), Some(Some(Row(1))));
+        assert_eq!(cache.known(&1), Some(Some(Arc::new(Row(1)))));
         assert!(!cache.has_no_row(&1), "row 1 was written");
         assert!(cache.has_no_row(&7), "row 7 never was");
         cache.absorb(batch(&[3, 4]));
@@ -199,7 +224,11 @@ mod tests {
             "row 1 was dropped: it must be loaded"
         );
         assert!(!cache.has_no_row(&1), "row 1 was written and dropped");
-        assert_eq!(cache.known(&5), Some(Some(Row(5))), "the last turn stays");
+        assert_eq!(
+            cache.known(&5),
+            Some(Some(Arc::new(Row(5)))),
+            "the last turn stays"
+        );
         assert_eq!(cache.known(&7), Some(None), "row 7 was never written");
         assert!(cache.has_no_row(&7));
     }
@@ -211,10 +240,68 @@ mod tests {
         cache.absorb(batch(&[1, 3]));
         assert_eq!(
             cache.known(&1),
-            Some(Some(Row(1))),
+            Some(Some(Arc::new(Row(1)))),
             "touched in the last turn"
         );
         assert_eq!(cache.known(&2), None, "dropped with the older turn");
+    }
+
+    #[test]
+    fn a_taken_row_leaves_the_cache_until_given_back() {
+        let mut cache = RowCache::<Row>::new(true, 8);
+        cache.absorb(batch(&[1]));
+        assert_eq!(cache.take(&1), Some(Some(Arc::new(Row(1)))));
+        assert_eq!(cache.take(&7), Some(None), "never written");
+        // The cache alone would now prove row 1 absent: the slot's `stored` says it is not.
+        assert!(cache.has_no_row(&1));
+        cache.absorb(batch(&[1]));
+        assert!(!cache.has_no_row(&1), "given back");
+        cache.take(&1);
+        cache.distrust();
+        assert_eq!(cache.known(&1), None, "a discarded batch took it: load it");
+        assert_eq!(cache.known(&7), None, "nothing is proven absent any more");
+        assert!(!cache.has_no_row(&7));
+    }
+
+    static CONTRACT: Contract = Contract {
+        name: "test.rows",
+        domain: "test",
+        version: 3,
+        kind: Kind::Snapshot,
+        consumed_events: &[],
+        replay_start_version: 0,
+        idempotency_key: &["model_version", "id"],
+        rebuild_strategy: RebuildStrategy::Full,
+        schema: "readmodels",
+        table: "rows",
+        columns: &[],
+    };
+
+    #[test]
+    fn a_row_taken_from_a_complete_cache_is_updated_not_inserted() {
+        let mut cache = RowCache::<Row>::new(true, 8);
+        cache.absorb(batch(&[1]));
+        let mut state = BatchState::default();
+        for key in [1, 2] {
+            let row = cache.take(&key).and_then(|held| held);
+            let stored = row.is_some();
+            let row = Some(Arc::new(Row(key)));
+            state.slots.insert(
+                key,
+                Slot {
+                    row,
+                    dirty: true,
+                    stored,
+                },
+            );
+        }
+        let writes = RowWrites::sort(&CONTRACT, 3, None, &mut state, &cache).expect("sorted");
+        assert_eq!(
+            writes.upserts(),
+            vec![1],
+            "row 1 exists: COPY would collide"
+        );
+        assert_eq!(writes.fresh(), vec![2]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! pass can hand them to the thread that writes while its own thread applies on.
 
 use std::borrow::Borrow;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -26,29 +27,31 @@ pub(super) fn write_rows<R: ReadModelRow, C: Conn>(
     contract: &'static Contract,
     version: i32,
     only_user: Option<Uuid>,
-    state: &BatchState<R>,
+    state: &mut BatchState<R>,
     cache: &RowCache<R>,
 ) -> Result<u64, ReplayError> {
     RowWrites::sort(contract, version, only_user, state, cache)?.write(conn)
 }
 
-/// A batch's changed rows, stamped with their version and sorted by statement.
+/// A batch's changed rows, stamped with their version and sorted by statement. The rows
+/// are shared with the batch's state, which goes on to the cache: nothing is copied.
 pub(super) struct RowWrites<R: ReadModelRow> {
     contract: &'static Contract,
     version: i32,
     only_user: Option<Uuid>,
     deleted: Vec<R::Key>,
-    fresh: Vec<R>,
-    upserts: Vec<R>,
+    fresh: Vec<Arc<R>>,
+    upserts: Vec<Arc<R>>,
 }
 
 impl<R: ReadModelRow> RowWrites<R> {
-    /// Sorts the changed rows of `state` (see [`write_rows`]); refuses another user's row.
+    /// Sorts the changed rows of `state` (see [`write_rows`]), stamping them with
+    /// `version`; refuses another user's row.
     pub(super) fn sort(
         contract: &'static Contract,
         version: i32,
         only_user: Option<Uuid>,
-        state: &BatchState<R>,
+        state: &mut BatchState<R>,
         cache: &RowCache<R>,
     ) -> Result<Self, ReplayError> {
         let mut writes = RowWrites {
@@ -59,8 +62,8 @@ impl<R: ReadModelRow> RowWrites<R> {
             fresh: Vec::new(),
             upserts: Vec::new(),
         };
-        for (key, slot) in state.slots.iter().filter(|(_, slot)| slot.dirty) {
-            let Some(row) = &slot.row else {
+        for (key, slot) in state.slots.iter_mut().filter(|(_, slot)| slot.dirty) {
+            let Some(row) = &mut slot.row else {
                 writes.deleted.push(key.clone());
                 continue;
             };
@@ -73,9 +76,11 @@ impl<R: ReadModelRow> RowWrites<R> {
                     });
                 }
             }
-            let mut row = row.clone();
-            row.set_model_version(version);
-            if cache.has_no_row(key) {
+            // `Rows` copies a shared row when a handler changes it, so a changed row is
+            // the state's alone and stamping it copies nothing.
+            Arc::make_mut(row).set_model_version(version);
+            let row = Arc::clone(row);
+            if !slot.stored && cache.has_no_row(key) {
                 writes.fresh.push(row);
             } else {
                 writes.upserts.push(row);
@@ -92,6 +97,18 @@ impl<R: ReadModelRow> RowWrites<R> {
     /// The version they are written as.
     pub(super) fn version(&self) -> i32 {
         self.version
+    }
+
+    /// The keys of the rows to upsert.
+    #[cfg(test)]
+    pub(super) fn upserts(&self) -> Vec<R::Key> {
+        self.upserts.iter().map(|row| row.key()).collect()
+    }
+
+    /// The keys of the rows known to be new.
+    #[cfg(test)]
+    pub(super) fn fresh(&self) -> Vec<R::Key> {
+        self.fresh.iter().map(|row| row.key()).collect()
     }
 
     /// The rows written or deleted.
@@ -114,10 +131,14 @@ impl<R: ReadModelRow> RowWrites<R> {
             Kind::Timeline => Fresh::ByEventIdentity,
             Kind::Snapshot | Kind::Aggregate => Fresh::Proven,
         };
-        conn.insert_new(contract, &self.fresh, proof)?;
-        conn.upsert(contract, &self.upserts)?;
+        conn.insert_new(contract, &borrowed(&self.fresh), proof)?;
+        conn.upsert(contract, &borrowed(&self.upserts))?;
         Ok(self.len())
     }
+}
+
+fn borrowed<R>(rows: &[Arc<R>]) -> Vec<&R> {
+    rows.iter().map(|row| &**row).collect()
 }
 
 /// Where a written batch (or a pass's flush) leaves a run: its scope's checkpoint moves

@@ -233,7 +233,7 @@ pub(crate) trait Upsert {
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
     ) -> Result<(), StoreError>;
 
     /// Inserts `rows` (distinct keys without a row in the table, for the reason `fresh`),
@@ -241,7 +241,7 @@ pub(crate) trait Upsert {
     fn insert_new<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
         fresh: Fresh,
     ) -> Result<(), StoreError>;
 }
@@ -258,7 +258,7 @@ impl Upsert for PgConnection {
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
     ) -> Result<(), StoreError> {
         let placeholders: Vec<String> = (1..=contract.columns.len())
             .map(|i| format!("${i}"))
@@ -287,7 +287,7 @@ impl Upsert for PgConnection {
     fn insert_new<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
         fresh: Fresh,
     ) -> Result<(), StoreError> {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -323,7 +323,7 @@ macro_rules! sqlite_upsert_sizes {
         $(
             if $n <= $max || $n == 1 {
                 while let Some((head, tail)) = rest.split_first_chunk::<$n>() {
-                    R::upsert_sqlite::<$n>($conn, head)?;
+                    R::upsert_sqlite::<$n>($conn, *head)?;
                     rest = tail;
                 }
             }
@@ -333,7 +333,7 @@ macro_rules! sqlite_upsert_sizes {
 }
 
 impl Upsert for SqliteConnection {
-    /// diesel's typed `insert_into(table).values(&[row; N]).on_conflict(key).do_update()`
+    /// diesel's typed `insert_into(table).values([&row; N]).on_conflict(key).do_update()`
     /// in statements of fixed sizes (see [`ReadModelRow::upsert_sqlite`]), sized to the bind
     /// limit. Against the hand-built multi-row `VALUES` it replaced, `bench --bin
     /// write_path` (200,000 rows, 5,000 per transaction) measured 0.77–1.35 per model and
@@ -342,7 +342,7 @@ impl Upsert for SqliteConnection {
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
     ) -> Result<(), StoreError> {
         let max = self.max_binds() / contract.columns.len().max(1);
         let write = |conn: &mut Self| -> diesel::QueryResult<()> {
@@ -359,7 +359,7 @@ impl Upsert for SqliteConnection {
     fn insert_new<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
-        rows: &[R],
+        rows: &[&R],
         _fresh: Fresh,
     ) -> Result<(), StoreError> {
         self.upsert(contract, rows)

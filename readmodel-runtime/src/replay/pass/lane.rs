@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::super::cache::RowCache;
@@ -309,7 +310,7 @@ impl<P: Projection> Lane for ModelLane<P> {
             return Ok(());
         }
         let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
-        let writes = RowWrites::sort(contract, version, user, &self.state, &self.cache)?;
+        let writes = RowWrites::sort(contract, version, user, &mut self.state, &self.cache)?;
         self.spilled += writes.len();
         self.state = BatchState::default();
         db.queue(move |store| with_conn!(store, |c| writes.write(c)).map(drop))
@@ -339,6 +340,7 @@ impl<P: Projection> Lane for ModelLane<P> {
 
     fn discard(&mut self) {
         self.state = BatchState::default();
+        self.cache.distrust();
         self.spilled = 0;
         self.parked.clear();
         self.events_read -= self.unflushed_events as u64;
@@ -460,7 +462,7 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 }
 
-type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<R>>;
+type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<Arc<R>>>;
 
 impl<P: Projection> ModelLane<P> {
     /// Runs each event's handler in id order against the rows held since the last flush.
@@ -472,10 +474,10 @@ impl<P: Projection> ModelLane<P> {
         let contract = P::CONTRACT;
         let version = self.version;
         let mut prefetched = self.prefetch(db, events)?;
-        let cache = &self.cache;
+        let cache = &mut self.cache;
         let failure = Cell::new(None::<ReplayError>);
         let mut load = |key: &<P::Row as ReadModelRow>::Key| {
-            if let Some(known) = cache.known(key) {
+            if let Some(known) = cache.take(key) {
                 return Ok(known);
             }
             if let Some(found) = prefetched.remove(key) {
@@ -484,7 +486,7 @@ impl<P: Projection> ModelLane<P> {
             let key = key.clone();
             db.call(move |store| {
                 let row = with_conn!(store, |c| load_row::<P::Row, _>(c, contract, version, &key))?;
-                Ok(row)
+                Ok(row.map(Arc::new))
             })
             .map_err(|error| {
                 failure.set(Some(error));
@@ -579,7 +581,11 @@ impl<P: Projection> ModelLane<P> {
             Ok((keys, found))
         })?;
         prefetched.extend(keys.into_iter().map(|key| (key, None)));
-        prefetched.extend(found.into_iter().map(|row| (row.key(), Some(row))));
+        prefetched.extend(
+            found
+                .into_iter()
+                .map(|row| (row.key(), Some(Arc::new(row)))),
+        );
         Ok(prefetched)
     }
 
@@ -655,7 +661,7 @@ impl<P: Projection> ModelLane<P> {
             contract,
             self.version,
             execution.user,
-            &self.state,
+            &mut self.state,
             &self.cache,
         )?;
         // A whole model written up to its bound is built: readers may use its version, as
