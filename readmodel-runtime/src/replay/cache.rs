@@ -76,7 +76,10 @@ impl<R: ReadModelRow> RowCache<R> {
     /// longer says so; see `Slot::stored`). A batch that is discarded instead must
     /// [`RowCache::distrust`] the cache.
     pub(crate) fn take(&mut self, key: &R::Key) -> Option<Option<Arc<R>>> {
-        if let Some(state) = self.newer.remove(key).or_else(|| self.older.remove(key)) {
+        // A key written without being read (`Rows::put`) can be in both generations: the
+        // older state is stale, and must not stay behind to be found later.
+        let older = self.older.remove(key);
+        if let Some(state) = self.newer.remove(key).or(older) {
             return Some(state);
         }
         self.never_seen(key).then_some(None)
@@ -261,6 +264,17 @@ mod tests {
         assert_eq!(cache.known(&1), None, "a discarded batch took it: load it");
         assert_eq!(cache.known(&7), None, "nothing is proven absent any more");
         assert!(!cache.has_no_row(&7));
+    }
+
+    #[test]
+    fn taking_a_key_held_in_both_generations_leaves_neither() {
+        let mut cache = RowCache::<Row>::new(true, 4);
+        cache.absorb(batch(&[1, 2]));
+        let mut deleted = batch(&[2]);
+        deleted.slots.values_mut().for_each(|slot| slot.row = None);
+        cache.absorb(deleted);
+        assert_eq!(cache.take(&2), Some(None), "the newer state: deleted");
+        assert_eq!(cache.held(&2), None, "the older, stale row is gone too");
     }
 
     static CONTRACT: Contract = Contract {
