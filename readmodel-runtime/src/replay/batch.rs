@@ -54,9 +54,8 @@ pub(super) fn apply_batch<P: Projection, C: Conn>(
         return Ok(None);
     };
     let prefetched = prefetch::<P, C>(conn, version, &events, cache)?;
-    let (state, parked) =
+    let (mut state, parked) =
         apply_events::<P, C>(conn, version, after, &events, plan, cache, prefetched)?;
-    let mut state = state;
     let rows = write_rows::<P::Row, C>(conn, contract, version, execution.user, &mut state, cache)?;
     cache.absorb(state);
     let end = BatchEnd {
