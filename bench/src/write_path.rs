@@ -17,7 +17,7 @@
 //!   per statement as the bind limit allows (at most 5,000 on SQLite): a slice's statement
 //!   is built and prepared anew each time;
 //! * `typed-fixed` (SQLite, the runtime's upsert now): the same statement over fixed-size
-//!   arrays (`ReadModelRow::upsert_sqlite`, 4096/1024/256/64/16/4/1 rows, the largest that
+//!   arrays (`ReadModelRow::upsert_sqlite`, 256/64/16/4/1 rows, the largest that
 //!   fit the bind limit first); a static query id, yet diesel 2.3.14 prepares every
 //!   `DoUpdate` anew (see the test `diesel_prepares_every_typed_upsert_anew`);
 //! * `copy` (PostgreSQL, insert pass only): `copy_from(table).from_insertable(&rows)`
@@ -490,7 +490,7 @@ fn typed_fixed_sqlite<R: ReadModelRow>(
             }
         )+};
     }
-    size!(4096, 1024, 256, 64, 16, 4, 1);
+    size!(256, 64, 16, 4, 1);
     Ok(())
 }
 

@@ -33,7 +33,7 @@ pub use pass::{
     fits_a_pass, run_lanes, run_pass, run_pass_with, ChecksumJob, Control, Db, Fence, Lane,
     PassModel, Share,
 };
-pub use plan::{BadEventPolicy, Flush, Plan, Start};
+pub use plan::{BadEventPolicy, Flush, Plan, Start, BATCH_SIZE, PASS_BATCH_SIZE};
 
 /// How a run went.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -5,7 +5,7 @@ use crate::cli::commands::run::seconds;
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::follow_models;
 use crate::cli::CliError;
-use crate::replay::{BadEventPolicy, Control, Flush, Plan, Start};
+use crate::replay::{BadEventPolicy, Control, Flush, Plan, Start, PASS_BATCH_SIZE};
 use crate::stop::StopFlag;
 use crate::watch::{LogWatcher, DEFAULT_POLL};
 
@@ -22,7 +22,7 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = DEFAULT_POLL.as_secs_f64(), value_parser = seconds)]
     poll_seconds: f64,
     /// Events per read batch.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = PASS_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch_size: u32,
     /// Write the changed rows, with the checkpoints, once this many rows (all models
     /// together) are held in memory (and whenever the log's head is reached).

@@ -4,7 +4,9 @@ use crate::cli::commands::worker::{note, summary, Scaling};
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
-use crate::replay::{fits_a_pass, BadEventPolicy, Flush, Plan, ReplayError, Start};
+use crate::replay::{
+    fits_a_pass, BadEventPolicy, Flush, Plan, ReplayError, Start, BATCH_SIZE, PASS_BATCH_SIZE,
+};
 use crate::scale_out::{default_owner, run_workers};
 use crate::store::Store;
 
@@ -35,9 +37,11 @@ pub(crate) struct Args {
     /// resumed, every other model catches up from its checkpoint.
     #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
     resume: bool,
-    /// Events per batch and transaction.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    batch_size: u32,
+    /// Events per read batch in a one-pass run [default: 2500]; per batch and transaction
+    /// when models replay one by one (a user, a range, --resume, parking,
+    /// --check-determinism) [default: 10000].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    batch_size: Option<u32>,
     /// Stop after this many batches; `--resume` continues the run.
     #[arg(long)]
     max_batches: Option<u64>,
@@ -93,12 +97,12 @@ impl From<OnBadEvent> for BadEventPolicy {
 
 impl Args {
     fn plan(&self) -> Plan {
-        Plan {
+        let mut plan = Plan {
             full: self.full,
             from: self.from,
             to: self.to,
             user: self.user,
-            batch_size: self.batch_size as usize,
+            batch_size: self.batch_size.map_or(BATCH_SIZE, |n| n as usize),
             max_batches: self.max_batches,
             on_bad_event: self.on_bad_event.into(),
             check_determinism: self.check_determinism,
@@ -111,7 +115,11 @@ impl Args {
                 rows: self.flush_rows as usize,
                 interval: std::time::Duration::from_secs_f64(self.flush_seconds),
             },
+        };
+        if self.batch_size.is_none() && fits_a_pass(&plan) {
+            plan.batch_size = PASS_BATCH_SIZE;
         }
+        plan
     }
 }
 
@@ -169,4 +177,50 @@ fn run_with_workers(
         cx.out.note(|| summary(stats));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn plan_of(args: &[&str]) -> Plan {
+        let words = std::iter::once("run").chain(args.iter().copied());
+        match Command::try_parse_from(words) {
+            Ok(command) => command.args.plan(),
+            Err(error) => panic!("{args:?} did not parse: {error}"),
+        }
+    }
+
+    #[test]
+    fn a_pass_reads_smaller_batches_than_a_model_by_model_run_by_default() {
+        assert_eq!(plan_of(&["--all", "--full"]).batch_size, PASS_BATCH_SIZE);
+        assert_eq!(
+            plan_of(&["--model", "a", "--model", "b"]).batch_size,
+            PASS_BATCH_SIZE
+        );
+        let user = "--user=7f1c3c5e-2f4b-4c1a-9a51-3f1e2d4c5b6a";
+        assert_eq!(plan_of(&["--all", "--full", user]).batch_size, BATCH_SIZE);
+        assert_eq!(plan_of(&["--all", "--resume"]).batch_size, BATCH_SIZE);
+        assert_eq!(
+            plan_of(&["--model", "a", "--from", "5"]).batch_size,
+            BATCH_SIZE
+        );
+        let park = ["--all", "--on-bad-event", "park"];
+        assert_eq!(plan_of(&park).batch_size, BATCH_SIZE);
+    }
+
+    #[test]
+    fn a_given_batch_size_holds_for_either_engine() {
+        assert_eq!(plan_of(&["--all", "--batch-size", "700"]).batch_size, 700);
+        let resume = ["--all", "--resume", "--batch-size", "700"];
+        assert_eq!(plan_of(&resume).batch_size, 700);
+    }
 }

@@ -9,7 +9,7 @@ use crate::cli::CliError;
 use crate::ledger;
 use crate::registry::Model;
 use crate::replay::partition::{partitions_of, DEFAULT_PARTITIONS};
-use crate::replay::{Flush, Plan, ReplayError};
+use crate::replay::{Flush, Plan, ReplayError, PASS_BATCH_SIZE};
 use crate::scale_out::{self, RunBook, Until, WorkerConfig, WorkerStats};
 use crate::stop::StopFlag;
 use crate::store::{with_conn, DatabaseUrl, Store};
@@ -56,7 +56,7 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 1.0, value_parser = lease_seconds)]
     poll_seconds: f64,
     /// Events per read batch.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = PASS_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch_size: u32,
     /// This worker's name in the leases (default: host:pid).
     #[arg(long)]
