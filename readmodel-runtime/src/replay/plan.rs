@@ -29,8 +29,8 @@ pub struct Plan {
     /// Only this user's events and rows.
     pub user: Option<Uuid>,
     /// Events per batch: per read of the log in a pass, per batch and transaction when
-    /// models replay one by one. [`BATCH_SIZE`] by default; the CLI gives a pass
-    /// [`PASS_BATCH_SIZE`].
+    /// models replay one by one. [`BATCH_SIZE`] by default; the `replay` commands give a
+    /// pass [`PASS_BATCH_SIZE`].
     #[serde(skip, default = "default_batch_size")]
     pub batch_size: usize,
     /// Stop (resumably) after this many batches.
@@ -104,8 +104,9 @@ fn default_batch_size() -> usize {
 /// [`Plan::batch_size`]).
 pub const BATCH_SIZE: usize = 10_000;
 
-/// Events per read of the log in a one-pass run: `replay run`'s default when the run is a
-/// pass, and `follow`'s and `worker`'s. A pass's transactions follow the flush budget, not
+/// Events per read of the log in a one-pass run: the default of `replay run` when the run
+/// is a pass, and of `demo`, `follow` and `worker` (a [`Plan::default`] keeps
+/// [`BATCH_SIZE`], also when given to `run_pass`). A pass's transactions follow the flush budget, not
 /// the read batch, and each batch is held up to four times (read, two in flight, applied):
 /// against 10,000, a 1M-event rebuild of the 19 LifeOS models peaked about 12 MiB lower
 /// and took 2–6% longer.

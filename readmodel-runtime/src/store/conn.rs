@@ -29,11 +29,12 @@ pub(crate) trait Conn: Connection + Introspect + Upsert {
     /// The highest event id below which no event can still appear (see
     /// `postgres::settled_head`; SQLite has one writer at a time, so ids commit in order).
     fn settled_head(&mut self) -> Result<i64, StoreError>;
-    /// Runs `append` (one transaction appending to the log) with bulk-load settings.
-    fn bulk_append<T>(
+    /// Runs `append` (one transaction appending to the log, returning how many events it
+    /// appended) with bulk-load settings, and leaves the log ready to be read fast.
+    fn bulk_append(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError>;
+        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
+    ) -> Result<usize, StoreError>;
 }
 
 impl Conn for PgConnection {
@@ -54,11 +55,13 @@ impl Conn for PgConnection {
     fn settled_head(&mut self) -> Result<i64, StoreError> {
         postgres::settled_head(self)
     }
-    fn bulk_append<T>(
+    fn bulk_append(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        append(self)
+        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
+    ) -> Result<usize, StoreError> {
+        let appended = append(self)?;
+        postgres::after_bulk_append(self, appended);
+        Ok(appended)
     }
 }
 
@@ -81,10 +84,10 @@ impl Conn for SqliteConnection {
         // higher id can never become visible before a lower one.
         visible_head(self)
     }
-    fn bulk_append<T>(
+    fn bulk_append(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
+    ) -> Result<usize, StoreError> {
         sqlite::with_append_tuning(self, append)
     }
 }

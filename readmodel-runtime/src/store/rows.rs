@@ -314,8 +314,9 @@ impl Upsert for PgConnection {
 
 /// Rows per statement of the typed SQLite upsert, largest first: a write takes each size
 /// that fits the bind limit as often as it can, the smaller ones for the rest. At most 256:
-/// inside the flush's transaction SQLite keeps, in memory, the prior content of every page
-/// a multi-row statement changes (its statement journal), and the rows of a big table
+/// inside the flush's transaction SQLite keeps the prior content of every page a multi-row
+/// statement changes (its statement journal, in memory under `temp_store = MEMORY`; in a
+/// file, a 10M-event rebuild peaked no lower), and the rows of a big table
 /// land on different pages (with 4,096 rows, 13 MiB at the peak of a 10M-event rebuild;
 /// 256 rows were as fast). Each size
 /// has a static query id, but diesel 2.3.14 marks every `DoUpdate` unsafe to cache, so the
@@ -340,9 +341,9 @@ impl Upsert for SqliteConnection {
     /// diesel's typed `insert_into(table).values([&row; N]).on_conflict(key).do_update()`
     /// in statements of fixed sizes (see [`ReadModelRow::upsert_sqlite`]), sized to the bind
     /// limit. Against the hand-built multi-row `VALUES` it replaced, `bench --bin
-    /// write_path` (200,000 rows, 5,000 per transaction) measured 0.77–1.35 per model and
-    /// pass, within the run-to-run noise, and `bench --e2e` the whole job (see the README's
-    /// performance section).
+    /// write_path` (200,000 rows, 5,000 per transaction) measured 0.96–1.08 per model and
+    /// pass (0.77–1.35 with up to 4,096 rows per statement), within the run-to-run noise,
+    /// and `bench --e2e` the whole job (see the README's performance section).
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,

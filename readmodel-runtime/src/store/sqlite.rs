@@ -192,10 +192,10 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
 /// Runs a bulk append with a larger page cache (it updates three indexes of the log at
 /// random pages), then folds the write-ahead log back into the file: left in the WAL, a
 /// large import makes every later read of the log slower.
-pub(super) fn with_append_tuning<T>(
+pub(super) fn with_append_tuning(
     conn: &mut SqliteConnection,
-    append: impl FnOnce(&mut SqliteConnection) -> Result<T, super::error::StoreError>,
-) -> Result<T, super::error::StoreError> {
+    append: impl FnOnce(&mut SqliteConnection) -> Result<usize, super::error::StoreError>,
+) -> Result<usize, super::error::StoreError> {
     let pragma = |conn: &mut SqliteConnection, sql: &str| {
         diesel::sql_query(sql)
             .execute(conn)

@@ -6,7 +6,7 @@ use super::generate::append_generated;
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::{CliError, GenerateSpec};
-use crate::replay::Plan;
+use crate::replay::{Plan, PASS_BATCH_SIZE};
 use crate::store::DatabaseUrl;
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +48,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let models = cx.models(None)?;
     let plan = Plan {
         full: true,
+        batch_size: PASS_BATCH_SIZE,
         ..Plan::default()
     };
     let started = std::time::Instant::now();

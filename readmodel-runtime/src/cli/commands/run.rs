@@ -42,7 +42,8 @@ pub(crate) struct Args {
     /// --check-determinism) [default: 10000].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch_size: Option<u32>,
-    /// Stop after this many batches; `--resume` continues the run.
+    /// Stop after this many batches (read batches in a one-pass run); `--resume`
+    /// continues the run.
     #[arg(long)]
     max_batches: Option<u64>,
     /// An event that cannot be decoded, or whose handler panics, stops the run (`stop`),
@@ -201,20 +202,40 @@ mod tests {
 
     #[test]
     fn a_pass_reads_smaller_batches_than_a_model_by_model_run_by_default() {
-        assert_eq!(plan_of(&["--all", "--full"]).batch_size, PASS_BATCH_SIZE);
-        assert_eq!(
-            plan_of(&["--model", "a", "--model", "b"]).batch_size,
-            PASS_BATCH_SIZE
-        );
         let user = "--user=7f1c3c5e-2f4b-4c1a-9a51-3f1e2d4c5b6a";
-        assert_eq!(plan_of(&["--all", "--full", user]).batch_size, BATCH_SIZE);
-        assert_eq!(plan_of(&["--all", "--resume"]).batch_size, BATCH_SIZE);
-        assert_eq!(
-            plan_of(&["--model", "a", "--from", "5"]).batch_size,
-            BATCH_SIZE
-        );
-        let park = ["--all", "--on-bad-event", "park"];
-        assert_eq!(plan_of(&park).batch_size, BATCH_SIZE);
+        let passes: [&[&str]; 3] = [
+            &["--all", "--full"],
+            &["--model", "a", "--model", "b"],
+            &["--model", "a", "--full", "--max-batches", "3"],
+        ];
+        let model_by_model: [&[&str]; 5] = [
+            &["--all", "--full", user],
+            &["--all", "--resume"],
+            &["--model", "a", "--from", "5"],
+            &["--all", "--on-bad-event", "park"],
+            &["--all", "--check-determinism"],
+        ];
+        for args in passes {
+            let plan = plan_of(args);
+            assert!(fits_a_pass(&plan), "{args:?} runs as one pass");
+            assert_eq!(plan.batch_size, PASS_BATCH_SIZE, "{args:?}");
+        }
+        for args in model_by_model {
+            let plan = plan_of(args);
+            assert!(!fits_a_pass(&plan), "{args:?} runs model by model");
+            assert_eq!(plan.batch_size, BATCH_SIZE, "{args:?}");
+        }
+    }
+
+    /// The help text states the defaults by hand (they differ per engine).
+    #[test]
+    fn the_help_text_gives_both_default_batch_sizes() {
+        let help = <Command as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        for default in [PASS_BATCH_SIZE, BATCH_SIZE] {
+            assert!(help.contains(&format!("[default: {default}]")), "{help}");
+        }
     }
 
     #[test]
