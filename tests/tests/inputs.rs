@@ -579,7 +579,7 @@ fn read_only_sqlite_database_is_one_line_and_writes_nothing() {
         if root {
             cmd.uid(65534).gid(65534);
         }
-        let out = cmd.output().expect("runs");
+        let out = output_of_fresh_binary(&mut cmd);
         Run {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -635,4 +635,20 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `cmd.output()` of a binary this test just wrote: while another test's child, forked
+/// before the copy's file was closed, has not yet exec'd, it still holds the file open for
+/// writing and exec fails with ETXTBSY ("Text file busy"), so that error is retried.
+fn output_of_fresh_binary(cmd: &mut Command) -> std::process::Output {
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result.expect("runs"),
+        }
+    }
 }
