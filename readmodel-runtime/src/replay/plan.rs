@@ -106,10 +106,10 @@ pub const BATCH_SIZE: usize = 10_000;
 
 /// Events per read of the log in a one-pass run: the default of `replay run` when the run
 /// is a pass, and of `demo`, `follow` and `worker` (a [`Plan::default`] keeps
-/// [`BATCH_SIZE`], also when given to `run_pass`). A pass's transactions follow the flush budget, not
-/// the read batch, and each batch is held up to four times (read, two in flight, applied):
-/// against 10,000, a 1M-event rebuild of the 19 LifeOS models peaked about 12 MiB lower
-/// and took 2–6% longer.
+/// [`BATCH_SIZE`], also when given to `run_pass`). A pass's transactions follow the flush
+/// budget, not the read batch, and each batch is held up to four times (read, two in
+/// flight, applied): against 10,000, a 1M-event rebuild of the 19 LifeOS models peaked
+/// about 12 MiB lower and took 2–6% longer.
 pub const PASS_BATCH_SIZE: usize = 2_500;
 
 impl Default for Plan {
