@@ -114,6 +114,11 @@ pub(crate) struct ModelLane<P: Projection> {
     run_id: i64,
     /// The checkpoint committed last.
     flushed: i64,
+    /// The scope's checkpoint as stored, which the next flush moves by compare-and-set.
+    /// It is `flushed` but for a worker's partition whose own row lags the model's
+    /// checkpoint (a single-process run moved the model past it): the lane starts at the
+    /// model's, and its first flush moves the partition's row up from where it was.
+    stored: i64,
     /// The position applied (in memory) so far.
     applied: i64,
     state: BatchState<P::Row>,
@@ -149,8 +154,9 @@ pub(crate) fn prepare<P: Projection>(
         execution
     });
     let complete = execution.delete == Some(RowSet::WholeVersion);
+    let stored = execution.after;
     Ok(Box::new(ModelLane::<P>::new(
-        plan, execution, complete, cache_rows, 0, None,
+        plan, execution, stored, complete, cache_rows, 0, None,
     )))
 }
 
@@ -184,9 +190,12 @@ pub(crate) fn prepare_share<P: Projection>(
         user: None,
     };
     let complete = share.fresh && after == contract.start_after();
+    // Without a row of its own, the first flush inserts one.
+    let stored = own.unwrap_or(after);
     Ok(Box::new(ModelLane::<P>::new(
         plan,
         execution,
+        stored,
         complete,
         cache_rows,
         share.run,
@@ -201,6 +210,7 @@ impl<P: Projection> ModelLane<P> {
     fn new(
         plan: &Plan,
         execution: Execution,
+        stored: i64,
         complete: bool,
         cache_rows: usize,
         run_id: i64,
@@ -210,6 +220,7 @@ impl<P: Projection> ModelLane<P> {
             version: P::CONTRACT.version,
             plan: plan.clone(),
             flushed: execution.after,
+            stored,
             applied: execution.after,
             execution,
             run_id,
@@ -329,6 +340,7 @@ impl<P: Projection> Lane for ModelLane<P> {
     fn committed(&mut self, rows: u64) {
         self.rows_written += rows;
         self.flushed = self.applied;
+        self.stored = self.applied;
         self.unflushed_events = 0;
         self.parked.clear();
         let state = std::mem::take(&mut self.state);
@@ -675,7 +687,7 @@ impl<P: Projection> ModelLane<P> {
             parked: std::mem::take(&mut self.parked),
             end: BatchEnd {
                 scope: execution.scope,
-                from: self.flushed,
+                from: self.stored,
                 to: self.applied,
                 run_id: self.run_id,
                 events: self.unflushed_events,
