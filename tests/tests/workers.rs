@@ -480,7 +480,7 @@ fn any_order_of_single_process_runs_workers_and_full_rebuilds_agrees() {
     };
     // Every ordered pair of {single, workers, full} follows once (a de Bruijn sequence),
     // workers' partition count changing after each full rebuild.
-    let steps: [(&str, &dyn Fn(&Db)); 12] = [
+    let steps: [(&str, &dyn Fn(&Db)); 13] = [
         ("workers/4", &workers("4")),
         ("single", &single),
         ("single", &single),
@@ -493,6 +493,7 @@ fn any_order_of_single_process_runs_workers_and_full_rebuilds_agrees() {
         ("full workers/8", &full_workers),
         ("workers/4 (8 stand)", &workers("4")),
         ("full", &full),
+        ("single", &single),
     ];
     let mut done = Vec::new();
     for (i, (name, step)) in steps.iter().enumerate() {
