@@ -27,6 +27,11 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The `replay` binary of the tests (`replay-e2e`, the LifeOS models).
+pub fn bin() -> PathBuf {
+    binary("replay-e2e")
+}
+
 /// A fresh, migrated database of one backend.
 pub struct Db {
     /// The database URL (a SQLite file path, or `postgres://…`).

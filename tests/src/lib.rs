@@ -9,7 +9,7 @@ pub mod pg;
 pub mod versioned;
 pub mod writers;
 
-pub use db::{binary, Db, HABITS};
+pub use db::{bin, binary, Db, HABITS};
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -4,19 +4,16 @@
 //! Run with `cargo test -p readmodel-tests --test crash -- --nocapture` to see the outcome
 //! counts ("SIGKILL resume: 10/10 identical on sqlite", …).
 
+use readmodel_tests::bin;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use readmodel_tests::events::{check_in_payload, event_line, stream, Rng, HABIT};
-use readmodel_tests::{binary, on_both_backends, query_texts, Db, HABITS};
+use readmodel_tests::{on_both_backends, query_texts, Db, HABITS};
 
 const CHECKINS: &str = "habits.checkins";
-
-fn bin() -> PathBuf {
-    binary("replay-e2e")
-}
 
 on_both_backends!(
     sigkill_during_run_all_then_resume_all_builds_every_model,

@@ -4,7 +4,7 @@
 //! dead letters that still fail are parked again, and PostgreSQL's catch-up gives up (exit
 //! 1) when transactions below the head do not end.
 
-use std::path::PathBuf;
+use readmodel_tests::binary;
 use std::process::{Child, Command, Stdio};
 
 use readmodel_tests::events::{event_line, stream, HABIT};
@@ -13,15 +13,6 @@ use readmodel_tests::{checksum, on_both_backends, Db};
 /// The SHA-256 of nothing: the digest of a version without rows.
 const EMPTY_DIGEST: &str =
     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-fn bin(name: &str) -> PathBuf {
-    match name {
-        "v1" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v1")),
-        "v2" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v2")),
-        "promises" => PathBuf::from(env!("CARGO_BIN_EXE_replay-promises")),
-        _ => PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e")),
-    }
-}
 
 on_both_backends!(
     full_rebuild_models_refuse_user_and_range_runs,
@@ -34,9 +25,9 @@ on_both_backends!(
 /// A database with the test models' tables and a notes log of `users` users.
 fn notes_db(postgres: bool, users: &str, events: &str) -> Db {
     let db = Db::new(postgres);
-    db.with(&bin("promises"), &["migrate"]).ok();
+    db.with(&binary("replay-promises"), &["migrate"]).ok();
     db.with(
-        &bin("promises"),
+        &binary("replay-promises"),
         &[
             "generate", "--users", users, "--events", events, "--seed", "4",
         ],
@@ -47,7 +38,7 @@ fn notes_db(postgres: bool, users: &str, events: &str) -> Db {
 
 fn full_rebuild_models_refuse_user_and_range_runs(postgres: bool) {
     let db = notes_db(postgres, "3", "60");
-    let promises = bin("promises");
+    let promises = binary("replay-promises");
     db.with(&promises, &["run", "--model", "test.full_only"])
         .ok();
     let before = checksum(&promises, &db.url, "test.full_only");
@@ -71,7 +62,7 @@ fn full_rebuild_models_refuse_user_and_range_runs(postgres: bool) {
 
 fn a_by_user_run_refuses_to_write_another_users_row(postgres: bool) {
     let db = notes_db(postgres, "3", "60");
-    let promises = bin("promises");
+    let promises = binary("replay-promises");
     db.with(&promises, &["run", "--model", "test.team_totals"])
         .ok();
     let before = db
@@ -143,33 +134,39 @@ fn a_by_user_run_refuses_to_write_another_users_row(postgres: bool) {
 
 fn checksum_version_reads_the_version_asked_for(postgres: bool) {
     let db = &Db::new(postgres);
-    db.with(&bin("v1"), &["migrate"]).ok();
+    db.with(&binary("replay-notes-v1"), &["migrate"]).ok();
     db.with(
-        &bin("v1"),
+        &binary("replay-notes-v1"),
         &["generate", "--users", "4", "--events", "200", "--seed", "8"],
     )
     .ok();
-    let sum = |binary: &str, version: Option<&str>| {
+    let sum = |name: &str, version: Option<&str>| {
         let mut args = vec!["--json", "checksum", "--model", "test.notes"];
         if let Some(v) = version {
             args.extend(["--version", v]);
         }
-        let json = db.with(&bin(binary), &args).json();
+        let json = db.with(&binary(name), &args).json();
         (
             json["version"].as_i64().expect("version"),
             json["rows"].as_u64().expect("rows"),
             json["digest"].as_str().expect("digest").to_owned(),
         )
     };
-    db.with(&bin("v1"), &["run", "--model", "test.notes", "--full"])
-        .ok();
+    db.with(
+        &binary("replay-notes-v1"),
+        &["run", "--model", "test.notes", "--full"],
+    )
+    .ok();
     let v1 = sum("v1", None);
     assert_eq!((v1.0, v1.1), (1, 4), "{v1:?}");
     // Before version 2 is built, asking for it hashes no rows.
     assert_eq!(sum("v1", Some("2")), (2, 0, EMPTY_DIGEST.to_owned()));
 
-    db.with(&bin("v2"), &["run", "--model", "test.notes", "--full"])
-        .ok();
+    db.with(
+        &binary("replay-notes-v2"),
+        &["run", "--model", "test.notes", "--full"],
+    )
+    .ok();
     let v2 = sum("v2", None);
     assert_eq!((v2.0, v2.1), (2, 4), "{v2:?}");
     // Version 2 scores words double: same rows, another digest.
@@ -242,7 +239,7 @@ fn dead_letters_that_still_fail_are_parked_again_on_retry(postgres: bool) {
 }
 
 fn spawn(db: &Db, args: &[&str]) -> Child {
-    Command::new(bin("e2e"))
+    Command::new(binary("replay-e2e"))
         .arg("--database-url")
         .arg(&db.url)
         .arg("--quiet")
@@ -324,7 +321,7 @@ fn a_second_concurrent_run_of_a_model_is_refused(postgres: bool) {
 
 /// Runs `replay` with the settle timeout set in its environment.
 fn run_with_timeout(db: &Db, timeout: &str, args: &[&str]) -> readmodel_tests::Run {
-    let output = Command::new(bin("e2e"))
+    let output = Command::new(binary("replay-e2e"))
         .arg("--database-url")
         .arg(&db.url)
         .arg("--quiet")

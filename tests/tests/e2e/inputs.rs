@@ -1,20 +1,17 @@
 //! A matrix of bad inputs, on both backends: one `error:` line each, a non-zero exit,
 //! nothing lost or half-written.
 
+use readmodel_tests::bin;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl};
 use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
-use readmodel_tests::{binary, execute_sql, on_both_backends, replay, Db, Run, HABITS};
+use readmodel_tests::{execute_sql, on_both_backends, replay, Db, Run, HABITS};
 
 const CHECKINS: &str = "habits.checkins";
 const STREAKS: &str = "habits.streaks";
-
-fn bin() -> PathBuf {
-    binary("replay-e2e")
-}
 
 on_both_backends!(
     import_line_errors_name_the_line_and_import_nothing,

@@ -1,18 +1,14 @@
 //! Security: passwords never shown, SQL in names and values never executed.
 
-use std::path::PathBuf;
+use readmodel_tests::bin;
 use std::process::Command;
 
 use readmodel_tests::events::{event_line, stream};
-use readmodel_tests::{binary, on_both_backends, query_texts, Db, Run, HABITS};
+use readmodel_tests::{on_both_backends, query_texts, Db, Run, HABITS};
 
 const CHECKINS: &str = "habits.checkins";
 const STREAKS: &str = "habits.streaks";
 const MONTHLY: &str = "habits.monthly_completions";
-
-fn bin() -> PathBuf {
-    binary("replay-e2e")
-}
 
 /// Runs the binary with the database URL in `DATABASE_URL` (not on the command line) and
 /// debug logging on.

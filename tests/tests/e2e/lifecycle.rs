@@ -1,9 +1,10 @@
 //! End-to-end: the `replay` binary against real SQLite files and a real PostgreSQL server.
 //! Every scenario runs on both backends.
 
+use readmodel_tests::bin;
 use std::path::{Path, PathBuf};
 
-use readmodel_tests::{binary, on_both_backends, pg, replay, Db};
+use readmodel_tests::{on_both_backends, pg, replay, Db};
 
 const MODELS: [&str; 3] = [
     "habits.checkins",
@@ -17,10 +18,6 @@ const TABLES: [&str; 3] = [
     "readmodels.habit_monthly_completions",
     "readmodels.habit_streaks",
 ];
-
-fn bin() -> PathBuf {
-    binary("replay-e2e")
-}
 
 on_both_backends!(
     replaying_twice_gives_identical_checksums,

@@ -5,7 +5,7 @@
 //! model, the event and the first differing column; deterministic models pass, on both
 //! backends.
 
-use std::path::PathBuf;
+use readmodel_tests::binary;
 
 use readmodel_runtime::testing::{stored, InMemory};
 use readmodel_tests::versioned::NoteWritten;
@@ -21,10 +21,6 @@ mod steady {
 
 const NOTES: &str = "test.notes";
 
-fn bin(name: &str) -> PathBuf {
-    readmodel_tests::binary(name)
-}
-
 on_both_backends!(
     a_drifting_handler_fails_run_check_determinism_and_verify_with_one_line,
     every_lifeos_model_passes_the_check_and_builds_the_same_rows,
@@ -38,7 +34,7 @@ fn assert_names_the_drift(line: &str) {
 
 fn a_drifting_handler_fails_run_check_determinism_and_verify_with_one_line(postgres: bool) {
     let db = Db::new(postgres);
-    let (drifting, steady) = (bin("replay-notes-drifting"), bin("replay-notes-v1"));
+    let (drifting, steady) = (binary("replay-notes-drifting"), binary("replay-notes-v1"));
     db.with(&steady, &["migrate"]).ok();
     db.with(
         &steady,

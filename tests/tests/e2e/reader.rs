@@ -2,7 +2,7 @@
 //! rows of the active version through diesel's typed DSL, one given version, typed
 //! inserts, the checkpoint and the bounded read-your-writes wait.
 
-use std::path::PathBuf;
+use readmodel_tests::bin;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -11,10 +11,6 @@ use readmodel_runtime::reader::ReadError;
 use readmodel_runtime::sql_types::Param;
 use readmodel_runtime::{DatabaseUrl, Store};
 use readmodel_tests::{pg, replay};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
-}
 
 /// Generates the same log on `url` and replays every model.
 fn replayed(url: &str) -> i64 {

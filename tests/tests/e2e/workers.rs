@@ -480,7 +480,8 @@ fn any_order_of_single_process_runs_workers_and_full_rebuilds_agrees() {
     };
     // Every ordered pair of {single, workers, full} follows once (a de Bruijn sequence),
     // workers' partition count changing after each full rebuild.
-    let steps: [(&str, &dyn Fn(&Db)); 13] = [
+    type Step<'a> = (&'a str, &'a dyn Fn(&Db));
+    let steps: [Step; 13] = [
         ("workers/4", &workers("4")),
         ("single", &single),
         ("single", &single),

@@ -1,15 +1,12 @@
 //! DDL from contracts (`replay schema`, `replay new-migration`) and the generated binary
 //! (`replay_main!`, the empty-registry refusal), against real SQLite files and PostgreSQL.
 
+use readmodel_tests::bin;
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
 use readmodel_runtime::{DatabaseUrl, Store};
 use readmodel_tests::{checksum, pg, replay};
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
-}
 
 fn workspace_migrations() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")

@@ -1,18 +1,10 @@
 //! The operator contract on both backends: replay by user and by range, refused plans,
 //! idempotence, resume, side-by-side versions with cutover, and verify.
 
-use std::path::PathBuf;
+use readmodel_tests::binary;
 
 use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
 use readmodel_tests::{checksum, execute_sql, on_both_backends, query_texts, Db};
-
-fn bin(name: &str) -> PathBuf {
-    match name {
-        "v1" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v1")),
-        "v2" => PathBuf::from(env!("CARGO_BIN_EXE_replay-notes-v2")),
-        _ => PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e")),
-    }
-}
 
 on_both_backends!(
     replay_by_user_touches_only_that_users_rows,
@@ -441,16 +433,21 @@ fn resume_after_a_stopped_run_gives_the_uninterrupted_checksum(postgres: bool) {
 
 fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
     let db = &Db::new(postgres);
-    db.with(&bin("v1"), &["migrate"]).ok();
+    db.with(&binary("replay-notes-v1"), &["migrate"]).ok();
     db.with(
-        &bin("v1"),
+        &binary("replay-notes-v1"),
         &["generate", "--users", "6", "--events", "600", "--seed", "5"],
     )
     .ok();
-    db.with(&bin("v1"), &["run", "--model", "test.notes", "--full"])
-        .ok();
-    let v1 = checksum(&bin("v1"), &db.url, "test.notes");
-    let status = db.with(&bin("v1"), &["--json", "status"]).json();
+    db.with(
+        &binary("replay-notes-v1"),
+        &["run", "--model", "test.notes", "--full"],
+    )
+    .ok();
+    let v1 = checksum(&binary("replay-notes-v1"), &db.url, "test.notes");
+    let status = db
+        .with(&binary("replay-notes-v1"), &["--json", "status"])
+        .json();
     assert_eq!(
         status[0]["active_version"], 1,
         "the first run activates its version"
@@ -458,23 +455,28 @@ fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
 
     let line = db
         .with(
-            &bin("v2"),
+            &binary("replay-notes-v2"),
             &["cutover", "--model", "test.notes", "--version", "2"],
         )
         .error_line()
         .to_owned();
     assert!(line.contains("has never completed a run"), "{line}");
 
-    db.with(&bin("v2"), &["run", "--model", "test.notes", "--full"])
-        .ok();
+    db.with(
+        &binary("replay-notes-v2"),
+        &["run", "--model", "test.notes", "--full"],
+    )
+    .ok();
     assert_eq!(
-        checksum(&bin("v1"), &db.url, "test.notes"),
+        checksum(&binary("replay-notes-v1"), &db.url, "test.notes"),
         v1,
         "building v2 changed v1's rows"
     );
-    let v2 = checksum(&bin("v2"), &db.url, "test.notes");
+    let v2 = checksum(&binary("replay-notes-v2"), &db.url, "test.notes");
     assert_ne!(v2, v1, "version 2 scores differently");
-    let status = db.with(&bin("v2"), &["--json", "status"]).json();
+    let status = db
+        .with(&binary("replay-notes-v2"), &["--json", "status"])
+        .json();
     assert_eq!(
         status[0]["active_version"], 1,
         "building v2 must not switch readers"
@@ -482,22 +484,26 @@ fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
 
     // New events arrive: v2 is behind the log until it catches up.
     db.with(
-        &bin("v1"),
+        &binary("replay-notes-v1"),
         &["generate", "--users", "6", "--events", "60", "--seed", "77"],
     )
     .ok();
     let line = db
         .with(
-            &bin("v2"),
+            &binary("replay-notes-v2"),
             &["cutover", "--model", "test.notes", "--version", "2"],
         )
         .error_line()
         .to_owned();
     assert!(line.contains("is behind the log"), "{line}");
-    db.with(&bin("v2"), &["run", "--model", "test.notes"]).ok();
+    db.with(
+        &binary("replay-notes-v2"),
+        &["run", "--model", "test.notes"],
+    )
+    .ok();
     let switched = db
         .with(
-            &bin("v2"),
+            &binary("replay-notes-v2"),
             &[
                 "--json",
                 "cutover",
@@ -520,7 +526,7 @@ fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
 
     let line = db
         .with(
-            &bin("v2"),
+            &binary("replay-notes-v2"),
             &["drop", "--model", "test.notes", "--version", "2"],
         )
         .error_line()
@@ -528,7 +534,7 @@ fn versions_are_built_side_by_side_and_cut_over(postgres: bool) {
     assert!(line.contains("it is the active version"), "{line}");
     let dropped = db
         .with(
-            &bin("v2"),
+            &binary("replay-notes-v2"),
             &["--json", "drop", "--model", "test.notes", "--version", "1"],
         )
         .json();

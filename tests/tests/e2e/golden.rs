@@ -8,6 +8,7 @@
 //! handlers changes a digest here. Changing these constants is a reviewed decision, not a
 //! test fix.
 
+use readmodel_tests::bin;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -111,10 +112,6 @@ const GOLDEN: &[(&str, u64, &str)] = &[
         "sha256:9c107dbcf5201b22f21ade0df153961b8f41711a9aa46894bb5bcb6f01290094",
     ),
 ];
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_replay-e2e"))
-}
 
 fn golden_log() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden-events.jsonl")

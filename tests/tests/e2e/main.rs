@@ -1,0 +1,23 @@
+//! The end-to-end tests, one module per subject, in one test binary: they share one
+//! PostgreSQL server (`readmodel_tests::pg`) and the `replay` binaries of this package.
+
+mod bad_events;
+mod bulk_append;
+mod copy;
+mod crash;
+mod cross_backend;
+mod ddl;
+mod determinism;
+mod follow;
+mod gaps;
+mod golden;
+mod inputs;
+mod lifecycle;
+mod migrations_match_contracts;
+mod operator;
+mod promises;
+mod reader;
+mod round_trip;
+mod security;
+mod shapes;
+mod workers;
