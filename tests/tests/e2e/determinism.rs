@@ -7,17 +7,7 @@
 
 use readmodel_tests::binary;
 
-use readmodel_runtime::testing::{stored, InMemory};
-use readmodel_tests::versioned::NoteWritten;
 use readmodel_tests::{checksum, on_both_backends, Db};
-
-mod drifting {
-    readmodel_tests::drifting_notes_model!();
-}
-
-mod steady {
-    readmodel_tests::notes_model!(1, 1);
-}
 
 const NOTES: &str = "test.notes";
 
@@ -100,25 +90,4 @@ fn every_lifeos_model_passes_the_check_and_builds_the_same_rows(postgres: bool) 
     let sums = db.checksums(&names);
     db.run(&["run", "--all", "--full"]).ok();
     assert_eq!(db.checksums(&names), sums);
-}
-
-#[test]
-fn in_memory_checks_determinism_by_default() {
-    let at = "2026-03-01T07:30:00Z".parse().expect("a timestamp");
-    let user = uuid::Uuid::from_u128(7);
-    let events: Vec<_> = (1..=3)
-        .map(|id| stored(id, user, user, id, at, &NoteWritten { words: 5 }))
-        .collect();
-
-    let mut model = InMemory::<steady::Notes>::new();
-    model.apply_all(&events).expect("decodes");
-    let rows = model.rows();
-    assert_eq!((rows[0].notes, rows[0].score), (3, 15));
-
-    let mut model = InMemory::<drifting::Notes>::new();
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.apply(&events[0])))
-        .expect_err("a drifting handler fails the in-memory replay");
-    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert_names_the_drift(&message);
-    assert_eq!(message.lines().count(), 1, "{message}");
 }

@@ -145,7 +145,9 @@ fn checksum_version_reads_the_version_asked_for(postgres: bool) {
         if let Some(v) = version {
             args.extend(["--version", v]);
         }
-        let json = db.with(&binary(name), &args).json();
+        let json = db
+            .with(&binary(&format!("replay-notes-{name}")), &args)
+            .json();
         (
             json["version"].as_i64().expect("version"),
             json["rows"].as_u64().expect("rows"),
