@@ -98,7 +98,7 @@ pub(crate) fn apply_twice<P: Projection>(
             difference: Box::new(difference),
         });
     }
-    merge(state, first);
+    state.merge(first);
     Ok(outcomes.0)
 }
 
@@ -170,21 +170,4 @@ fn canonical<R: ReadModelRow>(row: &R) -> String {
     let mut text = String::new();
     row.write_canonical(&mut text);
     text
-}
-
-/// Keeps what one application read and changed; a row changed earlier in the batch stays
-/// marked changed even when this event only read it.
-fn merge<R: ReadModelRow>(state: &mut BatchState<R>, applied: BatchState<R>) {
-    state.load_failed |= applied.load_failed;
-    for (key, slot) in applied.slots {
-        match state.slots.get_mut(&key) {
-            Some(existing) => {
-                existing.row = slot.row;
-                existing.dirty |= slot.dirty;
-            }
-            None => {
-                state.slots.insert(key, slot);
-            }
-        }
-    }
 }

@@ -110,6 +110,26 @@ impl<R: ReadModelRow> Default for BatchState<R> {
     }
 }
 
+impl<R: ReadModelRow> BatchState<R> {
+    /// Keeps what a later application read and changed; a row changed earlier stays
+    /// marked changed even when the later one only read it, and keeps what was known of
+    /// it being stored.
+    pub(crate) fn merge(&mut self, applied: BatchState<R>) {
+        self.load_failed |= applied.load_failed;
+        for (key, slot) in applied.slots {
+            match self.slots.get_mut(&key) {
+                Some(existing) => {
+                    existing.row = slot.row;
+                    existing.dirty |= slot.dirty;
+                }
+                None => {
+                    self.slots.insert(key, slot);
+                }
+            }
+        }
+    }
+}
+
 /// A row could not be loaded; the loader keeps the reason for the runtime to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LoadFailed;

@@ -9,6 +9,7 @@
 //! [`versions`](crate::versions), [`dead_letters`](crate::dead_letters),
 //! [`checksum`](crate::checksum)).
 
+mod apply;
 mod batch;
 mod cache;
 mod error;

@@ -2,14 +2,13 @@
 //! the rows carried from one flush to the next.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::super::apply::{self, load_failed, Prefetched};
 use super::super::cache::RowCache;
 use super::super::execute::{delete_in_scope, finish_checkpoint};
-use super::super::handler_guard;
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
 use super::super::write::{BatchEnd, RowWrites};
@@ -20,7 +19,7 @@ use crate::checksum;
 use crate::contract::{Contract, Kind};
 use crate::event::StoredEvent;
 use crate::ledger::{self, NewRun, RunStatus, Scope};
-use crate::rows::{BatchState, LoadFailed, Projection, ReadModelRow, Rows};
+use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
 use crate::store::{with_conn, Conn, Store};
 
@@ -474,10 +473,9 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 }
 
-type Prefetched<R> = BTreeMap<<R as ReadModelRow>::Key, Option<Arc<R>>>;
-
 impl<P: Projection> ModelLane<P> {
-    /// Runs each event's handler in id order against the rows held since the last flush.
+    /// Runs each event's handler in id order against the rows held since the last flush
+    /// (see `apply::apply_events`).
     fn apply_events(
         &mut self,
         db: &Db<'_, '_>,
@@ -486,13 +484,28 @@ impl<P: Projection> ModelLane<P> {
         let contract = P::CONTRACT;
         let version = self.version;
         let mut prefetched = self.prefetch(db, events)?;
+        // Applying again (after a panic, under `--on-bad-event park`) or twice (the
+        // determinism check) asks for the same rows again: shared, they are still here;
+        // taken, they would be loaded from the table again. Otherwise they are taken, so
+        // that a handler changing one copies nothing.
+        let share = self.plan.on_bad_event == BadEventPolicy::Park || self.plan.check_determinism;
         let cache = &mut self.cache;
         let failure = Cell::new(None::<ReplayError>);
         let mut load = |key: &<P::Row as ReadModelRow>::Key| {
-            if let Some(known) = cache.take(key) {
+            let known = if share {
+                cache.known(key)
+            } else {
+                cache.take(key)
+            };
+            if let Some(known) = known {
                 return Ok(known);
             }
-            if let Some(found) = prefetched.remove(key) {
+            let found = if share {
+                prefetched.get(key).cloned()
+            } else {
+                prefetched.remove(key)
+            };
+            if let Some(found) = found {
                 return Ok(found);
             }
             let key = key.clone();
@@ -500,105 +513,43 @@ impl<P: Projection> ModelLane<P> {
                 let row = with_conn!(store, |c| load_row::<P::Row, _>(c, contract, version, &key))?;
                 Ok(row.map(Arc::new))
             })
-            .map_err(|error| {
-                failure.set(Some(error));
-                LoadFailed
-            })
+            .map_err(|error| load_failed(&failure, error))
         };
-        let mut previous = self.applied;
-        for &event in events {
-            if event.id <= previous {
-                return Err(ReplayError::OutOfOrder {
-                    model: contract.name,
-                    id: event.id,
-                    previous,
-                });
-            }
-            previous = event.id;
-            let mut rows = Rows::new(&mut self.state, &mut load);
-            let applied = handler_guard::catch(|| P::apply(event, &mut rows)).map_err(|panic| {
-                ReplayError::HandlerPanicked {
-                    model: contract.name,
-                    id: event.id,
-                    event_type: event.event_type.clone(),
-                    message: handler_guard::message(&panic),
-                }
-            })?;
-            match applied {
-                Ok(()) => {}
-                // Decoding fails before the handler runs, so the event changed nothing.
-                Err(source) if self.plan.on_bad_event == BadEventPolicy::Park => {
-                    self.parked.push((event.clone(), source.reason.to_string()));
-                }
-                Err(source) => {
-                    return Err(ReplayError::Decode {
-                        model: contract.name,
-                        source,
-                    })
-                }
-            }
-            if let Some(error) = failure.take() {
-                return Err(error);
-            }
-        }
+        let parked = apply::apply_events::<P>(
+            events,
+            self.applied,
+            &self.plan,
+            &mut self.state,
+            &mut load,
+            &failure,
+        )?;
+        self.parked
+            .extend(parked.into_iter().map(|(event, why)| (event.clone(), why)));
         Ok(())
     }
 
     /// Loads at once the rows the handlers of `events` will read that neither the rows
-    /// held since the last flush nor the cache know. Which rows a handler reads is only
-    /// known by running it, so, unless the cache is complete (a full rebuild: no load at
-    /// all), the handlers first run against stand-in rows, recording the keys they ask for.
+    /// held since the last flush nor the cache know (see `apply::keys_to_load`).
     fn prefetch(
         &self,
         db: &Db<'_, '_>,
         events: &[&StoredEvent],
     ) -> Result<Prefetched<P::Row>, ReplayError> {
-        let contract = P::CONTRACT;
-        let mut prefetched = BTreeMap::new();
-        if contract.kind == Kind::Timeline || self.cache.is_complete() {
-            return Ok(prefetched);
+        if !apply::may_read_unknown_rows::<P>(self.cache.is_complete()) {
+            return Ok(Prefetched::new());
         }
-        let mut wanted = BTreeSet::new();
-        {
-            let mut scratch = BatchState::<P::Row>::default();
-            let held = &self.state;
-            let cache = &self.cache;
-            let mut record = |key: &<P::Row as ReadModelRow>::Key| {
-                if let Some(slot) = held.slots.get(key) {
-                    return Ok(slot.row.clone());
-                }
-                match cache.known(key) {
-                    Some(known) => Ok(known),
-                    None => {
-                        wanted.insert(key.clone());
-                        Ok(None)
-                    }
-                }
-            };
-            for &event in events {
-                let mut rows = Rows::new(&mut scratch, &mut record);
-                // Undecodable events, and handlers that panic on stand-in rows, are the
-                // real pass's to report; the rest of the batch then loads lazily.
-                if handler_guard::catch(|| P::apply(event, &mut rows)).is_err() {
-                    break;
-                }
-            }
-        }
-        let keys: Vec<_> = wanted.into_iter().collect();
-        let version = self.version;
-        let (keys, found) = db.call(move |store| {
+        let (held, cache) = (&self.state, &self.cache);
+        let keys = apply::keys_to_load::<P>(events, |key| match held.slots.get(key) {
+            Some(slot) => Some(slot.row.clone()),
+            None => cache.known(key),
+        });
+        let (contract, version) = (P::CONTRACT, self.version);
+        db.call(move |store| {
             let found = with_conn!(store, |c| load_rows::<P::Row, _>(
                 c, contract, version, &keys
             ))?;
-            Ok((keys, found))
-        })?;
-        prefetched.extend(keys.into_iter().map(|key| (key, None)));
-        prefetched.extend(
-            found
-                .into_iter()
-                .map(|row| (row.key(), Some(Arc::new(row)))),
-        );
-        Ok(prefetched)
+            Ok(apply::prefetched(keys, found))
+        })
     }
 
     /// Moves the checkpoint to the run's bound; returns the checksum of the rows.

@@ -26,7 +26,7 @@ use std::time::Instant;
 use self::reader::{Chunk, Follow, Span};
 use self::writer::Writer;
 use super::partition::partition_of;
-use super::plan::{BadEventPolicy, Flush, Plan, Start};
+use super::plan::{Flush, Plan, Start};
 use super::{Progress, ReplayError, RunReport};
 use crate::contract::Contract;
 use crate::event::StoredEvent;
@@ -50,16 +50,10 @@ const FLUSH: &str = "writing the rows and checkpoints of a pass";
 const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Whether `plan` can run as one pass: new runs of whole models (catch-up or `--full`,
-/// up to `--to`), stopping at a bad event. Runs of one user, of a range, resumed runs,
-/// `--on-bad-event park` and `--check-determinism` go model by model.
+/// up to `--to`, parking bad events or not, checking determinism or not). Runs of one
+/// user or of a range are all or nothing and go model by model; so do resumed runs.
 pub fn fits_a_pass(plan: &Plan) -> bool {
-    plan.start == Start::New
-        && plan.user.is_none()
-        && plan.from.is_none()
-        // Parking a panicking handler's event (the batch redone without it) and the
-        // double-apply check live in the model-by-model engine.
-        && plan.on_bad_event == BadEventPolicy::Stop
-        && !plan.check_determinism
+    plan.start == Start::New && plan.user.is_none() && plan.from.is_none()
 }
 
 /// What a pass over the log needs of a model: its contract, and its lane. The registry's
