@@ -11,7 +11,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use readmodel_runtime::replay::{run_pass, NoProgress, PassModel};
+use readmodel_runtime::replay::NoProgress;
+use readmodel_runtime::run_models;
 use readmodel_runtime::{Model, Plan, Registry};
 use serde::Serialize;
 
@@ -76,8 +77,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<E2eReport, Be
         all.len()
     ));
     let started = Instant::now();
-    let (pass, pass_usage) =
-        rss::measure(|| run_pass(store, &url, &members(&all), &plan, &mut NoProgress));
+    let (pass, pass_usage) = rss::measure(|| run_models(store, &url, &all, &plan, &mut NoProgress));
     let _with_checksums = started.elapsed();
     let pass = pass?;
     peaks.note(pass_usage);
@@ -93,8 +93,9 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<E2eReport, Be
     let mut checksums_match = true;
     let (runs, one_usage) = rss::measure(|| {
         all.iter()
-            .map(|model| model.replay(store, &plan, &mut NoProgress))
+            .map(|model| run_models(store, &url, &[*model], &plan, &mut NoProgress))
             .collect::<Result<Vec<_>, _>>()
+            .map(|runs| runs.into_iter().flatten().collect::<Vec<_>>())
     });
     peaks.note(one_usage);
     for (run, ours) in runs?.iter().zip(&pass) {
@@ -107,7 +108,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<E2eReport, Be
         .iter()
         .map(|name| registry.get(name))
         .collect::<Result<_, _>>()?;
-    let reports = run_pass(store, &url, &members(&habits), &plan, &mut NoProgress)?;
+    let reports = run_models(store, &url, &habits, &plan, &mut NoProgress)?;
     let habits_pass_seconds = reports
         .iter()
         .map(|r| r.elapsed.as_secs_f64())
@@ -179,9 +180,4 @@ impl E2eReport {
         );
         out
     }
-}
-
-/// The models as a pass takes them.
-fn members<'a>(models: &[&'a dyn Model]) -> Vec<&'a dyn PassModel> {
-    models.iter().map(|m| *m as &dyn PassModel).collect()
 }

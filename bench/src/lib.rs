@@ -34,7 +34,8 @@ use std::fmt::{self, Write as _};
 use std::time::Instant;
 
 use readmodel_runtime::cli::GenerateSpec;
-use readmodel_runtime::replay::{run_pass, NoProgress, PassModel};
+use readmodel_runtime::replay::NoProgress;
+use readmodel_runtime::run_models;
 use readmodel_runtime::{
     import, DatabaseUrl, Plan, Registry, RegistryError, ReplayError, Store, StoreError,
 };
@@ -402,9 +403,9 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<Report, Bench
             ..Plan::default()
         };
         // What `replay run --model M --full` runs: a pass of one model.
-        let member = [model as &dyn PassModel];
+        let member = [model];
         let (reports, ours) =
-            rss::measure(|| run_pass(store, &fresh.url, &member, &plan, &mut NoProgress));
+            rss::measure(|| run_models(store, &fresh.url, &member, &plan, &mut NoProgress));
         let report = reports?
             .pop()
             .ok_or_else(|| BenchError::new(format!("{name}: the pass reported no run")))?;

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use readmodel_runtime::replay::{run_pass, NoProgress, PassModel};
+use readmodel_runtime::replay::NoProgress;
+use readmodel_runtime::run_models;
 use readmodel_runtime::scale_out::{run_workers, WorkerConfig, WorkerStats};
 use readmodel_runtime::{Model, Plan, Registry};
 use serde::Serialize;
@@ -65,9 +66,8 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<WorkersReport
     };
 
     say("run --all --full in one process (one pass)");
-    let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
     let started = Instant::now();
-    let single = run_pass(store, &url, &members, &plan, &mut NoProgress)?;
+    let single = run_models(store, &url, &models, &plan, &mut NoProgress)?;
     let single_seconds = started.elapsed().as_secs_f64();
     let expected = checksums(single.iter().map(|r| (r.model, r.checksum.clone())));
 

@@ -11,23 +11,20 @@ use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
 use crate::cutover;
 use crate::event::{DecodeError, StoredEvent};
+use crate::replay::drive;
+use crate::replay::engine::Engine;
 use crate::replay::handler_guard;
-use crate::replay::{self, PassModel, Plan, Progress, ReplayError, RunReport};
+use crate::replay::pass::{self, Resumed};
+use crate::replay::{self, Control, Lane, Plan, Progress, ReplayError, RunReport, Share};
 use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
+use crate::store::DatabaseUrl;
 use crate::store::{with_conn, Store, StoreError};
 use crate::verify::{self, Verification};
 
-/// A registered read model, with the operations the runtime runs on it (its contract
-/// comes with [`PassModel`], what a pass over the log needs of it).
-pub trait Model: PassModel {
-    /// Replays events into it according to `plan` (which says whether the run starts
-    /// anew or resumes the latest unfinished one).
-    fn replay(
-        &self,
-        store: &mut Store,
-        plan: &Plan,
-        progress: &mut dyn Progress,
-    ) -> Result<RunReport, ReplayError>;
+/// A registered read model, with the operations the runtime runs on it. Its contract,
+/// and what the replay engine needs of it, come with a supertrait that is not public:
+/// replay models with [`run_models`].
+pub trait Model: Engine {
     /// The canonical checksum of the rows of `version` (of one user's rows with `user`).
     fn checksum(
         &self,
@@ -55,7 +52,7 @@ impl<P: Projection> ModelOps<P> {
     pub const INSTANCE: Self = ModelOps(PhantomData);
 }
 
-impl<P: Projection> PassModel for ModelOps<P> {
+impl<P: Projection> Engine for ModelOps<P> {
     fn contract(&self) -> &'static Contract {
         P::CONTRACT
     }
@@ -65,8 +62,18 @@ impl<P: Projection> PassModel for ModelOps<P> {
         plan: &Plan,
         head: i64,
         cache_rows: usize,
-    ) -> Result<Box<dyn replay::Lane>, ReplayError> {
-        replay::pass::prepare::<P>(store, plan, head, cache_rows)
+    ) -> Result<Box<dyn Lane>, ReplayError> {
+        pass::prepare::<P>(store, plan, head, cache_rows)
+    }
+    fn resume(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        head: i64,
+        cache_rows: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Resumed, ReplayError> {
+        pass::prepare_resumed::<P>(store, plan, head, cache_rows, progress)
     }
     fn share_lane(
         &self,
@@ -74,21 +81,21 @@ impl<P: Projection> PassModel for ModelOps<P> {
         plan: &Plan,
         to: i64,
         cache_rows: usize,
-        share: replay::Share,
-    ) -> Result<Box<dyn replay::Lane>, ReplayError> {
-        replay::pass::prepare_share::<P>(store, plan, to, cache_rows, share)
+        share: Share,
+    ) -> Result<Box<dyn Lane>, ReplayError> {
+        pass::prepare_share::<P>(store, plan, to, cache_rows, share)
     }
-}
-
-impl<P: Projection> Model for ModelOps<P> {
-    fn replay(
+    fn run_alone(
         &self,
         store: &mut Store,
         plan: &Plan,
         progress: &mut dyn Progress,
     ) -> Result<RunReport, ReplayError> {
-        with_conn!(store, |c| replay::run::<P, _>(c, plan, progress))
+        with_conn!(store, |c| replay::scoped::run::<P, _>(c, plan, progress))
     }
+}
+
+impl<P: Projection> Model for ModelOps<P> {
     fn checksum(
         &self,
         store: &mut Store,
@@ -125,6 +132,53 @@ impl<P: Projection> Model for ModelOps<P> {
     fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError> {
         with_conn!(store, |c| cutover::drop_version(c, P::CONTRACT, version))
     }
+}
+
+/// Replays `models` according to `plan`: runs of whole models (a catch-up, `--full`,
+/// `--resume`) in one pass over the log, each model from its own checkpoint; runs of one
+/// user (`plan.user`) or one range (`plan.from`) model by model, each all or nothing.
+/// `url` names the database `store` is open on (the pass reads the log on a second
+/// connection). Stops at the first failure: the failed run is recorded, and every
+/// model's rows and checkpoint are left at its last flush.
+///
+/// ```no_run
+/// use readmodel_runtime::replay::NoProgress;
+/// use readmodel_runtime::{run_models, DatabaseUrl, Migrations, Plan, Registry, Store};
+///
+/// fn rebuild_all(migrations: &Migrations) -> Result<(), Box<dyn std::error::Error>> {
+///     let url = DatabaseUrl::parse("app.db")?;
+///     let mut store = Store::open(&url, migrations)?;
+///     let models: Vec<_> = Registry::global()?.iter().collect();
+///     let plan = Plan { full: true, ..Plan::default() };
+///     for report in run_models(&mut store, &url, &models, &plan, &mut NoProgress)? {
+///         println!("{} v{}: {} events", report.model, report.version, report.events_read);
+///     }
+///     Ok(())
+/// }
+/// ```
+pub fn run_models(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn Model],
+    plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    run_models_with(store, url, models, plan, &mut Control::default(), progress)
+}
+
+/// [`run_models`], steered by `control`: stopped by its stop flag (every run recorded
+/// `stopped` after what was applied is written), following the log when it has a
+/// watcher (see [`Control`]).
+pub fn run_models_with(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn Model],
+    plan: &Plan,
+    control: &mut Control,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    let engines: Vec<&dyn Engine> = models.iter().map(|m| *m as &dyn Engine).collect();
+    drive::run_models(store, url, &engines, plan, control, progress)
 }
 
 /// Errors of the registry.

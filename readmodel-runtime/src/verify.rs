@@ -74,7 +74,7 @@ fn compare<P: Projection, C: Conn>(
 ) -> Result<Verification, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
-    replay::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
+    replay::scoped::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
     let live = checksum::of_rows::<P::Row, C>(conn, contract, version, None)?;
     let rebuilt = checksum::of_rows::<P::Row, C>(conn, contract, scratch, None)?;
     let first_difference = if live.digest == rebuilt.digest {

@@ -1,5 +1,4 @@
-//! Replaying models, in one pass or one after another, with a progress bar on a
-//! terminal's stderr.
+//! Replaying models with a progress bar on a terminal's stderr.
 
 use std::io::IsTerminal;
 
@@ -7,12 +6,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
 use super::CliError;
-use crate::ledger::{RunStatus, Scope};
-use crate::registry::Model;
-use crate::replay::{
-    fits_a_pass, run_pass, run_pass_with, Control, PassModel, Plan, Progress, ReplayError,
-    RunReport, Start,
-};
+use crate::registry::{run_models_with, Model};
+use crate::replay::{Control, Plan, Progress, RunReport};
 use crate::store::{DatabaseUrl, Store};
 
 struct Bar(ProgressBar);
@@ -39,13 +34,7 @@ fn bar(quiet: bool) -> Bar {
     Bar(bar)
 }
 
-/// Runs `plan` for `models`: in one pass over the log when the plan allows (see
-/// [`fits_a_pass`]), else for each model in turn, stopping at the first failure.
-///
-/// `--resume` over several models leaves every one of them built, as an uninterrupted
-/// run would: a model with an unfinished run resumes it (and then catches up, when that
-/// run covered only part of the model), every other model catches up from its
-/// checkpoint.
+/// Runs `plan` for `models` (see [`crate::run_models`]) with a progress bar.
 pub(super) fn run_models(
     cx: &Context<'_>,
     store: &mut Store,
@@ -53,40 +42,11 @@ pub(super) fn run_models(
     models: &[&dyn Model],
     plan: &Plan,
 ) -> Result<Vec<RunReport>, CliError> {
-    if fits_a_pass(plan) {
-        let mut progress = bar(cx.quiet);
-        let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
-        let reports = run_pass(store, url, &members, plan, &mut progress);
-        progress.0.finish_and_clear();
-        return Ok(reports?);
-    }
-    let mut reports = Vec::with_capacity(models.len());
-    let several = plan.start == Start::Resume && models.len() > 1;
-    let catch_up = Plan {
-        start: Start::New,
-        ..plan.clone()
-    };
-    for model in models {
-        match replay_one(cx, store, *model, plan) {
-            Err(ReplayError::NothingToResume { .. }) if several => {
-                reports.push(replay_one(cx, store, *model, &catch_up)?);
-            }
-            Ok(report) => {
-                let partial = report.scope != Scope::All;
-                let succeeded = report.status == RunStatus::Succeeded;
-                reports.push(report);
-                if several && partial && succeeded {
-                    reports.push(replay_one(cx, store, *model, &catch_up)?);
-                }
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(reports)
+    follow_models(cx, store, url, models, plan, &mut Control::default())
 }
 
-/// Runs `plan` for `models` in one pass steered by `control` (following the log, until
-/// its stop flag is set).
+/// Runs `plan` for `models` steered by `control` (following the log, until its stop
+/// flag is set), with a progress bar.
 pub(super) fn follow_models(
     cx: &Context<'_>,
     store: &mut Store,
@@ -96,20 +56,7 @@ pub(super) fn follow_models(
     control: &mut Control,
 ) -> Result<Vec<RunReport>, CliError> {
     let mut progress = bar(cx.quiet);
-    let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
-    let reports = run_pass_with(store, url, &members, plan, control, &mut progress);
+    let reports = run_models_with(store, url, models, plan, control, &mut progress);
     progress.0.finish_and_clear();
     Ok(reports?)
-}
-
-fn replay_one(
-    cx: &Context<'_>,
-    store: &mut Store,
-    model: &dyn Model,
-    plan: &Plan,
-) -> Result<RunReport, ReplayError> {
-    let mut progress = bar(cx.quiet);
-    let report = model.replay(store, plan, &mut progress);
-    progress.0.finish_and_clear();
-    report
 }

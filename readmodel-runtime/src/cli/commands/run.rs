@@ -37,9 +37,9 @@ pub(crate) struct Args {
     /// resumed, every other model catches up from its checkpoint.
     #[arg(long, conflicts_with_all = ["full", "from", "to", "user"])]
     resume: bool,
-    /// Events per read batch in a one-pass run [default: 2500]; per batch and transaction
-    /// when models replay one by one (a user, a range, --resume, parking,
-    /// --check-determinism) [default: 10000].
+    /// Events per read batch when whole models replay in one pass [default: 2500]; per
+    /// batch and transaction when one user's or one range's rows replay, model by model
+    /// (--user, --from) [default: 10000].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch_size: Option<u32>,
     /// Stop after this many batches (read batches in a one-pass run); `--resume`
@@ -153,11 +153,11 @@ fn run_with_workers(
     args: &Args,
     workers: u32,
 ) -> Result<(), CliError> {
-    if !fits_a_pass(plan) || plan.max_batches.is_some() {
+    if !fits_a_pass(plan) || plan.start == Start::Resume || plan.max_batches.is_some() {
         let model = models.first().map_or("models", |m| m.contract().name);
         return Err(ReplayError::InvalidPlan {
             model,
-            reason: "--workers runs new runs of whole models (catch-up or --full, up to --to); --user, --from, --resume, --max-batches, --on-bad-event park and --check-determinism run without it".to_owned(),
+            reason: "--workers runs new runs of whole models (catch-up or --full, up to --to); --user, --from, --resume and --max-batches run without it".to_owned(),
         }
         .into());
     }
@@ -203,18 +203,16 @@ mod tests {
     #[test]
     fn a_pass_reads_smaller_batches_than_a_model_by_model_run_by_default() {
         let user = "--user=7f1c3c5e-2f4b-4c1a-9a51-3f1e2d4c5b6a";
-        let passes: [&[&str]; 3] = [
+        let passes: [&[&str]; 6] = [
             &["--all", "--full"],
             &["--model", "a", "--model", "b"],
             &["--model", "a", "--full", "--max-batches", "3"],
-        ];
-        let model_by_model: [&[&str]; 5] = [
-            &["--all", "--full", user],
             &["--all", "--resume"],
-            &["--model", "a", "--from", "5"],
             &["--all", "--on-bad-event", "park"],
             &["--all", "--check-determinism"],
         ];
+        let model_by_model: [&[&str]; 2] =
+            [&["--all", "--full", user], &["--model", "a", "--from", "5"]];
         for args in passes {
             let plan = plan_of(args);
             assert!(fits_a_pass(&plan), "{args:?} runs as one pass");

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use super::super::apply::{self, load_failed, Prefetched};
 use super::super::cache::RowCache;
-use super::super::execute::{delete_in_scope, finish_checkpoint};
+use super::super::execute::{self, delete_in_scope, finish_checkpoint};
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
 use super::super::write::{BatchEnd, RowWrites};
-use super::super::{ReplayError, RunReport};
+use super::super::{resume, Progress, ReplayError, RunReport};
 use super::flush::FlushJob;
 use super::writer::Db;
 use crate::checksum;
@@ -87,7 +87,7 @@ pub trait Lane {
 
 /// Computes a model version's checksum on the connection it is given.
 #[doc(hidden)]
-pub type ChecksumJob = Box<dyn FnOnce(&mut Store) -> Result<String, ReplayError> + Send>;
+pub(crate) type ChecksumJob = Box<dyn FnOnce(&mut Store) -> Result<String, ReplayError> + Send>;
 
 /// A worker's share of a model: one partition of it (see `replay::partition`), whose
 /// events it applies from the partition's own checkpoint.
@@ -132,6 +132,8 @@ pub(crate) struct ModelLane<P: Projection> {
     checksum: Option<String>,
     /// A worker's partition; `None` for a run of the whole model.
     share: Option<Share>,
+    /// The interrupted run this one continues (`--resume`).
+    resumed_from: Option<i64>,
     _model: PhantomData<fn() -> P>,
 }
 
@@ -157,6 +159,52 @@ pub(crate) fn prepare<P: Projection>(
     Ok(Box::new(ModelLane::<P>::new(
         plan, execution, stored, complete, cache_rows, 0, None,
     )))
+}
+
+/// What continuing a model's latest unfinished run gives.
+pub enum Resumed {
+    /// A run of the whole model, to continue in a pass.
+    Lane(Box<dyn Lane>),
+    /// A run of one user's or one range's rows, run to its end already (all or nothing).
+    Ran(RunReport),
+}
+
+/// Continues `P`'s latest unfinished run with the plan it recorded (see
+/// `replay::resume`), marking that one abandoned.
+pub(crate) fn prepare_resumed<P: Projection>(
+    store: &mut Store,
+    plan: &Plan,
+    head: i64,
+    cache_rows: usize,
+    progress: &mut dyn Progress,
+) -> Result<Resumed, ReplayError> {
+    let contract = P::CONTRACT;
+    let run = with_conn!(store, |c| {
+        crate::store::schema::check_table(c, contract)?;
+        resume::prepare(c, contract, plan, head)
+    })?;
+    if !run.execution.is_whole_model() {
+        let report = with_conn!(store, |c| execute::execute::<P, _>(
+            c,
+            contract.version,
+            &run,
+            progress
+        ))?;
+        return Ok(Resumed::Ran(report));
+    }
+    let complete = run.execution.delete == Some(RowSet::WholeVersion);
+    let stored = run.execution.after;
+    let mut lane = ModelLane::<P>::new(
+        &run.plan,
+        run.execution,
+        stored,
+        complete,
+        cache_rows,
+        0,
+        None,
+    );
+    lane.resumed_from = run.resumed_from;
+    Ok(Resumed::Lane(Box::new(lane)))
 }
 
 /// Prepares a worker's lane of one partition of `P` (`share`), from the partition's
@@ -232,6 +280,7 @@ impl<P: Projection> ModelLane<P> {
             rows_written: 0,
             checksum: None,
             share,
+            resumed_from: None,
             _model: PhantomData,
         }
     }
@@ -256,7 +305,7 @@ impl<P: Projection> Lane for ModelLane<P> {
             from: execution.after + 1,
             to: execution.to,
             plan_json: serde_json::to_string(&self.plan).unwrap_or_else(|_| "{}".to_owned()),
-            resumed_from: None,
+            resumed_from: self.resumed_from,
         };
         self.run_id = with_conn!(store, |c| ledger::start_run(c, &new_run))?;
         if let Some(rows) = execution.delete {
@@ -411,7 +460,7 @@ impl<P: Projection> Lane for ModelLane<P> {
             elapsed,
             status,
             checksum,
-            resumed_from: None,
+            resumed_from: self.resumed_from,
         })
     }
 

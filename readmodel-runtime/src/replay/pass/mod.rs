@@ -26,16 +26,15 @@ use std::time::Instant;
 use self::reader::{Chunk, Follow, Span};
 use self::writer::Writer;
 use super::partition::partition_of;
-use super::plan::{Flush, Plan, Start};
+use super::plan::{Flush, Plan};
 use super::{Progress, ReplayError, RunReport};
-use crate::contract::Contract;
 use crate::event::StoredEvent;
-use crate::store::{with_conn, Conn, DatabaseUrl, Store};
+use crate::store::{DatabaseUrl, Store};
 
 pub use self::control::Control;
-pub(crate) use self::lane::{prepare, prepare_share};
-pub use self::lane::{ChecksumJob, Lane, Share};
-pub use self::writer::Db;
+pub(crate) use self::lane::{prepare, prepare_resumed, prepare_share, Resumed};
+pub(crate) use self::lane::{Lane, Share};
+pub(crate) use self::writer::Db;
 
 /// Rows the caches of all models of a pass may carry between flushes together. A 10M-event
 /// rebuild of the 19 LifeOS models fills its caches (a 1M-event one does not): it peaked
@@ -49,45 +48,17 @@ const FLUSH: &str = "writing the rows and checkpoints of a pass";
 /// Read batches in flight between the reading and the applying thread.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
-/// Whether `plan` can run as one pass: new runs of whole models (catch-up or `--full`,
-/// up to `--to`, parking bad events or not, checking determinism or not). Runs of one
-/// user or of a range are all or nothing and go model by model; so do resumed runs.
+/// Whether `plan` runs whole models (catch-up or `--full`, up to `--to`, parking bad
+/// events or not, checking determinism or not), which go through one pass over the log;
+/// runs of one user or of a range are all or nothing and run model by model. A resumed
+/// run continues with the plan it recorded, whichever that was.
 pub fn fits_a_pass(plan: &Plan) -> bool {
-    plan.start == Start::New && plan.user.is_none() && plan.from.is_none()
-}
-
-/// What a pass over the log needs of a model: its contract, and its lane. The registry's
-/// `Model` extends it, so the engine does not depend on the registry above it.
-pub trait PassModel: Send + Sync {
-    /// Its contract.
-    fn contract(&self) -> &'static Contract;
-    /// Checks `plan` for this model and prepares its share of a pass over the log
-    /// ([`run_pass`]); nothing is written. `cache_rows` bounds the rows it carries
-    /// between flushes.
-    #[doc(hidden)]
-    fn lane(
-        &self,
-        store: &mut Store,
-        plan: &Plan,
-        head: i64,
-        cache_rows: usize,
-    ) -> Result<Box<dyn Lane>, ReplayError>;
-    /// Prepares a worker's lane of one partition of this model (`share`), from that
-    /// partition's checkpoint (or the model's, when further) to `to`; nothing is written.
-    #[doc(hidden)]
-    fn share_lane(
-        &self,
-        store: &mut Store,
-        plan: &Plan,
-        to: i64,
-        cache_rows: usize,
-        share: Share,
-    ) -> Result<Box<dyn Lane>, ReplayError>;
+    plan.user.is_none() && plan.from.is_none()
 }
 
 /// What a worker adds to a pass: a check in each flush's transaction, before the lanes
 /// write, that the worker still holds what it writes (its partitions' leases).
-pub trait Fence {
+pub(crate) trait Fence {
     /// Renews the worker's hold on its lanes in the open transaction; an error (the lease
     /// lost) rolls the flush back and ends the pass.
     fn renew(&mut self, store: &mut Store) -> Result<(), ReplayError>;
@@ -101,7 +72,7 @@ pub trait Fence {
 /// `Ok(true)` when stopped early (the lanes' positions are flushed); on a failure every
 /// lane is back at its last flush (nothing of the failed flush committed) and no run is
 /// ended (the caller decides).
-pub fn run_lanes(
+pub(crate) fn run_lanes(
     store: &mut Store,
     url: &DatabaseUrl,
     lanes: Vec<Box<dyn Lane>>,
@@ -132,39 +103,26 @@ pub fn run_lanes(
     (pass.lanes, outcome)
 }
 
-/// Runs `plan` for `models` in one pass over the log (see [`fits_a_pass`]); `url` opens
-/// the reading connection. On a failure every model's run is recorded as failed, each
-/// model's rows and checkpoint left at its last flush (so `--resume` or a catch-up
-/// continues it), and the error returned.
-pub fn run_pass(
-    store: &mut Store,
-    url: &DatabaseUrl,
-    models: &[&dyn PassModel],
-    plan: &Plan,
-    progress: &mut dyn Progress,
-) -> Result<Vec<RunReport>, ReplayError> {
-    run_pass_with(store, url, models, plan, &mut Control::default(), progress)
+/// The rows each of `lanes` lanes may carry between flushes: one budget shared by a pass.
+pub(crate) fn cache_rows(lanes: usize) -> usize {
+    (CACHE_ROWS / lanes.max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY)
 }
 
-/// [`run_pass`], steered by `control`: stopped by its flag (every run recorded `stopped`
-/// after what was applied is written), and following the log when it has a watcher
-/// (see [`Control`]). A stopped pass returns `Ok` with `stopped` reports.
-pub fn run_pass_with(
+/// Runs `lanes` (prepared, not started) in one pass over the log, steered by `control`:
+/// stopped by its flag (every run recorded `stopped` after what was applied is written),
+/// and following the log when it has a watcher (see [`Control`]); `url` opens the
+/// reading connection. On a failure every lane's run is recorded as failed, each model's
+/// rows and checkpoint left at its last flush (so `--resume` or a catch-up continues
+/// it), and the error returned.
+pub(crate) fn run_prepared(
     store: &mut Store,
     url: &DatabaseUrl,
-    models: &[&dyn PassModel],
+    mut lanes: Vec<Box<dyn Lane>>,
     plan: &Plan,
     control: &mut Control,
     progress: &mut dyn Progress,
 ) -> Result<Vec<RunReport>, ReplayError> {
     let started = Instant::now();
-    let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let cache_rows =
-        (CACHE_ROWS / models.len().max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY);
-    let mut lanes = Vec::with_capacity(models.len());
-    for model in models {
-        lanes.push(model.lane(store, plan, head, cache_rows)?);
-    }
     for i in 0..lanes.len() {
         if let Err(error) = lanes[i].start(store) {
             let message = stopped_by(lanes[i].contract().name, &error);
@@ -174,10 +132,11 @@ pub fn run_pass_with(
             return Err(error);
         }
     }
+    let label = label(&lanes);
     let mut pass = Pass {
         lanes,
         plan,
-        label: label(models),
+        label,
         stop: control.stop.clone(),
         following: control.follow.is_some(),
         fence: None,
@@ -217,8 +176,8 @@ fn stopped_by(model: &str, error: &ReplayError) -> String {
     format!("the pass stopped when {model} failed: {error}")
 }
 
-fn label(models: &[&dyn PassModel]) -> String {
-    match models {
+fn label(lanes: &[Box<dyn Lane>]) -> String {
+    match lanes {
         [one] => one.contract().name.to_owned(),
         many => format!("{} models", many.len()),
     }

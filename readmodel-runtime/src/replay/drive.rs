@@ -1,0 +1,80 @@
+//! The engine's policy: which engine runs a plan. Runs of whole models, new or resumed,
+//! go through one pass over the log; runs of one user or one range are all or nothing
+//! and run model by model.
+
+use super::engine::Engine;
+use super::pass::{self, Control, Resumed};
+use super::plan::{Plan, Start};
+use super::{Progress, ReplayError, RunReport};
+use crate::ledger::RunStatus;
+use crate::store::{with_conn, Conn, DatabaseUrl, Store};
+
+/// Runs `plan` for `models`, steered by `control`.
+///
+/// `--resume` over several models leaves every one of them built, as an uninterrupted
+/// run would: a model with an unfinished run resumes it (and then catches up, when that
+/// run covered only part of the model), every other model catches up from its
+/// checkpoint.
+pub(crate) fn run_models(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn Engine],
+    plan: &Plan,
+    control: &mut Control,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    if plan.start == Start::Resume {
+        return resume(store, url, models, plan, control, progress);
+    }
+    if !pass::fits_a_pass(plan) {
+        return models
+            .iter()
+            .map(|model| model.run_alone(store, plan, progress))
+            .collect();
+    }
+    let head = with_conn!(&mut *store, |c| c.settled_head())?;
+    let cache_rows = pass::cache_rows(models.len());
+    let mut lanes = Vec::with_capacity(models.len());
+    for model in models {
+        lanes.push(model.lane(store, plan, head, cache_rows)?);
+    }
+    pass::run_prepared(store, url, lanes, plan, control, progress)
+}
+
+fn resume(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    models: &[&dyn Engine],
+    plan: &Plan,
+    control: &mut Control,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RunReport>, ReplayError> {
+    let several = models.len() > 1;
+    let catch_up = Plan {
+        start: Start::New,
+        ..plan.clone()
+    };
+    let head = with_conn!(&mut *store, |c| c.settled_head())?;
+    let cache_rows = pass::cache_rows(models.len());
+    let (mut reports, mut lanes) = (Vec::new(), Vec::new());
+    for model in models {
+        match model.resume(store, plan, head, cache_rows, progress) {
+            Ok(Resumed::Lane(lane)) => lanes.push(lane),
+            Ok(Resumed::Ran(report)) => {
+                let succeeded = report.status == RunStatus::Succeeded;
+                reports.push(report);
+                if several && succeeded {
+                    lanes.push(model.lane(store, &catch_up, head, cache_rows)?);
+                }
+            }
+            Err(ReplayError::NothingToResume { .. }) if several => {
+                lanes.push(model.lane(store, &catch_up, head, cache_rows)?);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    reports.extend(pass::run_prepared(
+        store, url, lanes, plan, control, progress,
+    )?);
+    Ok(reports)
+}

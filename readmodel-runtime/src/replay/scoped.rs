@@ -1,0 +1,67 @@
+//! Runs of one model on one connection with the all-or-nothing engine (`execute.rs`,
+//! `batch.rs`): one user's or one range's rows, and `verify`'s scratch rebuild.
+
+use super::plan::{self, BadEventPolicy, Plan};
+use super::{execute, partition, Progress, ReplayError, RunReport};
+use crate::ledger::{self, Scope};
+use crate::rows::Projection;
+use crate::source;
+use crate::store::rows::RowSet;
+use crate::store::Conn;
+
+/// Runs `plan` (one user's or one range's rows: see `fits_a_pass`) for projection `P`
+/// on one connection, all or nothing.
+pub(crate) fn run<P: Projection, C: Conn>(
+    conn: &mut C,
+    plan: &Plan,
+    progress: &mut dyn Progress,
+) -> Result<RunReport, ReplayError> {
+    let contract = P::CONTRACT;
+    let version = contract.version;
+    crate::store::schema::check_table(conn, contract)?;
+    let head = conn.settled_head()?;
+    if let Some(user) = plan.user {
+        if !source::user_has_events(conn, user)? {
+            return Err(ReplayError::UnknownUser { user });
+        }
+    }
+    let global = ledger::checkpoint(conn, contract.name, version, Scope::All)?;
+    let execution = plan::resolve(contract, plan, head, global)?;
+    partition::refuse_if_workers_ahead(conn, contract, version, global, &execution)?;
+    let run = execute::Run {
+        plan: plan.clone(),
+        execution,
+        resumed_from: None,
+    };
+    execute::execute::<P, C>(conn, version, &run, progress)
+}
+
+/// Rebuilds the whole model as `version` (a scratch version for `verify`) up to `to`.
+pub(crate) fn rebuild_as<P: Projection, C: Conn>(
+    conn: &mut C,
+    version: i32,
+    to: i64,
+) -> Result<RunReport, ReplayError> {
+    // Events parked in the live version are parked again here, so the comparison is of
+    // what the log can rebuild.
+    let plan = Plan {
+        full: true,
+        to: Some(to),
+        on_bad_event: BadEventPolicy::Park,
+        check_determinism: true,
+        ..Plan::default()
+    };
+    let execution = plan::Execution {
+        scope: Scope::All,
+        delete: Some(RowSet::WholeVersion),
+        after: P::CONTRACT.start_after(),
+        to,
+        user: None,
+    };
+    let run = execute::Run {
+        plan,
+        execution,
+        resumed_from: None,
+    };
+    execute::execute::<P, C>(conn, version, &run, &mut super::NoProgress)
+}
