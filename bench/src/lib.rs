@@ -125,6 +125,12 @@ impl From<ReplayError> for BenchError {
     }
 }
 
+impl From<readmodel_runtime::scale_out::WorkersError> for BenchError {
+    fn from(e: readmodel_runtime::scale_out::WorkersError) -> Self {
+        Self(e.to_string())
+    }
+}
+
 impl From<RegistryError> for BenchError {
     fn from(e: RegistryError) -> Self {
         Self(e.to_string())

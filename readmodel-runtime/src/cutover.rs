@@ -3,10 +3,45 @@
 
 use crate::contract::Contract;
 use crate::ledger::{self, Scope};
-use crate::replay::ReplayError;
 use crate::store::rows::{delete_rows, RowSet};
-use crate::store::{transaction, visible_head, Conn};
+use crate::store::{transaction, visible_head, Conn, StoreError};
 use crate::versions::{active, set_active};
+
+/// Why `cutover` or `drop` refused, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CutoverError {
+    /// `cutover` to a version that never completed a whole-model run.
+    #[error("cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})")]
+    NeverBuilt {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
+    /// `cutover` to a version whose checkpoint is behind the log.
+    #[error("cannot cut {model} over to version {version}: it is behind the log (checkpoint {checkpoint}, head {head}); catch it up with `replay run --model {model}` first")]
+    Behind {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+        /// Its checkpoint.
+        checkpoint: i64,
+        /// The log's head.
+        head: i64,
+    },
+    /// `drop` of the active version.
+    #[error("cannot drop {model} version {version}: it is the active version; cut over to another version first")]
+    DropActive {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Makes `version` the active version of `contract`'s model, atomically; returns the
 /// previously active one. Refused when the version never completed a whole-model run, or
@@ -15,17 +50,17 @@ pub(crate) fn cutover<C: Conn>(
     conn: &mut C,
     contract: &Contract,
     version: i32,
-) -> Result<Option<i32>, ReplayError> {
+) -> Result<Option<i32>, CutoverError> {
     let model = contract.name;
     let context = || format!("cutting {model} over to version {version}");
     transaction(conn, context, |c| {
         if !ledger::has_succeeded(c, model, version)? {
-            return Err(ReplayError::CutoverNeverBuilt { model, version });
+            return Err(CutoverError::NeverBuilt { model, version });
         }
         let head = visible_head(c)?;
         let checkpoint = ledger::checkpoint(c, model, version, Scope::All)?.unwrap_or(0);
         if checkpoint < head {
-            return Err(ReplayError::CutoverBehind {
+            return Err(CutoverError::Behind {
                 model,
                 version,
                 checkpoint,
@@ -44,12 +79,12 @@ pub(crate) fn drop_version<C: Conn>(
     conn: &mut C,
     contract: &Contract,
     version: i32,
-) -> Result<usize, ReplayError> {
+) -> Result<usize, CutoverError> {
     let model = contract.name;
     let context = || format!("dropping {model} version {version}");
     transaction(conn, context, |c| {
         if active(c, model)? == Some(version) {
-            return Err(ReplayError::DropActive { model, version });
+            return Err(CutoverError::DropActive { model, version });
         }
         let deleted = delete_rows(c, contract, version, RowSet::WholeVersion)?;
         ledger::delete_version_checkpoints(c, model, version)?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
-use crate::cutover;
+use crate::cutover::{self, CutoverError};
 use crate::event::{DecodeError, StoredEvent};
 use crate::replay::drive;
 use crate::replay::engine::Engine;
@@ -39,9 +39,9 @@ pub trait Model: Engine {
     /// Rebuilds the model into a scratch version and compares it with the live rows.
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError>;
     /// Makes `version` the active one; returns the previously active version.
-    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, ReplayError>;
+    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, CutoverError>;
     /// Deletes an inactive version's rows; returns how many.
-    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError>;
+    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, CutoverError>;
 }
 
 /// The bridge from a generated [`Projection`] to the object-safe [`Model`].
@@ -126,10 +126,10 @@ impl<P: Projection> Model for ModelOps<P> {
     fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError> {
         with_conn!(store, |c| verify::verify::<P, _>(c))
     }
-    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, ReplayError> {
+    fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, CutoverError> {
         with_conn!(store, |c| cutover::cutover(c, P::CONTRACT, version))
     }
-    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, ReplayError> {
+    fn drop_version(&self, store: &mut Store, version: i32) -> Result<usize, CutoverError> {
         with_conn!(store, |c| cutover::drop_version(c, P::CONTRACT, version))
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::cutover::CutoverError;
 use crate::import::ImportError;
 use crate::registry::RegistryError;
 use crate::replay::ReplayError;
@@ -16,9 +17,15 @@ pub enum CliError {
     /// Replay.
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    /// `cutover` / `drop`.
+    #[error(transparent)]
+    Cutover(#[from] CutoverError),
     /// Import.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// `run --workers N`.
+    #[error(transparent)]
+    Workers(#[from] crate::scale_out::WorkersError),
     /// Registry.
     #[error(transparent)]
     Registry(#[from] RegistryError),

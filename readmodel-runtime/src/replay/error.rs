@@ -94,34 +94,6 @@ pub enum ReplayError {
     /// `--check-determinism` (or `verify`): a handler gave different rows for one event.
     #[error(transparent)]
     Nondeterministic(#[from] crate::determinism::Nondeterminism),
-    /// `cutover` to a version that never completed a whole-model run.
-    #[error("cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})")]
-    CutoverNeverBuilt {
-        /// The model.
-        model: &'static str,
-        /// The version asked for.
-        version: i32,
-    },
-    /// `cutover` to a version whose checkpoint is behind the log.
-    #[error("cannot cut {model} over to version {version}: it is behind the log (checkpoint {checkpoint}, head {head}); catch it up with `replay run --model {model}` first")]
-    CutoverBehind {
-        /// The model.
-        model: &'static str,
-        /// The version asked for.
-        version: i32,
-        /// Its checkpoint.
-        checkpoint: i64,
-        /// The log's head.
-        head: i64,
-    },
-    /// `drop` of the active version.
-    #[error("cannot drop {model} version {version}: it is the active version; cut over to another version first")]
-    DropActive {
-        /// The model.
-        model: &'static str,
-        /// The version asked for.
-        version: i32,
-    },
     /// Workers' partitions of the model are ahead of its own checkpoint: a run of the
     /// whole model from that checkpoint would apply their events to those rows twice.
     #[error("model {model}: workers' partitions have reached event {partitions} but the model's checkpoint is {checkpoint}; finish them with `replay worker` or `replay run --workers N`, or rebuild with `replay run --model {model} --full`")]

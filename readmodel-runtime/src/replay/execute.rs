@@ -1,14 +1,15 @@
 //! Executing a checked plan: record the run, delete the rows it rebuilds, apply batches
 //! up to its bound, then record how it ended with the rows' checksum.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::batch::apply_batch;
 use super::cache::{self, RowCache};
 use super::plan::{Execution, Plan};
+use super::run_record::{self, Ending, RunOf, Tally};
 use super::{Progress, ReplayError, RunReport};
 use crate::checksum;
-use crate::ledger::{self, NewRun, RunStatus};
+use crate::ledger::{self, RunStatus};
 use crate::rows::Projection;
 use crate::store::rows::{delete_rows, RowSet};
 use crate::store::{transaction, Conn};
@@ -24,15 +25,6 @@ pub(super) struct Run {
     pub(super) resumed_from: Option<i64>,
 }
 
-/// What a run has done so far.
-#[derive(Default)]
-struct Tally {
-    events_read: u64,
-    rows_written: u64,
-    /// Time spent replaying, without the final checksum; unset until known.
-    applied_in: Option<Duration>,
-}
-
 /// Executes `run` as `version` of `P`, recording it in `replay_runs` whatever happens.
 pub(super) fn execute<P: Projection, C: Conn>(
     conn: &mut C,
@@ -41,55 +33,28 @@ pub(super) fn execute<P: Projection, C: Conn>(
     progress: &mut dyn Progress,
 ) -> Result<RunReport, ReplayError> {
     let started = Instant::now();
-    let contract = P::CONTRACT;
-    let execution = &run.execution;
-    let run_id = ledger::start_run(
-        conn,
-        &NewRun {
-            model: contract.name,
-            version,
-            scope: execution.scope,
-            full: execution.delete.is_some(),
-            from: execution.after + 1,
-            to: execution.to,
-            plan_json: serde_json::to_string(&run.plan).unwrap_or_else(|_| "{}".to_owned()),
-            resumed_from: run.resumed_from,
-        },
-    )?;
+    let record = RunOf {
+        contract: P::CONTRACT,
+        version,
+        execution: &run.execution,
+        resumed_from: run.resumed_from,
+    };
+    let run_id = record.start(conn, &run.plan)?;
     let mut tally = Tally::default();
     let outcome = replay::<P, C>(conn, version, run, run_id, progress, started, &mut tally);
-    let applied_in = tally.applied_in.unwrap_or_else(|| started.elapsed());
-    let rate = tally.events_read as f64 / applied_in.as_secs_f64().max(1e-9);
-    let finished = match &outcome {
-        Ok((status, checksum)) => {
-            ledger::finish_run(conn, run_id, *status, Some(checksum), None, rate)
-        }
-        Err(error) => ledger::finish_run(
-            conn,
-            run_id,
-            RunStatus::Failed,
-            None,
-            Some(&error.to_string()),
-            rate,
-        ),
+    if tally.elapsed.is_zero() {
+        tally.elapsed = started.elapsed();
+    }
+    let failure = outcome.as_ref().err().map(ToString::to_string);
+    let ending = match (&outcome, &failure) {
+        (Ok((RunStatus::Stopped, _)), _) => Ending::Stopped,
+        (Ok((_, checksum)), _) => Ending::Succeeded(Some(checksum)),
+        (Err(_), error) => Ending::Failed(error.as_deref().unwrap_or_default()),
     };
+    let ended = run_record::end(conn, run_id, ending, &tally);
     let (status, checksum) = outcome?;
-    finished?;
-    Ok(RunReport {
-        model: contract.name,
-        version,
-        run_id,
-        scope: execution.scope,
-        full: execution.delete.is_some(),
-        from: execution.after + 1,
-        to: execution.to,
-        events_read: tally.events_read,
-        rows_written: tally.rows_written,
-        elapsed: applied_in,
-        status,
-        checksum,
-        resumed_from: run.resumed_from,
-    })
+    ended?;
+    Ok(record.report(run_id, &tally, status, checksum))
 }
 
 /// Deletes, applies every batch, and finishes the checkpoint; returns how the run ended
@@ -137,7 +102,7 @@ fn replay_rows<P: Projection, C: Conn>(
     let mut cache = RowCache::<P::Row>::new(complete, cache::DEFAULT_CAPACITY);
     while after < execution.to {
         if plan.max_batches.is_some_and(|max| batches >= max) {
-            tally.applied_in = Some(started.elapsed());
+            tally.elapsed = started.elapsed();
             return Ok((RunStatus::Stopped, String::new()));
         }
         let context = || format!("applying a batch of {} after event {after}", contract.name);
@@ -153,7 +118,7 @@ fn replay_rows<P: Projection, C: Conn>(
     }
     finish_checkpoint(conn, contract, version, execution, after)?;
     // The checksum is bookkeeping: keep it out of the replay's measured rate.
-    tally.applied_in = Some(started.elapsed());
+    tally.elapsed = started.elapsed();
     let sum = checksum::of_rows::<P::Row, C>(conn, contract, version, execution.user)?;
     Ok((RunStatus::Succeeded, sum.digest))
 }

@@ -25,6 +25,7 @@ pub(crate) mod pass;
 pub mod plan;
 mod report;
 mod resume;
+pub(crate) mod run_record;
 pub(crate) mod scoped;
 mod write;
 

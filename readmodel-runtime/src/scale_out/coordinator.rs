@@ -2,16 +2,17 @@
 //! version), run N workers on threads of their own with one connection each until every
 //! partition reaches the bound, then finish each model as a single run would.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::error::WorkersError;
 use super::worker::{work, RunBook, Until, WorkerConfig, WorkerStats};
 use crate::checksum;
-use crate::ledger::{self, NewRun, RunStatus, Scope};
+use crate::ledger::{self, RunStatus, Scope};
 use crate::registry::Model;
 use crate::replay::execute::finish_checkpoint;
 use crate::replay::partition::partitions_of;
 use crate::replay::plan::{self, Execution, Plan};
+use crate::replay::run_record::{self, Ending, RunOf, Tally};
 use crate::replay::{ReplayError, RunReport};
 use crate::stop::StopFlag;
 use crate::store::rows::{delete_rows, RowSet};
@@ -37,34 +38,72 @@ pub fn run_workers(
     partitions: u32,
     config: &WorkerConfig,
     note: &(dyn Fn(&str) + Sync),
-) -> Result<WorkersReport, ReplayError> {
+) -> Result<WorkersReport, WorkersError> {
     if !matches!(store, Store::Postgres(_)) {
-        return Err(ReplayError::WorkersNeedPostgres);
+        return Err(ReplayError::WorkersNeedPostgres.into());
     }
     let started = Instant::now();
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let mut prepared = Vec::with_capacity(models.len());
+    let mut begun = Vec::with_capacity(models.len());
     for &model in models {
-        prepared.push(with_conn!(&mut *store, |c| check(c, model, plan, head))?);
-    }
-    let bound = prepared.iter().map(|e| e.to).max().unwrap_or(head);
-    let mut split = Vec::with_capacity(models.len());
-    let mut runs = HashMap::new();
-    for (&model, execution) in models.iter().zip(&prepared) {
+        let execution = with_conn!(&mut *store, |c| check(c, model, plan, head))?;
         let wanted = partitions_of(model.contract(), partitions);
-        let (run, of) = with_conn!(&mut *store, |c| begin(c, model, plan, execution, wanted))?;
-        runs.insert(model.contract().name, run);
-        split.push((model, of));
+        let (run, of) = with_conn!(&mut *store, |c| begin(c, model, plan, &execution, wanted))?;
+        begun.push(Begun {
+            model,
+            execution,
+            run,
+            of,
+        });
     }
-    let book = RunBook::Shared(runs.clone());
-    let stop = StopFlag::new();
+    let bound = begun.iter().map(|b| b.execution.to).max().unwrap_or(head);
     let config = WorkerConfig {
         workers: Some(config.workers.unwrap_or(1)),
         fresh: plan.full,
         ..config.clone()
     };
+    let workers = match spawn_workers(url, &begun, &config, bound, note) {
+        Ok(workers) => workers,
+        Err(error) => {
+            fail_runs(store, &begun, &error.to_string());
+            return Err(error);
+        }
+    };
+    let elapsed = started.elapsed();
+    let mut runs = Vec::with_capacity(begun.len());
+    for model in &begun {
+        runs.push(finish(store, model, elapsed)?);
+    }
+    Ok(WorkersReport { runs, workers })
+}
+
+/// A model's run begun by the coordinator: what it does, its id, its partition count.
+struct Begun {
+    model: &'static dyn Model,
+    execution: Execution,
+    run: i64,
+    of: u32,
+}
+
+/// Runs `config.workers` workers on threads of their own, each with its own connection,
+/// until every partition reaches `bound`; the first failure stops the others.
+fn spawn_workers(
+    url: &DatabaseUrl,
+    begun: &[Begun],
+    config: &WorkerConfig,
+    bound: i64,
+    note: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<WorkerStats>, WorkersError> {
+    let split: Vec<(&'static dyn Model, u32)> = begun.iter().map(|b| (b.model, b.of)).collect();
+    let book = RunBook::Shared(
+        begun
+            .iter()
+            .map(|b| (b.model.contract().name, b.run))
+            .collect(),
+    );
+    let stop = StopFlag::new();
     let count = config.workers.unwrap_or(1);
-    let outcomes: Vec<Result<WorkerStats, ReplayError>> = std::thread::scope(|scope| {
+    let outcomes: Vec<Result<WorkerStats, WorkersError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..count)
             .map(|i| {
                 let (split, book, stop) = (&split, &book, &stop);
@@ -72,7 +111,8 @@ pub fn run_workers(
                     owner: format!("{}:{i}", config.owner),
                     ..config.clone()
                 };
-                scope.spawn(move || {
+                let owner = config.owner.clone();
+                let handle = scope.spawn(move || -> Result<WorkerStats, WorkersError> {
                     let mut own = Store::open_log_reader(url)?;
                     let until = Until::Bound(bound);
                     let done = work(&mut own, url, split, &config, until, book, stop, note);
@@ -80,56 +120,36 @@ pub fn run_workers(
                         // The others stop at their next pass.
                         stop.set();
                     }
-                    done
-                })
+                    Ok(done?)
+                });
+                (owner, handle)
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
+            .map(|(worker, handle)| {
+                handle.join().unwrap_or_else(|panic| {
+                    stop.set();
+                    let message = crate::replay::handler_guard::message(&panic);
+                    Err(WorkersError::WorkerPanicked { worker, message })
+                })
+            })
             .collect()
     });
-    let mut workers = Vec::with_capacity(count);
-    let mut failure = None;
-    for outcome in outcomes {
-        match outcome {
-            Ok(stats) => workers.push(stats),
-            Err(error) => failure = failure.or(Some(error)),
-        }
-    }
-    let elapsed = started.elapsed();
-    if failure.is_none() && stop.is_set() {
-        failure = Some(panicked());
-    }
-    if let Some(error) = failure {
-        let text = error.to_string();
-        for run in runs.values() {
-            let _ = with_conn!(&mut *store, |c| ledger::finish_run(
-                c,
-                *run,
-                RunStatus::Failed,
-                None,
-                Some(&text),
-                0.0
-            ));
-        }
-        return Err(error);
-    }
-    let mut reports = Vec::with_capacity(models.len());
-    for ((&model, execution), (_, of)) in models.iter().zip(&prepared).zip(&split) {
-        let run = runs[model.contract().name];
-        reports.push(finish(store, model, execution, run, *of, elapsed)?);
-    }
-    Ok(WorkersReport {
-        runs: reports,
-        workers,
-    })
+    // The first failure is the one to report: the others may only say they stopped.
+    outcomes.into_iter().collect()
 }
 
-fn panicked() -> ReplayError {
-    ReplayError::InvalidPlan {
-        model: "workers",
-        reason: "a worker thread panicked".to_owned(),
+/// Records every model's run as failed with `error` (best effort: a run left `running`
+/// is what `--resume` handles).
+fn fail_runs(store: &mut Store, begun: &[Begun], error: &str) {
+    for model in begun {
+        let _ = with_conn!(&mut *store, |c| run_record::end(
+            c,
+            model.run,
+            Ending::Failed(error),
+            &Tally::default()
+        ));
     }
 }
 
@@ -167,20 +187,14 @@ fn begin<C: Conn>(
     let contract = model.contract();
     let version = contract.version;
     let context = || format!("starting the workers' run of {}", contract.name);
+    let record = RunOf {
+        contract,
+        version,
+        execution,
+        resumed_from: None,
+    };
     transaction(conn, context, |c| {
-        let run = ledger::start_run(
-            c,
-            &NewRun {
-                model: contract.name,
-                version,
-                scope: Scope::All,
-                full: execution.delete.is_some(),
-                from: execution.after + 1,
-                to: execution.to,
-                plan_json: serde_json::to_string(plan).unwrap_or_else(|_| "{}".to_owned()),
-                resumed_from: None,
-            },
-        )?;
+        let run = record.start(c, plan)?;
         if execution.delete.is_some() {
             delete_rows(c, contract, version, RowSet::WholeVersion)?;
             ledger::delete_version_checkpoints(c, contract.name, version)?;
@@ -193,16 +207,9 @@ fn begin<C: Conn>(
 }
 
 /// Ends the model's run: its checkpoint at the bound, its checksum, the ledger row.
-fn finish(
-    store: &mut Store,
-    model: &dyn Model,
-    execution: &Execution,
-    run: i64,
-    partitions: u32,
-    elapsed: Duration,
-) -> Result<RunReport, ReplayError> {
-    let contract = model.contract();
-    let version = contract.version;
+fn finish(store: &mut Store, begun: &Begun, elapsed: Duration) -> Result<RunReport, WorkersError> {
+    let contract = begun.model.contract();
+    let (version, execution) = (contract.version, &begun.execution);
     let at = with_conn!(&mut *store, |c| ledger::checkpoint(
         c,
         contract.name,
@@ -210,14 +217,15 @@ fn finish(
         Scope::All
     ))?;
     // The last partition's flush raised the model's checkpoint to the bound.
-    if partitions > 1 && at.unwrap_or(0) < execution.to {
+    if begun.of > 1 && at.unwrap_or(0) < execution.to {
         return Err(ReplayError::InvalidPlan {
             model: contract.name,
             reason: format!(
                 "its partitions ended below the bound {} (checkpoint {at:?})",
                 execution.to
             ),
-        });
+        }
+        .into());
     }
     with_conn!(&mut *store, |c| finish_checkpoint(
         c,
@@ -226,33 +234,24 @@ fn finish(
         execution,
         at.unwrap_or(0)
     ))?;
-    let sum: checksum::Checksum = model.checksum(store, version, None)?;
+    let sum: checksum::Checksum = begun.model.checksum(store, version, None)?;
     let record = with_conn!(&mut *store, |c| ledger::recent_runs(c, contract.name, 50))?
         .into_iter()
-        .find(|r| r.run_id == run);
-    let events_read = record.map_or(0, |r| r.events_read.max(0) as u64);
-    let rate = events_read as f64 / elapsed.as_secs_f64().max(1e-9);
-    with_conn!(&mut *store, |c| ledger::finish_run(
-        c,
-        run,
-        RunStatus::Succeeded,
-        Some(&sum.digest),
-        None,
-        rate
-    ))?;
-    Ok(RunReport {
-        model: contract.name,
-        version,
-        run_id: run,
-        scope: Scope::All,
-        full: execution.delete.is_some(),
-        from: execution.after + 1,
-        to: execution.to,
-        events_read,
+        .find(|r| r.run_id == begun.run);
+    let tally = Tally {
+        events_read: record.map_or(0, |r| r.events_read.max(0) as u64),
         rows_written: 0,
         elapsed,
-        status: RunStatus::Succeeded,
-        checksum: sum.digest,
+    };
+    let ending = Ending::Succeeded(Some(&sum.digest));
+    with_conn!(&mut *store, |c| run_record::end(
+        c, begun.run, ending, &tally
+    ))?;
+    let of = RunOf {
+        contract,
+        version,
+        execution,
         resumed_from: None,
-    })
+    };
+    Ok(of.report(begun.run, &tally, RunStatus::Succeeded, sum.digest))
 }

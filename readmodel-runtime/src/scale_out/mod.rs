@@ -23,8 +23,10 @@
 //! [`work`] is one worker's loop, used by it and by `replay worker`.
 
 mod coordinator;
+mod error;
 mod fence;
 mod worker;
 
 pub use coordinator::{run_workers, WorkersReport};
+pub use error::WorkersError;
 pub use worker::{default_owner, work, RunBook, Until, WorkerConfig, WorkerStats};

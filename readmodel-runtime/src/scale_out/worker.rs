@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::fence::{keep_alive, LeaseFence, Watch};
-use crate::ledger::{self, Lease, NewRun, RunStatus, Scope};
+use crate::ledger::{self, Lease, RunStatus, Scope};
 use crate::registry::Model;
-use crate::replay::pass::CACHE_ROWS;
-use crate::replay::{run_lanes, Control, NoProgress, Plan, ReplayError, Share};
+use crate::replay::pass::cache_rows;
+use crate::replay::plan::Execution;
+use crate::replay::run_record::{self, Ending, RunOf, Tally};
+use crate::replay::{run_lanes, Control, Lane, Plan, ReplayError, Share};
 use crate::stop::StopFlag;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store, StoreError};
 use crate::watch::LogWatcher;
@@ -216,24 +218,10 @@ impl Worker<'_> {
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<Pass, ReplayError> {
         let started = Instant::now();
-        let cache_rows = (CACHE_ROWS / self.held.len().max(1)).clamp(1_000, 100_000);
         let mut plan = self.config.plan.clone();
         // Every flush renews the leases: flush well within a lease.
         plan.flush.interval = plan.flush.interval.min(self.config.lease / 3);
-        let mut lanes = Vec::with_capacity(self.held.len());
-        for held in &self.held {
-            let share = Share {
-                index: held.lease.partition,
-                of: held.lease.partitions,
-                run: held.run,
-                fresh: self.config.fresh,
-            };
-            let mut lane = held
-                .model
-                .share_lane(store, &plan, target, cache_rows, share)?;
-            lane.start(store)?;
-            lanes.push(lane);
-        }
+        let lanes = self.lanes(store, &plan, target)?;
         let behind = lanes.iter().any(|lane| lane.applied() < lane.to());
         let leases: Vec<Lease> = self.held.iter().map(|h| h.lease.clone()).collect();
         let mut fence = LeaseFence::new(&self.config.owner, self.config.lease, &leases);
@@ -260,33 +248,13 @@ impl Worker<'_> {
         let (mut lanes, outcome) = std::thread::scope(|scope| {
             let (watch, done) = (&watch, &done);
             scope.spawn(move || keep_alive(url, watch, done));
-            let passed = run_lanes(
-                store,
-                url,
-                lanes,
-                &plan,
-                &mut control,
-                &mut fence,
-                &mut NoProgress,
-            );
+            let passed = run_lanes(store, url, lanes, &plan, &mut control, &mut fence);
             done.set();
             passed
         });
         *watcher = control.follow.take();
-        self.stats.passes += 1;
-        self.stats.flushes += fence.renewals;
-        self.stats.renewing_seconds += fence.renewing.as_secs_f64();
-        self.stats.flushing_seconds += fence.flushing.as_secs_f64();
-        for (held, lane) in self.held.iter_mut().zip(&lanes) {
-            held.events += lane.events_read();
-            self.stats.events += lane.events_read();
-        }
-        let outcome = outcome.and_then(|stopped| {
-            lanes
-                .iter_mut()
-                .try_for_each(|lane| lane.finish(store, stopped, started.elapsed()).map(drop))
-                .map(|()| stopped)
-        });
+        self.count(&lanes, &fence);
+        let outcome = outcome.and_then(|stopped| finish(store, &mut lanes, stopped, started));
         self.stats.passing_seconds += started.elapsed().as_secs_f64();
         match outcome {
             Ok(true) => Ok(Pass::Stopped),
@@ -295,22 +263,69 @@ impl Worker<'_> {
                 model,
                 partition,
                 token,
-            }) => {
-                let line = format!(
-                    "worker {}: lost the lease on partition {partition} of {model} (token {token}) to another worker; its last flush was rolled back",
-                    self.config.owner
-                );
-                note(&line);
-                self.stats.lost.push(line.clone());
-                let (lost, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
-                    .into_iter()
-                    .partition(|h| h.lease.model == model && h.lease.partition == partition);
-                self.held = kept;
-                self.end_runs(store, &lost, RunStatus::Failed, Some(&line));
-                Ok(Pass::LeaseLost)
-            }
+            }) => Ok(self.lost(store, model, partition, token, note)),
             Err(error) => Err(error),
         }
+    }
+
+    /// A started lane for each partition held, to `target`.
+    fn lanes(
+        &self,
+        store: &mut Store,
+        plan: &Plan,
+        target: i64,
+    ) -> Result<Vec<Box<dyn Lane>>, ReplayError> {
+        let cache_rows = cache_rows(self.held.len());
+        let mut lanes = Vec::with_capacity(self.held.len());
+        for held in &self.held {
+            let share = Share {
+                index: held.lease.partition,
+                of: held.lease.partitions,
+                run: held.run,
+                fresh: self.config.fresh,
+            };
+            let mut lane = held
+                .model
+                .share_lane(store, plan, target, cache_rows, share)?;
+            lane.start(store)?;
+            lanes.push(lane);
+        }
+        Ok(lanes)
+    }
+
+    /// Adds a pass's figures to the worker's.
+    fn count(&mut self, lanes: &[Box<dyn Lane>], fence: &LeaseFence<'_>) {
+        self.stats.passes += 1;
+        self.stats.flushes += fence.renewals;
+        self.stats.renewing_seconds += fence.renewing.as_secs_f64();
+        self.stats.flushing_seconds += fence.flushing.as_secs_f64();
+        for (held, lane) in self.held.iter_mut().zip(lanes) {
+            held.events += lane.events_read();
+            self.stats.events += lane.events_read();
+        }
+    }
+
+    /// Drops the partition whose lease a pass lost, failing its run.
+    fn lost(
+        &mut self,
+        store: &mut Store,
+        model: String,
+        partition: u32,
+        token: i64,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Pass {
+        let line = format!(
+            "worker {}: lost the lease on partition {partition} of {model} (token {token}) to another worker; its last flush was rolled back",
+            self.config.owner
+        );
+        note(&line);
+        self.stats.lost.push(line.clone());
+        let (lost, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.lease.model == model && h.lease.partition == partition);
+        self.held = kept;
+        self.end_runs(store, &lost, RunStatus::Failed, Some(&line));
+        Pass::LeaseLost
     }
 
     /// Renews the leases held between passes (an idle worker flushes nothing); drops the
@@ -430,18 +445,20 @@ impl Worker<'_> {
             };
             Ok::<_, StoreError>(global.max(own).unwrap_or(0).max(contract.start_after()))
         })?;
-        let plan_json = serde_json::to_string(&self.config.plan).unwrap_or_else(|_| "{}".into());
-        let run = NewRun {
-            model: contract.name,
-            version: lease.version,
+        let execution = Execution {
             scope,
-            full: false,
-            from: from + 1,
+            delete: None,
+            after: from,
             to: target,
-            plan_json,
+            user: None,
+        };
+        let run = RunOf {
+            contract,
+            version: lease.version,
+            execution: &execution,
             resumed_from: None,
         };
-        Ok(with_conn!(&mut *store, |c| ledger::start_run(c, &run))?)
+        Ok(with_conn!(&mut *store, |c| run.start(c, &self.config.plan))?)
     }
 
     /// Whether every model's own checkpoint has reached `bound`.
@@ -483,12 +500,32 @@ impl Worker<'_> {
             return;
         }
         for h in held {
-            let rate = h.events as f64 / h.since.elapsed().as_secs_f64().max(1e-9);
-            let _ = with_conn!(&mut *store, |c| ledger::finish_run(
-                c, h.run, status, None, error, rate
-            ));
+            let ending = match (status, error) {
+                (_, Some(error)) => Ending::Failed(error),
+                (RunStatus::Succeeded, None) => Ending::Succeeded(None),
+                _ => Ending::Stopped,
+            };
+            let tally = Tally {
+                events_read: h.events,
+                rows_written: 0,
+                elapsed: h.since.elapsed(),
+            };
+            let _ = with_conn!(&mut *store, |c| run_record::end(c, h.run, ending, &tally));
         }
     }
+}
+
+/// Ends every lane of a pass that was `stopped` early or not; `Ok(stopped)`.
+fn finish(
+    store: &mut Store,
+    lanes: &mut [Box<dyn Lane>],
+    stopped: bool,
+    started: Instant,
+) -> Result<bool, ReplayError> {
+    for lane in lanes {
+        lane.finish(store, stopped, started.elapsed())?;
+    }
+    Ok(stopped)
 }
 
 fn postgres(store: &mut Store) -> Result<&mut diesel::PgConnection, ReplayError> {

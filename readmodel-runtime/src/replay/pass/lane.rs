@@ -11,6 +11,7 @@ use super::super::cache::RowCache;
 use super::super::execute::{self, delete_in_scope, finish_checkpoint};
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
+use super::super::run_record::{self, Ending, RunOf, Tally};
 use super::super::write::{BatchEnd, RowWrites};
 use super::super::{resume, Progress, ReplayError, RunReport};
 use super::flush::FlushJob;
@@ -18,7 +19,7 @@ use super::writer::Db;
 use crate::checksum;
 use crate::contract::{Contract, Kind};
 use crate::event::StoredEvent;
-use crate::ledger::{self, NewRun, RunStatus, Scope};
+use crate::ledger::{self, RunStatus, Scope};
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
 use crate::store::{with_conn, Conn, Store};
@@ -297,17 +298,7 @@ impl<P: Projection> Lane for ModelLane<P> {
             return Ok(());
         }
         let execution = &self.execution;
-        let new_run = NewRun {
-            model: contract.name,
-            version: self.version,
-            scope: execution.scope,
-            full: execution.delete.is_some(),
-            from: execution.after + 1,
-            to: execution.to,
-            plan_json: serde_json::to_string(&self.plan).unwrap_or_else(|_| "{}".to_owned()),
-            resumed_from: self.resumed_from,
-        };
-        self.run_id = with_conn!(store, |c| ledger::start_run(c, &new_run))?;
+        self.run_id = with_conn!(store, |c| self.record().start(c, &self.plan))?;
         if let Some(rows) = execution.delete {
             let deleted = with_conn!(store, |c| delete_in_scope(
                 c,
@@ -414,54 +405,30 @@ impl<P: Projection> Lane for ModelLane<P> {
         stopped: bool,
         elapsed: Duration,
     ) -> Result<RunReport, ReplayError> {
-        let contract = P::CONTRACT;
-        let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
-        let (status, checksum) = if stopped {
-            (RunStatus::Stopped, String::new())
+        let tally = self.tally(elapsed);
+        let ended = if stopped {
+            Ok(None)
         } else if let Some(share) = self.share {
-            let done = with_conn!(store, |c| self.complete_share(c, share));
-            if let Err(error) = done {
+            with_conn!(store, |c| self.complete_share(c, share)).map(|()| None)
+        } else {
+            with_conn!(store, |c| self.complete(c)).map(Some)
+        };
+        let checksum = match ended {
+            Ok(checksum) => checksum,
+            Err(error) => {
                 self.fail(store, &error.to_string(), elapsed);
                 return Err(error);
             }
-            (RunStatus::Succeeded, String::new())
-        } else {
-            let done = with_conn!(store, |c| self.complete(c));
-            match done {
-                Ok(sum) => (RunStatus::Succeeded, sum),
-                Err(error) => {
-                    self.fail(store, &error.to_string(), elapsed);
-                    return Err(error);
-                }
-            }
         };
-        let checksum_text =
-            (status == RunStatus::Succeeded && self.share.is_none()).then_some(checksum.as_str());
+        let (status, ending) = match (stopped, &checksum) {
+            (true, _) => (RunStatus::Stopped, Ending::Stopped),
+            (false, sum) => (RunStatus::Succeeded, Ending::Succeeded(sum.as_deref())),
+        };
         if !self.shares_a_run() {
-            with_conn!(store, |c| ledger::finish_run(
-                c,
-                self.run_id,
-                status,
-                checksum_text,
-                None,
-                rate
-            ))?;
+            with_conn!(store, |c| run_record::end(c, self.run_id, ending, &tally))?;
         }
-        Ok(RunReport {
-            model: contract.name,
-            version: self.version,
-            run_id: self.run_id,
-            scope: self.execution.scope,
-            full: self.execution.delete.is_some(),
-            from: self.execution.after + 1,
-            to: self.execution.to,
-            events_read: self.events_read,
-            rows_written: self.rows_written,
-            elapsed,
-            status,
-            checksum,
-            resumed_from: self.resumed_from,
-        })
+        let checksum = checksum.unwrap_or_default();
+        Ok(self.record().report(self.run_id, &tally, status, checksum))
     }
 
     fn extend_to(&mut self, db: &Db<'_, '_>, to: i64) -> Result<(), ReplayError> {
@@ -482,16 +449,14 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.shares_a_run() {
             return;
         }
-        let rate = self.events_read as f64 / elapsed.as_secs_f64().max(1e-9);
+        let tally = self.tally(elapsed);
         // The run's own error is what the operator sees; a ledger that cannot be updated
         // leaves the run `running`, which `--resume` handles.
-        let _ = with_conn!(store, |c| ledger::finish_run(
+        let _ = with_conn!(store, |c| run_record::end(
             c,
             self.run_id,
-            RunStatus::Failed,
-            None,
-            Some(error),
-            rate
+            Ending::Failed(error),
+            &tally
         ));
     }
 
@@ -608,6 +573,25 @@ impl<P: Projection> ModelLane<P> {
         match self.checksum.take() {
             Some(digest) => Ok(digest),
             None => Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest),
+        }
+    }
+
+    /// The run as `replay_runs` records it.
+    fn record(&self) -> RunOf<'_> {
+        RunOf {
+            contract: P::CONTRACT,
+            version: self.version,
+            execution: &self.execution,
+            resumed_from: self.resumed_from,
+        }
+    }
+
+    /// What the lane has done, over `elapsed`.
+    fn tally(&self, elapsed: Duration) -> Tally {
+        Tally {
+            events_read: self.events_read,
+            rows_written: self.rows_written,
+            elapsed,
         }
     }
 

@@ -10,9 +10,11 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::Failure;
 use crate::replay::ReplayError;
 use crate::store::Store;
+
+/// Which lane failed (none: the reading or a flush), and why.
+pub(super) type Failure = (Option<usize>, ReplayError);
 
 /// Jobs queued ahead of the writing thread: enough to keep it busy while the applying
 /// thread works on the next batch (a read batch queues a job per timeline model), few
