@@ -196,7 +196,7 @@ fn diesel_prepares_every_typed_upsert_anew() {
     // `DoUpdate` marks every upsert unsafe to cache (its `SET` list may be a no-op), so the
     // fixed-size upsert is prepared per execution like a slice's. When diesel starts
     // caching it, this fails: update the comment on the SQLite upsert in
-    // readmodel-runtime/src/store/rows.rs and the README's performance section.
+    // readmodel-runtime/src/store/rows.rs and docs/PERFORMANCE.md.
     // 4 transactions of 300 rows = 256 + 2 × 16 + 3 × 4: 24 statements of three sizes.
     let fixed = statements_cached(Path::TypedFixed, 600, 300);
     assert_eq!(

@@ -19,7 +19,7 @@ use proc_macro::TokenStream;
 
 /// Declares a deterministic, replayable read model on its row struct, configured by
 /// `#[read_model(...)]`; its event handlers go in a `#[handlers]` impl block. See the
-/// readmodel README for the full syntax.
+/// readmodel README and its docs/MODELS.md for the full syntax.
 #[proc_macro_derive(ReadModel, attributes(read_model))]
 pub fn derive_read_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

@@ -12,7 +12,7 @@
 //! memory ([`Rows`]) → [`replay`] writes the batch's rows ([`store`]) and the checkpoint
 //! ([`ledger`]) in one transaction.
 //!
-//! The modules form one-way layers, each using only the layers below it: values and
+//! The modules form layers, each using only its own layer and the layers below: values and
 //! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
 //! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →

@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: the [`Db`] fixture and the
 //! [`on_both_backends!`] macro every test file uses, a real PostgreSQL server ([`pg`]),
-//! hand-written events ([`events`]) and a runner for the `replay` binary.
+//! hand-written events ([`events`]) and a runner for the `replay` binary. Its doc tests
+//! compile the README's Rust blocks (`cargo test -p readmodel-tests --doc`).
 
 pub mod db;
 pub mod drift;
@@ -10,6 +11,12 @@ pub mod versioned;
 pub mod writers;
 
 pub use db::{bin, binary, Db, HABITS};
+
+/// The README, whose `rust` blocks run as doc tests of this crate, so its examples stay
+/// real code (`rust,ignore` and `text` blocks are deliberate exceptions).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -343,7 +343,7 @@ impl Upsert for SqliteConnection {
     /// limit. Against the hand-built multi-row `VALUES` it replaced, `bench --bin
     /// write_path` (200,000 rows, 5,000 per transaction) measured 0.96–1.08 per model and
     /// pass (0.77–1.35 with up to 4,096 rows per statement), within the run-to-run noise,
-    /// and `bench --e2e` the whole job (see the README's performance section).
+    /// and `bench --e2e` the whole job (see docs/PERFORMANCE.md).
     fn upsert<R: ReadModelRow>(
         &mut self,
         contract: &Contract,

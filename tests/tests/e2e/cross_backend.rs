@@ -5,7 +5,7 @@
 //! every model of the registry, the same row count (non-zero: the log reaches every model),
 //! the same digest, and the row count `SELECT COUNT(*)` sees.
 //! Independent: `habits.checkins`' digest is recomputed from its rows read back with plain
-//! SQL and the canonical form the README documents, and a row changed by SQL changes it.
+//! SQL and the canonical form docs/OPERATING.md documents, and a row changed by SQL changes it.
 
 use sha2::{Digest, Sha256};
 
@@ -79,7 +79,7 @@ fn every_model_has_the_same_rows_and_digest_on_sqlite_and_postgres() {
     }
 }
 
-/// The canonical text of a text value (README: separators and the NULL marker escaped).
+/// The canonical text of a text value (docs/OPERATING.md: separators and the NULL marker escaped).
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('\u{1f}', "\\u")

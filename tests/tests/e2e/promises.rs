@@ -1,8 +1,8 @@
-//! Promises the README makes, each with a test that fails when the promise is broken, on
-//! both backends where it applies: one run of a model at a time, by-user runs write only
-//! that user's rows, `rebuild = "full"` models refuse partial runs, `checksum --version`,
-//! dead letters that still fail are parked again, and PostgreSQL's catch-up gives up (exit
-//! 1) when transactions below the head do not end.
+//! Promises the README and docs/OPERATING.md make, each with a test that fails when the
+//! promise is broken, on both backends where it applies: one run of a model at a time,
+//! by-user runs write only that user's rows, `rebuild = "full"` models refuse partial runs,
+//! `checksum --version`, dead letters that still fail are parked again, and PostgreSQL's
+//! catch-up gives up (exit 1) when transactions below the head do not end.
 
 use readmodel_tests::binary;
 use std::process::{Child, Command, Stdio};

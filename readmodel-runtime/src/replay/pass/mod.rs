@@ -1,16 +1,8 @@
-//! One pass over the log for many models: each event is read once and handed to every
-//! model that consumes it, each model from its own checkpoint (a model that is ahead joins
-//! when the pass reaches it).
-//!
-//! Reading runs on a thread of its own with its own connection, applying on the caller's,
-//! and writing on a third, which owns the caller's connection and runs the writes queued
-//! to it in order (see `writer.rs`); bounded channels between them keep the database and
-//! the handlers busy at the same time. The rows of a flush are written in one transaction with every model's
-//! checkpoint, committed when the [`Flush`] budget is reached: rows that later events may
-//! change (snapshots, aggregates) stay in memory until then, so a hot row is written once
-//! per flush; timeline rows, which no handler reads, go into the open transaction after
-//! each read batch. Rows and checkpoints still commit together: a killed pass resumes
-//! exactly.
+//! One pass over the log for many models: each event is read once (on a reading thread)
+//! and handed to every model that consumes it, each from its own checkpoint; changed rows
+//! are written (on a writing thread) with every model's checkpoint in one transaction per
+//! flush. The pipeline step by step, in the one place it is described:
+//! `docs/ENGINE.md`, "One pass over the log".
 
 mod applier;
 mod checksums;
