@@ -1,11 +1,11 @@
 //! `replay follow`: catch models up, then keep them current as the log grows, in one pass
 //! and one run per model, until SIGTERM or SIGINT.
 
-use crate::cli::commands::run::seconds;
+use crate::cli::commands::run::{seconds, OnBadEvent};
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::follow_models;
 use crate::cli::CliError;
-use crate::replay::{BadEventPolicy, Control, Flush, Plan, Start, PASS_BATCH_SIZE};
+use crate::replay::{Control, Flush, Plan, Start, PASS_BATCH_SIZE};
 use crate::stop::StopFlag;
 use crate::watch::{LogWatcher, DEFAULT_POLL};
 
@@ -31,12 +31,19 @@ pub(crate) struct Args {
     /// ...or once this many seconds have passed since the last write.
     #[arg(long, default_value_t = Flush::default().interval.as_secs_f64(), value_parser = seconds)]
     flush_seconds: f64,
+    /// An event that cannot be decoded, or whose handler panics, stops following (`stop`),
+    /// or is parked in readmodels.replay_dead_letters and skipped (`park`).
+    #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
+    on_bad_event: OnBadEvent,
+    /// Apply every event twice, to copies of the rows it touches, and stop on the first
+    /// model, event and column where the two results differ.
+    #[arg(long)]
+    check_determinism: bool,
 }
 
 impl Args {
     /// A catch-up of whole models, as `replay run` without options plans it: a model
-    /// never built starts from the first event. A bad event stops the pass (parking needs
-    /// the model-by-model engine, which does not follow).
+    /// never built starts from the first event.
     fn plan(&self) -> Plan {
         Plan {
             full: false,
@@ -45,8 +52,8 @@ impl Args {
             user: None,
             batch_size: self.batch_size as usize,
             max_batches: None,
-            on_bad_event: BadEventPolicy::Stop,
-            check_determinism: false,
+            on_bad_event: self.on_bad_event.into(),
+            check_determinism: self.check_determinism,
             start: Start::New,
             flush: Flush {
                 rows: self.flush_rows as usize,

@@ -51,7 +51,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = OnBadEvent::Stop)]
     on_bad_event: OnBadEvent,
     /// Apply every event twice, to copies of the rows it touches, and fail on the first
-    /// model, event and column where the two results differ (runs model by model).
+    /// model, event and column where the two results differ.
     #[arg(long)]
     check_determinism: bool,
     /// Write the changed rows, with the checkpoints, once this many rows (all models
