@@ -12,6 +12,9 @@
 //! ([`ledger`](crate::ledger), [`versions`](crate::versions),
 //! [`dead_letters`](crate::dead_letters), [`checksum`](crate::checksum)).
 
+// The engine's functions fit on a screen (the threshold is in clippy.toml).
+#![deny(clippy::too_many_lines)]
+
 mod apply;
 mod batch;
 mod cache;

@@ -22,6 +22,9 @@
 //! [`run_workers`] is `replay run --workers N` (threads in one process, to a bound);
 //! [`work`] is one worker's loop, used by it and by `replay worker`.
 
+// The engine's functions fit on a screen (the threshold is in clippy.toml).
+#![deny(clippy::too_many_lines)]
+
 mod coordinator;
 mod error;
 mod fence;
