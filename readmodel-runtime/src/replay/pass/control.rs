@@ -5,7 +5,7 @@
 use crate::stop::StopFlag;
 use crate::watch::LogWatcher;
 
-/// How a pass ([`run_pass_with`](super::run_pass_with)) is steered while it runs.
+/// How a pass ([`run_models_with`](crate::run_models_with)) is steered while it runs.
 ///
 /// The default neither follows nor is ever stopped: the pass of `replay run`.
 #[derive(Debug, Default)]
