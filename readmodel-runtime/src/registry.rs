@@ -36,8 +36,10 @@ pub trait Model: Engine {
     /// `None` when the model does not consume its type. The handler runs against empty
     /// rows whose changes are dropped; a handler that panics there has decoded the event.
     fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>>;
-    /// Rebuilds the model into a scratch version and compares it with the live rows.
-    fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError>;
+    /// Rebuilds the model into a scratch version (reading the log on a second connection
+    /// opened from `url`, the database `store` is open on) and compares it with the live
+    /// rows.
+    fn verify(&self, store: &mut Store, url: &DatabaseUrl) -> Result<Verification, ReplayError>;
     /// Makes `version` the active one; returns the previously active version.
     fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, CutoverError>;
     /// Deletes an inactive version's rows; returns how many.
@@ -123,8 +125,8 @@ impl<P: Projection> Model for ModelOps<P> {
         // Decoding comes before the handler: a panic is the handler's, after a decode.
         Some(applied.unwrap_or(Ok(())))
     }
-    fn verify(&self, store: &mut Store) -> Result<Verification, ReplayError> {
-        with_conn!(store, |c| verify::verify::<P, _>(c))
+    fn verify(&self, store: &mut Store, url: &DatabaseUrl) -> Result<Verification, ReplayError> {
+        verify::verify::<P>(store, url)
     }
     fn cutover(&self, store: &mut Store, version: i32) -> Result<Option<i32>, CutoverError> {
         with_conn!(store, |c| cutover::cutover(c, P::CONTRACT, version))

@@ -7,10 +7,10 @@
 use crate::checksum::{self, Checksum};
 use crate::contract::Contract;
 use crate::ledger::{self, Scope};
-use crate::replay::{self, ReplayError};
+use crate::replay::{drive, ReplayError};
 use crate::rows::{Projection, ReadModelRow};
 use crate::store::rows::{delete_rows, KeyOrder, RowSet};
-use crate::store::{transaction, Conn, StoreError};
+use crate::store::{transaction, with_conn, Conn, DatabaseUrl, Store, StoreError};
 
 /// The outcome of `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -47,26 +47,36 @@ pub struct Difference {
     pub rebuilt: Option<String>,
 }
 
-/// Rebuilds `P` into its scratch version up to the live checkpoint, compares, and cleans
-/// up whatever happened.
-pub(crate) fn verify<P: Projection, C: Conn>(conn: &mut C) -> Result<Verification, ReplayError> {
+/// Rebuilds `P` into its scratch version up to the live checkpoint (a pass of its own,
+/// reading the log on a second connection opened from `url`), compares, and cleans up
+/// whatever happened.
+pub(crate) fn verify<P: Projection>(
+    store: &mut Store,
+    url: &DatabaseUrl,
+) -> Result<Verification, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
     let scratch = -version;
-    let checkpoint = ledger::checkpoint(conn, contract.name, version, Scope::All)?
-        .ok_or_else(|| ReplayError::InvalidPlan {
-            model: contract.name,
-            reason: format!("verify compares live rows with a rebuild, and it has never been replayed; run `replay run --model {}` first", contract.name),
-        })?;
-    clean_up(conn, contract, scratch)?;
-    let result = compare::<P, C>(conn, scratch, checkpoint);
-    let cleaned = clean_up(conn, contract, scratch);
+    let checkpoint = with_conn!(&mut *store, |c| ledger::checkpoint(
+        c,
+        contract.name,
+        version,
+        Scope::All
+    ))?
+    .ok_or_else(|| ReplayError::InvalidPlan {
+        model: contract.name,
+        reason: format!("verify compares live rows with a rebuild, and it has never been replayed; run `replay run --model {}` first", contract.name),
+    })?;
+    with_conn!(&mut *store, |c| clean_up(c, contract, scratch))?;
+    let result = drive::rebuild_as::<P>(store, url, scratch, checkpoint)
+        .and_then(|_| with_conn!(&mut *store, |c| compare::<P, _>(c, scratch, checkpoint)));
+    let cleaned = with_conn!(&mut *store, |c| clean_up(c, contract, scratch));
     let verification = result?;
     cleaned?;
     Ok(verification)
 }
 
-/// Rebuilds the scratch version and compares it with the live one.
+/// Compares the rebuilt scratch version with the live one.
 fn compare<P: Projection, C: Conn>(
     conn: &mut C,
     scratch: i32,
@@ -74,7 +84,6 @@ fn compare<P: Projection, C: Conn>(
 ) -> Result<Verification, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
-    replay::scoped::rebuild_as::<P, C>(conn, scratch, checkpoint)?;
     let live = checksum::of_rows::<P::Row, C>(conn, contract, version, None)?;
     let rebuilt = checksum::of_rows::<P::Row, C>(conn, contract, scratch, None)?;
     let first_difference = if live.digest == rebuilt.digest {

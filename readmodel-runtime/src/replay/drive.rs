@@ -1,12 +1,13 @@
 //! The engine's policy: which engine runs a plan. Runs of whole models, new or resumed,
 //! go through one pass over the log; runs of one user or one range are all or nothing
-//! and run model by model.
+//! and run model by model. `verify`'s scratch rebuild is a pass of one model.
 
 use super::engine::Engine;
 use super::pass::{self, Control, Resumed};
-use super::plan::{Plan, Start};
-use super::{Progress, ReplayError, RunReport};
+use super::plan::{BadEventPolicy, Plan, Start, PASS_BATCH_SIZE};
+use super::{NoProgress, Progress, ReplayError, RunReport};
 use crate::ledger::RunStatus;
+use crate::rows::Projection;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};
 
 /// Runs `plan` for `models`, steered by `control`.
@@ -77,4 +78,34 @@ fn resume(
         store, url, lanes, plan, control, progress,
     )?);
     Ok(reports)
+}
+
+/// Rebuilds the whole of `P` as `version` (a scratch version for `verify`) up to `to`, in
+/// a pass of its own. Events the live version parked are parked again, so that what is
+/// compared is what the log can rebuild; every event is applied twice (the determinism
+/// check).
+pub(crate) fn rebuild_as<P: Projection>(
+    store: &mut Store,
+    url: &DatabaseUrl,
+    version: i32,
+    to: i64,
+) -> Result<RunReport, ReplayError> {
+    let plan = Plan {
+        full: true,
+        to: Some(to),
+        batch_size: PASS_BATCH_SIZE,
+        on_bad_event: BadEventPolicy::Park,
+        check_determinism: true,
+        ..Plan::default()
+    };
+    let lane = pass::prepare_rebuild::<P>(&plan, version, to, pass::cache_rows(1));
+    let mut control = Control::default();
+    let reports = pass::run_prepared(store, url, vec![lane], &plan, &mut control, &mut NoProgress)?;
+    reports
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReplayError::InvalidPlan {
+            model: P::CONTRACT.name,
+            reason: "its rebuild reported no run".to_owned(),
+        })
 }

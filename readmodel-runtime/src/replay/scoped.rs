@@ -1,12 +1,11 @@
 //! Runs of one model on one connection with the all-or-nothing engine (`execute.rs`,
-//! `batch.rs`): one user's or one range's rows, and `verify`'s scratch rebuild.
+//! `batch.rs`): one user's or one range's rows.
 
-use super::plan::{self, BadEventPolicy, Plan};
+use super::plan::{self, Plan};
 use super::{execute, partition, Progress, ReplayError, RunReport};
 use crate::ledger::{self, Scope};
 use crate::rows::Projection;
 use crate::source;
-use crate::store::rows::RowSet;
 use crate::store::Conn;
 
 /// Runs `plan` (one user's or one range's rows: see `fits_a_pass`) for projection `P`
@@ -34,34 +33,4 @@ pub(crate) fn run<P: Projection, C: Conn>(
         resumed_from: None,
     };
     execute::execute::<P, C>(conn, version, &run, progress)
-}
-
-/// Rebuilds the whole model as `version` (a scratch version for `verify`) up to `to`.
-pub(crate) fn rebuild_as<P: Projection, C: Conn>(
-    conn: &mut C,
-    version: i32,
-    to: i64,
-) -> Result<RunReport, ReplayError> {
-    // Events parked in the live version are parked again here, so the comparison is of
-    // what the log can rebuild.
-    let plan = Plan {
-        full: true,
-        to: Some(to),
-        on_bad_event: BadEventPolicy::Park,
-        check_determinism: true,
-        ..Plan::default()
-    };
-    let execution = plan::Execution {
-        scope: Scope::All,
-        delete: Some(RowSet::WholeVersion),
-        after: P::CONTRACT.start_after(),
-        to,
-        user: None,
-    };
-    let run = execute::Run {
-        plan,
-        execution,
-        resumed_from: None,
-    };
-    execute::execute::<P, C>(conn, version, &run, &mut super::NoProgress)
 }

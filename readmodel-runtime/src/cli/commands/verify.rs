@@ -13,6 +13,7 @@ pub(crate) struct Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let model = cx.model(&args.model)?;
+    let url = cx.url()?;
     let mut store = cx.store(Migrated::Required)?;
     // The rebuild writes a scratch version into the live table: refuse a missing table
     // or key index up front, with the message `run` gives.
@@ -20,7 +21,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         c,
         model.contract()
     ))?;
-    let verification = model.verify(&mut store)?;
+    let verification = model.verify(&mut store, &url)?;
     cx.out.verification(&verification)?;
     if verification.matches() {
         return Ok(());

@@ -162,6 +162,27 @@ pub(crate) fn prepare<P: Projection>(
     )))
 }
 
+/// A lane rebuilding the whole of `P` as `version` (a scratch version for `verify`) up
+/// to `to` under `plan`; nothing is written.
+pub(crate) fn prepare_rebuild<P: Projection>(
+    plan: &Plan,
+    version: i32,
+    to: i64,
+    cache_rows: usize,
+) -> Box<dyn Lane> {
+    let after = P::CONTRACT.start_after();
+    let execution = Execution {
+        scope: Scope::All,
+        delete: Some(RowSet::WholeVersion),
+        after,
+        to: to.max(after),
+        user: None,
+    };
+    let mut lane = ModelLane::<P>::new(plan, execution, after, true, cache_rows, 0, None);
+    lane.version = version;
+    Box::new(lane)
+}
+
 /// What continuing a model's latest unfinished run gives.
 pub enum Resumed {
     /// A run of the whole model, to continue in a pass.

@@ -21,7 +21,7 @@ use super::{Progress, ReplayError, RunReport};
 use crate::store::{DatabaseUrl, Store};
 
 pub use self::control::Control;
-pub(crate) use self::lane::{prepare, prepare_resumed, prepare_share, Resumed};
+pub(crate) use self::lane::{prepare, prepare_rebuild, prepare_resumed, prepare_share, Resumed};
 pub(crate) use self::lane::{Lane, Share};
 
 /// Rows the caches of all models of a pass may carry between flushes together. A 10M-event
