@@ -20,6 +20,7 @@
 //!     consumed_events: &["notes.written"], replay_start_version: 0,
 //!     idempotency_key: &["model_version", "event_id"], rebuild_strategy: RebuildStrategy::Full,
 //!     schema: "readmodels", table: "notes", columns: COLUMNS,
+//!     fingerprint: readmodel_runtime::Fingerprint::of(&[]),
 //! };
 //! let sql = ddl::create(&NOTES, Backend::Postgres);
 //! assert!(sql.contains("CREATE TABLE readmodels.notes (\n    model_version INTEGER NOT NULL,"));
@@ -236,6 +237,7 @@ mod tests {
             column("last_day", "DATE", "TEXT", true),
             column("updated_at", "TIMESTAMPTZ", "TEXT", false),
         ],
+        fingerprint: crate::Fingerprint::of(&[]),
     };
 
     #[test]

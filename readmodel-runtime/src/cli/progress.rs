@@ -7,6 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
 use super::CliError;
+use crate::code_check;
+use crate::contract::Contract;
 use crate::ledger::{RunStatus, Scope};
 use crate::registry::Model;
 use crate::replay::{
@@ -40,7 +42,9 @@ fn bar(quiet: bool) -> Bar {
 }
 
 /// Runs `plan` for `models`: in one pass over the log when the plan allows (see
-/// [`fits_a_pass`]), else for each model in turn, stopping at the first failure.
+/// [`fits_a_pass`]), else for each model in turn, stopping at the first failure. Runs
+/// that would add rows to a version built by other code are refused first (see
+/// [`code_check`]).
 ///
 /// `--resume` over several models leaves every one of them built, as an uninterrupted
 /// run would: a model with an unfinished run resumes it (and then catches up, when that
@@ -53,6 +57,7 @@ pub(super) fn run_models(
     models: &[&dyn Model],
     plan: &Plan,
 ) -> Result<Vec<RunReport>, CliError> {
+    code_check::before_runs(store, &contracts(models), plan)?;
     if fits_a_pass(plan) {
         let mut progress = bar(cx.quiet);
         let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
@@ -95,11 +100,17 @@ pub(super) fn follow_models(
     plan: &Plan,
     control: &mut Control,
 ) -> Result<Vec<RunReport>, CliError> {
+    code_check::before_runs(store, &contracts(models), plan)?;
     let mut progress = bar(cx.quiet);
     let members: Vec<&dyn PassModel> = models.iter().map(|m| *m as &dyn PassModel).collect();
     let reports = run_pass_with(store, url, &members, plan, control, &mut progress);
     progress.0.finish_and_clear();
     Ok(reports?)
+}
+
+/// The contracts of `models`.
+pub(super) fn contracts(models: &[&dyn Model]) -> Vec<&'static Contract> {
+    models.iter().map(|m| m.contract()).collect()
 }
 
 fn replay_one(

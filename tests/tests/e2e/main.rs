@@ -3,6 +3,7 @@
 
 mod bad_events;
 mod bulk_append;
+mod code_changes;
 mod copy;
 mod crash;
 mod cross_backend;
