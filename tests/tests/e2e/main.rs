@@ -14,6 +14,7 @@ mod gaps;
 mod golden;
 mod inputs;
 mod lifecycle;
+mod migration_evolution;
 mod migrations_match_contracts;
 mod operator;
 mod promises;
