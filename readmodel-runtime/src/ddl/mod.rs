@@ -37,6 +37,7 @@ use crate::contract::Contract;
 
 pub mod evolve;
 pub mod existing;
+mod sql;
 
 pub use evolve::{Defaults, EvolveError, Step};
 pub use existing::Existing;
