@@ -75,17 +75,19 @@ mod events {
 
 /// The model `t.notes` over whichever `Written` is in scope: a note adds `$weight *
 /// words` to `score` and one to `notes`, of type `$notes`.
+// rustfmt re-indents the attribute inside this macro further on every run.
+#[rustfmt::skip]
 macro_rules! notes {
     ($weight:literal, $notes:ident) => {
         #[derive(Clone, Debug, PartialEq, readmodel_runtime::ReadModel)]
         #[read_model(
-                                            name = "t.notes",
-                                            domain = "t",
-                                            kind = "aggregate",
-                                            events = [Written],
-                                            key = (model_version, user_id),
-                                            table = readmodels::t_notes,
-                                        )]
+            name = "t.notes",
+            domain = "t",
+            kind = "aggregate",
+            events = [Written],
+            key = (model_version, user_id),
+            table = readmodels::t_notes,
+        )]
         pub(crate) struct Notes {
             pub(crate) model_version: i32,
             pub(crate) user_id: uuid::Uuid,
