@@ -1,11 +1,12 @@
-//! `#[derive(DomainEvent)]`: the event type string, the newest schema version, and
+//! `#[derive(DomainEvent)]`: the event type string, the newest schema version, the
+//! digest of the declaration (part of the fingerprint of every model consuming it), and
 //! decoding (with upcasting of older payload versions).
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ctxt::Ctxt;
-use crate::forbidden;
+use crate::{fingerprint, forbidden};
 
 const SYNTAX: &str = "expected `#[event(type = \"domain.name\")]`, optionally with `schema_version = N, upcast = path::to::fn`";
 
@@ -75,6 +76,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
         }},
     };
     let event_type = event_type.map_or_else(|| quote!(""), |t| quote!(#t));
+    let digest = fingerprint::digest(fingerprint::declaration(input));
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let errors = cx.to_compile_errors();
@@ -84,6 +86,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
             impl #impl_generics #rt::DomainEvent for #ident #type_generics #where_clause {
                 const EVENT_TYPE: &'static str = #event_type;
                 const SCHEMA_VERSION: i32 = #latest;
+                const FINGERPRINT: &'static str = #digest;
                 fn decode(
                     schema_version: i32,
                     payload: &str,

@@ -9,6 +9,7 @@ mod ast;
 mod ctxt;
 mod event;
 mod expand;
+mod fingerprint;
 mod forbidden;
 mod parse;
 mod respan;

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::fingerprint::Fingerprint;
+
 /// The three shapes of read model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -100,6 +102,11 @@ pub struct Contract {
     pub table: &'static str,
     /// All columns, in declaration order.
     pub columns: &'static [Column],
+    /// The code the rows are a function of, besides the log: the declaration, the
+    /// `#[handlers]` block and the consumed events' declarations (see
+    /// [`fingerprint`](crate::fingerprint)). The runtime records it with every version
+    /// it builds and refuses to catch up rows built by other code.
+    pub fingerprint: Fingerprint,
 }
 
 impl Contract {

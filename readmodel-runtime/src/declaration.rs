@@ -34,6 +34,22 @@ pub trait Lists<E> {}
 )]
 pub trait Handles<E> {}
 
+/// The model's `#[handlers]` block, as the derive's contract needs it: the digest of the
+/// block, part of the model's fingerprint. Implemented by `#[handlers]`.
+#[diagnostic::on_unimplemented(
+    message = "read model `{Self}` has no handlers",
+    label = "add `#[handlers] impl {Self} {{ ... }}` with one handler per event of `events = [...]`"
+)]
+pub trait HasHandlers {
+    /// The digest of the `#[handlers]` block's tokens (see [`crate::fingerprint`]).
+    const FINGERPRINT: &'static str;
+}
+
+/// The digest of `M`'s `#[handlers]` block; requires the block.
+pub const fn handlers_fingerprint<M: HasHandlers>() -> &'static str {
+    M::FINGERPRINT
+}
+
 /// Implemented by the derive for its [`Declared::Events`] type, with one bound
 /// `M: Handles<E>` per listed event (written at the event's name).
 pub trait EveryEventHandled<M> {}
@@ -89,7 +105,7 @@ pub fn may_omit_rows<M: MayOmitRows>() {}
 /// Requires a snapshot or aggregate (a handler returning nothing).
 pub fn may_return_nothing<M: MayReturnNothing>() {}
 
-/// The registry entry of a model; requires its `#[handlers]` block.
+/// The registry entry of a model (written by its `#[handlers]` block).
 pub const fn registration<P: Projection>() -> Registration {
     Registration {
         model: const { &ModelOps::<P>::INSTANCE },

@@ -16,6 +16,11 @@ pub trait DomainEvent: Sized {
     const EVENT_TYPE: &'static str;
     /// The newest payload schema version this type reads (older ones are upcast).
     const SCHEMA_VERSION: i32;
+    /// A digest of the declaration (fields, types, `#[event(..)]` and serde attributes),
+    /// part of the fingerprint of every model consuming it (see
+    /// [`fingerprint`](crate::fingerprint)). The derive computes it; a hand-written
+    /// implementation must change it whenever decoding changes.
+    const FINGERPRINT: &'static str;
     /// Decodes a stored payload of the given schema version.
     fn decode(schema_version: i32, payload: &str) -> Result<Self, PayloadError>;
 }

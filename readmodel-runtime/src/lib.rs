@@ -13,9 +13,10 @@
 //! ([`ledger`]) in one transaction.
 //!
 //! The modules form layers, each using only its own layer and the layers below: values and
-//! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
+//! contracts ([`contract`], [`fingerprint`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
 //! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
-//! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →
+//! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`],
+//! [`code_check`]) →
 //! [`registry`] and [`cli`].
 
 // Layers, bottom to top; a module uses only modules of its own layer or below.
@@ -26,6 +27,7 @@ pub mod ddl;
 pub mod determinism;
 pub mod event;
 pub mod field;
+pub mod fingerprint;
 pub mod rows;
 pub mod sql_types;
 pub mod stop;
@@ -43,6 +45,7 @@ pub mod watch;
 // The replay engine:
 pub mod replay;
 // Operations built on it:
+pub mod code_check;
 pub mod cutover;
 pub mod reader;
 pub mod verify;
@@ -55,6 +58,7 @@ pub mod scale_out;
 
 pub use contract::{Column, Contract, Kind, RebuildStrategy};
 pub use event::{DecodeError, DomainEvent, Event, PayloadError, StoredEvent};
+pub use fingerprint::Fingerprint;
 pub use import::ImportError;
 pub use readmodel_macros::{handlers, DomainEvent, ReadModel};
 pub use registry::{run_models, run_models_with, Model, Registry, RegistryError};

@@ -1,14 +1,18 @@
 //! The model's version and contract, as inherent constants of the row struct: static
-//! metadata read by registry, replay and CLI.
+//! metadata read by registry, replay and CLI. The contract's fingerprint combines, at
+//! compile time, the digest of this declaration with those of the `#[handlers]` block
+//! and of each consumed event (see `readmodel_runtime::fingerprint`).
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use crate::ast::{Kind, Rebuild};
 use crate::validate::Model;
 
-pub(super) fn expand(model: &Model) -> TokenStream {
+/// `declaration` is the digest of the derive's input (see `crate::fingerprint`).
+pub(super) fn expand(model: &Model, declaration: &str) -> TokenStream {
     let rt = quote!(::readmodel_runtime);
+    let p = quote!(::readmodel_runtime::__private);
     let name = &model.name;
     let domain = &model.domain;
     let version = model.version;
@@ -38,6 +42,8 @@ pub(super) fn expand(model: &Model) -> TokenStream {
         }
     });
     let row = &model.row;
+    // A forgotten `#[handlers]` block is reported here, at the struct's name.
+    let handlers = quote_spanned!(row.span()=> #p::handlers_fingerprint::<#row>());
     quote! {
         #[automatically_derived]
         impl #row {
@@ -56,6 +62,11 @@ pub(super) fn expand(model: &Model) -> TokenStream {
                 schema: "readmodels",
                 table: #table,
                 columns: &[#(#columns),*],
+                fingerprint: #rt::Fingerprint::of(&[
+                    #declaration,
+                    #handlers,
+                    #(<#events as #rt::DomainEvent>::FINGERPRINT),*
+                ]),
             };
         }
     }

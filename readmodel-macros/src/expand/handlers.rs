@@ -11,7 +11,8 @@ use crate::ast::HandlerBlock;
 use crate::respan::at;
 use crate::validate_handlers::{Checked, Shape};
 
-pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStream {
+/// `digest` is the digest of the block's tokens (see `crate::fingerprint`).
+pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>], digest: &str) -> TokenStream {
     let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let model = &block.model;
@@ -59,6 +60,9 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>]) -> TokenStre
     }
     quote! {
         #(#handles)*
+        impl #p::HasHandlers for #model {
+            const FINGERPRINT: &'static str = #digest;
+        }
         #[automatically_derived]
         impl #rt::Projection for #model {
             type Row = Self;

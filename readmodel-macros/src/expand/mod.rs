@@ -1,6 +1,6 @@
 //! Code generation, one module per artefact. `#[derive(ReadModel)]` generates the
-//! contract, the row codec, the links its `#[handlers]` block is checked against, the
-//! diesel table and the registry entry; `#[handlers]` generates the event dispatch.
+//! contract, the row codec, the links its `#[handlers]` block is checked against and the
+//! diesel table; `#[handlers]` generates the event dispatch and the registry entry.
 //! Trait impls go inside `const _: () = { ... };` and reach dependencies through
 //! `::readmodel_runtime::__private`.
 
@@ -19,7 +19,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ctxt::Ctxt;
-use crate::{parse, validate, validate_handlers};
+use crate::{fingerprint, parse, validate, validate_handlers};
 
 pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -27,11 +27,11 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     let validated = validate::model(&mut cx, &args, input);
     match validated {
         Some(model) if !cx.has_errors() => {
+            let declaration = fingerprint::digest(fingerprint::declaration(input));
             let generated = [
-                contract::expand(&model),
+                contract::expand(&model, &declaration),
                 row::expand(&model),
                 links::expand(&model),
-                registry::expand(&model),
                 diesel::expand(&model),
                 reader::expand(&model),
             ];
@@ -73,14 +73,17 @@ pub(crate) fn handlers(args: TokenStream, item: syn::ItemImpl) -> TokenStream {
         );
     }
     let block = parse::handler_block(&mut cx, &item);
+    // The block as written, opt-outs included: the handlers' part of the fingerprint.
+    let digest = fingerprint::digest(&item);
     let checked = block
         .as_ref()
         .map(|block| validate_handlers::block(&mut cx, &item, block));
     let item = without_opt_outs(item.clone());
     match (&block, checked) {
         (Some(block), Some(checked)) if !cx.has_errors() => {
-            let generated = handlers::expand(block, &checked);
-            quote!(#item const _: () = { #generated };)
+            let generated = handlers::expand(block, &checked, &digest);
+            let registration = registry::expand(&block.model);
+            quote!(#item const _: () = { #generated #registration };)
         }
         _ => {
             // The block as written (its functions are real code other code may call),

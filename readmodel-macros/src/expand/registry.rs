@@ -1,17 +1,14 @@
 //! The registry entry: collected at start-up by `inventory`, so the model appears in
-//! `replay list` of any binary that links it. It needs the model's dispatch, so a model
-//! without a `#[handlers]` block fails here, at the struct's name.
+//! `replay list` of any binary that links it. Written by `#[handlers]`, which implements
+//! the dispatch the entry needs; a model without a `#[handlers]` block fails at its
+//! contract instead (one error, at the struct's name).
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
-use crate::validate::Model;
-
-pub(super) fn expand(model: &Model) -> TokenStream {
+pub(super) fn expand(model: &syn::TypePath) -> TokenStream {
     let p = quote!(::readmodel_runtime::__private);
-    let row = &model.row;
-    let registration = quote_spanned!(row.span()=> #p::registration::<#row>());
     quote! {
-        #p::inventory::submit! { #registration }
+        #p::inventory::submit! { #p::registration::<#model>() }
     }
 }

@@ -45,6 +45,7 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
                 schema: "readmodels",
                 table: "",
                 columns: &[],
+                fingerprint: #rt::Fingerprint::of(&[]),
             };
         }
         #[doc(hidden)]
@@ -112,6 +113,9 @@ pub(super) fn projection(model: &syn::TypePath) -> TokenStream {
     let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     quote! {
+        impl #p::HasHandlers for #model {
+            const FINGERPRINT: &'static str = "";
+        }
         impl #rt::Projection for #model {
             type Row = Self;
             const CONTRACT: &'static #rt::Contract = <Self as #p::Declared>::CONTRACT;

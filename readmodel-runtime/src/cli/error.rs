@@ -29,6 +29,9 @@ pub enum CliError {
     /// Registry.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// Runs refused before they started: rows built by other code.
+    #[error(transparent)]
+    CodeCheck(#[from] crate::code_check::CodeCheckError),
     /// `schema` / `new-migration`.
     #[error(transparent)]
     Schema(#[from] super::commands::ddl::SchemaError),
@@ -59,6 +62,16 @@ pub enum CliError {
     /// `verify` found live rows that differ from a rebuild.
     #[error("{model} v{version} does not match a rebuild from the log{}", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
     Mismatch {
+        /// The model.
+        model: &'static str,
+        /// The live version.
+        version: i32,
+        /// The first key, in key order, whose rows differ.
+        first_key: Option<String>,
+    },
+    /// `verify --accept` found rows that this binary's code rebuilds differently.
+    #[error("{model} v{version} is not what this binary rebuilds{}: this binary's code changes the rows, so its fingerprint was not recorded; bump `version` to build it beside the live rows, or rebuild in place with `replay run --model {model} --full`", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
+    NotAccepted {
         /// The model.
         model: &'static str,
         /// The live version.

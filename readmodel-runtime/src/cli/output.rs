@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::CliError;
 use crate::dead_letters::DeadLetter;
+use crate::fingerprint::Fingerprint;
 use crate::ledger::RunRecord;
 use crate::registry::{Model, Registry};
 use crate::replay::RunReport;
@@ -71,6 +72,7 @@ struct ContractView {
     replay_start_version: i64,
     idempotency_key: &'static [&'static str],
     rebuild_strategy: &'static str,
+    fingerprint: Fingerprint,
     columns: Vec<ColumnView>,
 }
 
@@ -94,6 +96,7 @@ fn view(model: &dyn Model) -> ContractView {
         replay_start_version: c.replay_start_version,
         idempotency_key: c.idempotency_key,
         rebuild_strategy: c.rebuild_strategy.as_str(),
+        fingerprint: c.fingerprint,
         columns: c
             .columns
             .iter()
@@ -120,6 +123,20 @@ pub(super) struct ModelStatus {
     pub(super) runs: Vec<RunRecord>,
     /// Workers' partitions of the version (none unless workers ran it).
     pub(super) partitions: Vec<PartitionStatus>,
+    /// This binary's code fingerprint of the model.
+    pub(super) fingerprint: Fingerprint,
+    /// The fingerprint of the code that built the version's rows, as recorded.
+    pub(super) recorded_fingerprint: Option<String>,
+}
+
+impl ModelStatus {
+    /// The fingerprint that built the version's rows, when it is not this binary's.
+    fn built_by_other_code(&self) -> Option<&str> {
+        let built = self.checkpoint.is_some() || !self.partitions.is_empty();
+        self.recorded_fingerprint
+            .as_deref()
+            .filter(|recorded| built && *recorded != self.fingerprint.as_str())
+    }
 }
 
 /// One partition of a model version in `status`: its lease and its checkpoint.
@@ -178,6 +195,7 @@ impl Output {
         say!("replay start version: {}", v.replay_start_version);
         say!("idempotency key:      ({})", v.idempotency_key.join(", "));
         say!("rebuild strategy:     {}", v.rebuild_strategy);
+        say!("code fingerprint:     {}", v.fingerprint);
         say!("columns:");
         for c in &v.columns {
             let null = if c.nullable { " NULL" } else { "" };
@@ -281,6 +299,13 @@ impl Output {
                 checkpoint,
                 s.lag
             );
+            if let Some(recorded) = s.built_by_other_code() {
+                say!(
+                    "  built by other code: fingerprint {recorded}, this binary's is {}; a catch-up is refused (see `replay verify --model {} --accept`)",
+                    s.fingerprint,
+                    s.model
+                );
+            }
             for p in &s.partitions {
                 let checkpoint = p
                     .checkpoint

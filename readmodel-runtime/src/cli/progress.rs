@@ -6,6 +6,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
 use super::CliError;
+use crate::code_check;
+use crate::contract::Contract;
 use crate::registry::{run_models_with, Model};
 use crate::replay::{Control, Plan, Progress, RunReport};
 use crate::store::{DatabaseUrl, Store};
@@ -34,7 +36,9 @@ fn bar(quiet: bool) -> Bar {
     Bar(bar)
 }
 
-/// Runs `plan` for `models` (see [`crate::run_models`]) with a progress bar.
+/// Runs `plan` for `models` (see [`crate::run_models`]) with a progress bar. Runs
+/// that would add rows to a version built by other code are refused first (see
+/// [`code_check`]).
 pub(super) fn run_models(
     cx: &Context<'_>,
     store: &mut Store,
@@ -42,7 +46,18 @@ pub(super) fn run_models(
     models: &[&dyn Model],
     plan: &Plan,
 ) -> Result<Vec<RunReport>, CliError> {
-    follow_models(cx, store, url, models, plan, &mut Control::default())
+    code_check::before_runs(store, &contracts(models), plan)?;
+    let mut progress = bar(cx.quiet);
+    let reports = run_models_with(
+        store,
+        url,
+        models,
+        plan,
+        &mut Control::default(),
+        &mut progress,
+    );
+    progress.0.finish_and_clear();
+    Ok(reports?)
 }
 
 /// Runs `plan` for `models` steered by `control` (following the log, until its stop
@@ -55,8 +70,14 @@ pub(super) fn follow_models(
     plan: &Plan,
     control: &mut Control,
 ) -> Result<Vec<RunReport>, CliError> {
+    code_check::before_runs(store, &contracts(models), plan)?;
     let mut progress = bar(cx.quiet);
     let reports = run_models_with(store, url, models, plan, control, &mut progress);
     progress.0.finish_and_clear();
     Ok(reports?)
+}
+
+/// The contracts of `models`.
+pub(super) fn contracts(models: &[&dyn Model]) -> Vec<&'static Contract> {
+    models.iter().map(|m| m.contract()).collect()
 }

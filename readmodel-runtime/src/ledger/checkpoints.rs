@@ -166,7 +166,10 @@ pub(crate) fn delete_checkpoint<C: Conn>(
     Ok(())
 }
 
-/// Removes every checkpoint of a model version.
+/// Removes every checkpoint of a model version, in the caller's transaction: the one
+/// deleting the version's rows. A full rebuild planned for the version (see
+/// [`plan_rebuild`](super::fingerprints::plan_rebuild)) becomes the version's recorded
+/// code in the same transaction.
 pub(crate) fn delete_version_checkpoints<C: Conn>(
     conn: &mut C,
     model: &str,
@@ -179,7 +182,7 @@ pub(crate) fn delete_version_checkpoints<C: Conn>(
     conn.run(stmt).map_err(StoreError::query(format!(
         "deleting the checkpoints of {model}"
     )))?;
-    Ok(())
+    super::fingerprints::rebuild_started(conn, model, version)
 }
 
 /// Raises a split model version's own checkpoint to the lowest of its `of` partitions'

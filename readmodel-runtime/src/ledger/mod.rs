@@ -1,9 +1,11 @@
 //! The runtime's bookkeeping in `readmodels`: checkpoints (last applied event per model,
-//! version and [`Scope`]) and the `replay_runs` ledger.
+//! version and [`Scope`]), the `replay_runs` ledger, workers' leases, and which code
+//! built each version (`replay_fingerprints`).
 //!
 //! Depends only on the store layer.
 
 mod checkpoints;
+mod fingerprints;
 mod leases;
 mod runs;
 mod scope;
@@ -11,6 +13,10 @@ mod scope;
 pub(crate) use self::checkpoints::{
     advance_checkpoint, checkpoint, checkpoint_written, delete_checkpoint,
     delete_version_checkpoints, furthest_partition, raise_to_partitions, save_checkpoint, Advance,
+};
+pub use self::fingerprints::RecordedFingerprint;
+pub(crate) use self::fingerprints::{
+    has_checkpoints, plan_rebuild, record_fingerprint, recorded_fingerprint,
 };
 pub(crate) use self::leases::{
     claim, claimable, delete_leases, ensure as ensure_leases, leases, live_workers,

@@ -289,6 +289,7 @@ mod tests {
         schema: "readmodels",
         table: "rows",
         columns: &[],
+        fingerprint: crate::Fingerprint::of(&[]),
     };
 
     #[test]

@@ -346,6 +346,7 @@ mod tests {
             schema: "readmodels",
             table: "m",
             columns: std::slice::from_ref(&USER),
+            fingerprint: crate::Fingerprint::of(&[]),
         }
     }
 

@@ -179,12 +179,32 @@ fn new_migration_writes_nothing_it_cannot_finish() {
         );
     }
 
+    // Asked again, the table exists as declared: nothing to write.
     let again = replay(
         &bin(),
         &db,
         &args(&[
             "--model",
             "habits.streaks",
+            "--timestamp",
+            "2026-01-03-030405",
+        ]),
+    );
+    assert!(
+        again.ok().starts_with("nothing to migrate"),
+        "{}",
+        again.stdout
+    );
+
+    // Another model's table, into the folder that exists.
+    let again = replay(
+        &bin(),
+        &db,
+        &args(&[
+            "--model",
+            "habits.checkins",
+            "--name",
+            "habits_streaks",
             "--timestamp",
             "2026-01-02-030405",
         ]),

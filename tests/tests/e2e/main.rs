@@ -3,6 +3,7 @@
 
 mod bad_events;
 mod bulk_append;
+mod code_changes;
 mod copy;
 mod crash;
 mod cross_backend;
@@ -13,6 +14,7 @@ mod gaps;
 mod golden;
 mod inputs;
 mod lifecycle;
+mod migration_evolution;
 mod migrations_match_contracts;
 mod operator;
 mod promises;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::context::Context;
 use crate::cli::CliError;
 use crate::contract::Contract;
-use crate::ddl::{self, Backend};
+use crate::ddl::{self, evolve, Backend, Defaults, EvolveError, Existing, Step};
 use crate::registry::Registry;
 
 /// Which models a DDL command is about.
@@ -46,6 +46,10 @@ pub(crate) struct NewMigrationArgs {
     /// The directory's timestamp, YYYY-MM-DD-HHMMSS (default: now, as diesel_cli does).
     #[arg(long)]
     timestamp: Option<String>,
+    /// COLUMN=VALUE: the value the rows of older versions get in a new NOT NULL column
+    /// (a number, a 'quoted string', TRUE or FALSE); repeatable.
+    #[arg(long = "default", value_name = "COLUMN=VALUE")]
+    defaults: Vec<String>,
 }
 
 /// Why `replay new-migration` wrote nothing.
@@ -73,6 +77,17 @@ pub enum SchemaError {
     /// The migration directory is already there.
     #[error("{0} already exists: choose another --name or --timestamp")]
     Exists(PathBuf),
+    /// A model's table cannot be migrated as its contract now declares it.
+    #[error(transparent)]
+    Evolve(#[from] EvolveError),
+    /// An earlier migration could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// Creating a directory or writing a file failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -139,7 +154,11 @@ pub(in crate::cli) fn print(cx: &Context<'_>, args: &SchemaArgs) -> Result<(), C
     })
 }
 
-/// `replay new-migration`: writes `<dir>/{postgres,sqlite}/<timestamp>_<name>/{up,down}.sql`.
+/// `replay new-migration`: compares each selected model's contract with what the
+/// migrations in `--dir` already create, per backend, and writes what is missing as
+/// `<dir>/{postgres,sqlite}/<timestamp>_<name>/{up,down}.sql` (only for a backend that
+/// needs something); writes nothing when the migrations already create every table as
+/// declared, and refuses what cannot change in place (see [`ddl::evolve`]).
 pub(in crate::cli) fn write_migration(
     cx: &Context<'_>,
     args: &NewMigrationArgs,
@@ -161,42 +180,141 @@ pub(in crate::cli) fn write_migration(
         // The wall clock only names the directory, as diesel_cli does.
         None => chrono::Utc::now().format("%Y-%m-%d-%H%M%S").to_string(),
     };
-    let folder = format!("{timestamp}_{name}");
-    let targets: Vec<(PathBuf, String, String)> = Backend::ALL
+    let defaults = args
+        .defaults
         .iter()
-        .map(|backend| {
-            let (up, down) = ddl::migration(&contracts, *backend);
+        .map(|text| evolve::parse_default(text))
+        .collect::<Result<Defaults, _>>()
+        .map_err(SchemaError::from)?;
+    let folder = format!("{timestamp}_{name}");
+    let plans = Backend::ALL
+        .iter()
+        .map(|backend| plan_backend(&args.dir, *backend, &contracts, &defaults))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_defaults_used(&plans, &defaults)?;
+    let targets: Vec<(PathBuf, String, String)> = plans
+        .iter()
+        .filter(|(_, steps)| !steps.is_empty())
+        .map(|(backend, steps)| {
+            let (up, down) = ddl::evolution(steps, *backend, &defaults);
             (args.dir.join(backend.as_str()).join(&folder), up, down)
         })
         .collect();
-    if let Some((existing, _, _)) = targets.iter().find(|(path, _, _)| path.exists()) {
-        return Err(SchemaError::Exists(existing.clone()).into());
+    let models: Vec<&str> = contracts.iter().map(|c| c.name).collect();
+    if targets.is_empty() {
+        let dir = args.dir.display();
+        return cx.out.line(
+            &serde_json::json!({ "models": models, "directories": [] }),
+            || format!("nothing to migrate: the migrations in {dir} already create the tables of {} as declared", models.join(", ")),
+        );
     }
-    let mut written: Vec<PathBuf> = Vec::new();
-    for (path, up, down) in &targets {
-        if let Err(error) = write_pair(path, up, down, &mut written) {
-            // Nothing half-written: remove every directory this call created.
-            for created in written.iter().rev() {
-                let _ = std::fs::remove_dir_all(created);
-            }
-            return Err(error.into());
-        }
-    }
+    write_targets(&targets)?;
     let paths: Vec<String> = targets
         .iter()
         .map(|(p, ..)| p.display().to_string())
         .collect();
-    let models: Vec<&str> = contracts.iter().map(|c| c.name).collect();
+    let changed: Vec<&str> = contracts
+        .iter()
+        .filter(|c| {
+            plans
+                .iter()
+                .any(|(_, steps)| steps.iter().any(|(s, _)| s.name == c.name))
+        })
+        .map(|c| c.name)
+        .collect();
     cx.out.line(
-        &serde_json::json!({ "models": models, "directories": paths }),
+        &serde_json::json!({ "models": changed, "directories": paths }),
         || {
             format!(
                 "wrote migration {folder} for {} model(s): {}",
-                models.len(),
+                changed.len(),
                 paths.join(", ")
             )
         },
     )
+}
+
+/// The steps one backend's migration takes: each model that needs one, with it.
+type BackendSteps = (Backend, Vec<(&'static Contract, Step)>);
+
+/// Each model's step on `backend`, from what the migrations in `dir/backend` create.
+fn plan_backend(
+    dir: &Path,
+    backend: Backend,
+    contracts: &[&'static Contract],
+    defaults: &Defaults,
+) -> Result<BackendSteps, SchemaError> {
+    let source = dir.join(backend.as_str());
+    let existing = read_existing(&source)?;
+    let label = source.display().to_string();
+    let mut steps = Vec::new();
+    for contract in contracts {
+        if let Some(step) = evolve::plan(contract, backend, &existing, &label, defaults)? {
+            steps.push((*contract, step));
+        }
+    }
+    Ok((backend, steps))
+}
+
+/// What the `up.sql` files under `source` create, in the order diesel applies them (by
+/// directory name); nothing when the directory does not exist yet.
+fn read_existing(source: &Path) -> Result<Existing, SchemaError> {
+    let failed = |path: &Path| {
+        let path = path.to_owned();
+        move |source| SchemaError::Read { path, source }
+    };
+    let entries = match std::fs::read_dir(source) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Existing::default())
+        }
+        Err(error) => return Err(failed(source)(error)),
+    };
+    let mut folders = entries
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed(source))?;
+    folders.sort();
+    let mut scripts = Vec::new();
+    for folder in folders {
+        let up = folder.join("up.sql");
+        if up.is_file() {
+            scripts.push(std::fs::read_to_string(&up).map_err(failed(&up))?);
+        }
+    }
+    Ok(Existing::read(scripts.iter().map(String::as_str)))
+}
+
+/// Refuses a `--default` that no step uses: a mistyped column name would otherwise be
+/// silently ignored.
+fn check_defaults_used(plans: &[BackendSteps], defaults: &Defaults) -> Result<(), SchemaError> {
+    for column in defaults.keys() {
+        let used = plans.iter().flat_map(|(_, steps)| steps).any(|(_, step)| {
+            matches!(step, Step::AddColumns { columns, .. }
+                if columns.iter().any(|c| c.name == column && !c.nullable))
+        });
+        if !used {
+            return Err(EvolveError::UnusedDefault(column.clone()).into());
+        }
+    }
+    Ok(())
+}
+
+/// Writes every target, or nothing: a failure removes the directories this call created.
+fn write_targets(targets: &[(PathBuf, String, String)]) -> Result<(), SchemaError> {
+    if let Some((existing, _, _)) = targets.iter().find(|(path, _, _)| path.exists()) {
+        return Err(SchemaError::Exists(existing.clone()));
+    }
+    let mut written: Vec<PathBuf> = Vec::new();
+    for (path, up, down) in targets {
+        if let Err(error) = write_pair(path, up, down, &mut written) {
+            for created in written.iter().rev() {
+                let _ = std::fs::remove_dir_all(created);
+            }
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 fn write_pair(

@@ -2,8 +2,9 @@
 
 use crate::cli::commands::worker::{note, summary, Scaling};
 use crate::cli::context::{Context, Migrated};
-use crate::cli::progress::run_models;
+use crate::cli::progress::{contracts, run_models};
 use crate::cli::CliError;
+use crate::code_check;
 use crate::replay::{
     fits_a_pass, BadEventPolicy, Flush, Plan, ReplayError, Start, BATCH_SIZE, PASS_BATCH_SIZE,
 };
@@ -161,6 +162,7 @@ fn run_with_workers(
         }
         .into());
     }
+    code_check::before_runs(store, &contracts(models), plan)?;
     let started = std::time::Instant::now();
     let mut config = args.scaling.config(default_owner(), plan);
     config.workers = Some(workers as usize);

@@ -1,5 +1,6 @@
-//! `replay status`: each model's active version, checkpoint, lag and last runs, and the
-//! partitions workers hold: owner, checkpoint, lag and lease expiry.
+//! `replay status`: each model's active version, checkpoint, lag and last runs, the
+//! partitions workers hold (owner, checkpoint, lag and lease expiry), and whether the
+//! version was built by other code than this binary's.
 
 use crate::cli::context::{Context, Migrated};
 use crate::cli::output::{ModelStatus, PartitionStatus};
@@ -33,6 +34,7 @@ fn model_status(
     head: i64,
 ) -> Result<ModelStatus, StoreError> {
     let contract = model.contract();
+    let recorded = crate::code_check::recorded(store, contract)?;
     let (checkpoint, active, runs, partitions) = with_conn!(store, |c| {
         let checkpoint = ledger::checkpoint(c, contract.name, contract.version, Scope::All)?;
         let active = versions::active(c, contract.name)?;
@@ -64,5 +66,7 @@ fn model_status(
         lag: head - checkpoint.unwrap_or(0),
         runs,
         partitions,
+        fingerprint: contract.fingerprint,
+        recorded_fingerprint: recorded.map(|r| r.fingerprint),
     })
 }

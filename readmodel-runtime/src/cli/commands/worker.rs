@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use crate::cli::context::{Context, Migrated};
+use crate::cli::progress::contracts;
 use crate::cli::CliError;
+use crate::code_check;
 use crate::ledger;
 use crate::registry::Model;
 use crate::replay::partition::{partitions_of, DEFAULT_PARTITIONS};
@@ -140,12 +142,13 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
             model.contract()
         ))?;
     }
-    let split = with_leases(&mut store, &models, args.scaling.partitions)?;
     let plan = Plan {
         batch_size: args.batch_size as usize,
         flush: Flush::default(),
         ..Plan::default()
     };
+    code_check::before_runs(&mut store, &contracts(&models), &plan)?;
+    let split = with_leases(&mut store, &models, args.scaling.partitions)?;
     let mut config = args.scaling.config(
         args.owner.clone().unwrap_or_else(scale_out::default_owner),
         &plan,

@@ -1,0 +1,1 @@
+DROP TABLE readmodels.replay_fingerprints;
