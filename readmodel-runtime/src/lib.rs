@@ -49,6 +49,7 @@ pub mod verify;
 // Registry and CLI (and the glue the two macros generate against):
 pub mod cli;
 mod declaration;
+pub mod outbox;
 pub mod registry;
 mod replay_main;
 pub mod scale_out;

@@ -15,6 +15,7 @@ mod inputs;
 mod lifecycle;
 mod migrations_match_contracts;
 mod operator;
+mod outbox;
 mod promises;
 mod reader;
 mod round_trip;
