@@ -67,6 +67,9 @@ pub enum ReadError {
     /// The database could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A query of the model's rows failed (`Model::active(conn)?.load(conn)?`).
+    #[error("reading rows failed: {0}")]
+    Query(#[from] diesel::result::Error),
     /// The model had not applied the event when the wait ended.
     #[error("read model {model} has not applied event {event_id} after {waited:?} (it has applied up to {applied})")]
     NotYetApplied {
