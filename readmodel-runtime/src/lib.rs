@@ -16,7 +16,11 @@
 //! contracts ([`contract`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
 //! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`]) →
-//! [`registry`] and [`cli`].
+//! [`registry`], [`outbox`] and [`cli`].
+//!
+//! An application opens a [`Store`] (one diesel connection for either backend), appends
+//! events in its own transactions with [`outbox::append`], and reads its models through
+//! their generated tables and [`reader`] functions.
 
 // Layers, bottom to top; a module uses only modules of its own layer or below.
 //

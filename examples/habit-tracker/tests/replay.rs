@@ -164,3 +164,17 @@ fn replays_appends_and_reads_back_alike_on_both_backends() {
     assert_eq!(mine, [("stretch", 2, 40)]);
     assert_eq!(from_sqlite, from_postgres);
 }
+
+#[test]
+fn help_and_version_describe_the_tracker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("tracker.db").display().to_string();
+    let help = replay(&bin(), &url, &["--help"]);
+    assert_eq!(
+        help.ok().lines().next(),
+        Some(env!("CARGO_PKG_DESCRIPTION")),
+        "the crate's own description, by default"
+    );
+    let version = replay(&bin(), &url, &["--version"]);
+    assert_eq!(version.ok().trim(), "habit-tracker 0.1.0");
+}

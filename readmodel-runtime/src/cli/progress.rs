@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
+use super::output::Ran;
 use super::CliError;
 use crate::ledger::{RunStatus, Scope};
 use crate::registry::Model;
@@ -112,4 +113,15 @@ fn replay_one(
     let report = model.replay(store, plan, &mut progress);
     progress.0.finish_and_clear();
     report
+}
+
+/// Runs that went through the log in one pass: how many events of the log it went over.
+pub(super) fn one_pass(store: &mut Store, reports: &[RunReport]) -> Result<Ran, CliError> {
+    let first = reports.iter().map(|r| r.from).min();
+    let last = reports.iter().map(|r| r.to).max();
+    let log_events = match (first, last) {
+        (Some(first), Some(last)) if first <= last => store.log_events_between(first, last)?,
+        _ => 0,
+    };
+    Ok(Ran::OnePass { log_events })
 }

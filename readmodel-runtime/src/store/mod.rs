@@ -138,6 +138,20 @@ impl Store {
         with_conn!(self, |c| visible_head(c))
     }
 
+    /// The number of events with ids from `first` to `last`.
+    pub(crate) fn log_events_between(&mut self, first: i64, last: i64) -> Result<i64, StoreError> {
+        with_conn!(self, |c| {
+            let stmt = Statement::new("SELECT COUNT(*) AS value FROM event_record WHERE id >= ")
+                .bind(&first)
+                .sql(" AND id <= ")
+                .bind(&last);
+            let rows: Vec<Value<i64>> = c.fetch(stmt).map_err(StoreError::query(format!(
+                "counting the events {first}..={last}"
+            )))?;
+            Ok(rows.first().map_or(0, |row| row.0))
+        })
+    }
+
     /// The number of events in the log.
     pub fn log_len(&mut self) -> Result<i64, StoreError> {
         with_conn!(self, |c| scalar_i64(

@@ -16,6 +16,7 @@ mod lifecycle;
 mod migrations_match_contracts;
 mod operator;
 mod outbox;
+mod output;
 mod promises;
 mod reader;
 mod round_trip;

@@ -21,7 +21,15 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         model.contract()
     ))?;
     let verification = model.verify(&mut store)?;
-    cx.out.verification(&verification)?;
+    // The canonical row text lists every column but `model_version`, in order.
+    let columns: Vec<&str> = model
+        .contract()
+        .columns
+        .iter()
+        .map(|column| column.name)
+        .filter(|name| *name != "model_version")
+        .collect();
+    cx.out.verification(&verification, &columns)?;
     if verification.matches() {
         return Ok(());
     }
