@@ -34,7 +34,7 @@ use diesel::sqlite::SqliteConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::event::{DomainEvent, PayloadError, StoredEvent};
+use crate::event::{DomainEvent, PayloadError};
 use crate::registry::{Registry, RegistryError};
 use crate::source::{self, NewEvent};
 use crate::store::{with_conn, Store, StoreError};
@@ -226,18 +226,7 @@ fn check(registry: &Registry, index: usize, event: &NewEvent) -> Result<(), Appe
             event_version: event.event_version,
         });
     }
-    let stored = StoredEvent {
-        id: 0,
-        stream_id: event.stream_id,
-        event_version: event.event_version,
-        event_type: event.event_type.clone(),
-        schema_version: event.schema_version,
-        user_id: event.user_id,
-        occurred_at: event.occurred_at,
-        recorded_at: event.occurred_at,
-        payload: event.payload.to_string(),
-    };
-    match registry.decodes(&stored) {
+    match registry.decodes(&event.as_stored(0)) {
         Some(Err(error)) => Err(AppendError::Undecodable {
             index,
             event_type: error.event_type,

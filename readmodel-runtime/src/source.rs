@@ -38,6 +38,24 @@ fn first_schema_version() -> i32 {
     1
 }
 
+impl NewEvent {
+    /// The event as a replay would read it with id `id`, before it is stored (to check
+    /// that it decodes); `recorded_at` defaults to `occurred_at`.
+    pub(crate) fn as_stored(&self, id: i64) -> StoredEvent {
+        StoredEvent {
+            id,
+            stream_id: self.stream_id,
+            event_version: self.event_version,
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            user_id: self.user_id,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at.unwrap_or(self.occurred_at),
+            payload: self.payload.to_string(),
+        }
+    }
+}
+
 const EVENT_COLUMNS: &str =
     "id, stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at";
 

@@ -236,7 +236,10 @@ impl Output {
             table.row(row);
         }
         table.print();
-        say!("{}", summary(reports, wall, ran));
+        // One run by itself has its own time and rate on its line.
+        if one_pass || reports.len() > 1 {
+            say!("{}", summary(reports, wall, ran));
+        }
         Ok(())
     }
 
