@@ -61,6 +61,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 readmodel_runtime::app! {
     migrations: crate::MIGRATIONS,
     generator: crate::generate::events,
+    name: "lifeos",
+    description: "Replay the LifeOS event log (habits, finance, health, journal, projects, relationships, calendar and insights) into its read models, and inspect them.",
 }
 
 /// The `replay` binary's application: these migrations and the LifeOS event generator.

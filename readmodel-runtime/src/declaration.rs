@@ -15,8 +15,9 @@ use crate::rows::Projection;
 pub trait Declared {
     /// The contract.
     const CONTRACT: &'static Contract;
-    /// A type that is [`EveryEventHandled`] when the model handles each listed event.
-    type Events;
+    /// Each listed event, in order: its `event_type`, and the error a `#[handlers]` block
+    /// without a handler for it fails to compile with.
+    const LISTED: &'static [(&'static str, &'static str)];
 }
 
 /// `events = [..]` lists `E`. Implemented by the derive, once per listed event.
@@ -25,14 +26,6 @@ pub trait Declared {
     label = "not in `events = [...]`: list it in `#[read_model(events = [...])]` or remove the handler"
 )]
 pub trait Lists<E> {}
-
-/// The `#[handlers]` block has a handler for `E`. Implemented by `#[handlers]`, once per
-/// handler.
-#[diagnostic::on_unimplemented(
-    message = "read model `{Self}` lists event `{E}` in `events = [...]` but has no handler for it",
-    label = "add a handler `fn name(event: &Event<{E}>, ...)` to this `#[handlers]` block"
-)]
-pub trait Handles<E> {}
 
 /// The model's `#[handlers]` block, as the derive's contract needs it: the digest of the
 /// block, part of the model's fingerprint. Implemented by `#[handlers]`.
@@ -49,10 +42,6 @@ pub trait HasHandlers {
 pub const fn handlers_fingerprint<M: HasHandlers>() -> &'static str {
     M::FINGERPRINT
 }
-
-/// Implemented by the derive for its [`Declared::Events`] type, with one bound
-/// `M: Handles<E>` per listed event (written at the event's name).
-pub trait EveryEventHandled<M> {}
 
 /// A snapshot or aggregate: handlers change the model's rows. Implemented by the derive.
 #[diagnostic::on_unimplemented(
@@ -83,11 +72,42 @@ pub trait MayOmitRows {}
 )]
 pub trait MayReturnNothing {}
 
-/// Requires a handler for every listed event.
-pub fn every_event_handled<M: Declared>()
-where
-    M::Events: EveryEventHandled<M>,
-{
+/// The error of the first of `listed` ([`Declared::LISTED`]) whose type no handler of
+/// `handled` (the `event_type`s of a `#[handlers]` block) has. Evaluated in a constant
+/// the block generates, which panics with it: the compiler reports that one sentence at
+/// the block, where a trait bound would add its notes and the other implementations.
+pub const fn unhandled(
+    listed: &'static [(&'static str, &'static str)],
+    handled: &[&str],
+) -> Option<&'static str> {
+    let mut i = 0;
+    while i < listed.len() {
+        let (event_type, error) = listed[i];
+        let mut j = 0;
+        while j < handled.len() && !same(event_type, handled[j]) {
+            j += 1;
+        }
+        if j == handled.len() {
+            return Some(error);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Requires `E` to be listed.

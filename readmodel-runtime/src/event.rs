@@ -9,8 +9,67 @@ use crate::field::Db;
 
 /// A domain event payload type: the Rust side of one `event_type`.
 ///
-/// Usually derived: `#[derive(DomainEvent)]` with `#[event(type = "habits.checked_in")]`,
-/// and `schema_version = N, upcast = path` when older payload versions exist.
+/// Usually derived: `#[derive(DomainEvent)]` with `#[event(type = "habits.checked_in")]`
+/// (the struct also derives serde's `Deserialize`, and `Serialize` to be appended with
+/// [`outbox`](crate::outbox)).
+///
+/// # Schema versions and upcasting
+///
+/// A stored event keeps the payload shape it was written with, and its
+/// `schema_version`; the struct is the newest shape. When the shape changes, bump the
+/// version and name a function that turns older payloads into the newest shape:
+/// `#[event(type = "…", schema_version = N, upcast = path::to::function)]` (the version
+/// defaults to 1, `upcast` to none), where the function is
+/// `fn(i32, serde_json::Value) -> Result<serde_json::Value, String>`, so the crate
+/// depends on `serde_json`. Decoding a payload of version `v`:
+///
+/// * `v` below `N`: `upcast(v, payload)` is called once with the payload as JSON, and its
+///   result is deserialized; its `Err(message)` is [`PayloadError::Upcast`]. Without
+///   `upcast`, the payload is deserialized as it is;
+/// * `v` = `N`: deserialized as it is;
+/// * `v` below 1 or above `N`: [`PayloadError::UnknownSchemaVersion`].
+///
+/// A payload that does not decode stops a strict replay at that event, or is parked (see
+/// the README's Bad events); `replay import` and [`outbox::append`](crate::outbox::append)
+/// refuse it before it reaches the log. For example, version 1 called `amount_cents`
+/// `cents`:
+///
+/// ```
+/// use readmodel_runtime::{DomainEvent, PayloadError};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
+/// #[event(type = "finance.expense_recorded", schema_version = 2, upcast = upcast_expense)]
+/// struct ExpenseRecorded {
+///     category: String,
+///     amount_cents: i64,
+/// }
+///
+/// fn upcast_expense(
+///     schema_version: i32,
+///     mut payload: serde_json::Value,
+/// ) -> Result<serde_json::Value, String> {
+///     if schema_version == 1 {
+///         let fields = payload.as_object_mut().ok_or("not a JSON object")?;
+///         let cents = fields.remove("cents").ok_or("a version 1 payload has `cents`")?;
+///         fields.insert("amount_cents".to_owned(), cents);
+///     }
+///     Ok(payload)
+/// }
+///
+/// let old = ExpenseRecorded::decode(1, r#"{"category":"food","cents":1250}"#)?;
+/// let new = ExpenseRecorded::decode(2, r#"{"category":"food","amount_cents":1250}"#)?;
+/// assert_eq!(old, new);
+/// assert_eq!(
+///     ExpenseRecorded::decode(1, r#"{"category":"food"}"#),
+///     Err(PayloadError::Upcast("a version 1 payload has `cents`".to_owned()))
+/// );
+/// assert_eq!(
+///     ExpenseRecorded::decode(3, "{}"),
+///     Err(PayloadError::UnknownSchemaVersion { found: 3, latest: 2 })
+/// );
+/// # Ok::<(), PayloadError>(())
+/// ```
 pub trait DomainEvent: Sized {
     /// The `event_type` string in `event_record`.
     const EVENT_TYPE: &'static str;

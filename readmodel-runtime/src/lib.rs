@@ -16,8 +16,11 @@
 //! contracts ([`contract`], [`fingerprint`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
 //! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`],
-//! [`code_check`]) →
-//! [`registry`] and [`cli`].
+//! [`code_check`]) → [`registry`], [`outbox`] and [`cli`].
+//!
+//! An application opens a [`Store`] (one diesel connection for either backend), appends
+//! events in its own transactions with [`outbox::append`], and reads its models through
+//! their generated tables and [`reader`] functions.
 
 // Layers, bottom to top; a module uses only modules of its own layer or below.
 //
@@ -52,6 +55,7 @@ pub mod verify;
 // Registry and CLI (and the glue the two macros generate against):
 pub mod cli;
 mod declaration;
+pub mod outbox;
 pub mod registry;
 mod replay_main;
 pub mod scale_out;

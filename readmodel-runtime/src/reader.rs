@@ -3,9 +3,9 @@
 //! these behind the model's own associated functions (`HabitStreak::active(&mut conn)?`,
 //! `HabitStreak::checkpoint`, `HabitStreak::wait_until_applied`).
 //!
-//! The connection is the one the model's tables live on: a `PgConnection`, or a
-//! `SqliteConnection` with the read-model database ATTACHed as `readmodels` (the
-//! connection of a [`Store::Sqlite`](crate::Store::Sqlite) opened with [`Store::open`](crate::Store::open)).
+//! The connection is a [`Store`] opened with [`Store::open`] (either backend, one type),
+//! or the connection the model's tables live on: a `PgConnection`, or a
+//! `SqliteConnection` with the read-model database ATTACHed as `readmodels`.
 
 use std::time::{Duration, Instant};
 
@@ -13,10 +13,11 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
 use crate::contract::Contract;
-use crate::store::StoreError;
+use crate::store::{with_conn, Store, StoreError};
 use crate::{ledger, versions};
 
-/// A connection a model can be read from: PostgreSQL, or SQLite with `readmodels` attached.
+/// A connection a model can be read from: a [`Store`], PostgreSQL, or SQLite with
+/// `readmodels` attached.
 pub trait ReadConnection: diesel::Connection + sealed::Sealed {
     #[doc(hidden)]
     fn active_version_of(&mut self, model: &str) -> Result<Option<i32>, StoreError>;
@@ -28,6 +29,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for diesel::pg::PgConnection {}
     impl Sealed for diesel::sqlite::SqliteConnection {}
+    impl Sealed for crate::store::Store {}
 }
 
 macro_rules! read_connection {
@@ -50,12 +52,24 @@ macro_rules! read_connection {
 read_connection!(PgConnection);
 read_connection!(SqliteConnection);
 
+impl ReadConnection for Store {
+    fn active_version_of(&mut self, model: &str) -> Result<Option<i32>, StoreError> {
+        with_conn!(self, |c| c.active_version_of(model))
+    }
+    fn checkpoint_of(&mut self, model: &str, version: i32) -> Result<Option<i64>, StoreError> {
+        with_conn!(self, |c| c.checkpoint_of(model, version))
+    }
+}
+
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The database could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A query of the model's rows failed (`Model::active(conn)?.load(conn)?`).
+    #[error("reading rows failed: {0}")]
+    Query(#[from] diesel::result::Error),
     /// The model had not applied the event when the wait ended.
     #[error("read model {model} has not applied event {event_id} after {waited:?} (it has applied up to {applied})")]
     NotYetApplied {

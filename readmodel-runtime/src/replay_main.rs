@@ -10,8 +10,8 @@
 
 /// Declares the `replay` application of the crate that holds the read models: its
 /// read-model migrations (diesel_cli layout, one directory per backend, paths relative to
-/// the crate's `Cargo.toml`) and, optionally, a synthetic event generator for
-/// `replay generate`.
+/// the crate's `Cargo.toml`), optionally a synthetic event generator for
+/// `replay generate`, and what `replay --help` and `--version` call it.
 ///
 /// ```
 /// // src/lib.rs of the crate that declares the models
@@ -19,18 +19,30 @@
 ///     migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
 /// }
 /// # fn main() {
-/// #     assert!(__readmodel_app().generator.is_none());
+/// #     let app = __readmodel_app();
+/// #     assert!(app.generator.is_none());
+/// #     assert_eq!(app.name, "readmodel-runtime");
 /// #     let _: readmodel_runtime::Migrations = MIGRATIONS;
 /// # }
 /// ```
 ///
-/// With a generator (`fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>`):
+/// With every key, in this order (`generator`: `fn(&GenerateSpec) -> Box<dyn Iterator<Item
+/// = NewEvent>>`; `name` and `description` default to the crate's package name and
+/// description):
 ///
-/// ```text
+/// ```
+/// # fn events(_: &readmodel_runtime::cli::GenerateSpec) -> Box<dyn Iterator<Item = readmodel_runtime::NewEvent>> { Box::new(std::iter::empty()) }
 /// readmodel_runtime::app! {
 ///     migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
-///     generator: crate::generate::events,
+///     generator: crate::events,
+///     name: "tracker",
+///     description: "Replays the habit tracker's events into its read models.",
 /// }
+/// # fn main() {
+/// #     let app = __readmodel_app();
+/// #     assert!(app.generator.is_some());
+/// #     assert_eq!((app.name, app.description), ("tracker", "Replays the habit tracker's events into its read models."));
+/// # }
 /// ```
 ///
 /// It defines `pub const MIGRATIONS` (the embedded migrations, for `Store::open` in the
@@ -43,7 +55,9 @@
 macro_rules! app {
     (
         migrations: $migrations:path
-        $(, generator: $generator:path)? $(,)?
+        $(, generator: $generator:path)?
+        $(, name: $name:literal)?
+        $(, description: $description:literal)? $(,)?
     ) => {
         /// This crate's `replay` application (used by `readmodel_runtime::replay_main!`).
         #[doc(hidden)]
@@ -52,12 +66,26 @@ macro_rules! app {
             let mut generator: ::core::option::Option<$crate::cli::Generator> =
                 ::core::option::Option::None;
             $(generator = ::core::option::Option::Some($generator);)?
-            $crate::cli::App { migrations: $migrations, generator }
+            #[allow(unused_mut, unused_assignments)]
+            let mut name: &'static str = ::core::env!("CARGO_PKG_NAME");
+            $(name = $name;)?
+            #[allow(unused_mut, unused_assignments)]
+            let mut description: &'static str = ::core::env!("CARGO_PKG_DESCRIPTION");
+            $(description = $description;)?
+            $crate::cli::App {
+                migrations: $migrations,
+                generator,
+                name,
+                description,
+                version: ::core::env!("CARGO_PKG_VERSION"),
+            }
         }
     };
     (
         migrations: { postgres: $postgres:literal, sqlite: $sqlite:literal $(,)? }
-        $(, generator: $generator:path)? $(,)?
+        $(, generator: $generator:path)?
+        $(, name: $name:literal)?
+        $(, description: $description:literal)? $(,)?
     ) => {
         /// This crate's read-model migrations, embedded from its diesel_cli directories
         /// (for `Store::open` and `Store::migrate` in the application itself).
@@ -77,6 +105,8 @@ macro_rules! app {
         $crate::app! {
             migrations: MIGRATIONS
             $(, generator: $generator)?
+            $(, name: $name)?
+            $(, description: $description)?
         }
     };
 }

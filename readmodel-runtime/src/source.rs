@@ -38,6 +38,24 @@ fn first_schema_version() -> i32 {
     1
 }
 
+impl NewEvent {
+    /// The event as a replay would read it with id `id`, before it is stored (to check
+    /// that it decodes); `recorded_at` defaults to `occurred_at`.
+    pub(crate) fn as_stored(&self, id: i64) -> StoredEvent {
+        StoredEvent {
+            id,
+            stream_id: self.stream_id,
+            event_version: self.event_version,
+            event_type: self.event_type.clone(),
+            schema_version: self.schema_version,
+            user_id: self.user_id,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at.unwrap_or(self.occurred_at),
+            payload: self.payload.to_string(),
+        }
+    }
+}
+
 const EVENT_COLUMNS: &str =
     "id, stream_id, event_version, event_type, schema_version, user_id, occurred_at, recorded_at";
 
@@ -175,38 +193,72 @@ pub(crate) fn append<C: Conn>(
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    const COLUMNS: usize = 8;
-    let per_statement = (conn.max_binds() / COLUMNS).clamp(1, 1000);
     let mut written = 0;
-    for chunk in events.chunks(per_statement) {
-        let mut stmt = Statement::<C::Db>::new(
-            "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, \
-             user_id, occurred_at, recorded_at, payload) VALUES ",
-        );
-        for (i, event) in chunk.iter().enumerate() {
-            stmt = stmt
-                .sql(if i == 0 { "(" } else { ", (" })
-                .bind(&event.stream_id)
-                .sql(", ")
-                .bind(&event.event_version)
-                .sql(", ")
-                .bind(&event.event_type)
-                .sql(", ")
-                .bind(&event.schema_version)
-                .sql(", ")
-                .bind(&event.user_id)
-                .sql(", ")
-                .bind(&event.occurred_at)
-                .sql(", ")
-                .bind(&event.recorded_at.unwrap_or(recorded_at))
-                .sql(", ")
-                .bind_json(&event.payload.to_string())
-                .sql(")");
-        }
-        written += conn.run(stmt).map_err(StoreError::query(format!(
-            "appending events (stream {} version {} and following)",
-            chunk[0].stream_id, chunk[0].event_version
-        )))?;
+    for chunk in events.chunks(events_per_statement(conn)) {
+        written += conn
+            .run(insert(chunk, recorded_at))
+            .map_err(appending(chunk))?;
     }
     Ok(written)
+}
+
+/// Appends events in order, in the caller's transaction; returns the ids they were given,
+/// in the events' order.
+pub(crate) fn append_returning_ids<C: Conn>(
+    conn: &mut C,
+    events: &[NewEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(events.len());
+    for chunk in events.chunks(events_per_statement(conn)) {
+        let stmt = insert(chunk, recorded_at).sql(" RETURNING id AS value");
+        let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(appending(chunk))?;
+        // RETURNING gives no order; the ids are taken in the VALUES' order (one sequence on
+        // PostgreSQL, the rowid under SQLite's write lock), so ascending is the events'.
+        let mut chunk_ids: Vec<i64> = rows.into_iter().map(|row| row.0).collect();
+        chunk_ids.sort_unstable();
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+fn events_per_statement<C: Conn>(conn: &mut C) -> usize {
+    const COLUMNS: usize = 8;
+    (conn.max_binds() / COLUMNS).clamp(1, 1000)
+}
+
+/// `INSERT INTO event_record ... VALUES` for `events` (not empty).
+fn insert<DB: Db>(events: &[NewEvent], recorded_at: DateTime<Utc>) -> Statement<DB> {
+    let mut stmt = Statement::<DB>::new(
+        "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, \
+         user_id, occurred_at, recorded_at, payload) VALUES ",
+    );
+    for (i, event) in events.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "(" } else { ", (" })
+            .bind(&event.stream_id)
+            .sql(", ")
+            .bind(&event.event_version)
+            .sql(", ")
+            .bind(&event.event_type)
+            .sql(", ")
+            .bind(&event.schema_version)
+            .sql(", ")
+            .bind(&event.user_id)
+            .sql(", ")
+            .bind(&event.occurred_at)
+            .sql(", ")
+            .bind(&event.recorded_at.unwrap_or(recorded_at))
+            .sql(", ")
+            .bind_json(&event.payload.to_string())
+            .sql(")");
+    }
+    stmt
+}
+
+fn appending(chunk: &[NewEvent]) -> impl FnOnce(diesel::result::Error) -> StoreError {
+    StoreError::query(format!(
+        "appending events (stream {} version {} and following)",
+        chunk[0].stream_id, chunk[0].event_version
+    ))
 }

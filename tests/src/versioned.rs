@@ -47,6 +47,9 @@ pub fn app() -> App {
             sqlite: &SQLITE,
         },
         generator: Some(notes),
+        name: "replay-notes",
+        description: "The test.notes model at one version, for tests of versions side by side.",
+        version: env!("CARGO_PKG_VERSION"),
     }
 }
 

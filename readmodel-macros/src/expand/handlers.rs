@@ -1,7 +1,8 @@
-//! `#[handlers]`: one `Handles<E>` per handler, the event dispatch (`impl Projection`), and
-//! the checks only the compiler can make, since they need the model's attribute: each
-//! handler's event is listed, every listed event has a handler, and each handler's shape
-//! fits the model's kind. Each check is spanned at the tokens it is about.
+//! `#[handlers]`: the event dispatch (`impl Projection`), and the checks only the compiler
+//! can make, since they need the model's attribute: each handler's event is listed, every
+//! listed event has a handler (a constant that fails to evaluate with the derive's
+//! sentence), and each handler's shape fits the model's kind. Each check is spanned at the
+//! tokens it is about.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,12 +17,9 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>], digest: &str
     let rt = quote!(::readmodel_runtime);
     let p = quote!(::readmodel_runtime::__private);
     let model = &block.model;
-    let mut checks = vec![at(
-        model.span(),
-        quote!(#p::every_event_handled::<#model>();),
-    )];
+    let mut checks = Vec::new();
     let mut arms = Vec::new();
-    let mut handles = Vec::new();
+    let mut handled = Vec::new();
     for Checked {
         handler,
         shape,
@@ -30,7 +28,7 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>], digest: &str
     {
         let event = &handler.event;
         let name = handler.ident();
-        handles.push(quote!(impl #p::Handles<#event> for #model {}));
+        handled.push(quote!(<#event as #rt::DomainEvent>::EVENT_TYPE,));
         checks.push(at(event.span(), quote!(#p::listed::<#model, #event>();)));
         let call = match shape {
             Shape::ChangesRows => {
@@ -58,11 +56,21 @@ pub(super) fn expand(block: &HandlerBlock, checked: &[Checked<'_>], digest: &str
             }
         });
     }
+    let every_event_handled = at(
+        model.span(),
+        quote! {
+            const _: () = if let ::core::option::Option::Some(error) =
+                #p::unhandled(<#model as #p::Declared>::LISTED, &[#(#handled)*])
+            {
+                ::core::panic!("{}", error)
+            };
+        },
+    );
     quote! {
-        #(#handles)*
         impl #p::HasHandlers for #model {
             const FINGERPRINT: &'static str = #digest;
         }
+        #every_event_handled
         #[automatically_derived]
         impl #rt::Projection for #model {
             type Row = Self;

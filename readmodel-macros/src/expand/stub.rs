@@ -48,12 +48,9 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
                 fingerprint: #rt::Fingerprint::of(&[]),
             };
         }
-        #[doc(hidden)]
-        pub struct __ReadModelEvents;
-        impl<M> #p::EveryEventHandled<M> for __ReadModelEvents {}
         impl #p::Declared for #ident {
             const CONTRACT: &'static #rt::Contract = #ident::CONTRACT;
-            type Events = __ReadModelEvents;
+            const LISTED: &'static [(&'static str, &'static str)] = &[];
         }
         impl<E> #p::Lists<E> for #ident {}
         impl #p::ChangesRows for #ident {}

@@ -1,7 +1,7 @@
 //! The command line: global options and one [`Command`] variant per subcommand, whose
 //! arguments live with the subcommand in `commands/`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use super::commands::{
     checksum, cutover, ddl, dead_letters, demo, describe, drop, follow, generate, import, run,
@@ -10,7 +10,7 @@ use super::commands::{
 
 /// Replay immutable events into read models, and inspect them.
 #[derive(Debug, Parser)]
-#[command(name = "replay", version, about, long_about = None)]
+#[command(name = "replay")]
 pub(crate) struct Cli {
     /// Database: postgres://… or a SQLite file path (read models go to NAME.readmodels.db).
     #[arg(long, env = "DATABASE_URL", default_value = crate::store::DatabaseUrl::DEFAULT, global = true, hide_env_values = true)]
@@ -74,4 +74,19 @@ pub(crate) enum Command {
     /// Write a diesel_cli migration pair (up.sql, down.sql) for both backends, from the
     /// models' contracts: DIR/postgres/TIMESTAMP_NAME and DIR/sqlite/TIMESTAMP_NAME.
     NewMigration(ddl::NewMigrationArgs),
+}
+
+impl Cli {
+    /// Parses the process's arguments, with `app`'s name, description and version in
+    /// `--help` and `--version` (clap's usage errors exit with 2, as `parse` does).
+    pub(crate) fn parse_for(app: &super::App) -> Self {
+        let command = Self::command()
+            .name(app.name)
+            .version(app.version)
+            .about(app.about());
+        let parsed = command
+            .try_get_matches()
+            .and_then(|mut matches| Self::from_arg_matches_mut(&mut matches));
+        parsed.unwrap_or_else(|error| error.exit())
+    }
 }

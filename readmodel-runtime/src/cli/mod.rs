@@ -17,23 +17,41 @@ mod context;
 mod error;
 mod output;
 mod progress;
+mod table;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 pub use self::commands::ddl::SchemaError;
 pub use self::error::CliError;
 use crate::source::NewEvent;
 use crate::store::Migrations;
 
-/// What an application plugs into the CLI.
+/// What an application plugs into the CLI (made by [`app!`](crate::app)).
 #[derive(Debug, Clone, Copy)]
 pub struct App {
     /// The application's read-model migrations.
     pub migrations: Migrations,
     /// Makes synthetic events for `replay generate`, if the application has a generator.
     pub generator: Option<Generator>,
+    /// What `--version` calls the application.
+    pub name: &'static str,
+    /// What `--help` says it is (none: a sentence naming it).
+    pub description: &'static str,
+    /// Its version, for `--version`.
+    pub version: &'static str,
+}
+
+impl App {
+    /// What `--help` says first.
+    fn about(&self) -> String {
+        match self.description.trim() {
+            "" => format!(
+                "Replay {}'s events into its read models, and inspect them.",
+                self.name
+            ),
+            description => description.to_owned(),
+        }
+    }
 }
 
 /// What `replay generate` asks for.
@@ -54,7 +72,7 @@ pub type Generator = fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>;
 /// failure, clap's usage errors with exit code 2.
 pub fn main(app: App) -> ExitCode {
     init_tracing();
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_for(&app);
     let outcome = context::Context::new(&app, &cli.database_url, cli.json, cli.quiet)
         .and_then(|cx| commands::execute(&cx, &cli.command));
     match outcome {

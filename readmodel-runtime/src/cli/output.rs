@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::table::{Align::Left, Align::Right, Table};
 use super::CliError;
 use crate::dead_letters::DeadLetter;
 use crate::fingerprint::Fingerprint;
@@ -120,7 +121,11 @@ pub(super) struct ModelStatus {
     pub(super) checkpoint: Option<i64>,
     pub(super) head: i64,
     pub(super) lag: i64,
+    /// The latest runs that did something, newest first (at most three; no catch-up that
+    /// found no event, no `verify` scratch run).
     pub(super) runs: Vec<RunRecord>,
+    /// Catch-ups that found no event since the newest of `runs`.
+    pub(super) empty_catch_ups: i64,
     /// Workers' partitions of the version (none unless workers ran it).
     pub(super) partitions: Vec<PartitionStatus>,
     /// This binary's code fingerprint of the model.
@@ -157,26 +162,26 @@ impl Output {
         if self == Output::Json {
             return print_json(&registry.iter().map(view).collect::<Vec<_>>());
         }
-        say!(
-            "{:<28} {:<10} {:>3}  {:<10} {:<34} events",
-            "MODEL",
-            "DOMAIN",
-            "V",
-            "KIND",
-            "TABLE"
-        );
+        let mut table = Table::new(&[
+            ("MODEL", Left),
+            ("DOMAIN", Left),
+            ("V", Right),
+            ("KIND", Left),
+            ("TABLE", Left),
+            ("EVENTS", Left),
+        ]);
         for model in registry.iter() {
             let c = model.contract();
-            say!(
-                "{:<28} {:<10} {:>3}  {:<10} {:<34} {}",
-                c.name,
-                c.domain,
-                c.version,
-                c.kind,
+            table.row(vec![
+                c.name.to_owned(),
+                c.domain.to_owned(),
+                c.version.to_string(),
+                c.kind.to_string(),
                 c.qualified_table(),
-                c.consumed_events.join(", ")
-            );
+                c.consumed_events.join(", "),
+            ]);
         }
+        table.print();
         Ok(())
     }
 
@@ -204,112 +209,84 @@ impl Output {
         Ok(())
     }
 
-    /// The reports of runs, one line each, and a total for several.
-    /// The runs' reports, and a summary over `wall`, the time the command spent running
-    /// them (runs in one pass share their time: their own `elapsed` values overlap).
-    pub(super) fn runs(self, reports: &[RunReport], wall: Duration) -> Result<(), CliError> {
+    /// The runs' reports, one line each, and a summary over `wall`, the time the command
+    /// spent running them. ROW WRITES counts rows written or deleted, each time: a row
+    /// changed in several flushes counts once per flush, so it can exceed the table's rows.
+    pub(super) fn runs(
+        self,
+        reports: &[RunReport],
+        wall: Duration,
+        ran: Ran,
+    ) -> Result<(), CliError> {
         if self == Output::Json {
             return print_json(&reports);
         }
-        say!(
-            "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8} {:>10}  checksum",
-            "MODEL",
-            "V",
-            "RUN",
-            "STATUS",
-            "EVENTS",
-            "ROWS",
-            "SECONDS",
-            "EVENTS/S"
-        );
-        let mut events = 0;
-        let seconds = wall.as_secs_f64();
-        for r in reports {
-            events += r.events_read;
-            say!(
-                "{:<28} {:>3} {:>5} {:<9} {:>10} {:>10} {:>8.2} {:>10.0}  {}",
-                r.model,
-                r.version,
-                r.run_id,
-                r.status.as_str(),
-                r.events_read,
-                r.rows_written,
-                r.elapsed.as_secs_f64(),
-                r.events_per_second(),
-                r.checksum
-            );
+        let one_pass = matches!(ran, Ran::OnePass { .. });
+        let mut columns = vec![
+            ("MODEL", Left),
+            ("V", Right),
+            ("RUN", Right),
+            ("STATUS", Left),
+            ("EVENTS", Right),
+            ("ROW WRITES", Right),
+        ];
+        // Runs of one pass share its time: a model's own rate would be its events over
+        // the whole pass's time. The pass's rate is given once, below.
+        if !one_pass {
+            columns.extend([("SECONDS", Right), ("EVENTS/S", Right)]);
         }
-        if reports.len() > 1 {
-            say!(
-                "{} models, {events} events applied in {seconds:.2}s wall, checksums included ({:.0} events/s)",
-                reports.len(),
-                events as f64 / seconds.max(1e-9)
-            );
+        columns.push(("CHECKSUM", Left));
+        let mut table = Table::new(&columns);
+        for r in reports {
+            let mut row = vec![
+                r.model.to_owned(),
+                r.version.to_string(),
+                r.run_id.to_string(),
+                r.status.as_str().to_owned(),
+                r.events_read.to_string(),
+                r.rows_written.to_string(),
+            ];
+            if !one_pass {
+                row.push(format!("{:.2}", r.elapsed.as_secs_f64()));
+                row.push(format!("{:.0}", r.events_per_second()));
+            }
+            row.push(r.checksum.clone());
+            table.row(row);
+        }
+        table.print();
+        // One run by itself has its own time and rate on its line.
+        if one_pass || reports.len() > 1 {
+            say!("{}", summary(reports, wall, ran));
         }
         Ok(())
     }
 
-    /// `status`: one line per model.
+    /// `status`: one line per model, and one per partition workers hold.
     pub(super) fn status(self, statuses: &[ModelStatus]) -> Result<(), CliError> {
         if self == Output::Json {
             return print_json(&statuses);
         }
-        say!(
-            "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  last run",
-            "MODEL",
-            "V",
-            "ACTIVE",
-            "KIND",
-            "CHECKPOINT",
-            "LAG"
-        );
+        let mut table = Table::new(&[
+            ("MODEL", Left),
+            ("V", Right),
+            ("ACTIVE", Right),
+            ("KIND", Left),
+            ("CHECKPOINT", Right),
+            ("LAG", Right),
+            ("LAST RUN", Left),
+        ]);
+        let or_dash = |value: Option<i64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
         for s in statuses {
-            let checkpoint = s
-                .checkpoint
-                .map_or_else(|| "-".to_owned(), |c| c.to_string());
-            let last = s.runs.first().map_or_else(
-                || "never".to_owned(),
-                |r| {
-                    let mut text = format!(
-                        "#{} {} {} v{} {} events{}, started {}",
-                        r.run_id,
-                        r.status,
-                        r.scope,
-                        r.model_version,
-                        r.events_read,
-                        r.events_per_second
-                            .map_or_else(String::new, |rate| format!(" at {rate:.0}/s")),
-                        r.started_at.format("%Y-%m-%d %H:%M:%S")
-                    );
-                    if let Some(error) = &r.error {
-                        text.push_str(&format!(": {error}"));
-                    }
-                    text
-                },
-            );
-            let active = s
-                .active_version
-                .map_or_else(|| "-".to_owned(), |v| v.to_string());
-            say!(
-                "{:<28} {:>3} {:>6} {:<10} {:>10} {:>8}  {last}",
-                s.model,
-                s.version,
-                active,
-                s.kind,
-                checkpoint,
-                s.lag
-            );
-            if let Some(recorded) = s.built_by_other_code() {
-                say!(
-                    "  built by other code: fingerprint {recorded}, this binary's is {}; a catch-up is refused (see `replay verify --model {} --accept`)",
-                    s.fingerprint,
-                    s.model
-                );
-            }
+            table.row(vec![
+                s.model.to_owned(),
+                s.version.to_string(),
+                or_dash(s.active_version.map(i64::from)),
+                s.kind.to_owned(),
+                or_dash(s.checkpoint),
+                s.lag.to_string(),
+                last_run(s),
+            ]);
             for p in &s.partitions {
-                let checkpoint = p
-                    .checkpoint
-                    .map_or_else(|| "-".to_owned(), |c| c.to_string());
                 let held = match (&p.owner, p.expires_at) {
                     (Some(owner), Some(expiry)) => format!(
                         "held by {owner} (token {}) until {}",
@@ -318,21 +295,35 @@ impl Output {
                     ),
                     _ => "free".to_owned(),
                 };
+                table.row(vec![
+                    format!("  partition {}/{}", p.partition, p.partitions),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    or_dash(p.checkpoint),
+                    p.lag.to_string(),
+                    held,
+                ]);
+            }
+        }
+        table.print();
+        for s in statuses {
+            if let Some(recorded) = s.built_by_other_code() {
                 say!(
-                    "  partition {:>3}/{:<3} {:>24} {:>10} {:>8}  {held}",
-                    p.partition,
-                    p.partitions,
-                    "",
-                    checkpoint,
-                    p.lag
+                    "{} v{} was built by other code: fingerprint {recorded}, this binary's is {}; a catch-up is refused (see `replay verify --model {} --accept`)",
+                    s.model,
+                    s.version,
+                    s.fingerprint,
+                    s.model
                 );
             }
         }
         Ok(())
     }
 
-    /// `verify`: the verdict, both checksums, and the first difference.
-    pub(super) fn verification(self, v: &Verification) -> Result<(), CliError> {
+    /// `verify`: the verdict, both checksums, and the first difference, column by column
+    /// (`columns`: the model's columns, as its rows' canonical text lists them).
+    pub(super) fn verification(self, v: &Verification, columns: &[&str]) -> Result<(), CliError> {
         if self == Output::Json {
             return print_json(v);
         }
@@ -347,20 +338,29 @@ impl Output {
         say!("  rebuilt  {} ({} rows)", v.rebuilt.digest, v.rebuilt.rows);
         if let Some(d) = &v.first_difference {
             say!("  first differing key: {}", d.key);
-            say!(
-                "    live:    {}",
-                d.live
-                    .as_deref()
-                    .unwrap_or("(absent)")
-                    .replace('\u{1f}', " | ")
-            );
-            say!(
-                "    rebuilt: {}",
-                d.rebuilt
-                    .as_deref()
-                    .unwrap_or("(absent)")
-                    .replace('\u{1f}', " | ")
-            );
+            let cells = |row: &Option<String>| -> Vec<String> {
+                row.as_deref().map_or_else(Vec::new, |text| {
+                    text.split('\u{1f}').map(str::to_owned).collect()
+                })
+            };
+            let (live, rebuilt) = (cells(&d.live), cells(&d.rebuilt));
+            let mut table = Table::new(&[
+                ("    COLUMN", Left),
+                ("LIVE", Left),
+                ("REBUILT", Left),
+                ("", Left),
+            ]);
+            let absent = |side: &[String]| side.is_empty().then_some("(no row)");
+            for (i, column) in columns.iter().enumerate() {
+                let cell = |side: &[String]| {
+                    absent(side)
+                        .map_or_else(|| side.get(i).cloned().unwrap_or_default(), str::to_owned)
+                };
+                let (l, r) = (cell(&live), cell(&rebuilt));
+                let differs = if l == r { "" } else { "<- differs" };
+                table.row(vec![format!("    {column}"), l, r, differs.to_owned()]);
+            }
+            table.print();
         }
         Ok(())
     }
@@ -374,23 +374,92 @@ impl Output {
             say!("no parked events");
             return Ok(());
         }
-        say!(
-            "{:<28} {:>3} {:>10}  {:<28} reason",
-            "MODEL",
-            "V",
-            "EVENT",
-            "TYPE"
-        );
+        let mut table = Table::new(&[
+            ("MODEL", Left),
+            ("V", Right),
+            ("EVENT", Right),
+            ("TYPE", Left),
+            ("REASON", Left),
+        ]);
         for l in letters {
-            say!(
-                "{:<28} {:>3} {:>10}  {:<28} {}",
-                l.model,
-                l.model_version,
-                l.event_id,
-                l.event_type,
-                l.reason
-            );
+            table.row(vec![
+                l.model.clone(),
+                l.model_version.to_string(),
+                l.event_id.to_string(),
+                l.event_type.clone(),
+                l.reason.clone(),
+            ]);
         }
+        table.print();
         Ok(())
     }
+}
+
+/// How a command's runs went through the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ran {
+    /// Model by model: each run's time is its own.
+    OneByOne,
+    /// In one pass over the log, sharing its time; `log_events` is how many events of the
+    /// log the pass went over (of every type, from the first to the last id of the runs).
+    OnePass {
+        /// Events of the log from the runs' first id to their last.
+        log_events: i64,
+    },
+}
+
+/// The line under the runs: what they did together, and how fast.
+fn summary(reports: &[RunReport], wall: Duration, ran: Ran) -> String {
+    let seconds = wall.as_secs_f64();
+    let rate = |count: f64| count / seconds.max(1e-9);
+    let model_events: u64 = reports.iter().map(|r| r.events_read).sum();
+    let models = match reports.len() {
+        1 => "1 model".to_owned(),
+        n => format!("{n} models"),
+    };
+    match ran {
+        Ran::OnePass { log_events } => format!(
+            "{models} in one pass over {log_events} log events: {model_events} model-events applied in {seconds:.2}s, checksums included ({:.0} log events/s, {:.0} model-events/s)",
+            rate(log_events as f64),
+            rate(model_events as f64)
+        ),
+        Ran::OneByOne => format!(
+            "{models} one after another: {model_events} events applied in {seconds:.2}s, checksums included ({:.0} events/s)",
+            rate(model_events as f64)
+        ),
+    }
+}
+
+/// The latest run that did something, and how many catch-ups found nothing since.
+fn last_run(s: &ModelStatus) -> String {
+    let empty = match s.empty_catch_ups {
+        0 => String::new(),
+        1 => "1 empty catch-up".to_owned(),
+        n => format!("{n} empty catch-ups"),
+    };
+    let Some(r) = s.runs.first() else {
+        return if empty.is_empty() {
+            "never".to_owned()
+        } else {
+            empty
+        };
+    };
+    let mut text = format!(
+        "#{} {} {} v{} {} events{}, started {}",
+        r.run_id,
+        r.status,
+        r.scope,
+        r.model_version,
+        r.events_read,
+        r.events_per_second
+            .map_or_else(String::new, |rate| format!(" at {rate:.0}/s")),
+        r.started_at.format("%Y-%m-%d %H:%M:%S")
+    );
+    if let Some(error) = &r.error {
+        text.push_str(&format!(": {error}"));
+    }
+    if !empty.is_empty() {
+        text.push_str(&format!("; {empty} since"));
+    }
+    text
 }

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::context::Context;
+use super::output::Ran;
 use super::CliError;
 use crate::code_check;
 use crate::contract::Contract;
@@ -80,4 +81,15 @@ pub(super) fn follow_models(
 /// The contracts of `models`.
 pub(super) fn contracts(models: &[&dyn Model]) -> Vec<&'static Contract> {
     models.iter().map(|m| m.contract()).collect()
+}
+
+/// Runs that went through the log in one pass: how many events of the log it went over.
+pub(super) fn one_pass(store: &mut Store, reports: &[RunReport]) -> Result<Ran, CliError> {
+    let first = reports.iter().map(|r| r.from).min();
+    let last = reports.iter().map(|r| r.to).max();
+    let log_events = match (first, last) {
+        (Some(first), Some(last)) if first <= last => store.log_events_between(first, last)?,
+        _ => 0,
+    };
+    Ok(Ran::OnePass { log_events })
 }

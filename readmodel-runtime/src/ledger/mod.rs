@@ -24,8 +24,8 @@ pub(crate) use self::leases::{
 };
 pub use self::leases::{scope_of, Lease, LeaseRecord};
 pub(crate) use self::runs::{
-    count_batch, extend_run, finish_run, has_succeeded, latest_run, mark_abandoned, recent_runs,
-    start_run, NewRun,
+    count_batch, empty_catch_ups_after, extend_run, finish_run, has_succeeded, latest_run,
+    mark_abandoned, recent_runs, runs_that_did_something, start_run, NewRun,
 };
 pub use self::runs::{RunRecord, RunStatus, UnknownStatus};
 pub use self::scope::{Scope, UnknownScope};

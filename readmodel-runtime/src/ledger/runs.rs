@@ -262,6 +262,53 @@ pub(crate) fn recent_runs<C: Conn>(
         .map_err(StoreError::query(format!("reading the runs of {model}")))
 }
 
+/// A catch-up that found no event: `status` counts these instead of listing them.
+fn empty_catch_up<DB: Db>(stmt: Statement<DB>) -> Statement<DB> {
+    stmt.sql("(status = ")
+        .bind(&RunStatus::Succeeded.as_str().to_owned())
+        .sql(" AND events_read = 0 AND full_rebuild = ")
+        .bind(&false)
+        .sql(" AND scope = ")
+        .bind(&Scope::All.to_string())
+        .sql(")")
+}
+
+/// The latest `limit` runs of a model that did something, newest first: without
+/// `verify`'s scratch runs (negative versions) and catch-ups that found no event.
+pub(crate) fn runs_that_did_something<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    limit: i64,
+) -> Result<Vec<RunRecord>, StoreError> {
+    let stmt = Statement::<C::Db>::new(RUN_COLUMNS)
+        .bind(&model.to_owned())
+        .sql(" AND model_version > 0 AND NOT ");
+    let stmt = empty_catch_up(stmt)
+        .sql(" ORDER BY run_id DESC LIMIT ")
+        .bind(&limit);
+    conn.fetch(stmt)
+        .map_err(StoreError::query(format!("reading the runs of {model}")))
+}
+
+/// How many catch-ups of a model found no event after run `after` (all of them: 0).
+pub(crate) fn empty_catch_ups_after<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    after: i64,
+) -> Result<i64, StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "SELECT COUNT(*) AS value FROM readmodels.replay_runs WHERE model = ",
+    )
+    .bind(&model.to_owned())
+    .sql(" AND model_version > 0 AND run_id > ")
+    .bind(&after)
+    .sql(" AND ");
+    let rows: Vec<Value<i64>> = conn
+        .fetch(empty_catch_up(stmt))
+        .map_err(StoreError::query(format!("reading the runs of {model}")))?;
+    Ok(rows.first().map_or(0, |r| r.0))
+}
+
 /// The latest run of a model version, other than `verify`'s scratch runs and workers'
 /// runs of one partition.
 pub(crate) fn latest_run<C: Conn>(

@@ -8,6 +8,7 @@
 //! [`field`](crate::field), [`rows`](crate::rows), [`event`](crate::event)).
 
 mod conn;
+mod connection;
 mod error;
 mod migrations;
 mod postgres;
@@ -17,29 +18,13 @@ mod sqlite;
 pub(crate) mod statement;
 mod url;
 
-use diesel::pg::PgConnection;
-use diesel::sqlite::SqliteConnection;
-
 pub(crate) use self::conn::Conn;
+pub use self::connection::{MultiBackend, MultiField, MultiRawValue, MultiRow, Store};
 pub use self::error::{MigrationStep, SchemaProblem, StoreError};
 pub use self::migrations::Migrations;
 use self::migrations::{apply, pending, RUNTIME_PG, RUNTIME_SQLITE};
 pub(crate) use self::statement::{scalar_i64, transaction, visible_head, Statement, Value};
 pub use self::url::{redact, DatabaseUrl};
-
-/// An open database: SQLite (the embedded default) or PostgreSQL.
-pub enum Store {
-    /// SQLite, with the read-model database ATTACHed as `readmodels`.
-    Sqlite(SqliteConnection),
-    /// PostgreSQL, with read models in schema `readmodels`.
-    Postgres(PgConnection),
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.backend_name())
-    }
-}
 
 fn transaction_error(context: &str, source: diesel::result::Error) -> StoreError {
     StoreError::Transaction {
@@ -151,6 +136,20 @@ impl Store {
     /// The highest `event_record.id`, 0 for an empty log.
     pub fn log_head(&mut self) -> Result<i64, StoreError> {
         with_conn!(self, |c| visible_head(c))
+    }
+
+    /// The number of events with ids from `first` to `last`.
+    pub(crate) fn log_events_between(&mut self, first: i64, last: i64) -> Result<i64, StoreError> {
+        with_conn!(self, |c| {
+            let stmt = Statement::new("SELECT COUNT(*) AS value FROM event_record WHERE id >= ")
+                .bind(&first)
+                .sql(" AND id <= ")
+                .bind(&last);
+            let rows: Vec<Value<i64>> = c.fetch(stmt).map_err(StoreError::query(format!(
+                "counting the events {first}..={last}"
+            )))?;
+            Ok(rows.first().map_or(0, |row| row.0))
+        })
     }
 
     /// The number of events in the log.

@@ -15,5 +15,8 @@ fn main() -> std::process::ExitCode {
             sqlite: &NONE,
         },
         generator: None,
+        name: "replay-no-models",
+        description: "",
+        version: env!("CARGO_PKG_VERSION"),
     })
 }

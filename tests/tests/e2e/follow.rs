@@ -22,10 +22,10 @@ on_both_backends!(
 );
 
 /// `replay follow` running as a child process.
-struct Follower(Option<Child>);
+pub(crate) struct Follower(Option<Child>);
 
 impl Follower {
-    fn start(db: &Db, args: &[&str]) -> Self {
+    pub(crate) fn start(db: &Db, args: &[&str]) -> Self {
         let child = Command::new(binary("replay-e2e"))
             .arg("--database-url")
             .arg(&db.url)
@@ -52,7 +52,7 @@ impl Follower {
     }
 
     /// Sends SIGTERM and waits (bounded) for the process to end.
-    fn terminate(mut self) -> Output {
+    pub(crate) fn terminate(mut self) -> Output {
         self.assert_running();
         let sent = Command::new("kill")
             .args(["-TERM", &self.child().id().to_string()])

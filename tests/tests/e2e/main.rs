@@ -17,6 +17,8 @@ mod lifecycle;
 mod migration_evolution;
 mod migrations_match_contracts;
 mod operator;
+mod outbox;
+mod output;
 mod promises;
 mod reader;
 mod round_trip;

@@ -2,6 +2,7 @@
 //! parked events that now apply.
 
 use crate::cli::context::{Context, Migrated};
+use crate::cli::output::Ran;
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
 use crate::dead_letters;
@@ -59,5 +60,5 @@ fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Resu
             contract.name
         )
     });
-    cx.out.runs(&reports, wall)
+    cx.out.runs(&reports, wall, Ran::OneByOne)
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::generate::append_generated;
 use crate::cli::context::{Context, Migrated};
-use crate::cli::progress::run_models;
+use crate::cli::progress::{one_pass, run_models};
 use crate::cli::{CliError, GenerateSpec};
 use crate::replay::{Plan, PASS_BATCH_SIZE};
 use crate::store::DatabaseUrl;
@@ -53,7 +53,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     };
     let started = std::time::Instant::now();
     let reports = run_models(cx, &mut store, &url, &models, &plan)?;
-    cx.out.runs(&reports, started.elapsed())?;
+    let wall = started.elapsed();
+    let ran = one_pass(&mut store, &reports)?;
+    cx.out.runs(&reports, wall, ran)?;
     cx.out.note(|| {
         format!(
             "inspect it: replay --database-url {} status",

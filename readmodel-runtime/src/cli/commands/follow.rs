@@ -3,7 +3,7 @@
 
 use crate::cli::commands::run::{seconds, OnBadEvent};
 use crate::cli::context::{Context, Migrated};
-use crate::cli::progress::follow_models;
+use crate::cli::progress::{follow_models, one_pass};
 use crate::cli::CliError;
 use crate::replay::{Control, Flush, Plan, Start, PASS_BATCH_SIZE};
 use crate::stop::StopFlag;
@@ -78,5 +78,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let mut control = Control::following(watcher, stop);
     let started = std::time::Instant::now();
     let reports = follow_models(cx, &mut store, &url, &models, &args.plan(), &mut control)?;
-    cx.out.runs(&reports, started.elapsed())
+    let wall = started.elapsed();
+    let ran = one_pass(&mut store, &reports)?;
+    cx.out.runs(&reports, wall, ran)
 }

@@ -2,7 +2,8 @@
 
 use crate::cli::commands::worker::{note, summary, Scaling};
 use crate::cli::context::{Context, Migrated};
-use crate::cli::progress::{contracts, run_models};
+use crate::cli::output::Ran;
+use crate::cli::progress::{contracts, one_pass, run_models};
 use crate::cli::CliError;
 use crate::code_check;
 use crate::replay::{
@@ -141,7 +142,13 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         }
     }
     let reports = run_models(cx, &mut store, &url, &models, &plan)?;
-    cx.out.runs(&reports, started.elapsed())
+    let wall = started.elapsed();
+    let ran = if fits_a_pass(&plan) {
+        one_pass(&mut store, &reports)?
+    } else {
+        Ran::OneByOne
+    };
+    cx.out.runs(&reports, wall, ran)
 }
 
 /// `run --workers N` on PostgreSQL.
@@ -175,7 +182,9 @@ fn run_with_workers(
         &config,
         &note,
     )?;
-    cx.out.runs(&report.runs, started.elapsed())?;
+    let wall = started.elapsed();
+    let ran = one_pass(store, &report.runs)?;
+    cx.out.runs(&report.runs, wall, ran)?;
     for stats in &report.workers {
         cx.out.note(|| summary(stats));
     }

@@ -1,6 +1,7 @@
-//! `replay status`: each model's active version, checkpoint, lag and last runs, the
-//! partitions workers hold (owner, checkpoint, lag and lease expiry), and whether the
-//! version was built by other code than this binary's.
+//! `replay status`: each model's active version, checkpoint, lag and last runs that did
+//! something (catch-ups that found no event are counted, `verify`'s scratch runs left
+//! out), the partitions workers hold (owner, checkpoint, lag and lease expiry), and
+//! whether the version was built by other code than this binary's.
 
 use crate::cli::context::{Context, Migrated};
 use crate::cli::output::{ModelStatus, PartitionStatus};
@@ -35,10 +36,12 @@ fn model_status(
 ) -> Result<ModelStatus, StoreError> {
     let contract = model.contract();
     let recorded = crate::code_check::recorded(store, contract)?;
-    let (checkpoint, active, runs, partitions) = with_conn!(store, |c| {
+    let (checkpoint, active, runs, empty_catch_ups, partitions) = with_conn!(store, |c| {
         let checkpoint = ledger::checkpoint(c, contract.name, contract.version, Scope::All)?;
         let active = versions::active(c, contract.name)?;
-        let runs = ledger::recent_runs(c, contract.name, 3)?;
+        let runs = ledger::runs_that_did_something(c, contract.name, 3)?;
+        let latest = runs.first().map_or(0, |run| run.run_id);
+        let empty_catch_ups = ledger::empty_catch_ups_after(c, contract.name, latest)?;
         let mut partitions = Vec::new();
         for lease in ledger::leases(c, contract.name, contract.version)? {
             let scope = ledger::scope_of(lease.partition, lease.partitions);
@@ -54,7 +57,7 @@ fn model_status(
                 expires_at: lease.expires_at,
             });
         }
-        Ok::<_, StoreError>((checkpoint, active, runs, partitions))
+        Ok::<_, StoreError>((checkpoint, active, runs, empty_catch_ups, partitions))
     })?;
     Ok(ModelStatus {
         model: contract.name,
@@ -65,6 +68,7 @@ fn model_status(
         head,
         lag: head - checkpoint.unwrap_or(0),
         runs,
+        empty_catch_ups,
         partitions,
         fingerprint: contract.fingerprint,
         recorded_fingerprint: recorded.map(|r| r.fingerprint),

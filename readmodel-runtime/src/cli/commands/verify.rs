@@ -29,7 +29,14 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         c, contract
     ))?;
     let verification = model.verify(&mut store, &url)?;
-    cx.out.verification(&verification)?;
+    // The canonical row text lists every column but `model_version`, in order.
+    let columns: Vec<&str> = contract
+        .columns
+        .iter()
+        .map(|column| column.name)
+        .filter(|name| *name != "model_version")
+        .collect();
+    cx.out.verification(&verification, &columns)?;
     let first_key = verification
         .first_difference
         .as_ref()

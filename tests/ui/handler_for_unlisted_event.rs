@@ -9,12 +9,6 @@ pub struct Opened {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
-#[event(type = "t.closed")]
-pub struct Closed {
-    pub account_id: Uuid,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, DomainEvent)]
 #[event(type = "t.renamed")]
 pub struct Renamed {
     pub account_id: Uuid,
@@ -24,7 +18,7 @@ pub struct Renamed {
 #[read_model(
     domain = "t",
     kind = "snapshot",
-    events = [Opened, Closed],
+    events = [Opened],
     key = (model_version, account_id),
     table = readmodels::accounts,
 )]
