@@ -14,6 +14,7 @@ mod postgres;
 pub(crate) mod rows;
 pub(crate) mod schema;
 mod sqlite;
+mod sqlite_files;
 pub(crate) mod statement;
 mod url;
 
@@ -24,8 +25,25 @@ pub(crate) use self::conn::Conn;
 pub use self::error::{MigrationStep, SchemaProblem, StoreError};
 pub use self::migrations::Migrations;
 use self::migrations::{apply, pending, RUNTIME_PG, RUNTIME_SQLITE};
+pub use self::sqlite_files::SqliteFile;
 pub(crate) use self::statement::{scalar_i64, transaction, visible_head, Statement, Value};
 pub use self::url::{redact, DatabaseUrl};
+
+/// What a command may do to the database it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Write, creating a missing SQLite database; pending migrations are applied to a
+    /// SQLite database (PostgreSQL is migrated by `replay migrate`).
+    Create,
+    /// Write an existing database: a missing SQLite event log is an error naming its
+    /// path (a deleted read-model file is recreated: that is the reset).
+    Existing,
+    /// Only read an existing database: nothing is created, migrated or written (a
+    /// SQLite connection is `query_only`, and reads a file whose directory it cannot
+    /// write as immutable; a PostgreSQL session is read-only), so a read-only copy can be
+    /// inspected.
+    ReadOnly,
+}
 
 /// An open database: SQLite (the embedded default) or PostgreSQL.
 pub enum Store {
@@ -63,13 +81,32 @@ impl Store {
     /// Opens the database named by `url`. A SQLite file is created and migrated on first
     /// use; PostgreSQL must be migrated with [`Store::migrate`] (`replay migrate`).
     pub fn open(url: &DatabaseUrl, migrations: &Migrations) -> Result<Self, StoreError> {
+        Self::open_for(url, migrations, Access::Create)
+    }
+
+    /// Opens the database named by `url` for `access` (see [`Access`]): only
+    /// [`Access::Create`] creates a SQLite database, and [`Access::ReadOnly`] neither
+    /// migrates nor writes.
+    pub fn open_for(
+        url: &DatabaseUrl,
+        migrations: &Migrations,
+        access: Access,
+    ) -> Result<Self, StoreError> {
         match url {
             DatabaseUrl::Sqlite { main, readmodels } => {
-                let mut conn = sqlite::open(main, readmodels)?;
-                apply(&mut conn, &RUNTIME_SQLITE, migrations.sqlite)?;
+                let mut conn = sqlite::open(main, readmodels, access)?;
+                if access != Access::ReadOnly {
+                    apply(&mut conn, &RUNTIME_SQLITE, migrations.sqlite)?;
+                }
                 Ok(Store::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
+            DatabaseUrl::Postgres(raw) => {
+                let mut conn = postgres::open(raw)?;
+                if access == Access::ReadOnly {
+                    postgres::read_only(&mut conn)?;
+                }
+                Ok(Store::Postgres(conn))
+            }
         }
     }
 
@@ -128,11 +165,23 @@ impl Store {
         }
     }
 
-    /// Fails with [`StoreError::NotMigrated`] unless every migration is applied.
+    /// Fails with [`StoreError::NotMigrated`] unless every migration is applied; reads
+    /// the migrations' records without writing (a read-only store can be checked).
     pub fn ensure_migrated(&mut self, migrations: &Migrations) -> Result<(), StoreError> {
         let pending = match self {
-            Store::Sqlite(c) => pending(c, &RUNTIME_SQLITE, migrations.sqlite)?,
-            Store::Postgres(c) => pending(c, &RUNTIME_PG, migrations.postgres)?,
+            Store::Sqlite(c) => pending(
+                c,
+                &RUNTIME_SQLITE,
+                migrations.sqlite,
+                "SELECT COUNT(*) AS value FROM main.sqlite_master \
+                 WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+            )?,
+            Store::Postgres(c) => pending(
+                c,
+                &RUNTIME_PG,
+                migrations.postgres,
+                "SELECT COUNT(to_regclass('__diesel_schema_migrations')) AS value",
+            )?,
         };
         match pending {
             0 => Ok(()),

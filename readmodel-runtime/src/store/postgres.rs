@@ -17,6 +17,14 @@ pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     Ok(conn)
 }
 
+/// Makes the session read-only: a command that only reads cannot write, whatever it runs.
+pub(super) fn read_only(conn: &mut PgConnection) -> Result<(), StoreError> {
+    diesel::sql_query("SET default_transaction_read_only = on")
+        .execute(conn)
+        .map(|_| ())
+        .map_err(StoreError::query("making the session read-only"))
+}
+
 /// Events one append must reach for the log to be vacuumed after it.
 const VACUUM_AFTER_EVENTS: usize = 100_000;
 

@@ -627,7 +627,7 @@ fn read_only_sqlite_database_is_one_line_and_writes_nothing() {
     assert_eq!(db.head(), 400);
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -637,7 +637,7 @@ fn is_root() -> bool {
 /// `cmd.output()` of a binary this test just wrote: while another test's child, forked
 /// before the copy's file was closed, has not yet exec'd, it still holds the file open for
 /// writing and exec fails with ETXTBSY ("Text file busy"), so that error is retried.
-fn output_of_fresh_binary(cmd: &mut Command) -> std::process::Output {
+pub(crate) fn output_of_fresh_binary(cmd: &mut Command) -> std::process::Output {
     let mut tries = 0;
     loop {
         match cmd.output() {

@@ -308,6 +308,17 @@ fn deleting_the_sqlite_readmodels_file_is_a_safe_reset() {
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{readmodels}{suffix}"));
     }
+    // A command that only reads names the missing file and leaves it missing; `migrate`
+    // recreates it.
+    let status = db.run(&["status"]);
+    assert!(
+        status
+            .error_line()
+            .contains("events.readmodels.db: does not exist"),
+        "{}",
+        status.stderr
+    );
+    db.run(&["migrate"]).ok();
     assert_eq!(
         db.checkpoint("habits.streaks"),
         None,

@@ -16,6 +16,7 @@ mod lifecycle;
 mod migrations_match_contracts;
 mod operator;
 mod promises;
+mod read_commands;
 mod reader;
 mod round_trip;
 mod security;

@@ -1,6 +1,6 @@
 //! `replay checksum`: the canonical checksum of a model version's rows.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::CliError;
 
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,7 @@ pub(crate) struct Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let model = cx.model(&args.model)?;
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.read_store()?;
     let contract = model.contract();
     let version = args.version.unwrap_or(contract.version);
     let user = args.user;

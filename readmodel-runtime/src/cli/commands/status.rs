@@ -1,7 +1,7 @@
 //! `replay status`: each model's active version, checkpoint, lag and last runs, and the
 //! partitions workers hold: owner, checkpoint, lag and lease expiry.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::output::{ModelStatus, PartitionStatus};
 use crate::cli::CliError;
 use crate::ledger::{self, Scope};
@@ -17,7 +17,7 @@ pub(crate) struct Args {
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.read_store()?;
     let models = cx.models(args.model.as_deref())?;
     let head = store.log_head()?;
     let statuses = models

@@ -1,6 +1,6 @@
 //! `replay verify`: rebuild a model into a scratch version and compare with the live rows.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::CliError;
 use crate::store::with_conn;
 
@@ -13,7 +13,7 @@ pub(crate) struct Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let model = cx.model(&args.model)?;
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.existing_store()?;
     // The rebuild writes a scratch version into the live table: refuse a missing table
     // or key index up front, with the message `run` gives.
     with_conn!(&mut store, |c| crate::store::schema::check_table(
