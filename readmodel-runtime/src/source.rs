@@ -169,16 +169,28 @@ pub(crate) fn user_has_events<C: Conn>(conn: &mut C, user: Uuid) -> Result<bool,
     Ok(rows.first().is_some_and(|r| r.0 > 0))
 }
 
-/// Appends events in order, in the caller's transaction; returns how many.
+/// An append statement the database refused, and the events it carried.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// The index, in the appended slice, of the statement's first event.
+    pub(crate) first: usize,
+    /// How many events the statement carried.
+    pub(crate) len: usize,
+    /// The driver's error.
+    pub(crate) source: diesel::result::Error,
+}
+
+/// Appends events in order, in the caller's transaction; returns how many. Several
+/// events go in one statement, so a refusal names the statement's events, not one.
 pub(crate) fn append<C: Conn>(
     conn: &mut C,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<usize, Refused> {
     const COLUMNS: usize = 8;
     let per_statement = (conn.max_binds() / COLUMNS).clamp(1, 1000);
     let mut written = 0;
-    for chunk in events.chunks(per_statement) {
+    for (index, chunk) in events.chunks(per_statement).enumerate() {
         let mut stmt = Statement::<C::Db>::new(
             "INSERT INTO event_record (stream_id, event_version, event_type, schema_version, \
              user_id, occurred_at, recorded_at, payload) VALUES ",
@@ -203,10 +215,11 @@ pub(crate) fn append<C: Conn>(
                 .bind_json(&event.payload.to_string())
                 .sql(")");
         }
-        written += conn.run(stmt).map_err(StoreError::query(format!(
-            "appending events (stream {} version {} and following)",
-            chunk[0].stream_id, chunk[0].event_version
-        )))?;
+        written += conn.run(stmt).map_err(|source| Refused {
+            first: index * per_statement,
+            len: chunk.len(),
+            source,
+        })?;
     }
     Ok(written)
 }

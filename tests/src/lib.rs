@@ -2,6 +2,7 @@
 //! [`on_both_backends!`] macro every test file uses, a real PostgreSQL server ([`pg`]),
 //! hand-written events ([`events`]) and a runner for the `replay` binary.
 
+pub mod child;
 pub mod db;
 pub mod drift;
 pub mod events;

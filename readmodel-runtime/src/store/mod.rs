@@ -45,6 +45,28 @@ pub enum Access {
     ReadOnly,
 }
 
+/// What happened after an append committed: SQLite folds its write-ahead log back into
+/// the file, PostgreSQL vacuums the log after a large append. The events are in the log
+/// whatever happens here.
+#[derive(Debug)]
+pub enum Upkeep {
+    /// Done, or nothing to do.
+    Done,
+    /// Skipped: a stop (SIGINT/SIGTERM) was asked for after the commit.
+    Skipped,
+    /// It failed (a full disk, a cancelled VACUUM): a warning, not the append's error.
+    Failed(StoreError),
+}
+
+/// An append that committed.
+#[derive(Debug)]
+pub struct Appended {
+    /// How many events it appended.
+    pub count: usize,
+    /// The work after the commit.
+    pub upkeep: Upkeep,
+}
+
 /// An open database: SQLite (the embedded default) or PostgreSQL.
 pub enum Store {
     /// SQLite, with the read-model database ATTACHed as `readmodels`.

@@ -10,6 +10,7 @@ use diesel::{RunQueryDsl, SqliteConnection};
 use super::error::StoreError;
 use super::sqlite_files::{attach_read_models, file_error, open_log, pragma, SqliteFile};
 use super::Access;
+use super::{Appended, Upkeep};
 
 /// Opens the event log at `main` with the read models at `readmodels` ATTACHed, for
 /// `access`: creating missing files only for [`Access::Create`], writing nothing for
@@ -214,22 +215,34 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
 
 /// Runs a bulk append with a larger page cache (it updates three indexes of the log at
 /// random pages), then folds the write-ahead log back into the file: left in the WAL, a
-/// large import makes every later read of the log slower.
-pub(super) fn with_append_tuning(
+/// large import makes every later read of the log slower. The append has committed when
+/// it returns, so what fails after it (the checkpoint needs room in the main file, which
+/// a full disk may not have) is an [`Upkeep::Failed`], not the append's error; a stop
+/// asked for after the commit skips the checkpoint.
+pub(super) fn with_append_tuning<E: From<StoreError>>(
     conn: &mut SqliteConnection,
-    append: impl FnOnce(&mut SqliteConnection) -> Result<usize, super::error::StoreError>,
-) -> Result<usize, super::error::StoreError> {
+    append: impl FnOnce(&mut SqliteConnection) -> Result<usize, E>,
+    skip: &dyn Fn() -> bool,
+) -> Result<Appended, E> {
     let pragma = |conn: &mut SqliteConnection, sql: &str| {
         diesel::sql_query(sql)
             .execute(conn)
-            .map_err(super::error::StoreError::query(sql.to_owned()))
+            .map(|_| ())
+            .map_err(StoreError::query(sql.to_owned()))
     };
     pragma(conn, "PRAGMA main.cache_size = -32768")?;
     let result = append(conn);
-    pragma(conn, "PRAGMA main.cache_size = -2000")?;
-    let result = result?;
-    pragma(conn, "PRAGMA main.wal_checkpoint(TRUNCATE)")?;
-    Ok(result)
+    let reset = pragma(conn, "PRAGMA main.cache_size = -2000");
+    let count = result?;
+    let upkeep = match reset {
+        Err(error) => Upkeep::Failed(error),
+        Ok(()) if skip() => Upkeep::Skipped,
+        Ok(()) => match pragma(conn, "PRAGMA main.wal_checkpoint(TRUNCATE)") {
+            Ok(()) => Upkeep::Done,
+            Err(error) => Upkeep::Failed(error),
+        },
+    };
+    Ok(Appended { count, upkeep })
 }
 
 #[cfg(test)]

@@ -427,6 +427,13 @@ fn import_conflicting_with_the_log_imports_nothing(postgres: bool) {
         error.to_lowercase().contains("unique") || error.contains("UNIQUE"),
         "{error}"
     );
+    // The last of 1,999 lines: the database's refusal is traced to it.
+    assert!(
+        error.contains(&format!(
+            "conflict.jsonl:1999: stream {s} version 2 is already in the log"
+        )),
+        "{error}"
+    );
     assert_eq!(db.log_length(), before, "a failed import left events");
     assert_eq!(db.checksums(&HABITS), sums);
 }

@@ -7,6 +7,7 @@ use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::run_models;
 use crate::cli::{CliError, GenerateSpec};
 use crate::replay::{Plan, PASS_BATCH_SIZE};
+use crate::stop::StopFlag;
 use crate::store::DatabaseUrl;
 
 #[derive(Debug, clap::Args)]
@@ -37,7 +38,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         events: args.events,
         seed: args.seed,
     };
-    let (count, seconds) = append_generated(cx, &mut store, &spec)?;
+    // The demo database is new: an interrupted demo leaves nothing worth a message.
+    let (appended, seconds) = append_generated(cx, &mut store, &spec, &StopFlag::new())?;
+    let count = appended.count;
     cx.out.note(|| format!("demo database: {url}"));
     cx.out.note(|| {
         format!(
