@@ -74,6 +74,12 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
             ::core::result::Result::Err(#rt::PayloadError::Mismatch(::std::string::String::new()))
         }},
     };
+    // Collected at start-up, so that `replay import` can refuse types no code declares.
+    let declaration = event_type.as_ref().map(|t| {
+        quote! {
+            #p::inventory::submit! { #p::EventDeclaration { event_type: #t } }
+        }
+    });
     let event_type = event_type.map_or_else(|| quote!(""), |t| quote!(#t));
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
@@ -91,6 +97,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                     #decode
                 }
             }
+            #declaration
         };
     }
 }

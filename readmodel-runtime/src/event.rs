@@ -20,6 +20,25 @@ pub trait DomainEvent: Sized {
     fn decode(schema_version: i32, payload: &str) -> Result<Self, PayloadError>;
 }
 
+/// An event type a `#[derive(DomainEvent)]` declares, collected at start-up (`inventory`)
+/// so that `replay import` can refuse types no code of the binary declares. Generated
+/// code submits it; not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct EventDeclaration {
+    /// The `event_type` string.
+    pub event_type: &'static str,
+}
+
+inventory::collect!(EventDeclaration);
+
+/// The event types every `#[derive(DomainEvent)]` linked into the binary declares.
+pub fn declared_event_types() -> impl Iterator<Item = &'static str> {
+    inventory::iter::<EventDeclaration>
+        .into_iter()
+        .map(|d| d.event_type)
+}
+
 /// One row of `event_record`, payload still undecoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {

@@ -77,4 +77,5 @@ pub mod __private {
     pub use uuid::Uuid;
 
     pub use crate::declaration::*;
+    pub use crate::event::EventDeclaration;
 }

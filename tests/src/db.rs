@@ -195,7 +195,8 @@ impl Db {
         self.import_with(name, lines, &["--unchecked"])
     }
 
-    fn import_with(&self, name: &str, lines: &[String], flags: &[&str]) -> Run {
+    /// [`Db::import`] with `flags` (`--unchecked`, `--allow-unknown-types`).
+    pub fn import_with(&self, name: &str, lines: &[String], flags: &[&str]) -> Run {
         let path = self.scratch().join(name);
         let mut text = lines.join("\n");
         text.push('\n');

@@ -3,6 +3,7 @@
 //! and field, whether this module or the database refuses it.
 
 mod append;
+mod declared;
 mod line;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 pub(crate) use self::append::signal_name;
 pub use self::append::{append_all, append_iter, AppendError};
+pub use self::declared::check_declared;
 pub use self::line::LineError;
 use crate::event::{DecodeError, PayloadError, StoredEvent};
 use crate::source::NewEvent;
@@ -52,6 +54,19 @@ pub enum ImportError {
         stream_id: uuid::Uuid,
         /// The version.
         event_version: i64,
+    },
+    /// An event of a type no code of the binary declares: likely a typo, which the
+    /// immutable log would keep for good; nothing was imported.
+    #[error("{path}:{line}: event type {event_type:?} is declared by no event type of this binary{}; nothing was imported (events of types other services own: --allow-unknown-types)", suggestion.as_ref().map_or_else(String::new, |s| format!(" (did you mean {s:?}?)")))]
+    Undeclared {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The type.
+        event_type: String,
+        /// The declared type nearest to it, when one is close.
+        suggestion: Option<&'static str>,
     },
     /// An event of a type some model consumes does not decode as that type: it would stop
     /// every later strict replay of the model; nothing was imported.

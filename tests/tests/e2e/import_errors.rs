@@ -1,5 +1,6 @@
 //! `import` names the line and the field of whatever refuses a file, its own checks and
-//! the database's constraints alike, and refuses a file the same way on both backends.
+//! the database's constraints alike, and refuses a file the same way on both backends;
+//! event types no code declares are refused unless explicitly allowed.
 
 use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
 use readmodel_tests::{on_both_backends, Db, Run};
@@ -7,6 +8,7 @@ use readmodel_tests::{on_both_backends, Db, Run};
 on_both_backends!(
     every_refusal_names_the_line_and_the_field,
     a_byte_order_mark_and_crlf_line_ends_are_accepted,
+    undeclared_event_types_are_refused_unless_allowed,
 );
 
 fn check_in(s: u32, version: i64, day: &str) -> String {
@@ -132,5 +134,41 @@ fn a_byte_order_mark_and_crlf_line_ends_are_accepted(postgres: bool) {
         "{}",
         run.stderr
     );
+    assert_eq!(db.log_length(), 2);
+}
+
+/// A type no `DomainEvent` of the binary declares is refused, naming the line, the type
+/// and the nearest declared type when it looks like a typo of it; `--allow-unknown-types`
+/// imports it and counts it. Declared types no model consumes import as before.
+fn undeclared_event_types_are_refused_unless_allowed(postgres: bool) {
+    let db = Db::new(postgres);
+    let typo = event_line(
+        &stream(3),
+        1,
+        "habits.checkd_in",
+        2,
+        &check_in_payload(HABIT, "2026-03-01"),
+    );
+    let foreign = event_line(&stream(3), 2, "billing.invoice_sent", 1, r#"{"amount":3}"#);
+    let run = db.import("typo.jsonl", &[check_in(3, 3, "2026-03-01"), typo.clone()]);
+    let path = db.scratch().join("typo.jsonl").display().to_string();
+    assert_eq!(
+        run.error_line(),
+        format!("error: {path}:2: event type \"habits.checkd_in\" is declared by no event type of this binary (did you mean \"habits.checked_in\"?); nothing was imported (events of types other services own: --allow-unknown-types)")
+    );
+    let run = db.import("foreign.jsonl", std::slice::from_ref(&foreign));
+    let line = run.error_line();
+    assert!(line.contains(":1: event type \"billing.invoice_sent\" is declared by no event type of this binary; nothing"), "{line}");
+    assert_eq!(db.log_length(), 0);
+
+    let path = db.scratch().join("both.jsonl");
+    std::fs::write(&path, format!("{typo}\n{foreign}\n")).expect("write");
+    let path = path.display().to_string();
+    let json = db
+        .run(&["--json", "import", "--file", &path, "--allow-unknown-types"])
+        .json();
+    assert_eq!(json["imported"], 2, "{json}");
+    assert_eq!(json["undeclared"], 2, "{json}");
+    assert_eq!(json["unconsumed"], 2, "{json}");
     assert_eq!(db.log_length(), 2);
 }

@@ -17,6 +17,11 @@ pub(crate) struct Args {
     /// payload fields that do not parse): strict replays of its models will stop on it.
     #[arg(long)]
     unchecked: bool,
+    /// Append events of types no event of this binary declares (a log shared with other
+    /// services); without it, such an event refuses the file (a typo would stay in the
+    /// log for good).
+    #[arg(long)]
+    allow_unknown_types: bool,
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
@@ -26,6 +31,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let lines = import::parse_jsonl_lines(&args.file)?;
     // Checked before the store opens: a refused file touches nothing.
     import::check_duplicates(&args.file, &lines)?;
+    let declared = cx.registry.declared_event_types();
+    let undeclared =
+        import::check_declared(&args.file, &lines, &declared, args.allow_unknown_types)?;
     let unconsumed = if args.unchecked {
         None
     } else {
@@ -46,6 +54,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let json = serde_json::json!({
         "imported": count,
         "unconsumed": unconsumed,
+        "undeclared": undeclared,
         "checked": !args.unchecked,
         "upkeep": upkeep_name(&appended.upkeep),
     });
@@ -53,6 +62,11 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         let mut notes = Vec::new();
         if let Some(m) = unconsumed {
             notes.push(format!("{m} of types no model consumes"));
+        }
+        if undeclared > 0 {
+            notes.push(format!(
+                "{undeclared} of types no event of this binary declares, allowed by --allow-unknown-types"
+            ));
         }
         let notes = if notes.is_empty() {
             String::new()
