@@ -39,7 +39,7 @@ pub(crate) fn cutover<C: Conn>(
 }
 
 /// Deletes an inactive version's rows and checkpoints; returns how many rows. Refused for
-/// the active version.
+/// the active version, and for a version nothing records (no row, run or checkpoint).
 pub(crate) fn drop_version<C: Conn>(
     conn: &mut C,
     contract: &Contract,
@@ -52,6 +52,12 @@ pub(crate) fn drop_version<C: Conn>(
             return Err(ReplayError::DropActive { model, version });
         }
         let deleted = delete_rows(c, contract, version, RowSet::WholeVersion)?;
+        if deleted == 0
+            && ledger::latest_run(c, model, version)?.is_none()
+            && ledger::checkpoint(c, model, version, Scope::All)?.is_none()
+        {
+            return Err(ReplayError::DropUnknownVersion { model, version });
+        }
         ledger::delete_version_checkpoints(c, model, version)?;
         Ok(deleted)
     })

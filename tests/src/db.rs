@@ -129,7 +129,15 @@ impl Db {
     /// The checksum digest of one user's rows of a model.
     pub fn user_checksum(&self, model: &str, user: &str) -> String {
         let json = self
-            .run(&["--json", "checksum", "--model", model, "--user", user])
+            .run(&[
+                "--json",
+                "checksum",
+                "--model",
+                model,
+                "--user",
+                user,
+                "--allow-empty",
+            ])
             .json();
         json["digest"].as_str().expect("digest").to_owned()
     }

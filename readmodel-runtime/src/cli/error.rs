@@ -49,6 +49,16 @@ pub enum CliError {
     /// `--json` output could not be encoded.
     #[error("cannot encode JSON output: {0}")]
     Json(#[from] serde_json::Error),
+    /// `checksum` of a version or user without rows, without `--allow-empty`.
+    #[error("{model} v{version}{scope} has no rows; nothing to checksum (--allow-empty prints the digest of no rows)")]
+    NoRows {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+        /// ` user U`, or empty.
+        scope: String,
+    },
     /// `generate` did not commit; no event was appended.
     #[error("{error}; no event was appended{}", if *duplicate_seed { " (generating a --seed into a log that already holds its events repeats them: use another --seed)" } else { "" })]
     Generate {

@@ -122,6 +122,14 @@ pub enum ReplayError {
         /// The version asked for.
         version: i32,
     },
+    /// `drop` of a version no row, run or checkpoint records: a typo, not a deletion.
+    #[error("{model} has no version {version} to drop: no row, run or checkpoint records it; nothing was deleted")]
+    DropUnknownVersion {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
     /// Workers' partitions of the model are ahead of its own checkpoint: a run of the
     /// whole model from that checkpoint would apply their events to those rows twice.
     #[error("model {model}: workers' partitions have reached event {partitions} but the model's checkpoint is {checkpoint}; finish them with `replay worker` or `replay run --workers N`, or rebuild with `replay run --model {model} --full`")]

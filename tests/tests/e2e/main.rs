@@ -8,6 +8,7 @@ mod crash;
 mod cross_backend;
 mod ddl;
 mod determinism;
+mod empty_requests;
 mod failures;
 mod follow;
 mod gaps;

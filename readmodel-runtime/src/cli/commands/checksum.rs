@@ -14,6 +14,10 @@ pub(crate) struct Args {
     /// Only this user's rows.
     #[arg(long)]
     user: Option<uuid::Uuid>,
+    /// Print the digest of no rows when there are none, instead of failing (a version or
+    /// user with no rows is usually a typo).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
@@ -24,6 +28,13 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let user = args.user;
     let sum = model.checksum(&mut store, version, user)?;
     let scope = user.map_or_else(String::new, |u| format!(" user {u}"));
+    if sum.rows == 0 && !args.allow_empty {
+        return Err(CliError::NoRows {
+            model: contract.name,
+            version,
+            scope,
+        });
+    }
     cx.out.line(
         &serde_json::json!({ "model": contract.name, "version": version, "user": user, "digest": sum.digest, "rows": sum.rows }),
         || {

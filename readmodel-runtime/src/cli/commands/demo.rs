@@ -15,11 +15,11 @@ pub(crate) struct Args {
     /// Demo database file (replaced if it exists).
     #[arg(long, default_value = "readmodel-demo.db")]
     file: PathBuf,
-    /// Number of users.
-    #[arg(long, default_value_t = 200)]
+    /// Number of users (1 or more).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     users: u32,
-    /// Number of events.
-    #[arg(long, default_value_t = 100_000)]
+    /// Number of events (1 or more).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     events: u64,
     /// Seed.
     #[arg(long, default_value_t = 42)]

@@ -11,11 +11,11 @@ use crate::store::{Appended, Store};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Number of users.
-    #[arg(long, default_value_t = 100)]
+    /// Number of users (1 or more).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     users: u32,
-    /// Number of events.
-    #[arg(long, default_value_t = 100_000)]
+    /// Number of events (1 or more).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     events: u64,
     /// Seed: the same seed gives the same events.
     #[arg(long, default_value_t = 42)]
