@@ -488,10 +488,17 @@ fn populate(
         seed: options.seed,
     };
     let started = Instant::now();
-    let (appended, usage) =
-        rss::measure(|| import::append_iter(store, projections::generate::events(&spec)));
+    let (appended, usage) = rss::measure(|| {
+        import::append_iter(
+            store,
+            projections::generate::events(&spec),
+            &readmodel_runtime::stop::StopFlag::new(),
+        )
+    });
     let seconds = started.elapsed().as_secs_f64();
-    let appended = appended? as u64;
+    let appended = appended
+        .map_err(|e| BenchError::new(format!("cannot append the generated events: {e}")))?
+        .count as u64;
     peaks.note(usage);
     let generate = Generation {
         events: appended,

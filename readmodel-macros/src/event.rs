@@ -75,6 +75,12 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
             ::core::result::Result::Err(#rt::PayloadError::Mismatch(::std::string::String::new()))
         }},
     };
+    // Collected at start-up, so that `replay import` can refuse types no code declares.
+    let declaration = event_type.as_ref().map(|t| {
+        quote! {
+            #p::inventory::submit! { #p::EventDeclaration { event_type: #t } }
+        }
+    });
     let event_type = event_type.map_or_else(|| quote!(""), |t| quote!(#t));
     let digest = fingerprint::digest(fingerprint::declaration(input));
     let ident = &input.ident;
@@ -94,6 +100,7 @@ pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
                     #decode
                 }
             }
+            #declaration
         };
     }
 }

@@ -38,6 +38,14 @@ pub enum CutoverError {
         /// The version asked for.
         version: i32,
     },
+    /// `drop` of a version no row, run or checkpoint records: a typo, not a deletion.
+    #[error("{model} has no version {version} to drop: no row, run or checkpoint records it; nothing was deleted")]
+    DropUnknownVersion {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+    },
     /// Storage.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -74,7 +82,7 @@ pub(crate) fn cutover<C: Conn>(
 }
 
 /// Deletes an inactive version's rows and checkpoints; returns how many rows. Refused for
-/// the active version.
+/// the active version, and for a version nothing records (no row, run or checkpoint).
 pub(crate) fn drop_version<C: Conn>(
     conn: &mut C,
     contract: &Contract,
@@ -87,6 +95,12 @@ pub(crate) fn drop_version<C: Conn>(
             return Err(CutoverError::DropActive { model, version });
         }
         let deleted = delete_rows(c, contract, version, RowSet::WholeVersion)?;
+        if deleted == 0
+            && ledger::latest_run(c, model, version)?.is_none()
+            && ledger::checkpoint(c, model, version, Scope::All)?.is_none()
+        {
+            return Err(CutoverError::DropUnknownVersion { model, version });
+        }
         ledger::delete_version_checkpoints(c, model, version)?;
         Ok(deleted)
     })

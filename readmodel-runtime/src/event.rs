@@ -84,6 +84,25 @@ pub trait DomainEvent: Sized {
     fn decode(schema_version: i32, payload: &str) -> Result<Self, PayloadError>;
 }
 
+/// An event type a `#[derive(DomainEvent)]` declares, collected at start-up (`inventory`)
+/// so that `replay import` can refuse types no code of the binary declares. Generated
+/// code submits it; not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct EventDeclaration {
+    /// The `event_type` string.
+    pub event_type: &'static str,
+}
+
+inventory::collect!(EventDeclaration);
+
+/// The event types every `#[derive(DomainEvent)]` linked into the binary declares.
+pub fn declared_event_types() -> impl Iterator<Item = &'static str> {
+    inventory::iter::<EventDeclaration>
+        .into_iter()
+        .map(|d| d.event_type)
+}
+
 /// One row of `event_record`, payload still undecoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
@@ -234,14 +253,39 @@ pub fn decode_versioned<E: serde::de::DeserializeOwned>(
             latest,
         });
     }
-    let result = match upcast {
+    match upcast {
         Some(upcast) if schema_version < latest => {
             let value: serde_json::Value =
                 serde_json::from_str(payload).map_err(|e| PayloadError::NotJson(e.to_string()))?;
             let value = upcast(schema_version, value).map_err(PayloadError::Upcast)?;
-            serde_json::from_value(value)
+            E::deserialize(&value)
+                .map_err(|_| mismatch(serde_path_to_error::deserialize::<_, E>(&value).err()))
         }
-        _ => serde_json::from_str(payload),
+        _ => serde_json::from_str(payload).map_err(|e| {
+            let mut json = serde_json::Deserializer::from_str(payload);
+            match serde_path_to_error::deserialize::<_, E>(&mut json) {
+                Err(traced) => mismatch(Some(traced)),
+                Ok(_) => PayloadError::Mismatch(e.to_string()),
+            }
+        }),
+    }
+}
+
+/// The payload's mismatch, naming the field (`habit.day`, `items[2]`) rather than a
+/// column of the payload's text. Decoding again to trace the path only happens on
+/// failure, so decoding at replay speed pays nothing for it.
+fn mismatch(traced: Option<serde_path_to_error::Error<serde_json::Error>>) -> PayloadError {
+    let Some(traced) = traced else {
+        return PayloadError::Mismatch("it does not decode".to_owned());
     };
-    result.map_err(|e| PayloadError::Mismatch(e.to_string()))
+    let inner = traced.inner();
+    let text = inner.to_string();
+    let position = format!(" at line {} column {}", inner.line(), inner.column());
+    let reason = text.strip_suffix(&position).unwrap_or(&text);
+    let path = traced.path().to_string();
+    PayloadError::Mismatch(if path == "." || path.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("field `{path}`: {reason}")
+    })
 }

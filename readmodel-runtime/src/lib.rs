@@ -85,4 +85,5 @@ pub mod __private {
     pub use uuid::Uuid;
 
     pub use crate::declaration::*;
+    pub use crate::event::EventDeclaration;
 }

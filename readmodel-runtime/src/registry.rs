@@ -274,6 +274,17 @@ impl Registry {
         self.iter().filter(move |m| m.contract().domain == domain)
     }
 
+    /// The event types the binary's code declares: those of every
+    /// `#[derive(DomainEvent)]` it links and those its models consume.
+    pub fn declared_event_types(&self) -> std::collections::BTreeSet<&'static str> {
+        let consumed = self
+            .iter()
+            .flat_map(|m| m.contract().consumed_events.iter().copied());
+        crate::event::declared_event_types()
+            .chain(consumed)
+            .collect()
+    }
+
     /// Whether `event` decodes for every model consuming its type (the first failure);
     /// `None` when no model consumes it.
     pub fn decodes(&self, event: &StoredEvent) -> Option<Result<(), DecodeError>> {

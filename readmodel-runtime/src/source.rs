@@ -187,17 +187,34 @@ pub(crate) fn user_has_events<C: Conn>(conn: &mut C, user: Uuid) -> Result<bool,
     Ok(rows.first().is_some_and(|r| r.0 > 0))
 }
 
-/// Appends events in order, in the caller's transaction; returns how many.
+/// An append statement the database refused, and the events it carried.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// The index, in the appended slice, of the statement's first event.
+    pub(crate) first: usize,
+    /// How many events the statement carried.
+    pub(crate) len: usize,
+    /// The driver's error.
+    pub(crate) source: diesel::result::Error,
+}
+
+/// Appends events in order, in the caller's transaction; returns how many. Several
+/// events go in one statement, so a refusal names the statement's events, not one.
 pub(crate) fn append<C: Conn>(
     conn: &mut C,
     events: &[NewEvent],
     recorded_at: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<usize, Refused> {
+    let per_statement = events_per_statement(conn);
     let mut written = 0;
-    for chunk in events.chunks(events_per_statement(conn)) {
+    for (index, chunk) in events.chunks(per_statement).enumerate() {
         written += conn
             .run(insert(chunk, recorded_at))
-            .map_err(appending(chunk))?;
+            .map_err(|source| Refused {
+                first: index * per_statement,
+                len: chunk.len(),
+                source,
+            })?;
     }
     Ok(written)
 }

@@ -2,12 +2,16 @@
 //! which a long-running pass (`replay follow`, `replay worker`) checks after each read
 //! batch to write what it applied, record its runs as `stopped` and return.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A shared "please stop" flag: cheap to clone, every clone sees the same flag.
 #[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
+pub struct StopFlag {
+    stop: Arc<AtomicBool>,
+    /// The number of the signal that set it (0: none did).
+    signal: Arc<AtomicUsize>,
+}
 
 /// The exit code of a process that a second SIGTERM/SIGINT ended at once (128 + SIGTERM,
 /// what a shell reports for a process killed by it).
@@ -24,28 +28,56 @@ impl StopFlag {
     /// an operator who insists is not kept waiting for the current batch. Call it once
     /// per process; each call registers its own handlers.
     pub fn on_signals() -> std::io::Result<Self> {
+        Self::registered(true)
+    }
+
+    /// A flag that SIGTERM and SIGINT set, however often they come: for an append, which
+    /// must say whether it committed before it exits (a process ended by a second signal
+    /// during or after the commit would leave that unsaid). It checks the flag at least
+    /// every 10,000 events.
+    pub fn on_signals_until_reported() -> std::io::Result<Self> {
+        Self::registered(false)
+    }
+
+    fn registered(second_signal_exits: bool) -> std::io::Result<Self> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let flag = StopFlag::new();
         for signal in [SIGTERM, SIGINT] {
-            // Registered first, so that it sees the flag as the previous signal left it.
-            signal_hook::flag::register_conditional_shutdown(
+            if second_signal_exits {
+                // Registered first, so that it sees the flag as the previous signal left it.
+                signal_hook::flag::register_conditional_shutdown(
+                    signal,
+                    SECOND_SIGNAL_EXIT,
+                    Arc::clone(&flag.stop),
+                )?;
+            }
+            // Before the flag, so that whoever sees the flag set can read the signal.
+            signal_hook::flag::register_usize(
                 signal,
-                SECOND_SIGNAL_EXIT,
-                Arc::clone(&flag.0),
+                Arc::clone(&flag.signal),
+                usize::try_from(signal).unwrap_or(0),
             )?;
-            signal_hook::flag::register(signal, Arc::clone(&flag.0))?;
+            signal_hook::flag::register(signal, Arc::clone(&flag.stop))?;
         }
         Ok(flag)
     }
 
     /// Asks whoever checks the flag to stop.
     pub fn set(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
     }
 
     /// Whether stopping was asked for.
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// The signal that set the flag (`SIGINT` is 2, `SIGTERM` 15), if a signal did.
+    pub fn signal(&self) -> Option<i32> {
+        match self.signal.load(Ordering::SeqCst) {
+            0 => None,
+            n => i32::try_from(n).ok(),
+        }
     }
 }
 

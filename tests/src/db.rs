@@ -129,7 +129,15 @@ impl Db {
     /// The checksum digest of one user's rows of a model.
     pub fn user_checksum(&self, model: &str, user: &str) -> String {
         let json = self
-            .run(&["--json", "checksum", "--model", model, "--user", user])
+            .run(&[
+                "--json",
+                "checksum",
+                "--model",
+                model,
+                "--user",
+                user,
+                "--allow-empty",
+            ])
             .json();
         json["digest"].as_str().expect("digest").to_owned()
     }
@@ -195,7 +203,8 @@ impl Db {
         self.import_with(name, lines, &["--unchecked"])
     }
 
-    fn import_with(&self, name: &str, lines: &[String], flags: &[&str]) -> Run {
+    /// [`Db::import`] with `flags` (`--unchecked`, `--allow-unknown-types`).
+    pub fn import_with(&self, name: &str, lines: &[String], flags: &[&str]) -> Run {
         let path = self.scratch().join(name);
         let mut text = lines.join("\n");
         text.push('\n');

@@ -4,7 +4,7 @@
 use super::output::Output;
 use super::{App, CliError};
 use crate::registry::{Model, Registry};
-use crate::store::{DatabaseUrl, Store};
+use crate::store::{Access, DatabaseUrl, Store};
 
 /// Whether a command needs every migration applied before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +45,28 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Opens the store named by `--database-url`.
+    /// Opens the store named by `--database-url` to write, creating a missing SQLite
+    /// database.
     pub(super) fn store(&self, migrated: Migrated) -> Result<Store, CliError> {
         self.open(&self.url()?, migrated)
+    }
+
+    /// Opens the existing, migrated store named by `--database-url` to write: a missing
+    /// SQLite database is an error naming it, not a new empty one.
+    pub(super) fn existing_store(&self) -> Result<Store, CliError> {
+        self.open_for(&self.url()?, Access::Existing)
+    }
+
+    /// Opens the existing, migrated store named by `--database-url` only to read: nothing
+    /// is created, migrated or written, and a read-only copy opens.
+    pub(super) fn read_store(&self) -> Result<Store, CliError> {
+        self.open_for(&self.url()?, Access::ReadOnly)
+    }
+
+    fn open_for(&self, url: &DatabaseUrl, access: Access) -> Result<Store, CliError> {
+        let mut store = Store::open_for(url, &self.app.migrations, access)?;
+        store.ensure_migrated(&self.app.migrations)?;
+        Ok(store)
     }
 
     /// `--database-url`, parsed (a pass over many models opens a second connection).

@@ -59,6 +59,24 @@ pub enum CliError {
     /// `--json` output could not be encoded.
     #[error("cannot encode JSON output: {0}")]
     Json(#[from] serde_json::Error),
+    /// `checksum` of a version or user without rows, without `--allow-empty`.
+    #[error("{model} v{version}{scope} has no rows; nothing to checksum (--allow-empty prints the digest of no rows)")]
+    NoRows {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+        /// ` user U`, or empty.
+        scope: String,
+    },
+    /// `generate` did not commit; no event was appended.
+    #[error("{error}; no event was appended{}", if *duplicate_seed { " (generating a --seed into a log that already holds its events repeats them: use another --seed)" } else { "" })]
+    Generate {
+        /// Why.
+        error: crate::import::AppendError,
+        /// Whether an event was already in the log.
+        duplicate_seed: bool,
+    },
     /// `verify` found live rows that differ from a rebuild.
     #[error("{model} v{version} does not match a rebuild from the log{}", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
     Mismatch {
@@ -79,4 +97,29 @@ pub enum CliError {
         /// The first key, in key order, whose rows differ.
         first_key: Option<String>,
     },
+}
+
+impl CliError {
+    /// The process's exit code: 128 + the signal for an append a signal interrupted
+    /// before its commit (130 for SIGINT, as a shell reports a process it killed), 1
+    /// otherwise.
+    pub fn exit_code(&self) -> u8 {
+        let interrupted = match self {
+            CliError::Import(crate::import::ImportError::Interrupted { signal }) => Some(*signal),
+            CliError::Generate {
+                error: crate::import::AppendError::Interrupted { signal },
+                ..
+            } => Some(*signal),
+            _ => None,
+        };
+        match interrupted {
+            Some(signal) => {
+                let signal = signal
+                    .and_then(|s| u8::try_from(s).ok())
+                    .filter(|s| *s < 128);
+                128 + signal.unwrap_or(2)
+            }
+            None => 1,
+        }
+    }
 }

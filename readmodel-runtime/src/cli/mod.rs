@@ -69,7 +69,8 @@ pub struct GenerateSpec {
 pub type Generator = fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>;
 
 /// Parses the command line and runs it: one error line on stderr and exit code 1 on
-/// failure, clap's usage errors with exit code 2.
+/// failure (130 for an import or generate that SIGINT interrupted before its commit),
+/// clap's usage errors with exit code 2.
 pub fn main(app: App) -> ExitCode {
     init_tracing();
     let cli = args::Cli::parse_for(&app);
@@ -79,7 +80,7 @@ pub fn main(app: App) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            ExitCode::from(error.exit_code())
         }
     }
 }

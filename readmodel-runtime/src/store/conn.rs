@@ -10,7 +10,7 @@ use super::error::StoreError;
 use super::rows::Upsert;
 use super::schema::Introspect;
 use super::statement::{visible_head, Statement};
-use super::{postgres, sqlite};
+use super::{postgres, sqlite, Appended};
 use crate::field::Db;
 
 /// The operations the runtime needs from a connection, for both backends alike.
@@ -30,11 +30,14 @@ pub(crate) trait Conn: Connection + Introspect + Upsert {
     /// `postgres::settled_head`; SQLite has one writer at a time, so ids commit in order).
     fn settled_head(&mut self) -> Result<i64, StoreError>;
     /// Runs `append` (one transaction appending to the log, returning how many events it
-    /// appended) with bulk-load settings, and leaves the log ready to be read fast.
-    fn bulk_append(
+    /// appended) with bulk-load settings, then leaves the log ready to be read fast unless
+    /// `skip_upkeep` says to stop; that work comes after the commit, so its failure is in
+    /// [`Appended::upkeep`], not an error.
+    fn bulk_append<E: From<StoreError>>(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
-    ) -> Result<usize, StoreError>;
+        append: impl FnOnce(&mut Self) -> Result<usize, E>,
+        skip_upkeep: &dyn Fn() -> bool,
+    ) -> Result<Appended, E>;
 }
 
 impl Conn for PgConnection {
@@ -55,13 +58,14 @@ impl Conn for PgConnection {
     fn settled_head(&mut self) -> Result<i64, StoreError> {
         postgres::settled_head(self)
     }
-    fn bulk_append(
+    fn bulk_append<E: From<StoreError>>(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
-    ) -> Result<usize, StoreError> {
-        let appended = append(self)?;
-        postgres::after_bulk_append(self, appended);
-        Ok(appended)
+        append: impl FnOnce(&mut Self) -> Result<usize, E>,
+        skip_upkeep: &dyn Fn() -> bool,
+    ) -> Result<Appended, E> {
+        let count = append(self)?;
+        let upkeep = postgres::after_bulk_append(self, count, skip_upkeep);
+        Ok(Appended { count, upkeep })
     }
 }
 
@@ -84,10 +88,11 @@ impl Conn for SqliteConnection {
         // higher id can never become visible before a lower one.
         visible_head(self)
     }
-    fn bulk_append(
+    fn bulk_append<E: From<StoreError>>(
         &mut self,
-        append: impl FnOnce(&mut Self) -> Result<usize, StoreError>,
-    ) -> Result<usize, StoreError> {
-        sqlite::with_append_tuning(self, append)
+        append: impl FnOnce(&mut Self) -> Result<usize, E>,
+        skip_upkeep: &dyn Fn() -> bool,
+    ) -> Result<Appended, E> {
+        sqlite::with_append_tuning(self, append, skip_upkeep)
     }
 }

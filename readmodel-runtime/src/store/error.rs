@@ -13,8 +13,19 @@ pub enum StoreError {
         /// The driver's message, password removed.
         reason: String,
     },
+    /// One of a SQLite database's two files cannot be used: it is missing, not a
+    /// database, corrupt, or unreadable.
+    #[error("{file} {path}: {reason}")]
+    SqliteFile {
+        /// Which file.
+        file: super::SqliteFile,
+        /// Its path.
+        path: String,
+        /// What is wrong, and what to do about it.
+        reason: String,
+    },
     /// The URL is not one the runtime understands.
-    #[error("unsupported database URL {0:?}: expected postgres://…, sqlite://PATH or a file path")]
+    #[error("unsupported database URL {0:?}: expected postgres://…, libpq keyword/value pairs (host=… dbname=…), sqlite://PATH or a file path")]
     UnsupportedUrl(String),
     /// Applying or listing migrations failed.
     #[error("migration failed: {source}")]

@@ -1,11 +1,15 @@
 //! The runtime's own migrations (event log and bookkeeping tables) and an application's
 //! read-model migrations, applied in that order.
 
-use diesel::migration::MigrationSource;
+use std::collections::BTreeSet;
+
+use diesel::migration::{Migration, MigrationSource};
 use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 use super::error::{MigrationStep, StoreError};
+use super::statement::{scalar_i64, Statement, Value};
+use super::Conn;
 
 /// The runtime's own tables (event log and replay bookkeeping), per backend.
 pub(super) const RUNTIME_PG: EmbeddedMigrations =
@@ -61,24 +65,36 @@ where
     Ok(applied)
 }
 
-/// How many migrations of `runtime` and `app` are not applied yet.
-pub(super) fn pending<C>(
+/// How many migrations of `runtime` and `app` are not recorded as applied, read without
+/// writing: diesel's own listing creates its bookkeeping table first, which a read-only
+/// connection (and a read-only command) must not. `ledger_exists` counts that table.
+pub(super) fn pending<C: Conn>(
     conn: &mut C,
     runtime: &'static EmbeddedMigrations,
     app: &'static EmbeddedMigrations,
-) -> Result<usize, StoreError>
-where
-    C: MigrationHarness<<C as Connection>::Backend> + Connection,
-{
+    ledger_exists: &str,
+) -> Result<usize, StoreError> {
+    let listing = |source| StoreError::Migration {
+        step: MigrationStep::ListPending,
+        source,
+    };
+    let applied: BTreeSet<String> = if scalar_i64(conn, ledger_exists)? == 0 {
+        BTreeSet::new()
+    } else {
+        let sql = "SELECT version AS value FROM __diesel_schema_migrations";
+        let rows: Vec<Value<String>> = conn
+            .fetch(Statement::new(sql))
+            .map_err(StoreError::query(sql))?;
+        rows.into_iter().map(|v| v.0).collect()
+    };
     let mut count = 0;
     for source in [runtime, app] {
-        count += conn
-            .pending_migrations(Source(source))
-            .map_err(|source| StoreError::Migration {
-                step: MigrationStep::ListPending,
-                source,
-            })?
-            .len();
+        let all: Vec<Box<dyn Migration<C::Backend>>> =
+            MigrationSource::<C::Backend>::migrations(&Source(source)).map_err(listing)?;
+        count += all
+            .iter()
+            .filter(|m| !applied.contains(&m.name().version().to_string()))
+            .count();
     }
     Ok(count)
 }

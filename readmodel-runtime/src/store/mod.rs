@@ -15,6 +15,7 @@ mod postgres;
 pub(crate) mod rows;
 pub(crate) mod schema;
 mod sqlite;
+mod sqlite_files;
 pub(crate) mod statement;
 mod url;
 
@@ -23,8 +24,47 @@ pub use self::connection::{MultiBackend, MultiField, MultiRawValue, MultiRow, St
 pub use self::error::{MigrationStep, SchemaProblem, StoreError};
 pub use self::migrations::Migrations;
 use self::migrations::{apply, pending, RUNTIME_PG, RUNTIME_SQLITE};
+pub use self::sqlite_files::SqliteFile;
 pub(crate) use self::statement::{scalar_i64, transaction, visible_head, Statement, Value};
 pub use self::url::{redact, DatabaseUrl};
+
+/// What a command may do to the database it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Write, creating a missing SQLite database; pending migrations are applied to a
+    /// SQLite database (PostgreSQL is migrated by `replay migrate`).
+    Create,
+    /// Write an existing database: a missing SQLite event log is an error naming its
+    /// path (a deleted read-model file is recreated: that is the reset).
+    Existing,
+    /// Only read an existing database: nothing is created, migrated or written (a
+    /// SQLite connection is `query_only`, and reads a file whose directory it cannot
+    /// write as immutable; a PostgreSQL session is read-only), so a read-only copy can be
+    /// inspected.
+    ReadOnly,
+}
+
+/// What happened after an append committed: SQLite folds its write-ahead log back into
+/// the file, PostgreSQL vacuums the log after a large append. The events are in the log
+/// whatever happens here.
+#[derive(Debug)]
+pub enum Upkeep {
+    /// Done, or nothing to do.
+    Done,
+    /// Skipped: a stop (SIGINT/SIGTERM) was asked for after the commit.
+    Skipped,
+    /// It failed (a full disk, a cancelled VACUUM): a warning, not the append's error.
+    Failed(StoreError),
+}
+
+/// An append that committed.
+#[derive(Debug)]
+pub struct Appended {
+    /// How many events it appended.
+    pub count: usize,
+    /// The work after the commit.
+    pub upkeep: Upkeep,
+}
 
 fn transaction_error(context: &str, source: diesel::result::Error) -> StoreError {
     StoreError::Transaction {
@@ -48,13 +88,32 @@ impl Store {
     /// Opens the database named by `url`. A SQLite file is created and migrated on first
     /// use; PostgreSQL must be migrated with [`Store::migrate`] (`replay migrate`).
     pub fn open(url: &DatabaseUrl, migrations: &Migrations) -> Result<Self, StoreError> {
+        Self::open_for(url, migrations, Access::Create)
+    }
+
+    /// Opens the database named by `url` for `access` (see [`Access`]): only
+    /// [`Access::Create`] creates a SQLite database, and [`Access::ReadOnly`] neither
+    /// migrates nor writes.
+    pub fn open_for(
+        url: &DatabaseUrl,
+        migrations: &Migrations,
+        access: Access,
+    ) -> Result<Self, StoreError> {
         match url {
             DatabaseUrl::Sqlite { main, readmodels } => {
-                let mut conn = sqlite::open(main, readmodels)?;
-                apply(&mut conn, &RUNTIME_SQLITE, migrations.sqlite)?;
+                let mut conn = sqlite::open(main, readmodels, access)?;
+                if access != Access::ReadOnly {
+                    apply(&mut conn, &RUNTIME_SQLITE, migrations.sqlite)?;
+                }
                 Ok(Store::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(raw) => Ok(Store::Postgres(postgres::open(raw)?)),
+            DatabaseUrl::Postgres(raw) => {
+                let mut conn = postgres::open(raw)?;
+                if access == Access::ReadOnly {
+                    postgres::read_only(&mut conn)?;
+                }
+                Ok(Store::Postgres(conn))
+            }
         }
     }
 
@@ -113,11 +172,23 @@ impl Store {
         }
     }
 
-    /// Fails with [`StoreError::NotMigrated`] unless every migration is applied.
+    /// Fails with [`StoreError::NotMigrated`] unless every migration is applied; reads
+    /// the migrations' records without writing (a read-only store can be checked).
     pub fn ensure_migrated(&mut self, migrations: &Migrations) -> Result<(), StoreError> {
         let pending = match self {
-            Store::Sqlite(c) => pending(c, &RUNTIME_SQLITE, migrations.sqlite)?,
-            Store::Postgres(c) => pending(c, &RUNTIME_PG, migrations.postgres)?,
+            Store::Sqlite(c) => pending(
+                c,
+                &RUNTIME_SQLITE,
+                migrations.sqlite,
+                "SELECT COUNT(*) AS value FROM main.sqlite_master \
+                 WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+            )?,
+            Store::Postgres(c) => pending(
+                c,
+                &RUNTIME_PG,
+                migrations.postgres,
+                "SELECT COUNT(to_regclass('__diesel_schema_migrations')) AS value",
+            )?,
         };
         match pending {
             0 => Ok(()),

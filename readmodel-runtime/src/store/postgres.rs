@@ -5,6 +5,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use super::error::StoreError;
 use super::url::{redact, scrub};
+use super::Upkeep;
 
 pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     let mut conn = PgConnection::establish(raw).map_err(|e| StoreError::Connect {
@@ -17,6 +18,14 @@ pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     Ok(conn)
 }
 
+/// Makes the session read-only: a command that only reads cannot write, whatever it runs.
+pub(super) fn read_only(conn: &mut PgConnection) -> Result<(), StoreError> {
+    diesel::sql_query("SET default_transaction_read_only = on")
+        .execute(conn)
+        .map(|_| ())
+        .map_err(StoreError::query("making the session read-only"))
+}
+
 /// Events one append must reach for the log to be vacuumed after it.
 const VACUUM_AFTER_EVENTS: usize = 100_000;
 
@@ -27,13 +36,25 @@ const VACUUM_AFTER_EVENTS: usize = 100_000;
 /// comes by: `run --all --full` over a 1M-event log generated just before took 44 s
 /// (22.6k log events/s) without the VACUUM and 9.6–9.9 s with it, as fast as over a log
 /// read before. The append has committed by then, so a failed VACUUM is a warning, not the
-/// append's error.
-pub(super) fn after_bulk_append(conn: &mut PgConnection, appended: usize) {
+/// append's error; a stop asked for after the commit skips it.
+pub(super) fn after_bulk_append(
+    conn: &mut PgConnection,
+    appended: usize,
+    skip: &dyn Fn() -> bool,
+) -> Upkeep {
     if appended < VACUUM_AFTER_EVENTS {
-        return;
+        return Upkeep::Done;
     }
-    if let Err(error) = diesel::sql_query("VACUUM (ANALYZE) event_record").execute(conn) {
-        tracing::warn!("the {appended} events were appended, but VACUUM (ANALYZE) event_record failed: {error}");
+    if skip() {
+        return Upkeep::Skipped;
+    }
+    let sql = "VACUUM (ANALYZE) event_record";
+    match diesel::sql_query(sql).execute(conn) {
+        Ok(_) => Upkeep::Done,
+        Err(source) => Upkeep::Failed(StoreError::Query {
+            context: sql.to_owned(),
+            source,
+        }),
     }
 }
 

@@ -5,62 +5,93 @@
 use std::path::Path;
 
 use diesel::sql_types::Text;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use diesel::{RunQueryDsl, SqliteConnection};
 
 use super::error::StoreError;
+use super::sqlite_files::{attach_read_models, file_error, open_log, pragma, SqliteFile};
+use super::Access;
+use super::{Appended, Upkeep};
 
-pub(super) fn open(main: &Path, readmodels: &Path) -> Result<SqliteConnection, StoreError> {
-    let target = main.display().to_string();
-    let connect_error = |reason: String| StoreError::Connect {
-        target: target.clone(),
-        reason,
-    };
+/// Opens the event log at `main` with the read models at `readmodels` ATTACHed, for
+/// `access`: creating missing files only for [`Access::Create`], writing nothing for
+/// [`Access::ReadOnly`].
+pub(super) fn open(
+    main: &Path,
+    readmodels: &Path,
+    access: Access,
+) -> Result<SqliteConnection, StoreError> {
     if let Some(dir) = main.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
-            return Err(connect_error(format!(
-                "directory {} does not exist",
-                dir.display()
-            )));
+            return Err(StoreError::Connect {
+                target: main.display().to_string(),
+                reason: format!("directory {} does not exist", dir.display()),
+            });
         }
     }
-    let mut conn =
-        SqliteConnection::establish(&target).map_err(|e| connect_error(e.to_string()))?;
-    diesel::sql_query("ATTACH DATABASE ? AS readmodels")
-        .bind::<Text, _>(readmodels.display().to_string())
-        .execute(&mut conn)
-        .map_err(|e| connect_error(format!("cannot attach {}: {e}", readmodels.display())))?;
-    // WAL lets readers query read models while a replay writes them.
-    for pragma in [
-        "PRAGMA busy_timeout = 10000",
-        "PRAGMA main.journal_mode = WAL",
-        "PRAGMA readmodels.journal_mode = WAL",
-        "PRAGMA main.synchronous = NORMAL",
-        "PRAGMA readmodels.synchronous = NORMAL",
-        // 8 MiB, for a replay's peak memory: a flush writes in key order, so most pages
-        // are read once. Against 12 MiB, a 1M-event rebuild took 0–10% longer and peaked
-        // 5–6 MiB lower, a 10M-event one took the same time (24 -> 16 MiB: -11 MiB).
-        "PRAGMA readmodels.cache_size = -8192",
-        // Checkpointing the WAL every 1,000 pages (the default) costs a replay a tenth of
-        // its time; 10,000 pages (about 40 MiB of WAL) keeps that small.
-        "PRAGMA readmodels.wal_autocheckpoint = 10000",
-        "PRAGMA temp_store = MEMORY",
-    ] {
-        diesel::sql_query(pragma)
-            .execute(&mut conn)
-            .map_err(|e| connect_error(format!("{pragma}: {e}")))?;
+    let mut conn = open_log(main, access)?;
+    if access == Access::ReadOnly {
+        // Before anything else: nothing this connection runs writes.
+        pragma(&mut conn, "PRAGMA query_only = 1", main, readmodels)?;
     }
-    let pairing = forget_migrations_of_a_new_readmodels_file(&mut conn)
-        .map_err(|e| connect_error(format!("cannot inspect {}: {e}", readmodels.display())))?;
-    if pairing == Pairing::OrphanReadModels {
-        return Err(connect_error(format!(
-            "{} holds read models but {} is a new event log; they were built from another log: delete {} to rebuild them from this one",
-            readmodels.display(),
-            main.display(),
-            readmodels.display()
-        )));
+    attach_read_models(&mut conn, readmodels, access)?;
+    let pragmas: &[&str] = if access == Access::ReadOnly {
+        &[
+            "PRAGMA readmodels.cache_size = -8192",
+            "PRAGMA temp_store = MEMORY",
+        ]
+    } else {
+        WRITER_PRAGMAS
+    };
+    for sql in pragmas {
+        pragma(&mut conn, sql, main, readmodels)?;
     }
-    Ok(conn)
+    let pairing = if access == Access::ReadOnly {
+        pairing(&mut conn)
+    } else {
+        forget_migrations_of_a_new_readmodels_file(&mut conn)
+    }
+    .map_err(|e| {
+        file_error(
+            SqliteFile::ReadModels,
+            readmodels,
+            &format!("cannot inspect it: {e}"),
+        )
+    })?;
+    match pairing {
+        Pairing::Consistent => Ok(conn),
+        Pairing::OrphanReadModels => Err(StoreError::Connect {
+            target: main.display().to_string(),
+            reason: format!(
+                "{} holds read models but {} is a new event log; they were built from another log: delete {} to rebuild them from this one",
+                readmodels.display(),
+                main.display(),
+                readmodels.display()
+            ),
+        }),
+        Pairing::EmptyReadModels => Err(file_error(
+            SqliteFile::ReadModels,
+            readmodels,
+            "holds no tables (it was deleted and recreated, or never migrated), and a command that only reads never migrates it: `replay migrate` recreates them and `replay run --all` rebuilds the read models",
+        )),
+    }
 }
+
+/// The settings of a connection that writes.
+const WRITER_PRAGMAS: &[&str] = &[
+    // WAL lets readers query read models while a replay writes them.
+    "PRAGMA main.journal_mode = WAL",
+    "PRAGMA readmodels.journal_mode = WAL",
+    "PRAGMA main.synchronous = NORMAL",
+    "PRAGMA readmodels.synchronous = NORMAL",
+    // 8 MiB, for a replay's peak memory: a flush writes in key order, so most pages
+    // are read once. Against 12 MiB, a 1M-event rebuild took 0–10% longer and peaked
+    // 5–6 MiB lower, a 10M-event one took the same time (24 -> 16 MiB: -11 MiB).
+    "PRAGMA readmodels.cache_size = -8192",
+    // Checkpointing the WAL every 1,000 pages (the default) costs a replay a tenth of
+    // its time; 10,000 pages (about 40 MiB of WAL) keeps that small.
+    "PRAGMA readmodels.wal_autocheckpoint = 10000",
+    "PRAGMA temp_store = MEMORY",
+];
 
 /// Another connection to both files that only reads (checksums of several models at
 /// once); WAL lets it read what the writing connection committed.
@@ -69,37 +100,18 @@ pub(super) fn open_row_reader(
     readmodels: &Path,
 ) -> Result<SqliteConnection, StoreError> {
     let mut conn = open_log_reader(main)?;
-    diesel::sql_query("ATTACH DATABASE ? AS readmodels")
-        .bind::<Text, _>(readmodels.display().to_string())
-        .execute(&mut conn)
-        .map_err(|e| StoreError::Connect {
-            target: main.display().to_string(),
-            reason: format!("cannot attach {}: {e}", readmodels.display()),
-        })?;
+    attach_read_models(&mut conn, readmodels, Access::Existing)?;
     Ok(conn)
 }
 
 /// A second connection to the event log only, for a pass that reads the log on one thread
 /// while another writes read models: in WAL mode readers never block the writer.
 pub(super) fn open_log_reader(main: &Path) -> Result<SqliteConnection, StoreError> {
-    let target = main.display().to_string();
-    let mut conn = SqliteConnection::establish(&target).map_err(|e| StoreError::Connect {
-        target: target.clone(),
-        reason: e.to_string(),
-    })?;
+    let mut conn = open_log(main, Access::Existing)?;
     // It reads the log in id order (or a few index ranges in order): a path of pages per
     // cursor is all it reuses, so 512 KiB instead of the default 2 MiB.
-    for pragma in [
-        "PRAGMA busy_timeout = 10000",
-        "PRAGMA query_only = 1",
-        "PRAGMA main.cache_size = -512",
-    ] {
-        diesel::sql_query(pragma)
-            .execute(&mut conn)
-            .map_err(|e| StoreError::Connect {
-                target: target.clone(),
-                reason: format!("{pragma}: {e}"),
-            })?;
+    for sql in ["PRAGMA query_only = 1", "PRAGMA main.cache_size = -512"] {
+        pragma(&mut conn, sql, main, main)?;
     }
     Ok(conn)
 }
@@ -119,11 +131,25 @@ enum Pairing {
     Consistent,
     /// The read-model file has tables but the event log has never been migrated.
     OrphanReadModels,
+    /// The read-model file has no table but the event log's migrations are recorded (a
+    /// reset), seen by a connection that may not clear those records.
+    EmptyReadModels,
 }
 
 fn forget_migrations_of_a_new_readmodels_file(
     conn: &mut SqliteConnection,
 ) -> diesel::QueryResult<Pairing> {
+    match pairing(conn)? {
+        Pairing::EmptyReadModels => {
+            diesel::sql_query("DELETE FROM main.__diesel_schema_migrations").execute(conn)?;
+            Ok(Pairing::Consistent)
+        }
+        other => Ok(other),
+    }
+}
+
+/// How the two files stand to each other, read without writing anything.
+fn pairing(conn: &mut SqliteConnection) -> diesel::QueryResult<Pairing> {
     let count = |conn: &mut SqliteConnection, sql: &str| -> diesel::QueryResult<i64> {
         let rows: Vec<Count> = diesel::sql_query(sql).load(conn)?;
         Ok(rows.first().map_or(0, |r| r.n))
@@ -136,18 +162,16 @@ fn forget_migrations_of_a_new_readmodels_file(
         conn,
         "SELECT COUNT(*) AS n FROM main.sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'",
     )?;
-    if readmodels_tables == 0 && has_ledger > 0 {
-        diesel::sql_query("DELETE FROM main.__diesel_schema_migrations").execute(conn)?;
-    }
     let log_migrated = has_ledger > 0
         && count(
             conn,
             "SELECT COUNT(*) AS n FROM main.__diesel_schema_migrations",
         )? > 0;
-    if readmodels_tables > 0 && !log_migrated {
-        return Ok(Pairing::OrphanReadModels);
-    }
-    Ok(Pairing::Consistent)
+    Ok(match (readmodels_tables > 0, log_migrated) {
+        (true, false) => Pairing::OrphanReadModels,
+        (false, true) => Pairing::EmptyReadModels,
+        _ => Pairing::Consistent,
+    })
 }
 
 #[derive(diesel::QueryableByName)]
@@ -191,22 +215,34 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
 
 /// Runs a bulk append with a larger page cache (it updates three indexes of the log at
 /// random pages), then folds the write-ahead log back into the file: left in the WAL, a
-/// large import makes every later read of the log slower.
-pub(super) fn with_append_tuning(
+/// large import makes every later read of the log slower. The append has committed when
+/// it returns, so what fails after it (the checkpoint needs room in the main file, which
+/// a full disk may not have) is an [`Upkeep::Failed`], not the append's error; a stop
+/// asked for after the commit skips the checkpoint.
+pub(super) fn with_append_tuning<E: From<StoreError>>(
     conn: &mut SqliteConnection,
-    append: impl FnOnce(&mut SqliteConnection) -> Result<usize, super::error::StoreError>,
-) -> Result<usize, super::error::StoreError> {
+    append: impl FnOnce(&mut SqliteConnection) -> Result<usize, E>,
+    skip: &dyn Fn() -> bool,
+) -> Result<Appended, E> {
     let pragma = |conn: &mut SqliteConnection, sql: &str| {
         diesel::sql_query(sql)
             .execute(conn)
-            .map_err(super::error::StoreError::query(sql.to_owned()))
+            .map(|_| ())
+            .map_err(StoreError::query(sql.to_owned()))
     };
     pragma(conn, "PRAGMA main.cache_size = -32768")?;
     let result = append(conn);
-    pragma(conn, "PRAGMA main.cache_size = -2000")?;
-    let result = result?;
-    pragma(conn, "PRAGMA main.wal_checkpoint(TRUNCATE)")?;
-    Ok(result)
+    let reset = pragma(conn, "PRAGMA main.cache_size = -2000");
+    let count = result?;
+    let upkeep = match reset {
+        Err(error) => Upkeep::Failed(error),
+        Ok(()) if skip() => Upkeep::Skipped,
+        Ok(()) => match pragma(conn, "PRAGMA main.wal_checkpoint(TRUNCATE)") {
+            Ok(()) => Upkeep::Done,
+            Err(error) => Upkeep::Failed(error),
+        },
+    };
+    Ok(Appended { count, upkeep })
 }
 
 #[cfg(test)]
@@ -226,8 +262,12 @@ mod tests {
     #[test]
     fn the_bundled_sqlite_is_built_multi_threaded_without_memory_statistics() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut conn = open(&dir.path().join("log.db"), &dir.path().join("rm.db"))
-            .expect("a new SQLite pair opens");
+        let mut conn = open(
+            &dir.path().join("log.db"),
+            &dir.path().join("rm.db"),
+            Access::Create,
+        )
+        .expect("a new SQLite pair opens");
         let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
             .load::<CompileOption>(&mut conn)
             .expect("compile options")

@@ -1,6 +1,7 @@
 //! Parsing `--database-url` and keeping passwords out of every message.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::StoreError;
@@ -15,37 +16,104 @@ pub enum DatabaseUrl {
         /// The read-model file, beside it: `NAME.readmodels.db`.
         readmodels: PathBuf,
     },
-    /// A PostgreSQL connection URL (libpq syntax).
+    /// A PostgreSQL connection string: a `postgres://` URL or libpq keyword/value pairs
+    /// (`host=db dbname=app`), passed to libpq as written.
     Postgres(String),
 }
+
+/// libpq's connection keywords: a string starting with one of them followed by `=` is a
+/// keyword/value connection string, not a file name.
+const LIBPQ_KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "sslnegotiation",
+    "requiressl",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+];
 
 impl DatabaseUrl {
     /// The embedded default: `readmodel.db` in the working directory.
     pub const DEFAULT: &'static str = "readmodel.db";
 
-    /// Parses `postgres://…`, `postgresql://…`, `sqlite://PATH`, `sqlite:PATH` or a plain path.
+    /// Parses `postgres://…`, `postgresql://…`, libpq keyword/value pairs (`host=… dbname=…`),
+    /// `sqlite://PATH`, `sqlite:PATH` or a plain path. Text with `=` and spaces that is none
+    /// of these is refused rather than taken for a file name (which would put a password
+    /// into a file name); messages show it with its passwords replaced by `***`.
     ///
     /// ```
     /// use readmodel_runtime::store::DatabaseUrl;
     /// let url = DatabaseUrl::parse("sqlite://data/app.db").unwrap();
     /// assert_eq!(url.to_string(), "sqlite://data/app.db (read models in data/app.readmodels.db)");
+    /// let pg = DatabaseUrl::parse("host=db dbname=app password=s3cret").unwrap();
+    /// assert_eq!(pg.to_string(), "host=db dbname=app password=***");
     /// ```
     pub fn parse(raw: &str) -> Result<Self, StoreError> {
         let raw = raw.trim();
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        if raw.starts_with("postgres://")
+            || raw.starts_with("postgresql://")
+            || is_keyword_value(raw)
+        {
             return Ok(DatabaseUrl::Postgres(raw.to_owned()));
         }
         let path = raw
             .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-            .unwrap_or(raw);
-        if path.is_empty() || path.contains("://") || path == ":memory:" {
+            .or_else(|| raw.strip_prefix("sqlite:"));
+        let explicit = path.is_some();
+        let path = path.unwrap_or(raw);
+        let looks_like_pairs =
+            !explicit && path.contains('=') && path.contains(char::is_whitespace);
+        if path.is_empty() || path.contains("://") || path == ":memory:" || looks_like_pairs {
             return Err(StoreError::UnsupportedUrl(redact(raw)));
         }
         let main = PathBuf::from(path);
         let readmodels = readmodels_path(&main);
         Ok(DatabaseUrl::Sqlite { main, readmodels })
     }
+}
+
+/// Whether `raw` starts like libpq keyword/value pairs: a libpq keyword, then `=`.
+fn is_keyword_value(raw: &str) -> bool {
+    let Some((keyword, _)) = raw.split_once('=') else {
+        return false;
+    };
+    LIBPQ_KEYWORDS.contains(&keyword.trim_end())
 }
 
 fn readmodels_path(main: &Path) -> PathBuf {
@@ -69,62 +137,105 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Replaces the password of a database URL (userinfo or `password=` parameter) by `***`.
+/// Replaces the passwords of a database URL or keyword/value string (userinfo,
+/// `password=` and `sslpassword=` parameters, quoted or not) by `***`.
 ///
 /// ```
 /// use readmodel_runtime::store::redact;
 /// assert_eq!(redact("postgres://app:s3cret@db/x"), "postgres://app:***@db/x");
 /// assert_eq!(redact("postgres://db/x?password=s3cret&sslmode=off"), "postgres://db/x?password=***&sslmode=off");
+/// assert_eq!(redact("host=db password = 'a b\\' c' user=app"), "host=db password = *** user=app");
 /// ```
 pub fn redact(raw: &str) -> String {
-    let mut out = raw.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
-            }
-        }
-    }
-    let mut redacted = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(i) = rest.find("password=") {
-        let value_start = i + "password=".len();
-        redacted.push_str(&rest[..value_start]);
+    let mut redacted = String::with_capacity(raw.len());
+    let mut copied = 0;
+    for span in password_spans(raw) {
+        redacted.push_str(&raw[copied..span.start]);
         redacted.push_str("***");
-        let value_end = rest[value_start..]
-            .find(['&', ' '])
-            .map_or(rest.len(), |j| value_start + j);
-        rest = &rest[value_end..];
+        copied = span.end;
     }
-    redacted.push_str(rest);
+    redacted.push_str(&raw[copied..]);
     redacted
 }
 
-/// Every form in which a URL's passwords (userinfo and `password=` parameters) could be
-/// echoed by a driver: as written and percent-decoded.
-pub(crate) fn passwords(raw: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    if let Some(start) = raw.find("://") {
-        let rest = &raw[start + 3..];
-        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-        if let Some(userinfo) = authority.rfind('@').map(|at| &authority[..at]) {
+/// The byte ranges of every password in `raw`, in order: a URL's userinfo password, and
+/// the values of `password` / `sslpassword` parameters (URL query or keyword/value pairs,
+/// single-quoted values with their quotes).
+fn password_spans(raw: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    if let Some(scheme_end) = raw.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = raw[rest_start..]
+            .find(['/', '?'])
+            .map_or(raw.len(), |i| rest_start + i);
+        if let Some(at) = raw[rest_start..authority_end].rfind('@') {
+            let userinfo = &raw[rest_start..rest_start + at];
             if let Some(colon) = userinfo.find(':') {
-                found.push(userinfo[colon + 1..].to_owned());
+                spans.push(rest_start + colon + 1..rest_start + at);
             }
         }
     }
-    let mut rest = raw;
-    while let Some(i) = rest.find("password=") {
-        let value = &rest[i + "password=".len()..];
-        let end = value.find(['&', ' ']).unwrap_or(value.len());
-        found.push(value[..end].to_owned());
-        rest = &value[end..];
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        let at_boundary = i == 0 || matches!(bytes[i - 1], b'?' | b'&' | b' ' | b'\t' | b'\n');
+        let keyword = ["sslpassword", "password"]
+            .into_iter()
+            .find(|k| raw[i..].starts_with(k));
+        match keyword.filter(|_| at_boundary) {
+            Some(keyword) => match parameter_value(raw, i + keyword.len()) {
+                Some(value) => {
+                    i = value.end.max(i + 1);
+                    spans.push(value);
+                }
+                None => i += keyword.len(),
+            },
+            None => i += raw[i..].chars().next().map_or(1, char::len_utf8),
+        }
     }
+    spans.sort_by_key(|s| s.start);
+    spans.dedup_by(|b, a| b.start < a.end);
+    spans
+}
+
+/// The value of a parameter whose keyword ends at `after`: `= value`, `=value`,
+/// `= 'quoted \' value'`; `None` when no `=` follows.
+fn parameter_value(raw: &str, after: usize) -> Option<Range<usize>> {
+    let rest = &raw[after..];
+    let eq = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    if !rest[eq..].starts_with('=') {
+        return None;
+    }
+    let value = rest[eq + 1..].trim_start_matches([' ', '\t']);
+    let start = raw.len() - value.len();
+    let len = match value.strip_prefix('\'') {
+        Some(quoted) => {
+            let mut escaped = false;
+            let close = quoted.char_indices().find(|&(_, c)| {
+                let closes = c == '\'' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            });
+            close.map_or(value.len(), |(j, _)| j + 2)
+        }
+        None => value.find(['&', ' ', '\t', '\n']).unwrap_or(value.len()),
+    };
+    Some(start..start + len)
+}
+
+/// Every form in which a URL's passwords (userinfo and `password=` parameters) could be
+/// echoed by a driver: as written, unquoted, and percent-decoded.
+pub(crate) fn passwords(raw: &str) -> Vec<String> {
+    let mut found: Vec<String> = password_spans(raw)
+        .into_iter()
+        .map(|span| raw[span].to_owned())
+        .collect();
+    let unquoted: Vec<String> = found
+        .iter()
+        .filter_map(|p| p.strip_prefix('\'').map(|q| q.trim_end_matches('\'')))
+        .map(|p| p.replace("\\'", "'").replace("\\\\", "\\"))
+        .collect();
+    found.extend(unquoted);
     let decoded: Vec<String> = found.iter().map(|p| percent_decode(p)).collect();
     found.extend(decoded);
     found.retain(|p| !p.is_empty());
@@ -194,5 +305,37 @@ mod tests {
             "auth failed for *** / *** / ***"
         );
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn keyword_value_strings_are_postgres_and_never_file_names() {
+        let raw = "host=/run/pg port=5433 dbname=app password=S3cret";
+        assert_eq!(
+            DatabaseUrl::parse(raw).expect("valid"),
+            DatabaseUrl::Postgres(raw.to_owned())
+        );
+        assert_eq!(
+            DatabaseUrl::parse(raw).expect("valid").to_string(),
+            "host=/run/pg port=5433 dbname=app password=***"
+        );
+        let quoted = "dbname = app password = 'S3 \\'cret' user=me";
+        assert_eq!(redact(quoted), "dbname = app password = *** user=me");
+        assert!(passwords(quoted).contains(&"S3 'cret".to_owned()));
+        assert_eq!(redact("host=h sslpassword=k3y"), "host=h sslpassword=***");
+        // Pairs that are not libpq's are refused, the password hidden.
+        let error = DatabaseUrl::parse("server=db secret=1 password=S3cret")
+            .expect_err("refused")
+            .to_string();
+        assert!(!error.contains("S3cret"), "{error}");
+        assert!(error.contains("password=***"), "{error}");
+        // A file name with `=` but no space, or given as sqlite:, is still a file.
+        assert!(matches!(
+            DatabaseUrl::parse("runs/a=b.db"),
+            Ok(DatabaseUrl::Sqlite { .. })
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite:my db=1.db"),
+            Ok(DatabaseUrl::Sqlite { .. })
+        ));
     }
 }

@@ -138,7 +138,8 @@ fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres
         assert_eq!(db.log_length(), before, "{what}: events were imported");
     }
 
-    // Upcast old versions decode; unknown types are imported and counted.
+    // Upcast old versions decode; types no code declares are imported when allowed, and
+    // counted.
     let lines = [
         good(1),
         check_in(
@@ -151,17 +152,21 @@ fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres
     let path = db.scratch().join("mixed.jsonl");
     std::fs::write(&path, lines.join("\n")).expect("write");
     let path = path.display().to_string();
-    let summary = db.run(&["--json", "import", "--file", &path]).json();
+    let summary = db
+        .run(&["--json", "import", "--file", &path, "--allow-unknown-types"])
+        .json();
     assert_eq!(summary["imported"], 3, "{summary}");
     assert_eq!(summary["unconsumed"], 1, "{summary}");
     assert_eq!(db.log_length(), before + 3);
-    let text = db.import(
+    let text = db.import_with(
         "other.jsonl",
         &[event_line(&s, 4, "lifeos.never_heard_of", 1, "{}")],
+        &["--allow-unknown-types"],
     );
     assert!(
-        text.ok()
-            .contains("imported 1 events (1 of types no model consumes)"),
+        text.ok().contains(
+            "imported 1 events (1 of types no model consumes; 1 of types no event of this binary declares"
+        ),
         "{}",
         text.stdout
     );
@@ -176,7 +181,8 @@ fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres
     assert_eq!(db.log_length(), before + 5);
 }
 
-/// An event type no model consumes is imported and skipped by every run.
+/// An event type no model consumes (nor any code declares: imported with
+/// `--allow-unknown-types`) is imported and skipped by every run.
 fn unknown_event_types_are_ignored_by_every_habits_model(postgres: bool) {
     let db = Db::seeded(postgres, "4", "600", "4");
     let sums = db.checksums(&HABITS);
@@ -185,7 +191,7 @@ fn unknown_event_types_are_ignored_by_every_habits_model(postgres: bool) {
         .map(|v| event_line(&s, v, "lifeos.never_heard_of", 7, r#"{"anything":[1,2]}"#))
         .collect();
     assert!(db
-        .import("unknown.jsonl", &lines)
+        .import_with("unknown.jsonl", &lines, &["--allow-unknown-types"])
         .ok()
         .contains("imported 5"));
     let head = db.head();
@@ -427,6 +433,13 @@ fn import_conflicting_with_the_log_imports_nothing(postgres: bool) {
         error.to_lowercase().contains("unique") || error.contains("UNIQUE"),
         "{error}"
     );
+    // The last of 1,999 lines: the database's refusal is traced to it.
+    assert!(
+        error.contains(&format!(
+            "conflict.jsonl:1999: stream {s} version 2 is already in the log"
+        )),
+        "{error}"
+    );
     assert_eq!(db.log_length(), before, "a failed import left events");
     assert_eq!(db.checksums(&HABITS), sums);
 }
@@ -627,7 +640,7 @@ fn read_only_sqlite_database_is_one_line_and_writes_nothing() {
     assert_eq!(db.head(), 400);
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -637,7 +650,7 @@ fn is_root() -> bool {
 /// `cmd.output()` of a binary this test just wrote: while another test's child, forked
 /// before the copy's file was closed, has not yet exec'd, it still holds the file open for
 /// writing and exec fails with ETXTBSY ("Text file busy"), so that error is retried.
-fn output_of_fresh_binary(cmd: &mut Command) -> std::process::Output {
+pub(crate) fn output_of_fresh_binary(cmd: &mut Command) -> std::process::Output {
     let mut tries = 0;
     loop {
         match cmd.output() {

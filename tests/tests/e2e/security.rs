@@ -151,12 +151,13 @@ fn sql_in_names_and_values_is_never_executed(postgres: bool) {
     let s = stream(8);
     let evil_type = "x'); DROP TABLE event_record; --";
     let evil_payload = r#"{"habit_id":"6f0c2a52-7d1b-4a53-9a4e-0a4b8f1a0c01","day":"2026-03-01","note":"'); DELETE FROM readmodels.habit_checkins; --"}"#;
-    db.import(
+    db.import_with(
         "evil.jsonl",
         &[
             event_line(&s, 1, evil_type, 1, r#"{"q":"' OR 1=1 --"}"#),
             event_line(&s, 2, "habits.checked_in", 2, evil_payload),
         ],
+        &["--allow-unknown-types"],
     )
     .ok();
     assert_eq!(db.log_length(), 302, "event_record survived");

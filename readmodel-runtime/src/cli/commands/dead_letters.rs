@@ -1,7 +1,7 @@
 //! `replay dead-letters`: list parked events; `--retry` rebuilds a model and forgets the
 //! parked events that now apply.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::output::Ran;
 use crate::cli::progress::run_models;
 use crate::cli::CliError;
@@ -21,7 +21,11 @@ pub(crate) struct Args {
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = if args.retry {
+        cx.existing_store()?
+    } else {
+        cx.read_store()?
+    };
     let model = args
         .model
         .as_deref()

@@ -7,6 +7,7 @@ use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::{one_pass, run_models};
 use crate::cli::{CliError, GenerateSpec};
 use crate::replay::{Plan, PASS_BATCH_SIZE};
+use crate::stop::StopFlag;
 use crate::store::DatabaseUrl;
 
 #[derive(Debug, clap::Args)]
@@ -14,11 +15,11 @@ pub(crate) struct Args {
     /// Demo database file (replaced if it exists).
     #[arg(long, default_value = "readmodel-demo.db")]
     file: PathBuf,
-    /// Number of users.
-    #[arg(long, default_value_t = 200)]
+    /// Number of users (1 or more).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     users: u32,
-    /// Number of events.
-    #[arg(long, default_value_t = 100_000)]
+    /// Number of events (1 or more).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     events: u64,
     /// Seed.
     #[arg(long, default_value_t = 42)]
@@ -37,7 +38,9 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         events: args.events,
         seed: args.seed,
     };
-    let (count, seconds) = append_generated(cx, &mut store, &spec)?;
+    // The demo database is new: an interrupted demo leaves nothing worth a message.
+    let (appended, seconds) = append_generated(cx, &mut store, &spec, &StopFlag::new())?;
+    let count = appended.count;
     cx.out.note(|| format!("demo database: {url}"));
     cx.out.note(|| {
         format!(

@@ -1,6 +1,6 @@
 //! `replay drop`: delete the rows of an inactive model version.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::CliError;
 
 #[derive(Debug, clap::Args)]
@@ -15,7 +15,7 @@ pub(crate) struct Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     let model = cx.model(&args.model)?;
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.existing_store()?;
     let version = args.version;
     let deleted = model.drop_version(&mut store, version)?;
     let name = model.contract().name;

@@ -46,7 +46,7 @@ pub(crate) struct Args {
     batch_size: Option<u32>,
     /// Stop after this many batches (read batches in a one-pass run); `--resume`
     /// continues the run.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_batches: Option<u64>,
     /// An event that cannot be decoded, or whose handler panics, stops the run (`stop`),
     /// or is parked in readmodels.replay_dead_letters and skipped (`park`).

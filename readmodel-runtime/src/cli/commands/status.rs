@@ -3,7 +3,7 @@
 //! out), the partitions workers hold (owner, checkpoint, lag and lease expiry), and
 //! whether the version was built by other code than this binary's.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::output::{ModelStatus, PartitionStatus};
 use crate::cli::CliError;
 use crate::ledger::{self, Scope};
@@ -19,7 +19,7 @@ pub(crate) struct Args {
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.read_store()?;
     let models = cx.models(args.model.as_deref())?;
     let head = store.log_head()?;
     let statuses = models

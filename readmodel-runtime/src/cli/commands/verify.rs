@@ -1,7 +1,7 @@
 //! `replay verify`: rebuild a model into a scratch version and compare with the live rows;
 //! with `--accept`, record this binary's fingerprint for the live version when they match.
 
-use crate::cli::context::{Context, Migrated};
+use crate::cli::context::Context;
 use crate::cli::CliError;
 use crate::code_check;
 use crate::store::with_conn;
@@ -22,7 +22,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let model = cx.model(&args.model)?;
     let url = cx.url()?;
     let contract = model.contract();
-    let mut store = cx.store(Migrated::Required)?;
+    let mut store = cx.existing_store()?;
     // The rebuild writes a scratch version into the live table: refuse a missing table
     // or key index up front, with the message `run` gives.
     with_conn!(&mut store, |c| crate::store::schema::check_table(
