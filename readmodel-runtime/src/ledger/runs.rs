@@ -270,11 +270,12 @@ fn empty_catch_up<DB: Db>(stmt: Statement<DB>) -> Statement<DB> {
         .bind(&false)
         .sql(" AND scope = ")
         .bind(&Scope::All.to_string())
-        .sql(")")
+        .sql(" AND resumed_from IS NULL)")
 }
 
 /// The latest `limit` runs of a model that did something, newest first: without
-/// `verify`'s scratch runs (negative versions) and catch-ups that found no event.
+/// `verify`'s scratch runs (negative versions) and catch-ups that found no event (a
+/// resume that found none is shown: it is what ended the interrupted run above it).
 pub(crate) fn runs_that_did_something<C: Conn>(
     conn: &mut C,
     model: &str,
