@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::fence::{keep_alive, LeaseFence, Watch};
 use crate::ledger::{self, Lease, RunStatus, Scope};
+use crate::pause::{pause_at, Point};
 use crate::registry::Model;
 use crate::replay::pass::cache_rows;
 use crate::replay::plan::Execution;
@@ -67,6 +68,11 @@ pub struct WorkerStats {
     pub claimed: u64,
     /// Events applied (each to one lane).
     pub events: u64,
+    /// Events read from the log (each once per pass, whatever the lanes it feeds): only
+    /// the events of the partitions held.
+    pub log_events: u64,
+    /// Partitions brought to the bound (`--exit-when-caught-up`, `run --workers`).
+    pub completed: u64,
     /// Flushes, each renewing the leases.
     pub flushes: u64,
     /// Time spent renewing leases inside flushes, in seconds.
@@ -89,6 +95,9 @@ enum Pass {
     Stopped,
     /// A lease was lost: that lane is dropped, the others are at their last flush.
     LeaseLost,
+    /// The database ended the worker's connection (a flush left idle past the lease: the
+    /// worker was paused); reconnected, every lane is at its last flush.
+    Reconnected,
 }
 
 /// A partition the worker holds.
@@ -173,10 +182,12 @@ impl Worker<'_> {
             Until::Stopped => Some(LogWatcher::open(url, self.config.poll)?),
             Until::Bound(_) => None,
         };
+        let mut waiting = Waiting::default();
+        let mut target = 0;
         while !stop.is_set() {
-            let target = match until {
+            target = match until {
                 Until::Bound(bound) => bound,
-                Until::Stopped => with_conn!(&mut *store, |c| c.settled_head())?,
+                Until::Stopped => settled_or(store, target, note)?,
             };
             self.heartbeat(store, note)?;
             // A follower holds its share even when caught up; a batch job only what is
@@ -186,15 +197,18 @@ impl Worker<'_> {
             if self.held.is_empty() {
                 if let Until::Bound(bound) = until {
                     if self.all_reached(store, bound)? {
-                        return Ok(());
+                        return self.activate(store);
                     }
+                    self.wait_note(store, bound, &mut waiting, note)?;
                 }
                 std::thread::sleep(idle);
                 continue;
             }
+            waiting = Waiting::default();
             let pass = self.pass(store, url, target, &mut watcher, stop, note)?;
             if let (Until::Bound(_), Pass::Complete { .. }) = (until, pass) {
                 let held = std::mem::take(&mut self.held);
+                self.stats.completed += held.len() as u64;
                 self.let_go(store, held, RunStatus::Succeeded, None);
             } else if pass == (Pass::Complete { moved: false }) {
                 std::thread::sleep(idle);
@@ -245,7 +259,7 @@ impl Worker<'_> {
             pass_stop: &pass_stop,
         };
         let done = StopFlag::new();
-        let (mut lanes, outcome) = std::thread::scope(|scope| {
+        let (mut lanes, outcome, read) = std::thread::scope(|scope| {
             let (watch, done) = (&watch, &done);
             scope.spawn(move || keep_alive(url, watch, done));
             let passed = run_lanes(store, url, lanes, &plan, &mut control, &mut fence);
@@ -253,6 +267,7 @@ impl Worker<'_> {
             passed
         });
         *watcher = control.follow.take();
+        self.stats.log_events += read;
         self.count(&lanes, &fence);
         let outcome = outcome.and_then(|stopped| finish(store, &mut lanes, stopped, started));
         self.stats.passing_seconds += started.elapsed().as_secs_f64();
@@ -264,8 +279,33 @@ impl Worker<'_> {
                 partition,
                 token,
             }) => Ok(self.lost(store, model, partition, token, note)),
-            Err(error) => Err(error),
+            Err(error) => self.reconnect(store, url, error, note),
         }
+    }
+
+    /// After a pass failed with `error`: when the database ended the worker's connection
+    /// (the server ends a flush's transaction left idle for a lease, see
+    /// `ledger::end_if_idle_past`: the worker was paused inside it), opens a new one and
+    /// goes on; the next renewal finds which leases were lost meanwhile. Any other
+    /// failure is returned.
+    fn reconnect(
+        &mut self,
+        store: &mut Store,
+        url: &DatabaseUrl,
+        error: ReplayError,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<Pass, ReplayError> {
+        let alive = diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), postgres(store)?);
+        if alive.is_ok() {
+            return Err(error);
+        }
+        note(&format!(
+            "worker {}: the database ended its connection during a pass ({error}); what it applied since its last flush was rolled back; reconnecting",
+            self.config.owner
+        ));
+        *store = Store::open_log_reader(url)?;
+        ledger::register_worker(postgres(store)?, &self.config.owner)?;
+        Ok(Pass::Reconnected)
     }
 
     /// A started lane for each partition held, to `target`.
@@ -399,7 +439,11 @@ impl Worker<'_> {
             share - self.held.len(),
         )?;
         self.stats.claimed += claimed.len() as u64;
-        for lease in claimed {
+        pause_at(Point::Claimed);
+        for ledger::Claimed { lease, previous } in claimed {
+            if let Some(previous) = previous {
+                self.abandon(store, &lease, &previous)?;
+            }
             let Some(&(model, _)) = self
                 .models
                 .iter()
@@ -461,6 +505,69 @@ impl Worker<'_> {
         Ok(with_conn!(&mut *store, |c| run.start(c, &self.config.plan))?)
     }
 
+    /// Marks the runs that worker `previous` left `running` on `lease`'s partition (it was
+    /// killed, or paused past its lease) as abandoned. The coordinator of `run --workers`
+    /// ends its own runs.
+    fn abandon(&self, store: &mut Store, lease: &Lease, previous: &str) -> Result<(), ReplayError> {
+        if let RunBook::Shared(_) = self.runs {
+            return Ok(());
+        }
+        let why = format!(
+            "worker {previous} stopped renewing its lease on partition {} of {}; worker {} took it over (token {})",
+            lease.partition, lease.model, self.config.owner, lease.token
+        );
+        let (model, version, scope) = (&lease.model, lease.version, lease.scope());
+        with_conn!(&mut *store, |c| ledger::abandon_scope(
+            c, model, version, scope, &why
+        ))?;
+        Ok(())
+    }
+
+    /// Says, once a wait for partitions other workers hold has lasted [`WAIT_NOTE`], and
+    /// every [`WAIT_NOTE`] after, what the worker waits for and when the first of their
+    /// leases expires (a standalone worker only: `run --workers`' threads wait for each
+    /// other).
+    fn wait_note(
+        &self,
+        store: &mut Store,
+        bound: i64,
+        waiting: &mut Waiting,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), ReplayError> {
+        let since = *waiting.since.get_or_insert_with(Instant::now);
+        let due = waiting.noted.map_or(since, |noted| noted) + WAIT_NOTE;
+        if matches!(self.runs, RunBook::Shared(_)) || Instant::now() < due {
+            return Ok(());
+        }
+        let keys = self.keys();
+        let (partitions, seconds) =
+            ledger::held_by_others(postgres(store)?, &self.config.owner, &keys, bound)?;
+        if partitions > 0 {
+            note(&format!(
+                "worker {}: waiting {}s for {partitions} partitions below event {bound} that other workers hold; the first of their leases expires in {:.1}s unless renewed",
+                self.config.owner,
+                since.elapsed().as_secs(),
+                seconds.max(0.0)
+            ));
+        }
+        waiting.noted = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Activates each model's version unless one is active: every partition has reached
+    /// the worker's bound, as a run's model has at its end.
+    fn activate(&self, store: &mut Store) -> Result<(), ReplayError> {
+        for (model, _) in self.models {
+            let contract = model.contract();
+            with_conn!(&mut *store, |c| crate::versions::activate_if_none(
+                c,
+                contract.name,
+                contract.version
+            ))?;
+        }
+        Ok(())
+    }
+
     /// Whether every model's own checkpoint has reached `bound`.
     fn all_reached(&self, store: &mut Store, bound: i64) -> Result<bool, ReplayError> {
         for (model, _) in self.models {
@@ -512,6 +619,34 @@ impl Worker<'_> {
             };
             let _ = with_conn!(&mut *store, |c| run_record::end(c, h.run, ending, &tally));
         }
+    }
+}
+
+/// How long a standalone worker waits for partitions others hold before saying so.
+const WAIT_NOTE: Duration = Duration::from_secs(5);
+
+/// A wait for partitions other workers hold: since when, and when it was last said.
+#[derive(Default)]
+struct Waiting {
+    since: Option<Instant>,
+    noted: Option<Instant>,
+}
+
+/// The settled head; a follower whose wait for it times out (a transaction holding event
+/// ids stays open) says so and goes on with the head it had, `previous`, instead of
+/// failing: it follows what is settled.
+fn settled_or(
+    store: &mut Store,
+    previous: i64,
+    note: &(dyn Fn(&str) + Sync),
+) -> Result<i64, ReplayError> {
+    match with_conn!(&mut *store, |c| c.settled_head()) {
+        Ok(head) => Ok(head),
+        Err(error @ StoreError::Unsettled { .. }) => {
+            note(&format!("warning: {error}"));
+            Ok(previous)
+        }
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::event::StoredEvent;
 use crate::replay::partition::partition_of;
 use crate::replay::plan::{Flush, Plan};
 use crate::replay::{Progress, ReplayError};
+use crate::source::UserFilter;
 use crate::store::{DatabaseUrl, Store};
 
 /// A pass under way.
@@ -26,6 +27,8 @@ pub(super) struct Pass<'p> {
     pub(super) following: bool,
     /// A worker's check in every flush.
     pub(super) fence: Option<&'p mut (dyn Fence + Send)>,
+    /// Events read from the log so far.
+    pub(super) log_events: u64,
 }
 
 impl<'p> Pass<'p> {
@@ -43,21 +46,13 @@ impl<'p> Pass<'p> {
         if after >= to && !self.following {
             return Ok(false);
         }
-        let following = self.following;
-        let mut types: Vec<&'static str> = self
-            .lanes
-            .iter()
-            // A following pass takes every model on past its bound.
-            .filter(|l| following || l.applied() < l.to())
-            .flat_map(|l| l.contract().consumed_events.iter().copied())
-            .collect();
-        types.sort_unstable();
-        types.dedup();
+        let (types, users) = self.reading();
         let span = Span {
             types: &types,
             after,
             to,
             batch_size: self.plan.batch_size.max(1),
+            users: users.as_ref(),
         };
         let outcome = std::thread::scope(|scope| {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
@@ -92,6 +87,25 @@ impl<'p> Pass<'p> {
         outcome
     }
 
+    /// The event types the pass reads and, for a worker's, the users whose events it
+    /// reads: those of the lanes still short of their bounds (a following pass takes every
+    /// model on past its bound).
+    fn reading(&self) -> (Vec<&'static str>, Option<UserFilter>) {
+        let following = self.following;
+        let reading = || {
+            self.lanes
+                .iter()
+                .filter(move |l| following || l.applied() < l.to())
+                .map(|l| &**l)
+        };
+        let mut types: Vec<&'static str> = reading()
+            .flat_map(|l| l.contract().consumed_events.iter().copied())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        (types, reader::users_of(reading()))
+    }
+
     /// Applies the reader's chunks in one open transaction that each flush commits (and
     /// reopens), writing through `writer`; `Ok(true)` when stopped by the batch limit. On
     /// a failure the caller rolls the transaction back: every model is left at its last
@@ -111,6 +125,7 @@ impl<'p> Pass<'p> {
         let mut last_flush = Instant::now();
         for (read, chunk) in chunks.into_iter().enumerate() {
             let chunk = chunk.map_err(failed)?;
+            self.log_events += chunk.events.len() as u64;
             if chunk.bound > to {
                 self.extend_to(writer, chunk.bound)?;
                 to = chunk.bound;
