@@ -8,6 +8,7 @@ mod crash;
 mod cross_backend;
 mod ddl;
 mod determinism;
+mod fence;
 mod follow;
 mod gaps;
 mod golden;
