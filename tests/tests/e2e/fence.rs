@@ -44,6 +44,28 @@ fn worker(db: &Db, owner: &str, flags: &[&str], pause: &[Point], env: &[(&str, &
         .expect("the worker starts")
 }
 
+/// Kills the children it names (SIGKILL, which also ends a stopped one) when the test
+/// fails, so that no stopped child outlives a failed test.
+struct KillOnPanic(Vec<u32>);
+
+impl KillOnPanic {
+    fn of(children: &[&Child]) -> Self {
+        KillOnPanic(children.iter().map(|c| c.id()).collect())
+    }
+}
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for pid in &self.0 {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
 /// A worker that exits once every partition reaches the head it saw at start.
 fn batch_worker(db: &Db, owner: &str, lease: &str, pause: &[Point]) -> Child {
     worker(
@@ -185,6 +207,7 @@ fn count(db: &Db, sql: &str) -> i64 {
 fn a_worker_whose_leases_its_namesake_claimed_commits_nothing() {
     let db = generated("3000");
     let mut first = batch_worker(&db, "same", "1", &[Point::Flush]);
+    let _first = KillOnPanic::of(&[&first]);
     wait_stopped(&mut first, "the first worker before its first flush");
     assert_eq!(
         count(
@@ -199,6 +222,7 @@ fn a_worker_whose_leases_its_namesake_claimed_commits_nothing() {
         "SELECT COUNT(*) FROM readmodels.replay_leases HAVING COUNT(*) FILTER (WHERE expires_at < clock_timestamp()) = COUNT(*)",
     );
     let mut second = batch_worker(&db, "same", "600", &[Point::Flush]);
+    let _second = KillOnPanic::of(&[&second]);
     wait_stopped(&mut second, "the second worker before its first flush");
     assert_eq!(
         count(
@@ -243,8 +267,10 @@ fn a_worker_whose_leases_its_namesake_claimed_commits_nothing() {
 fn a_live_lease_is_never_claimed() {
     let db = generated("3000");
     let mut holder = batch_worker(&db, "holder", "600", &[Point::Flush]);
+    let _holder = KillOnPanic::of(&[&holder]);
     wait_stopped(&mut holder, "the holder before its first flush");
     let mut newcomer = batch_worker(&db, "newcomer", "600", &[Point::Claimed]);
+    let _newcomer = KillOnPanic::of(&[&newcomer]);
     wait_stopped(&mut newcomer, "the newcomer after its first claim");
     let held = |owner: &str| {
         count(
@@ -285,6 +311,7 @@ fn a_claim_skips_lease_rows_another_transaction_holds() {
         "SELECT * FROM readmodels.replay_leases WHERE partition = 3 FOR UPDATE",
     );
     let mut worker = batch_worker(&db, "skipper", "600", &[Point::Claimed]);
+    let _worker = KillOnPanic::of(&[&worker]);
     let seen = stopped_or_exited(&mut worker);
     if seen == Seen::Exited {
         panic!("the worker exited: {}", stderr(&finish(worker)));
@@ -316,11 +343,13 @@ fn a_worker_stopped_inside_a_flush_stalls_nobody() {
     let expected = reference("6000");
     let db = generated("6000");
     let mut paused = batch_worker(&db, "paused", "2", &[Point::FlushRenewed]);
+    let _paused = KillOnPanic::of(&[&paused]);
     wait_stopped(&mut paused, "the worker inside its first flush");
     let others = [
         batch_worker(&db, "a", "2", &[]),
         batch_worker(&db, "b", "2", &[]),
     ];
+    let _others = KillOnPanic::of(&[&others[0], &others[1]]);
     for (other, name) in others.into_iter().zip(["a", "b"]) {
         assert_success(&finish_within_minutes(other, name), name);
     }
@@ -391,6 +420,7 @@ fn the_settled_head_reads_the_sequence_before_the_writers() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the run starts");
+    let _run = KillOnPanic::of(&[&run]);
     wait_stopped(&mut run, "the run between the settled head's reads");
     let mut writer = connect(&db);
     execute(&mut writer, "BEGIN");
@@ -430,6 +460,7 @@ fn a_following_worker_reads_no_further_than_the_settled_head() {
         &[Point::SettleWait],
         &[],
     );
+    let _follower = KillOnPanic::of(&[&follower]);
     let started = Instant::now();
     while !is_stopped(&follower) && count(&db, &reached) == 0 {
         if follower.try_wait().expect("its status").is_some() {
@@ -467,6 +498,7 @@ fn a_follower_outlives_a_writer_holding_ids_past_the_settle_timeout() {
         .stderr(std::fs::File::create(&errors).expect("a file"))
         .spawn()
         .expect("the follower starts");
+    let _follower = KillOnPanic::of(&[&follower]);
     let at_head = |head: i64| {
         format!(
             "SELECT COUNT(*) FROM readmodels.replay_checkpoints WHERE scope = 'all' \

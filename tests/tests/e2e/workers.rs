@@ -151,14 +151,21 @@ fn an_unsplittable_model_is_one_partition_and_a_foreign_row_stops_the_split() {
 #[test]
 fn postgres_computes_the_same_partition_of_every_user() {
     use readmodel_runtime::replay::partition::{partition_of, sql_expression};
+    use readmodel_runtime::source::partition_sql;
     let db = generated("500");
-    for of in [16, 7] {
+    // Users whose hash is negative as a signed bigint, and others.
+    let signs = "SELECT COUNT(DISTINCT user_hash < 0)::text AS value FROM event_record";
+    assert_eq!(query_texts(&db.url, signs), ["2"]);
+    for of in [16, 7, 4096] {
+        // From the user id, and from the hash the log stores for reading by partition.
         let sql = format!(
-            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u",
-            sql_expression("user_id", of)
+            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u \
+             UNION ALL SELECT DISTINCT user_id::text || ' ' || ({})::text FROM event_record",
+            sql_expression("user_id", of),
+            partition_sql("user_hash", of)
         );
         let rows = query_texts(&db.url, &sql);
-        assert!(rows.len() >= 30, "{} users", rows.len());
+        assert!(rows.len() >= 60, "{} users, twice", rows.len());
         for row in rows {
             let (user, part) = row.split_once(' ').expect("user and partition");
             let user: uuid::Uuid = user.parse().expect("uuid");
