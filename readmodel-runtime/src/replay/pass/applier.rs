@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
-use super::reader::{self, Chunk, Follow, Span};
+use super::reader::{self, Chunk, Follow, Span, Waits};
 use super::writer::{self, Db, Failure, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
@@ -54,15 +54,22 @@ impl<'p> Pass<'p> {
             batch_size: self.plan.batch_size.max(1),
             users: users.as_ref(),
         };
+        let applied = crate::stop::StopFlag::new();
+        let waits = follow.map(|follow| Waits {
+            follow,
+            applied: &applied,
+        });
         let outcome = std::thread::scope(|scope| {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
             let span = &span;
-            scope.spawn(move || reader::read(url, span, follow, send));
+            scope.spawn(move || reader::read(url, span, waits, send));
             let (writer, jobs) = Writer::new();
             let writing_store = &mut *store;
             let writing = scope.spawn(move || writer::serve(writing_store, jobs));
-            // The receiver is dropped on return, which stops the reader.
-            let applied = self.apply_all(&writer, receive, to, progress);
+            // The receiver is dropped on return, which stops a reader that is reading; one
+            // waiting for the log to grow stops on the flag.
+            let outcome = self.apply_all(&writer, receive, to, progress);
+            applied.set();
             // Closing the queue lets the writing thread finish what was queued and end.
             drop(writer);
             let written = writing.join().unwrap_or_else(|panic| {
@@ -75,7 +82,7 @@ impl<'p> Pass<'p> {
             });
             // The writing thread's error comes first: the applying thread's may only say
             // that the writer had stopped.
-            written.and(applied)
+            written.and(outcome)
         });
         if outcome.is_err() {
             // A rollback that fails leaves nothing committed either.

@@ -56,6 +56,15 @@ pub(super) struct Follow<'a> {
     pub(super) stop: &'a StopFlag,
 }
 
+/// Following, the reader waits for the log to grow; it stops waiting once the stop flag or
+/// `applied` is set: the applying side has ended (failed on a bad event, say) and will
+/// take no more chunks. Without it, a pass that failed on the last event of the log
+/// waited, silent, until another event arrived.
+pub(super) struct Waits<'a> {
+    pub(super) follow: Follow<'a>,
+    pub(super) applied: &'a StopFlag,
+}
+
 /// A model's partition count and the indexes a pass holds; `None`: all its users.
 type Split = Option<(u32, Vec<u32>)>;
 
@@ -108,7 +117,7 @@ pub(super) fn users_of<'l>(lanes: impl Iterator<Item = &'l dyn Lane>) -> Option<
 pub(super) fn read(
     url: &DatabaseUrl,
     span: &Span<'_>,
-    mut follow: Option<Follow<'_>>,
+    mut follow: Option<Waits<'_>>,
     chunks: SyncSender<Result<Chunk, ReplayError>>,
 ) {
     let mut store = match Store::open_log_reader(url) {
@@ -257,18 +266,20 @@ fn read_through(events: &[StoredEvent], limit: usize, to: i64) -> i64 {
 }
 
 /// Waits until the log has events above `to` and returns the new settled head (taken on
-/// the reader's own connection, outside any transaction); `None` once the stop flag is set.
+/// the reader's own connection, outside any transaction); `None` once the stop flag is set
+/// or the applying side has ended.
 /// A transaction holding event ids open past the settle timeout does not end the pass:
 /// the reader warns (at most once per [`UNSETTLED_WARNING`]) and waits on, with every
 /// model at the head that is settled.
 fn next_bound(
     store: &mut Store,
-    follow: &mut Follow<'_>,
+    waits: &mut Waits<'_>,
     to: i64,
 ) -> Result<Option<i64>, ReplayError> {
     let mut warned: Option<Instant> = None;
+    let follow = &mut waits.follow;
     loop {
-        if follow.stop.is_set() {
+        if follow.stop.is_set() || waits.applied.is_set() {
             return Ok(None);
         }
         if !follow
