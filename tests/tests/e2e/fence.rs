@@ -58,8 +58,10 @@ impl Drop for KillOnPanic {
     fn drop(&mut self) {
         if std::thread::panicking() {
             for pid in &self.0 {
+                // A child that has exited already is no longer there to kill.
                 let _ = Command::new("kill")
                     .args(["-KILL", &pid.to_string()])
+                    .stderr(Stdio::null())
                     .status();
             }
         }
@@ -345,10 +347,18 @@ fn a_worker_stopped_inside_a_flush_stalls_nobody() {
     let mut paused = batch_worker(&db, "paused", "2", &[Point::FlushRenewed]);
     let _paused = KillOnPanic::of(&[&paused]);
     wait_stopped(&mut paused, "the worker inside its first flush");
-    let others = [
-        batch_worker(&db, "a", "2", &[]),
-        batch_worker(&db, "b", "2", &[]),
-    ];
+    // Their catch-ups would fail after 1 s waiting for the stopped transaction.
+    let other = |owner| {
+        let flags = ["--exit-when-caught-up", "--lease-seconds", "2"];
+        worker(
+            &db,
+            owner,
+            &flags,
+            &[],
+            &[("READMODEL_SETTLE_TIMEOUT_SECS", "1")],
+        )
+    };
+    let others = [other("a"), other("b")];
     let _others = KillOnPanic::of(&[&others[0], &others[1]]);
     for (other, name) in others.into_iter().zip(["a", "b"]) {
         assert_success(&finish_within_minutes(other, name), name);
