@@ -23,8 +23,19 @@ const PARTITIONS: i64 = 19 * 16;
 /// `replay worker --all` as a child named `owner` with `flags`, stopping itself at
 /// `pause` (and `env` set), its output piped.
 fn worker(db: &Db, owner: &str, flags: &[&str], pause: &[Point], env: &[(&str, &str)]) -> Child {
+    command(db, owner, flags, pause)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+/// The command of [`worker`], its output not yet directed.
+fn command(db: &Db, owner: &str, flags: &[&str], pause: &[Point]) -> Command {
     let points: Vec<&str> = pause.iter().map(|p| p.name()).collect();
-    Command::new(binary("replay-e2e"))
+    let mut command = Command::new(binary("replay-e2e"));
+    command
         .args(["--database-url", &db.url, "--quiet", "worker", "--all"])
         .args(flags)
         .args([
@@ -36,12 +47,28 @@ fn worker(db: &Db, owner: &str, flags: &[&str], pause: &[Point], env: &[(&str, &
             "50",
         ])
         .env_remove("DATABASE_URL")
-        .env(PAUSE_VAR, points.join(","))
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the worker starts")
+        .env(PAUSE_VAR, points.join(","));
+    command
+}
+
+/// Waits (at most two minutes) until the file `path` contains `text`; fails if `child`
+/// exits first.
+fn wait_for_line(path: &std::path::Path, text: &str, child: &mut Child) {
+    let started = Instant::now();
+    loop {
+        let said = std::fs::read_to_string(path).unwrap_or_default();
+        if said.contains(text) {
+            return;
+        }
+        if child.try_wait().expect("its status").is_some() {
+            panic!("exited before saying {text:?}: {said}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no {text:?}: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Kills the children it names (SIGKILL, which also ends a stopped one) when the test
@@ -264,14 +291,20 @@ fn a_worker_whose_leases_its_namesake_claimed_commits_nothing() {
 /// A worker holds every partition under a long lease and stops before its first flush; a
 /// second worker, stopped after its first claim, must have claimed none of them. With
 /// the expiry condition gone from the claim (`OR TRUE`), it steals half: this test fails.
-/// Both then finish, sharing the partitions.
+/// Let go, the second says what it waits for; both then finish, sharing the partitions.
 #[test]
 fn a_live_lease_is_never_claimed() {
     let db = generated("3000");
     let mut holder = batch_worker(&db, "holder", "600", &[Point::Flush]);
     let _holder = KillOnPanic::of(&[&holder]);
     wait_stopped(&mut holder, "the holder before its first flush");
-    let mut newcomer = batch_worker(&db, "newcomer", "600", &[Point::Claimed]);
+    let said = db.dir.path().join("newcomer.stderr");
+    let flags = ["--exit-when-caught-up", "--lease-seconds", "600"];
+    let mut newcomer = command(&db, "newcomer", &flags, &[Point::Claimed])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&said).expect("a file"))
+        .spawn()
+        .expect("the newcomer starts");
     let _newcomer = KillOnPanic::of(&[&newcomer]);
     wait_stopped(&mut newcomer, "the newcomer after its first claim");
     let held = |owner: &str| {
@@ -285,10 +318,19 @@ fn a_live_lease_is_never_claimed() {
         count(&db, "SELECT MAX(token) FROM readmodels.replay_leases"),
         1
     );
+    // Let go alone, the newcomer waits for the holder's partitions, and says so.
+    signal(&newcomer, "-CONT");
+    let line = format!(
+        "s for {PARTITIONS} partitions below event {} that other workers hold; the first of their leases expires in ",
+        db.head()
+    );
+    wait_for_line(&said, "worker newcomer: waiting ", &mut newcomer);
+    wait_for_line(&said, &line, &mut newcomer);
     let holder = resume_and_finish(holder);
-    let newcomer = resume_and_finish(newcomer);
+    let newcomer = finish(newcomer);
     assert_success(&holder, "the holder");
-    assert_success(&newcomer, "the newcomer");
+    let lines = std::fs::read_to_string(&said).unwrap_or_default();
+    assert!(newcomer.status.success(), "{lines}");
     assert_eq!(checksums(&db), rebuilt(&db));
 }
 
