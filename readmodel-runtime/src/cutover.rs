@@ -10,7 +10,8 @@ use crate::versions::{active, set_active};
 /// Why `cutover` or `drop` refused, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CutoverError {
-    /// `cutover` to a version that never completed a whole-model run.
+    /// `cutover` to a version that never completed a whole-model run and that no worker
+    /// built.
     #[error("cannot cut {model} over to version {version}: it has never completed a run; build it first with `replay run --model {model} --full` (from a binary declaring version {version})")]
     NeverBuilt {
         /// The model.
@@ -52,8 +53,9 @@ pub enum CutoverError {
 }
 
 /// Makes `version` the active version of `contract`'s model, atomically; returns the
-/// previously active one. Refused when the version never completed a whole-model run, or
-/// its checkpoint is behind the log's head.
+/// previously active one. Refused when the version was never built (no whole-model run
+/// completed, it is not active, and no worker built a partition of it), or its checkpoint
+/// is behind the log's head.
 pub(crate) fn cutover<C: Conn>(
     conn: &mut C,
     contract: &Contract,
@@ -62,7 +64,13 @@ pub(crate) fn cutover<C: Conn>(
     let model = contract.name;
     let context = || format!("cutting {model} over to version {version}");
     transaction(conn, context, |c| {
-        if !ledger::has_succeeded(c, model, version)? {
+        // Workers build a split version partition by partition, and never record a run of
+        // the whole model: theirs is built once its own checkpoint, which follows the
+        // slowest partition, reaches the head (checked below).
+        let built = ledger::has_succeeded(c, model, version)?
+            || active(c, model)? == Some(version)
+            || ledger::furthest_partition(c, model, version)?.is_some();
+        if !built {
             return Err(CutoverError::NeverBuilt { model, version });
         }
         let head = visible_head(c)?;

@@ -13,7 +13,7 @@
 //! ([`ledger`]) in one transaction.
 //!
 //! The modules form layers, each using only its own layer and the layers below: values and
-//! contracts ([`contract`], [`fingerprint`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`]) → [`store`] →
+//! contracts ([`contract`], [`fingerprint`], [`event`], [`field`], [`rows`], [`determinism`], [`testing`], [`stop`], [`pause`]) → [`store`] →
 //! the log ([`source`], [`import`], [`watch`]) and bookkeeping ([`ledger`], [`versions`],
 //! [`dead_letters`], [`checksum`]) → [`replay`] → operations ([`verify`], [`cutover`],
 //! [`code_check`]) → [`registry`], [`outbox`] and [`cli`].
@@ -31,6 +31,7 @@ pub mod determinism;
 pub mod event;
 pub mod field;
 pub mod fingerprint;
+pub mod pause;
 pub mod rows;
 pub mod sql_types;
 pub mod stop;

@@ -113,6 +113,70 @@ pub(crate) fn next_batch<C: Conn>(
     )))
 }
 
+/// The events of a worker's pass, by type and user: events of the types of `whole` are
+/// read for every user; those of a group's types only for users whose partition is one of
+/// its indexes. Workers run on PostgreSQL only (the filter reads the log's `user_hash`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UserFilter {
+    /// Types read for every user.
+    pub(crate) whole: Vec<&'static str>,
+    /// Types read for some partitions' users.
+    pub(crate) groups: Vec<PartitionGroup>,
+}
+
+/// Events of `types` whose user's partition, of `of`, is one of `indexes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartitionGroup {
+    pub(crate) types: Vec<&'static str>,
+    pub(crate) of: u32,
+    pub(crate) indexes: Vec<u32>,
+}
+
+/// PostgreSQL's `replay::partition::partition_of(user_id, of)` from the log's stored
+/// `user_hash` (the first 8 bytes of the user id's SHA-256 as a *signed* bigint, see the
+/// `user_hash` migration): the unsigned value `u` modulo `of` is computed as
+/// `(2 * ((u >> 1) mod of) + (u & 1)) mod of`, all in bigint, where `u >> 1` is the
+/// arithmetic shift with the sign bit cleared.
+pub fn partition_sql(column: &str, of: u32) -> String {
+    let of = of.max(1);
+    format!("(((({column} >> 1) & 9223372036854775807) % {of}) * 2 + ({column} & 1)) % {of}")
+}
+
+/// ` AND (...)`: the condition `filter` puts on the events read.
+fn filtered<D: Db>(mut stmt: Statement<D>, filter: Option<&UserFilter>) -> Statement<D> {
+    let Some(filter) = filter else {
+        return stmt;
+    };
+    stmt = stmt.sql(" AND (");
+    let mut first = true;
+    if !filter.whole.is_empty() {
+        stmt = of_types(stmt.sql("("), &filter.whole).sql(")");
+        first = false;
+    }
+    for group in &filter.groups {
+        stmt = of_types(stmt.sql(if first { "(" } else { " OR (" }), &group.types);
+        let indexes: Vec<String> = group.indexes.iter().map(u32::to_string).collect();
+        stmt = stmt.sql(&format!(
+            " AND {} IN ({}))",
+            partition_sql("user_hash", group.of),
+            indexes.join(", ")
+        ));
+        first = false;
+    }
+    stmt.sql(if first { "FALSE)" } else { ")" })
+}
+
+/// `event_type IN (...)` over `types`, bound.
+fn of_types<D: Db>(mut stmt: Statement<D>, types: &[&str]) -> Statement<D> {
+    stmt = stmt.sql("event_type IN (");
+    for (i, event_type) in types.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "" } else { ", " })
+            .bind(&(*event_type).to_owned());
+    }
+    stmt.sql(")")
+}
+
 /// Reads the next events of one type after `after` and up to `upto`, in id order, by its
 /// `(event_type, id)` index range: a pass over few types merges one such range per type.
 pub(crate) fn next_of_type<C: Conn>(
@@ -121,6 +185,7 @@ pub(crate) fn next_of_type<C: Conn>(
     after: i64,
     upto: i64,
     limit: usize,
+    users: Option<&UserFilter>,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let stmt = Statement::<C::Db>::new(&format!(
@@ -131,9 +196,10 @@ pub(crate) fn next_of_type<C: Conn>(
     .sql(" AND id > ")
     .bind(&after)
     .sql(" AND id <= ")
-    .bind(&upto)
-    .sql(" ORDER BY id LIMIT ")
-    .bind(&limit);
+    .bind(&upto);
+    let stmt = filtered(stmt, users)
+        .sql(" ORDER BY id LIMIT ")
+        .bind(&limit);
     conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading {event_type} events after id {after}"
     )))
@@ -153,6 +219,7 @@ pub(crate) fn next_of_types<C: Conn>(
     after: i64,
     upto: i64,
     limit: usize,
+    users: Option<&UserFilter>,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut stmt = Statement::<C::Db>::new(&format!(
@@ -168,7 +235,9 @@ pub(crate) fn next_of_types<C: Conn>(
             .sql(if i == 0 { "" } else { ", " })
             .bind(&(*event_type).to_owned());
     }
-    let stmt = stmt.sql(") ORDER BY id LIMIT ").bind(&limit);
+    let stmt = filtered(stmt.sql(")"), users)
+        .sql(" ORDER BY id LIMIT ")
+        .bind(&limit);
     conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading events after id {after}"
     )))

@@ -72,12 +72,18 @@ impl Run {
 
 /// Runs the `replay` binary at `bin` against `database_url` with `args`.
 pub fn replay(bin: &Path, database_url: &str, args: &[&str]) -> Run {
+    replay_with_env(bin, database_url, args, &[])
+}
+
+/// [`replay`] with `env` set (a test knob such as `READMODEL_CACHE_ROWS`).
+pub fn replay_with_env(bin: &Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output: Output = Command::new(bin)
         .arg("--database-url")
         .arg(database_url)
         .arg("--quiet")
         .args(args)
         .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
         .output()
         .expect("the replay binary runs");
     Run {

@@ -1,6 +1,7 @@
 //! `testing::InMemory` checks determinism by default: a drifting handler fails with one
-//! line naming the model, the event and the column. A binary of its own because the two
-//! test models declared here register `test.notes` twice, which the shared end-to-end
+//! line naming the model, the event and the column (or the row, when the two applications
+//! wrote different keys). A binary of its own because the test models declared here
+//! register `test.notes` several times, which the shared end-to-end
 //! binary's registry (read by `migrations_match_contracts`) must not see.
 
 use readmodel_runtime::testing::{stored, InMemory};
@@ -12,6 +13,10 @@ mod drifting {
 
 mod steady {
     readmodel_tests::notes_model!(1, 1);
+}
+
+mod key_drifting {
+    readmodel_tests::key_drifting_notes_model!();
 }
 
 fn assert_names_the_drift(line: &str) {
@@ -38,5 +43,25 @@ fn in_memory_checks_determinism_by_default() {
         .expect_err("a drifting handler fails the in-memory replay");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert_names_the_drift(&message);
+    assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+/// Applied twice, the handler writes the rows of two different users: the two key sets
+/// differ (no column does), and the check names the row written only once.
+#[test]
+fn in_memory_catches_a_handler_whose_keys_differ_between_applications() {
+    let at = "2026-03-01T07:30:00Z".parse().expect("a timestamp");
+    let user = uuid::Uuid::from_u128(7);
+    let event = stored(1, user, user, 1, at, &NoteWritten { words: 5 });
+    let mut model = InMemory::<key_drifting::Notes>::new();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| model.apply(&event)))
+        .expect_err("a handler writing other keys fails the in-memory replay");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("test.notes is not deterministic"),
+        "{message}"
+    );
+    assert!(message.contains("event 1 (test.note_written)"), "{message}");
+    assert!(message.contains("changed only once"), "{message}");
     assert_eq!(message.lines().count(), 1, "{message}");
 }

@@ -1,13 +1,17 @@
 //! Partition leases (`readmodels.replay_leases`): which worker holds each partition of a
 //! model version, until when, and with which fencing token.
 //!
-//! A worker claims free or expired partitions with `FOR UPDATE SKIP LOCKED` (two workers
-//! never wait for, nor take, the same row) and each claim adds one to the row's `token`.
-//! Every flush renews the worker's leases first, in the flush's own transaction, matching
-//! owner *and* token ([`renew`]): a worker that paused past its expiry, and whose
-//! partition another worker claimed meanwhile, renews nothing, and its flush rolls back.
-//! Row locks make claim and flush race-free: a claim skips a row a flush holds, and a
-//! flush waiting for a claim re-checks its token on the claimed row (READ COMMITTED).
+//! A worker claims free or expired partitions, or those of an owner whose process is gone
+//! (its registered connection has left `pg_stat_activity`), with `FOR UPDATE SKIP LOCKED`
+//! (two workers never wait for, nor take, the same row) and each claim adds one to the
+//! row's `token`. Every flush renews the worker's leases first, in the flush's own
+//! transaction, matching owner *and* token ([`renew`]): a worker that paused past its
+//! expiry, and whose partition another worker claimed meanwhile, renews nothing, and its
+//! flush rolls back before it writes anything. Row locks make claim and flush race-free:
+//! a claim skips a row a flush holds, and a flush waiting for a claim re-checks its token
+//! on the claimed row (READ COMMITTED). A flush holds those locks no longer than a lease
+//! ([`end_if_idle_past`]): the server ends the transaction of a worker paused inside a
+//! flush, so its partitions can be claimed once its leases expire.
 //!
 //! Expiry uses the database's clock (`clock_timestamp()`), so workers on different
 //! machines need no synchronised clocks. Claiming and renewing are PostgreSQL's (SQLite
@@ -17,6 +21,7 @@ use chrono::{DateTime, Utc};
 use diesel::deserialize::QueryableByName;
 use diesel::pg::{Pg, PgConnection};
 use diesel::row::NamedRow;
+use diesel::{Connection, RunQueryDsl};
 
 use super::Scope;
 use crate::field::Db;
@@ -143,9 +148,46 @@ fn partitions_in_use<C: Conn>(
     Ok(rows.first().map(|v| v.0 as u32))
 }
 
-/// Claims up to `want` free or expired partitions of `models` (name, version) for
-/// `owner`, for `ttl`; with `below`, only partitions whose checkpoint (or their model's)
-/// is below it. Returns the leases, each with its new token.
+/// A partition just claimed, with the worker that held it before (`None` when it was free).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) lease: Lease,
+    /// The owner whose lease had expired, or whose worker was gone.
+    pub(crate) previous: Option<String>,
+}
+
+impl QueryableByName<Pg> for Claimed {
+    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        Ok(Self {
+            lease: Lease::build(row)?,
+            previous: Pg::read(row, "previous")?,
+        })
+    }
+}
+
+/// Whether lease row `f` may be claimed: free, expired, or held by an owner that no
+/// connection of this database is registered as any more (its process is gone: a killed
+/// worker's partitions need not wait out its leases). A paused worker keeps its
+/// connection, so only expiry frees its leases.
+const CLAIMABLE: &str = "(f.owner IS NULL OR f.expires_at < clock_timestamp() OR NOT EXISTS (\
+    SELECT 1 FROM pg_stat_activity AS a WHERE a.datname = current_database() \
+    AND a.application_name = left('readmodel-worker:' || f.owner, 63)))";
+
+/// How long a claim may wait for a lock: for another worker's claim to end, never for a
+/// lease row (rows another transaction holds are skipped, `SKIP LOCKED`). A claim that
+/// does wait for a row fails instead of hanging.
+const CLAIM_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '2s'";
+
+/// Claims take turns (a transaction-level advisory lock): two at once would interleave
+/// their rows, leaving each worker a few partitions of many indexes instead of the same
+/// partitions of every model, and more of the log to read.
+const CLAIM_TURN: &str = "SELECT pg_advisory_xact_lock(1380270404, 1297040461)";
+
+/// Claims up to `want` claimable partitions (see [`CLAIMABLE`]) of `models` (name,
+/// version) for `owner`, for `ttl`, skipping rows another transaction holds; with
+/// `below`, only partitions whose checkpoint (or their model's) is below it. Partitions
+/// go by index first, so that each worker holds the same few partitions of every model
+/// and reads only their events. Returns the leases, each with its new token.
 pub(crate) fn claim(
     conn: &mut PgConnection,
     owner: &str,
@@ -153,7 +195,7 @@ pub(crate) fn claim(
     models: &[(&str, i32)],
     below: Option<i64>,
     want: usize,
-) -> Result<Vec<Lease>, StoreError> {
+) -> Result<Vec<Claimed>, StoreError> {
     if models.is_empty() || want == 0 {
         return Ok(Vec::new());
     }
@@ -163,44 +205,70 @@ pub(crate) fn claim(
     .bind(&owner.to_owned())
     .sql(", token = l.token + 1, heartbeat_at = clock_timestamp(), expires_at = clock_timestamp() + ")
     .bind(&(ttl.as_millis() as i64))
-    .sql(
-        " * interval '1 millisecond' FROM (SELECT f.model, f.model_version, f.partition \
-         FROM readmodels.replay_leases AS f WHERE (f.owner IS NULL OR f.expires_at < clock_timestamp()) AND (",
-    );
-    for (i, (model, version)) in models.iter().enumerate() {
-        stmt = stmt
-            .sql(if i == 0 {
-                "(f.model = "
-            } else {
-                " OR (f.model = "
-            })
-            .bind(&(*model).to_owned())
-            .sql(" AND f.model_version = ")
-            .bind(version)
-            .sql(")");
-    }
-    stmt = stmt.sql(")");
+    .sql(" * interval '1 millisecond' FROM (SELECT f.model, f.model_version, f.partition, f.owner AS previous \
+         FROM readmodels.replay_leases AS f WHERE ")
+    .sql(CLAIMABLE)
+    .sql(" AND (");
+    stmt = of_models(stmt, models).sql(")");
     if let Some(below) = below {
-        stmt = stmt
-            .sql(
-                " AND NOT EXISTS (SELECT 1 FROM readmodels.replay_checkpoints AS c \
-                 WHERE c.model = f.model AND c.model_version = f.model_version \
-                 AND (c.scope = 'all' OR (f.partitions > 1 AND c.scope = \
-                 'partition:' || f.partition || '/' || f.partitions)) AND c.last_event_id >= ",
-            )
-            .bind(&below)
-            .sql(")");
+        stmt = below_bound(stmt, below);
     }
     let stmt = stmt
-        .sql(" ORDER BY f.model, f.partition LIMIT ")
+        .sql(" ORDER BY f.partition, f.model LIMIT ")
         .bind(&(want as i64))
         .sql(
             " FOR UPDATE SKIP LOCKED) AS free WHERE l.model = free.model \
              AND l.model_version = free.model_version AND l.partition = free.partition \
-             RETURNING l.model, l.model_version, l.partition, l.partitions, l.token",
+             RETURNING l.model, l.model_version, l.partition, l.partitions, l.token, free.previous",
         );
-    conn.fetch(stmt)
-        .map_err(StoreError::query("claiming partitions"))
+    conn.transaction(|c| {
+        diesel::sql_query(CLAIM_LOCK_TIMEOUT).execute(c)?;
+        diesel::sql_query(CLAIM_TURN).execute(c)?;
+        c.fetch(stmt)
+    })
+    .map_err(StoreError::query("claiming partitions"))
+}
+
+/// ` AND` lease row `f`'s partition (or its whole model) has not reached `below`.
+fn below_bound(stmt: Statement<Pg>, below: i64) -> Statement<Pg> {
+    stmt.sql(
+        " AND NOT EXISTS (SELECT 1 FROM readmodels.replay_checkpoints AS c \
+         WHERE c.model = f.model AND c.model_version = f.model_version \
+         AND (c.scope = 'all' OR (f.partitions > 1 AND c.scope = \
+         'partition:' || f.partition || '/' || f.partitions)) AND c.last_event_id >= ",
+    )
+    .bind(&below)
+    .sql(")")
+}
+
+/// `(model = .. AND model_version = ..) OR ...` over `models` (name, version).
+fn of_models(mut stmt: Statement<Pg>, models: &[(&str, i32)]) -> Statement<Pg> {
+    for (i, (model, version)) in models.iter().enumerate() {
+        stmt = stmt
+            .sql(if i == 0 { "(model = " } else { " OR (model = " })
+            .bind(&(*model).to_owned())
+            .sql(" AND model_version = ")
+            .bind(version)
+            .sql(")");
+    }
+    stmt
+}
+
+/// Makes the server end the caller's open transaction, and its session, should the
+/// transaction stand idle for `ttl` (`idle_in_transaction_session_timeout`, for this
+/// transaction only). A worker paused inside a flush then holds its leases' row locks and
+/// the rows it wrote no longer than a lease, instead of until it resumes or dies.
+pub(crate) fn end_if_idle_past(
+    conn: &mut PgConnection,
+    ttl: std::time::Duration,
+) -> Result<(), StoreError> {
+    let millis = ttl.as_millis().max(1);
+    diesel::sql_query(format!(
+        "SET LOCAL idle_in_transaction_session_timeout = {millis}"
+    ))
+    .execute(conn)
+    .map_err(StoreError::query("bounding the flush's transaction"))?;
+    Ok(())
 }
 
 /// Renews `held` for `owner` until `ttl` from now, in the caller's transaction; returns
@@ -314,7 +382,8 @@ pub(crate) fn register_worker(conn: &mut PgConnection, me: &str) -> Result<(), S
 }
 
 /// How many workers are live: those connected to this database (see
-/// [`register_worker`]) and those holding an unexpired lease, counting `me` once.
+/// [`register_worker`]; a killed worker's connection is gone at once, a paused one's
+/// stays), counting `me` once.
 pub(crate) fn live_workers(conn: &mut PgConnection, me: &str) -> Result<usize, StoreError> {
     let stmt =
         Statement::<Pg>::new("SELECT COUNT(*) AS value FROM (SELECT substr(application_name, ")
@@ -324,19 +393,19 @@ pub(crate) fn live_workers(conn: &mut PgConnection, me: &str) -> Result<usize, S
          AND starts_with(application_name, ",
             )
             .bind(&WORKER_APPLICATION.to_owned())
-            .sql(
-                ") UNION SELECT owner FROM readmodels.replay_leases \
-         WHERE owner IS NOT NULL AND expires_at > clock_timestamp() UNION SELECT ",
-            )
+            .sql(") UNION SELECT left(")
             .bind(&me.to_owned())
-            .sql(") AS live");
+            .sql(", ")
+            .bind(&(63 - WORKER_APPLICATION.len() as i32))
+            .sql(")) AS live");
     let rows: Vec<Value<i64>> = conn
         .fetch(stmt)
         .map_err(StoreError::query("counting live workers"))?;
     Ok(rows.first().map_or(1, |v| v.0.max(1) as usize))
 }
 
-/// How many partitions of `models` (name, version) are free or expired.
+/// How many partitions of `models` (name, version) could be claimed now (see
+/// [`CLAIMABLE`]).
 pub(crate) fn claimable(
     conn: &mut PgConnection,
     models: &[(&str, i32)],
@@ -344,22 +413,49 @@ pub(crate) fn claimable(
     if models.is_empty() {
         return Ok(0);
     }
-    let mut stmt = Statement::<Pg>::new(
-        "SELECT COUNT(*) AS value FROM readmodels.replay_leases \
-         WHERE (owner IS NULL OR expires_at < clock_timestamp()) AND (",
-    );
-    for (i, (model, version)) in models.iter().enumerate() {
-        stmt = stmt
-            .sql(if i == 0 { "(model = " } else { " OR (model = " })
-            .bind(&(*model).to_owned())
-            .sql(" AND model_version = ")
-            .bind(version)
-            .sql(")");
-    }
+    let stmt =
+        Statement::<Pg>::new("SELECT COUNT(*) AS value FROM readmodels.replay_leases AS f WHERE ")
+            .sql(CLAIMABLE)
+            .sql(" AND (");
     let rows: Vec<Value<i64>> = conn
-        .fetch(stmt.sql(")"))
+        .fetch(of_models(stmt, models).sql(")"))
         .map_err(StoreError::query("counting free partitions"))?;
     Ok(rows.first().map_or(0, |v| v.0))
+}
+
+/// Partitions of `models` below `below` that other live workers hold: how many, and the
+/// seconds until the first of their leases expires.
+pub(crate) fn held_by_others(
+    conn: &mut PgConnection,
+    owner: &str,
+    models: &[(&str, i32)],
+    below: i64,
+) -> Result<(i64, f64), StoreError> {
+    if models.is_empty() {
+        return Ok((0, 0.0));
+    }
+    let stmt = Statement::<Pg>::new(
+        "SELECT COUNT(*) AS partitions, COALESCE(MIN(EXTRACT(EPOCH FROM f.expires_at - clock_timestamp())), 0)::float8 AS seconds \
+         FROM readmodels.replay_leases AS f WHERE NOT ",
+    )
+    .sql(CLAIMABLE)
+    .sql(" AND f.owner <> ")
+    .bind(&owner.to_owned());
+    let stmt = below_bound(stmt, below).sql(" AND (");
+    let rows: Vec<HeldByOthers> =
+        conn.fetch(of_models(stmt, models).sql(")"))
+            .map_err(StoreError::query(
+                "reading the partitions other workers hold",
+            ))?;
+    Ok(rows.first().map_or((0, 0.0), |r| (r.partitions, r.seconds)))
+}
+
+#[derive(diesel::QueryableByName)]
+struct HeldByOthers {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    partitions: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    seconds: f64,
 }
 
 /// A model version's leases, by partition.

@@ -19,13 +19,13 @@ pub(crate) use self::fingerprints::{
     has_checkpoints, plan_rebuild, record_fingerprint, recorded_fingerprint,
 };
 pub(crate) use self::leases::{
-    claim, claimable, delete_leases, ensure as ensure_leases, leases, live_workers,
-    register_worker, release, renew, renew_unlocked,
+    claim, claimable, delete_leases, end_if_idle_past, ensure as ensure_leases, held_by_others,
+    leases, live_workers, register_worker, release, renew, renew_unlocked, Claimed,
 };
 pub use self::leases::{scope_of, Lease, LeaseRecord};
 pub(crate) use self::runs::{
-    count_batch, empty_catch_ups_after, extend_run, finish_run, has_succeeded, latest_run,
-    mark_abandoned, recent_runs, runs_that_did_something, start_run, NewRun,
+    abandon_scope, count_batch, empty_catch_ups_after, extend_run, finish_run, has_succeeded,
+    latest_run, mark_abandoned, recent_runs, runs_that_did_something, start_run, NewRun,
 };
 pub use self::runs::{RunRecord, RunStatus, UnknownStatus};
 pub use self::scope::{Scope, UnknownScope};

@@ -181,6 +181,34 @@ pub(crate) fn mark_abandoned<C: Conn>(conn: &mut C, run_id: i64) -> Result<(), S
     Ok(())
 }
 
+/// Marks the runs of a partition still `running` as abandoned, saying `why` (their worker
+/// stopped renewing its lease and another took the partition over).
+pub(crate) fn abandon_scope<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    scope: Scope,
+    why: &str,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new("UPDATE readmodels.replay_runs SET status = ")
+        .bind(&RunStatus::Abandoned.as_str().to_owned())
+        .sql(", finished_at = ")
+        .bind(&Utc::now())
+        .sql(", error = ")
+        .bind(&why.to_owned())
+        .sql(" WHERE status = ")
+        .bind(&RunStatus::Running.as_str().to_owned())
+        .sql(" AND model = ")
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version)
+        .sql(" AND scope = ")
+        .bind(&scope.to_string());
+    conn.run(stmt)
+        .map_err(StoreError::query(format!("updating the runs of {model}")))?;
+    Ok(())
+}
+
 /// One row of `replay_runs`, as `status` shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunRecord {

@@ -23,6 +23,17 @@ use crate::rows::{BatchState, ReadModelRow};
 /// Rows the cache may hold before it empties itself (10–20 MiB of typical rows).
 pub(crate) const DEFAULT_CAPACITY: usize = 50_000;
 
+/// The environment variable that sets every row cache's capacity, in rows, for tests: a
+/// small log through a cache of a few rows takes the paths a 10M-event log relies on
+/// (turns, the Bloom filter of dropped keys, reloads of dropped rows).
+pub const CACHE_ROWS_VAR: &str = "READMODEL_CACHE_ROWS";
+
+/// The capacity in [`CACHE_ROWS_VAR`], if set to a number.
+fn capacity_override() -> Option<usize> {
+    static OVERRIDE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *OVERRIDE.get_or_init(|| std::env::var(CACHE_ROWS_VAR).ok()?.trim().parse().ok())
+}
+
 /// The Bloom filter's size: 4 Mi bits, so that 500,000 keys have about one false positive
 /// in 2,000 (each a needless load), and ten times as many one in four.
 const SEEN_BYTES: usize = 512 * 1024;
@@ -47,7 +58,7 @@ impl<R: ReadModelRow> RowCache<R> {
             older: BTreeMap::new(),
             complete,
             seen: None,
-            capacity: capacity.max(2),
+            capacity: capacity_override().unwrap_or(capacity).max(2),
         }
     }
 

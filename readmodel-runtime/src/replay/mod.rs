@@ -32,6 +32,7 @@ pub(crate) mod run_record;
 pub(crate) mod scoped;
 mod write;
 
+pub use cache::CACHE_ROWS_VAR;
 pub use error::{NoResume, ReplayError};
 pub use pass::{fits_a_pass, Control};
 pub(crate) use pass::{run_lanes, Fence, Lane, Share};

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use diesel::PgConnection;
 
 use crate::ledger::{self, Lease};
+use crate::pause::{pause_at, Point};
 use crate::replay::{Fence, ReplayError};
 use crate::stop::StopFlag;
 use crate::store::{DatabaseUrl, Store, StoreError};
@@ -42,7 +43,12 @@ impl Fence for LeaseFence<'_> {
         };
         let started = Instant::now();
         self.flush_started = Some(started);
+        pause_at(Point::Flush);
+        // Before the renewal takes the lease rows' locks: they are let go with the
+        // transaction if the worker stops (paused) inside the flush for a lease.
+        ledger::end_if_idle_past(conn, self.ttl)?;
         let lost = ledger::renew(conn, self.owner, self.ttl, self.held)?;
+        pause_at(Point::FlushRenewed);
         self.renewing += started.elapsed();
         self.renewals += 1;
         match lost {
@@ -73,7 +79,8 @@ pub(super) struct Watch<'a> {
     pub(super) total: usize,
     /// `run --workers N`'s N; `None`: count the live workers.
     pub(super) workers: Option<usize>,
-    /// A following pass only ends when told to: the heartbeat ends it for a rebalance.
+    /// A following pass ends for a rebalance when the worker holds more or less than its
+    /// share; a pass to a bound only when it holds more (a newcomer's share).
     pub(super) following: bool,
     /// The worker's stop flag (SIGTERM/SIGINT)…
     pub(super) stop: &'a StopFlag,
@@ -86,7 +93,9 @@ pub(super) struct Watch<'a> {
 /// between flushes (a slow batch, a big first read); a paused or killed process stops
 /// renewing with it, and the flushes' own renewal ([`LeaseFence`]) still refuses a worker
 /// whose lease was taken over. It passes the worker's stop flag on to the pass, and ends
-/// a following pass once a lease long when the worker's share should change.
+/// the pass when the worker's share should change (looked at every quarter lease): workers
+/// started together each claim all they can see, and the first to look gives back its
+/// surplus to the others at once instead of at the end of its pass.
 pub(super) fn keep_alive(url: &DatabaseUrl, watch: &Watch<'_>, done: &StopFlag) {
     let Ok(Store::Postgres(mut conn)) = Store::open_log_reader(url) else {
         return;
@@ -104,7 +113,7 @@ pub(super) fn keep_alive(url: &DatabaseUrl, watch: &Watch<'_>, done: &StopFlag) 
             let _ = ledger::renew_unlocked(&mut conn, watch.owner, watch.ttl, watch.held);
             renewed = Instant::now();
         }
-        if watch.following && looked.elapsed() >= watch.ttl {
+        if looked.elapsed() >= pause {
             looked = Instant::now();
             if share_changes(&mut conn, watch).unwrap_or(false) {
                 watch.pass_stop.set();
@@ -113,7 +122,8 @@ pub(super) fn keep_alive(url: &DatabaseUrl, watch: &Watch<'_>, done: &StopFlag) 
     }
 }
 
-/// Whether the worker holds more than its share, or less while a partition is free.
+/// Whether the worker holds more than its share, or, following, less while a partition
+/// is free.
 fn share_changes(conn: &mut PgConnection, watch: &Watch<'_>) -> Result<bool, StoreError> {
     let workers = match watch.workers {
         Some(n) => n.max(1),
@@ -121,5 +131,6 @@ fn share_changes(conn: &mut PgConnection, watch: &Watch<'_>) -> Result<bool, Sto
     };
     let share = watch.total.div_ceil(workers);
     let held = watch.held.len();
-    Ok(held > share || (held < share && ledger::claimable(conn, watch.models)? > 0))
+    Ok(held > share
+        || (watch.following && held < share && ledger::claimable(conn, watch.models)? > 0))
 }

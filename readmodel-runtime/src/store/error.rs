@@ -44,15 +44,19 @@ pub enum StoreError {
         /// How many migrations are pending.
         pending: usize,
     },
-    /// Transactions that may still commit events did not end in time.
-    #[error("transactions older than the log's head are still running after {waited}s (oldest xid {xmin}, waiting for {xmax}); events below the head may still commit, so the run did not start: retry, or end long-running transactions")]
+    /// Transactions that took event ids up to the head did not end in time.
+    #[error("{transactions} transaction(s) that took event ids up to {head} are still open after {waited}s (the oldest: backend pid {oldest_pid}, open {oldest_seconds}s); events up to {head} may still commit, so the log is not read up to it yet: commit or end those transactions, or raise READMODEL_SETTLE_TIMEOUT_SECS")]
     Unsettled {
         /// Seconds waited.
         waited: u64,
-        /// Oldest running xid.
-        xmin: i64,
-        /// The xid horizon waited for.
-        xmax: i64,
+        /// The log's head waited for (the sequence's last id).
+        head: i64,
+        /// Transactions still holding ids up to it.
+        transactions: usize,
+        /// The oldest one's backend.
+        oldest_pid: i32,
+        /// How long it has been open, in seconds (0 if not visible to this role).
+        oldest_seconds: i64,
     },
     /// An environment setting of the runtime has a value it cannot use.
     #[error("{name}={value:?} is not {expected}")]

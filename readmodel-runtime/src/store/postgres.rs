@@ -6,6 +6,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use super::error::StoreError;
 use super::url::{redact, scrub};
 use super::Upkeep;
+use crate::pause::{pause_at, Point};
 
 pub(super) fn open(raw: &str) -> Result<PgConnection, StoreError> {
     let mut conn = PgConnection::establish(raw).map_err(|e| StoreError::Connect {
@@ -82,50 +83,107 @@ fn settle_timeout() -> Result<std::time::Duration, StoreError> {
     }
 }
 
+/// The shared advisory lock (two keys) that every transaction appending to the log holds
+/// from before it takes its first event id until it ends (`readmodels.next_event_id()`,
+/// migration `settle_by_writers`).
+const WRITERS_LOCK: (i64, i64) = (1_380_270_404, 1_297_040_460);
+
 /// The highest event id below which no event can still appear.
 ///
 /// Concurrent writers can commit ids out of order: id 10 may commit after id 11, and a
-/// reader that checkpointed 11 would skip 10 forever. The migration makes every id come
-/// from `readmodels.next_event_id()`, which gives the transaction an xid *before* it
-/// takes an id. So: read the sequence's last allocated id `L`, then take an xid of our
-/// own (`H`, in a transaction of its own that ends at once) and wait until the oldest
-/// running transaction (`xmin` of a fresh snapshot) is above `H`. Every transaction that
-/// allocated an id `<= L` had its xid before `L` was read, so below `H`, and has now
-/// committed or aborted: every id `<= L` is final.
+/// reader that checkpointed 11 would skip 10 forever. Every id comes from
+/// `readmodels.next_event_id()`, which takes the shared lock [`WRITERS_LOCK`] *before* it
+/// takes an id, and the transaction holds it until it has committed or aborted. So: read
+/// the sequence's last allocated id `L`, *then* the transactions holding the lock, and
+/// wait until each of those has ended. A transaction that took an id `<= L` took it, and
+/// the lock before it, before `L` was read: it is among those waited for, or had ended
+/// already. Every id `<= L` is then final. Read in the other order, a writer that takes
+/// the lock and an id between the two reads is neither seen nor below the old value.
 ///
-/// A snapshot's `xmax` is no such bound: it is one past the highest *completed* xid, so a
-/// writer whose xid is above every completed one is below no `xmax` (and not in the
-/// snapshot's in-progress list); waiting for `xmin >= xmax` returned while it could still
-/// commit a lower id, and catch-up skipped that event for good. Must be called outside a
-/// transaction (the xid taken here would otherwise stay running).
+/// Only writers of the log are waited for: a worker paused inside a flush, a read-model
+/// transaction or a long transaction of the application that appends no event hold
+/// nothing back. Must be called outside a transaction that appends to the log.
 pub(super) fn settled_head(conn: &mut PgConnection) -> Result<i64, StoreError> {
     let allocated = value(
         conn,
         "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('event_record', 'id')::regclass), \
          (SELECT MAX(id) FROM event_record), 0) AS value",
     )?;
-    let horizon = value(conn, "SELECT pg_current_xact_id()::text::bigint AS value")?;
+    pause_at(Point::SettledHeadReads);
+    let writers: Vec<String> = writing(conn, None)?
+        .into_iter()
+        .map(|w| w.transaction)
+        .collect();
+    wait_for(conn, writers, allocated)?;
+    Ok(allocated)
+}
+
+/// Waits until none of the `writers` (virtual transaction ids) is running, at most the
+/// settle timeout.
+fn wait_for(
+    conn: &mut PgConnection,
+    mut writers: Vec<String>,
+    head: i64,
+) -> Result<(), StoreError> {
     let timeout = settle_timeout()?;
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(2);
-    loop {
-        let xmin = value(
-            conn,
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS value",
-        )?;
-        if xmin > horizon {
-            return Ok(allocated);
-        }
+    while !writers.is_empty() {
+        let running = writing(conn, Some(&writers))?;
+        let Some(oldest) = running.first() else {
+            return Ok(());
+        };
+        pause_at(Point::SettleWait);
         if started.elapsed() > timeout {
             return Err(StoreError::Unsettled {
                 waited: started.elapsed().as_secs(),
-                xmin,
-                xmax: horizon + 1,
+                head,
+                transactions: running.len(),
+                oldest_pid: oldest.pid,
+                oldest_seconds: oldest.open_seconds,
             });
         }
+        writers = running.into_iter().map(|w| w.transaction).collect();
         std::thread::sleep(pause);
         pause = (pause * 2).min(std::time::Duration::from_millis(50));
     }
+    Ok(())
+}
+
+/// A transaction holding [`WRITERS_LOCK`].
+#[derive(diesel::QueryableByName)]
+struct Writer {
+    /// Its virtual transaction id (unique while it runs, never reused by the next).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    transaction: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+    /// Seconds since it began (0 when `pg_stat_activity` does not show it to this role).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    open_seconds: i64,
+}
+
+/// The transactions of other sessions holding [`WRITERS_LOCK`] (among `among`, when
+/// given), oldest first.
+fn writing(conn: &mut PgConnection, among: Option<&[String]>) -> Result<Vec<Writer>, StoreError> {
+    use diesel::sql_types::{Array, Nullable, Text};
+    let sql = format!(
+        "SELECT l.virtualtransaction AS transaction, l.pid, \
+         COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - a.xact_start)::bigint, 0) AS open_seconds \
+         FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.classid = {} AND l.objid = {} AND l.objsubid = 2 \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND l.pid <> pg_backend_pid() \
+         AND ($1 IS NULL OR l.virtualtransaction = ANY($1)) \
+         ORDER BY a.xact_start NULLS LAST",
+        WRITERS_LOCK.0, WRITERS_LOCK.1
+    );
+    diesel::sql_query(sql)
+        .bind::<Nullable<Array<Text>>, _>(among.map(<[String]>::to_vec))
+        .load(conn)
+        .map_err(StoreError::query(
+            "establishing the settled head of event_record",
+        ))
 }
 
 #[derive(diesel::QueryableByName)]

@@ -19,6 +19,7 @@ const PATIENCE: Duration = Duration::from_secs(180);
 on_both_backends!(
     following_while_8_writers_append_ends_with_the_checksums_of_a_full_rebuild,
     sigterm_mid_catch_up_leaves_rows_and_checkpoints_a_catch_up_completes,
+    a_bad_event_at_the_head_stops_a_strict_follower_at_once_or_is_parked,
 );
 
 /// `replay follow` running as a child process.
@@ -252,6 +253,116 @@ fn sigterm_mid_catch_up_leaves_rows_and_checkpoints_a_catch_up_completes(postgre
         db.backend(),
         stopped_at.iter().flatten().min()
     );
+}
+
+impl Follower {
+    /// Waits (at most [`PATIENCE`]) for the follower to exit on its own.
+    fn exited(mut self) -> Output {
+        wait_for("the follower exits", || {
+            self.child().try_wait().expect("try_wait")
+        });
+        let child = self.0.take().expect("the follower ran");
+        child.wait_with_output().expect("the follower's output")
+    }
+}
+
+/// Imports, with `--unchecked`, a check-in missing its day (which no handler can apply)
+/// and a good one after it: the bad event is the last but one of the log. Returns its id.
+fn bad_event_at_the_head(db: &Db, n: u32) -> i64 {
+    use readmodel_tests::events::{check_in_payload, event_line, stream, HABIT};
+    let s = stream(n);
+    let bad = format!(r#"{{"habit_id":"{HABIT}"}}"#);
+    db.import_unchecked(
+        &format!("bad-{n}.jsonl"),
+        &[
+            event_line(&s, 1, "habits.checked_in", 2, &bad),
+            event_line(
+                &s,
+                2,
+                "habits.checked_in",
+                2,
+                &check_in_payload(HABIT, "2026-03-03"),
+            ),
+        ],
+    )
+    .ok();
+    db.head() - 1
+}
+
+/// A bad event reaching a caught-up follower (strict, the default) stops it at once with
+/// the usual line naming the event, exit 1; it used to wait, silent, until another event
+/// arrived (its reader waited for the log to grow before it saw that the applying side
+/// had failed). Under `--on-bad-event park` the follower parks it and reaches the head.
+/// PostgreSQL: a following `worker` stops likewise.
+fn a_bad_event_at_the_head_stops_a_strict_follower_at_once_or_is_parked(postgres: bool) {
+    let db = Db::seeded(postgres, "5", "400", "3");
+    let caught_up = |db: &Db| {
+        let head = db.head();
+        wait_for("the follower catches up", || {
+            (db.checkpoint(CHECKINS) == Some(head)).then_some(())
+        });
+    };
+    let follower = Follower::start(&db, &["--model", CHECKINS, "--poll-seconds", "0.1"]);
+    caught_up(&db);
+    let bad = bad_event_at_the_head(&db, 1);
+    let out = follower.exited();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("event {bad} (habits.checked_in"))
+            && stderr.contains("missing field `day`"),
+        "{stderr}"
+    );
+    let parking = Follower::start(
+        &db,
+        &[
+            "--model",
+            CHECKINS,
+            "--poll-seconds",
+            "0.1",
+            "--on-bad-event",
+            "park",
+        ],
+    );
+    caught_up(&db);
+    let parked = db.count("readmodels.replay_dead_letters");
+    assert_eq!(parked, 1);
+    let out = parking.terminate();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if postgres {
+        let mut worker = Command::new(binary("replay-e2e"))
+            .args([
+                "--database-url",
+                &db.url,
+                "--quiet",
+                "worker",
+                "--model",
+                CHECKINS,
+            ])
+            .args(["--poll-seconds", "0.1", "--lease-seconds", "2"])
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the worker starts");
+        // Caught up already (`follow` built the model): it holds its partitions.
+        wait_for("the worker holds every partition", || {
+            (db.count("readmodels.replay_leases WHERE owner IS NOT NULL") == 16).then_some(())
+        });
+        let bad = bad_event_at_the_head(&db, 2);
+        let status = wait_for("the worker exits", || worker.try_wait().expect("try_wait"));
+        let out = worker.wait_with_output().expect("output");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("event {bad} (habits.checked_in")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -181,6 +181,38 @@ fn import_refuses_events_that_do_not_decode_naming_line_type_and_reason(postgres
     assert_eq!(db.log_length(), before + 5);
 }
 
+/// `import` checks every type some model consumes, not only the habits': for each type
+/// `list` names, a line whose payload is a number (no event's shape) is refused with the
+/// line naming the type, and nothing is imported. Skipping any one type's check fails.
+#[test]
+fn import_checks_every_consumed_event_type() {
+    let db = Db::new(false);
+    let listed = db.run(&["--json", "list"]).json();
+    let mut types: Vec<String> = listed
+        .as_array()
+        .expect("models")
+        .iter()
+        .flat_map(|model| model["consumed_events"].as_array().expect("types").clone())
+        .map(|t| t.as_str().expect("a type").to_owned())
+        .collect();
+    types.sort();
+    types.dedup();
+    assert!(types.len() >= 10, "{types:?}");
+    for (n, event_type) in types.iter().enumerate() {
+        let line = event_line(&stream(100 + n as u32), 1, event_type, 1, "42");
+        let run = db.import("one.jsonl", &[line]);
+        assert_eq!(run.code, Some(1), "{event_type}: {}", run.stdout);
+        let error = run.error_line();
+        assert!(
+            error.contains(&format!(
+                "one.jsonl:1: event type {event_type} does not decode"
+            )),
+            "{event_type}: {error}"
+        );
+        assert_eq!(db.log_length(), 0, "{event_type} was imported");
+    }
+}
+
 /// An event type no model consumes (nor any code declares: imported with
 /// `--allow-unknown-types`) is imported and skipped by every run.
 fn unknown_event_types_are_ignored_by_every_habits_model(postgres: bool) {

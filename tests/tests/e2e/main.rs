@@ -11,6 +11,7 @@ mod ddl;
 mod determinism;
 mod empty_requests;
 mod failures;
+mod fence;
 mod follow;
 mod gaps;
 mod golden;

@@ -7,7 +7,7 @@
 use readmodel_tests::binary;
 use std::process::{Child, Command, Stdio};
 
-use readmodel_tests::events::{event_line, stream, HABIT};
+use readmodel_tests::events::{event_line, stream, HABIT, USER};
 use readmodel_tests::{checksum, on_both_backends, Db};
 
 /// The SHA-256 of nothing: the digest of a version without rows.
@@ -346,7 +346,7 @@ fn run_with_timeout(db: &Db, timeout: &str, args: &[&str]) -> readmodel_tests::R
 }
 
 #[test]
-fn postgres_catch_up_exits_1_while_an_older_transaction_stays_open() {
+fn postgres_catch_up_exits_1_while_a_writer_holds_an_event_id_open() {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
 
@@ -360,22 +360,27 @@ fn postgres_catch_up_exits_1_while_an_older_transaction_stays_open() {
         "error: READMODEL_SETTLE_TIMEOUT_SECS=\"soon\" is not a whole number of seconds"
     );
 
-    // A transaction that took an xid before the run: it could still commit an event below
+    // A writer that took an event id before the run: it could still commit an event below
     // the head, so the run must neither read past it nor wait forever.
+    let head = db.head();
     let mut holder = diesel::PgConnection::establish(&db.url).expect("PostgreSQL connects");
     holder
-        .batch_execute("BEGIN; SELECT pg_current_xact_id();")
-        .expect("the transaction takes an xid");
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO event_record (stream_id, event_version, event_type, schema_version, user_id, occurred_at, payload) \
+             VALUES ('7e570001-0000-4000-8000-000000000000', 1, 'habits.checked_in', 2, '{USER}', now(), \
+             '{{\"habit_id\":\"{HABIT}\",\"day\":\"2026-03-01\"}}');"
+        ))
+        .expect("the transaction takes an event id");
     let run = run_with_timeout(&db, "1", &["run", "--model", model]);
     let line = run.error_line();
     assert_eq!(run.code, Some(1));
+    let allocated = head + 1;
     assert!(
-        line.starts_with(
-            "error: transactions older than the log's head are still running after 1s"
-        ) && line.ends_with(
-            "events below the head may still commit, so the run did not start: retry, or end \
-             long-running transactions"
-        ),
+        line.starts_with(&format!(
+            "error: 1 transaction(s) that took event ids up to {allocated} are still open after 1s (the oldest: backend pid "
+        )) && line.ends_with(&format!(
+            "events up to {allocated} may still commit, so the log is not read up to it yet: commit or end those transactions, or raise READMODEL_SETTLE_TIMEOUT_SECS"
+        )),
         "{line}"
     );
     assert_eq!(
@@ -387,5 +392,7 @@ fn postgres_catch_up_exits_1_while_an_older_transaction_stays_open() {
 
     holder.batch_execute("ROLLBACK").expect("rollback");
     run_with_timeout(&db, "1", &["run", "--model", model]).ok();
-    assert_eq!(db.checkpoint(model), Some(db.head()));
+    // The rolled-back id will never appear: the run reaches it.
+    assert_eq!(db.checkpoint(model), Some(allocated));
+    assert_eq!(db.head(), head);
 }

@@ -14,7 +14,7 @@ use readmodel_tests::{binary, query_texts, Db};
 const CHECKINS: &str = "habits.checkins";
 
 /// Model name -> checksum, from a `run --json` report.
-fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
+pub(super) fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
     report
         .as_array()
         .expect("a list of runs")
@@ -30,11 +30,11 @@ fn sums(report: &serde_json::Value) -> BTreeMap<String, String> {
 }
 
 /// Every model's checksum, read back with `checksum`.
-fn checksums(db: &Db) -> BTreeMap<String, String> {
+pub(super) fn checksums(db: &Db) -> BTreeMap<String, String> {
     db.every_checksum().into_iter().collect()
 }
 
-fn generated(events: &str) -> Db {
+pub(super) fn generated(events: &str) -> Db {
     let db = Db::new(true);
     db.run(&[
         "generate", "--users", "40", "--events", events, "--seed", "1414",
@@ -151,14 +151,21 @@ fn an_unsplittable_model_is_one_partition_and_a_foreign_row_stops_the_split() {
 #[test]
 fn postgres_computes_the_same_partition_of_every_user() {
     use readmodel_runtime::replay::partition::{partition_of, sql_expression};
+    use readmodel_runtime::source::partition_sql;
     let db = generated("500");
-    for of in [16, 7] {
+    // Users whose hash is negative as a signed bigint, and others.
+    let signs = "SELECT COUNT(DISTINCT user_hash < 0)::text AS value FROM event_record";
+    assert_eq!(query_texts(&db.url, signs), ["2"]);
+    for of in [16, 7, 4096] {
+        // From the user id, and from the hash the log stores for reading by partition.
         let sql = format!(
-            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u",
-            sql_expression("user_id", of)
+            "SELECT user_id::text || ' ' || {}::text AS value FROM (SELECT DISTINCT user_id FROM event_record) AS u \
+             UNION ALL SELECT DISTINCT user_id::text || ' ' || ({})::text FROM event_record",
+            sql_expression("user_id", of),
+            partition_sql("user_hash", of)
         );
         let rows = query_texts(&db.url, &sql);
-        assert!(rows.len() >= 30, "{} users", rows.len());
+        assert!(rows.len() >= 60, "{} users, twice", rows.len());
         for row in rows {
             let (user, part) = row.split_once(' ').expect("user and partition");
             let user: uuid::Uuid = user.parse().expect("uuid");
@@ -198,7 +205,7 @@ fn worker_child(db: &Db, owner: &str, flags: &[&str]) -> Child {
         .expect("the worker starts")
 }
 
-fn signal(child: &Child, name: &str) {
+pub(super) fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([name, &child.id().to_string()])
         .status()
@@ -206,7 +213,7 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success(), "kill {name}");
 }
 
-fn one_number(db: &Db, sql: &str) -> i64 {
+pub(super) fn one_number(db: &Db, sql: &str) -> i64 {
     query_texts(
         &db.url,
         &format!("SELECT COALESCE(({sql}), 0)::text AS value"),
@@ -216,7 +223,7 @@ fn one_number(db: &Db, sql: &str) -> i64 {
 }
 
 /// Waits (at most two minutes) until `sql` counts more than zero rows.
-fn wait_until(db: &Db, what: &str, sql: &str) {
+pub(super) fn wait_until(db: &Db, what: &str, sql: &str) {
     let started = Instant::now();
     while one_number(db, sql) == 0 {
         assert!(
@@ -228,7 +235,7 @@ fn wait_until(db: &Db, what: &str, sql: &str) {
 }
 
 /// The checksums of a single-process full rebuild of the log `generated(events)` makes.
-fn reference(events: &str) -> BTreeMap<String, String> {
+pub(super) fn reference(events: &str) -> BTreeMap<String, String> {
     let db = generated(events);
     sums(&db.run(&["--json", "run", "--all", "--full"]).json())
 }
@@ -236,8 +243,11 @@ fn reference(events: &str) -> BTreeMap<String, String> {
 const FIRST_FLUSH: &str =
     "SELECT COUNT(*) FROM readmodels.replay_checkpoints WHERE scope LIKE 'partition:%'";
 
+/// A worker is killed (SIGKILL) after its first flush; a successor takes its partitions
+/// over (its connection is gone, so without waiting for its leases to expire), marks the
+/// runs it left `running` abandoned, and ends with the rows of a single-process run.
 #[test]
-fn a_killed_workers_partitions_are_taken_over_after_its_leases_expire() {
+fn a_killed_workers_partitions_are_taken_over_and_its_runs_abandoned() {
     let expected = reference("30000");
     let db = generated("30000");
     let mut first = worker(&db, "killed");
@@ -262,6 +272,14 @@ fn a_killed_workers_partitions_are_taken_over_after_its_leases_expire() {
     );
     assert!(taken_over >= unfinished, "{taken_over} < {unfinished}");
     assert_eq!(checksums(&db), expected);
+    let running = "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'running'";
+    assert_eq!(one_number(&db, running), 0);
+    let abandoned = one_number(
+        &db,
+        "SELECT COUNT(*) FROM readmodels.replay_runs WHERE status = 'abandoned' \
+         AND error LIKE 'worker killed stopped renewing its lease on partition %; worker successor took it over (token %)'",
+    );
+    assert_eq!(abandoned, unfinished, "the killed worker's runs");
 }
 
 #[test]
@@ -515,4 +533,213 @@ fn any_order_of_single_process_runs_workers_and_full_rebuilds_agrees() {
             done.join(", ")
         );
     }
+}
+
+/// Workers alone build models readers can use: batch workers on a fresh log, and a
+/// following worker at lag 0 on another, leave every model with an active version (the
+/// version a succeeded run activates), which `status` shows and `cutover` accepts.
+#[test]
+fn workers_alone_leave_every_model_active() {
+    let db = generated("1500");
+    let out = worker(&db, "alone").wait_with_output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = db.run(&["--json", "status"]).json();
+    let models = status.as_array().expect("models");
+    assert_eq!(models.len(), 19);
+    for model in models {
+        assert_eq!(model["active_version"], 1, "{model}");
+    }
+    db.run(&["cutover", "--model", CHECKINS, "--version", "1"])
+        .ok();
+    let db = generated("1500");
+    let following = follower(&db, "lag0");
+    wait_until(
+        &db,
+        "every model to become active",
+        "SELECT COUNT(*) FROM readmodels.model_versions HAVING COUNT(*) = 19",
+    );
+    signal(&following, "-TERM");
+    let out = following.wait_with_output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head = db.head();
+    assert_eq!(db.checkpoint(CHECKINS), Some(head));
+}
+
+/// `replay --json worker --all --exit-when-caught-up` children started at once.
+fn json_workers(db: &Db, owners: &[&str]) -> Vec<Child> {
+    owners
+        .iter()
+        .map(|owner| {
+            Command::new(binary("replay-e2e"))
+                .args(["--database-url", &db.url, "--json", "worker", "--all"])
+                .args(["--exit-when-caught-up", "--lease-seconds", "2"])
+                .args([
+                    "--poll-seconds",
+                    "0.2",
+                    "--batch-size",
+                    "50",
+                    "--owner",
+                    owner,
+                ])
+                .env_remove("DATABASE_URL")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the worker starts")
+        })
+        .collect()
+}
+
+/// Three workers started together split the 304 partitions fairly: the first to claim
+/// takes all it sees, and gives the surplus back as soon as its heartbeat counts the
+/// newcomers, so no worker completes more than ceil(304 / 3) = 102 partitions. The rows
+/// are a single-process run's.
+#[test]
+fn three_workers_started_together_share_the_partitions() {
+    let expected = reference("30000");
+    let db = generated("30000");
+    let mut completed = Vec::new();
+    for child in json_workers(&db, &["w1", "w2", "w3"]) {
+        let out = child.wait_with_output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stats: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the worker's JSON line");
+        completed.push(stats["completed"].as_i64().expect("completed"));
+    }
+    println!("three workers started together completed {completed:?} of 304 partitions");
+    assert_eq!(completed.iter().sum::<i64>(), 304, "{completed:?}");
+    assert!(completed.iter().all(|&n| n <= 102), "{completed:?}");
+    assert_eq!(checksums(&db), expected);
+}
+
+/// `run --all --workers 2` is killed (SIGKILL) with its hour-long leases held; the next
+/// `run --all --workers 2` takes the dead owners' partitions over at once (their
+/// connections are gone) instead of waiting out the leases, and ends with the rows of a
+/// single-process run.
+#[test]
+fn a_killed_workers_run_is_caught_up_without_waiting_out_its_leases() {
+    let db = generated("30000");
+    let mut killed = Command::new(binary("replay-e2e"))
+        .args([
+            "--database-url",
+            &db.url,
+            "--quiet",
+            "run",
+            "--all",
+            "--workers",
+            "2",
+        ])
+        .args(["--lease-seconds", "3600", "--batch-size", "50"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the run starts");
+    wait_until(&db, "the first flush", FIRST_FLUSH);
+    killed.kill().expect("SIGKILL");
+    killed.wait().expect("reaped");
+    let held = "SELECT COUNT(*) FROM readmodels.replay_leases WHERE owner IS NOT NULL \
+                AND expires_at > clock_timestamp() + interval '10 minutes'";
+    assert!(
+        one_number(&db, held) > 0,
+        "the run finished before it was killed"
+    );
+    let mut again = Command::new(binary("replay-e2e"))
+        .args([
+            "--database-url",
+            &db.url,
+            "--quiet",
+            "run",
+            "--all",
+            "--workers",
+            "2",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the run starts");
+    let started = Instant::now();
+    while again.try_wait().expect("its status").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the catch-up still runs after five minutes: it waits for the dead run's leases"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = again.wait_with_output().expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let single = sums(&db.run(&["--json", "run", "--all", "--full"]).json());
+    let rebuilt = checksums(&db);
+    assert_eq!(rebuilt, single);
+}
+
+/// The events a `run --all --full --workers N` worker read from the log, from the
+/// closing summary lines.
+fn events_read(db: &Db, workers: &str) -> Vec<i64> {
+    let out = db.run(&[
+        "run",
+        "--all",
+        "--full",
+        "--workers",
+        workers,
+        "--batch-size",
+        "500",
+    ]);
+    out.stdout
+        .lines()
+        .filter(|line| line.starts_with("worker "))
+        .map(|line| {
+            let (before, _) = line
+                .split_once(" log events read")
+                .unwrap_or_else(|| panic!("{line}"));
+            let number = before.rsplit(' ').next().expect("a number");
+            number.parse().expect("a count")
+        })
+        .collect()
+}
+
+/// Each worker reads only its partitions' events: with the partitions split by index
+/// (every worker holds the same few partitions of every model), a worker of 2 or 4 reads
+/// fewer events than the one worker that reads them all, no more than the worker of 2
+/// whose partitions include its own, and together they read each event once.
+#[test]
+fn each_worker_reads_only_its_partitions_events() {
+    let db = Db::new(true);
+    db.run(&[
+        "generate", "--users", "200", "--events", "8000", "--seed", "2024",
+    ])
+    .ok();
+    let one = events_read(&db, "1");
+    let two = events_read(&db, "2");
+    let four = events_read(&db, "4");
+    println!("events read from the log per worker: 1 worker {one:?}, 2 workers {two:?}, 4 workers {four:?}");
+    assert_eq!(one.len(), 1);
+    assert_eq!((two.len(), four.len()), (2, 4));
+    let all = one[0];
+    assert!(all > 7000, "{all}");
+    assert!(two.iter().all(|&n| n < all), "{two:?} of {all}");
+    let most_of_two = two.iter().copied().max().unwrap_or(0);
+    assert!(
+        four.iter().all(|&n| n <= most_of_two),
+        "{four:?} vs {two:?}"
+    );
+    assert_eq!(two.iter().sum::<i64>(), all, "{two:?}");
+    assert_eq!(four.iter().sum::<i64>(), all, "{four:?}");
 }

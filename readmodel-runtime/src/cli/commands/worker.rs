@@ -88,10 +88,12 @@ pub(crate) fn note(line: &str) {
 pub(crate) fn summary(stats: &WorkerStats) -> String {
     let per_flush = |seconds: f64| 1e3 * seconds / stats.flushes.max(1) as f64;
     format!(
-        "worker {}: {} passes, {} partitions claimed, {} events in {:.2}s ({:.0}/s), {} flushes of {:.1} ms each, lease renewal {:.2} ms of it{}",
+        "worker {}: {} passes, {} partitions claimed, {} completed, {} log events read, {} events applied in {:.2}s ({:.0}/s), {} flushes of {:.1} ms each, lease renewal {:.2} ms of it{}",
         stats.owner,
         stats.passes,
         stats.claimed,
+        stats.completed,
+        stats.log_events,
         stats.events,
         stats.passing_seconds,
         stats.events as f64 / stats.passing_seconds.max(1e-9),

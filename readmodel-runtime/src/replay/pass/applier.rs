@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
-use super::reader::{self, Chunk, Follow, Span};
+use super::reader::{self, Chunk, Follow, Span, Waits};
 use super::writer::{self, Db, Failure, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
 use crate::replay::partition::partition_of;
 use crate::replay::plan::{Flush, Plan};
 use crate::replay::{Progress, ReplayError};
+use crate::source::UserFilter;
 use crate::store::{DatabaseUrl, Store};
 
 /// A pass under way.
@@ -26,6 +27,8 @@ pub(super) struct Pass<'p> {
     pub(super) following: bool,
     /// A worker's check in every flush.
     pub(super) fence: Option<&'p mut (dyn Fence + Send)>,
+    /// Events read from the log so far.
+    pub(super) log_events: u64,
 }
 
 impl<'p> Pass<'p> {
@@ -43,31 +46,30 @@ impl<'p> Pass<'p> {
         if after >= to && !self.following {
             return Ok(false);
         }
-        let following = self.following;
-        let mut types: Vec<&'static str> = self
-            .lanes
-            .iter()
-            // A following pass takes every model on past its bound.
-            .filter(|l| following || l.applied() < l.to())
-            .flat_map(|l| l.contract().consumed_events.iter().copied())
-            .collect();
-        types.sort_unstable();
-        types.dedup();
+        let (types, users) = self.reading();
         let span = Span {
             types: &types,
             after,
             to,
             batch_size: self.plan.batch_size.max(1),
+            users: users.as_ref(),
         };
+        let applied = crate::stop::StopFlag::new();
+        let waits = follow.map(|follow| Waits {
+            follow,
+            applied: &applied,
+        });
         let outcome = std::thread::scope(|scope| {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
             let span = &span;
-            scope.spawn(move || reader::read(url, span, follow, send));
+            scope.spawn(move || reader::read(url, span, waits, send));
             let (writer, jobs) = Writer::new();
             let writing_store = &mut *store;
             let writing = scope.spawn(move || writer::serve(writing_store, jobs));
-            // The receiver is dropped on return, which stops the reader.
-            let applied = self.apply_all(&writer, receive, to, progress);
+            // The receiver is dropped on return, which stops a reader that is reading; one
+            // waiting for the log to grow stops on the flag.
+            let outcome = self.apply_all(&writer, receive, to, progress);
+            applied.set();
             // Closing the queue lets the writing thread finish what was queued and end.
             drop(writer);
             let written = writing.join().unwrap_or_else(|panic| {
@@ -80,7 +82,7 @@ impl<'p> Pass<'p> {
             });
             // The writing thread's error comes first: the applying thread's may only say
             // that the writer had stopped.
-            written.and(applied)
+            written.and(outcome)
         });
         if outcome.is_err() {
             // A rollback that fails leaves nothing committed either.
@@ -90,6 +92,25 @@ impl<'p> Pass<'p> {
             }
         }
         outcome
+    }
+
+    /// The event types the pass reads and, for a worker's, the users whose events it
+    /// reads: those of the lanes still short of their bounds (a following pass takes every
+    /// model on past its bound).
+    fn reading(&self) -> (Vec<&'static str>, Option<UserFilter>) {
+        let following = self.following;
+        let reading = || {
+            self.lanes
+                .iter()
+                .filter(move |l| following || l.applied() < l.to())
+                .map(|l| &**l)
+        };
+        let mut types: Vec<&'static str> = reading()
+            .flat_map(|l| l.contract().consumed_events.iter().copied())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        (types, reader::users_of(reading()))
     }
 
     /// Applies the reader's chunks in one open transaction that each flush commits (and
@@ -111,6 +132,7 @@ impl<'p> Pass<'p> {
         let mut last_flush = Instant::now();
         for (read, chunk) in chunks.into_iter().enumerate() {
             let chunk = chunk.map_err(failed)?;
+            self.log_events += chunk.events.len() as u64;
             if chunk.bound > to {
                 self.extend_to(writer, chunk.bound)?;
                 to = chunk.bound;

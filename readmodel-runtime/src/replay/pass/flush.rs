@@ -4,7 +4,7 @@
 use super::super::write::{end_batch, BatchEnd, RowWrites};
 use super::super::ReplayError;
 use crate::event::StoredEvent;
-use crate::ledger;
+use crate::ledger::{self, Scope};
 use crate::rows::ReadModelRow;
 use crate::store::Conn;
 
@@ -16,6 +16,8 @@ pub(super) struct FlushJob<R: ReadModelRow> {
     pub(super) end: BatchEnd,
     /// A worker's partition count, when the model is split.
     pub(super) partitions: Option<u32>,
+    /// The lane reached its bound: readers may use the version once the whole model has
+    /// (a split model's own checkpoint follows its slowest partition).
     pub(super) activate: bool,
 }
 
@@ -26,10 +28,14 @@ impl<R: ReadModelRow> FlushJob<R> {
         let version = self.writes.version();
         self.writes.write(conn)?;
         end_batch(conn, contract, version, &self.end, &self.parked)?;
+        let mut built = self.activate;
         if let Some(of) = self.partitions {
             ledger::raise_to_partitions(conn, contract.name, version, of)?;
+            built = built
+                && ledger::checkpoint(conn, contract.name, version, Scope::All)?
+                    .is_some_and(|at| at >= self.end.to);
         }
-        if self.activate {
+        if built {
             crate::versions::activate_if_none(conn, contract.name, version)?;
         }
         Ok(())

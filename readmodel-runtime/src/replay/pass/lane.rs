@@ -683,9 +683,10 @@ impl<P: Projection> ModelLane<P> {
         )?;
         // A whole model written up to its bound is built: readers may use its version, as
         // after a succeeded run. A pass that follows the log never succeeds (it is
-        // stopped), so this is where its model first becomes readable.
+        // stopped), so this is where its model first becomes readable; a worker's
+        // partition, once every partition has reached its bound (see `FlushJob`).
         let activate = self.applied >= execution.to
-            && execution.is_whole_model()
+            && (execution.is_whole_model() || self.share.is_some())
             && self.version == contract.version;
         Ok(FlushJob {
             writes,

@@ -56,7 +56,8 @@ pub(crate) trait Fence {
 
 /// Runs `lanes` (already started: a worker's partitions) in one pass over the log, each
 /// to its bound, steered by `control` (stopped by its flag; following the log with its
-/// watcher), checking `fence` in every flush. Returns the lanes with the outcome:
+/// watcher), checking `fence` in every flush; the log is read for the lanes' partitions
+/// only. Returns the lanes with the outcome and the events read from the log:
 /// `Ok(true)` when stopped early (the lanes' positions are flushed); on a failure every
 /// lane is back at its last flush (nothing of the failed flush committed) and no run is
 /// ended (the caller decides).
@@ -67,7 +68,7 @@ pub(crate) fn run_lanes(
     plan: &Plan,
     control: &mut Control,
     fence: &mut (dyn Fence + Send),
-) -> (Vec<Box<dyn Lane>>, Result<bool, ReplayError>) {
+) -> (Vec<Box<dyn Lane>>, Result<bool, ReplayError>, u64) {
     let label = match lanes.as_slice() {
         [one] => one.contract().name.to_owned(),
         many => format!("{} partitions", many.len()),
@@ -79,6 +80,7 @@ pub(crate) fn run_lanes(
         stop: control.stop.clone(),
         following: control.follow.is_some(),
         fence: Some(fence),
+        log_events: 0,
     };
     let follow = control.follow.as_mut().map(|watcher| Follow {
         watcher,
@@ -87,7 +89,7 @@ pub(crate) fn run_lanes(
     let outcome = pass
         .run(store, url, follow, &mut super::NoProgress)
         .map_err(|(_, error)| error);
-    (pass.lanes, outcome)
+    (pass.lanes, outcome, pass.log_events)
 }
 
 /// The rows each of `lanes` lanes may carry between flushes: one budget shared by a pass.
@@ -127,6 +129,7 @@ pub(crate) fn run_prepared(
         stop: control.stop.clone(),
         following: control.follow.is_some(),
         fence: None,
+        log_events: 0,
     };
     let follow = control.follow.as_mut().map(|watcher| Follow {
         watcher,

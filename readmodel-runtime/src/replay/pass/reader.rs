@@ -6,15 +6,16 @@
 //! few other events; a pass over a few types (one model's) merges one `(event_type, id)`
 //! index range per type, so it reads only its events, each once.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use super::super::ReplayError;
+use super::Lane;
 use crate::event::StoredEvent;
-use crate::source;
+use crate::source::{self, PartitionGroup, UserFilter};
 use crate::stop::StopFlag;
-use crate::store::{with_conn, Conn, DatabaseUrl, Store};
+use crate::store::{with_conn, Conn, DatabaseUrl, Store, StoreError};
 use crate::watch::LogWatcher;
 
 /// Passes over at most this many types read them type by type (see [`Reading`]).
@@ -44,6 +45,8 @@ pub(super) struct Span<'a> {
     pub(super) to: i64,
     /// Events per chunk.
     pub(super) batch_size: usize,
+    /// A worker's pass: only the events of its partitions' users.
+    pub(super) users: Option<&'a UserFilter>,
 }
 
 /// Following the log: the watcher that says when it grew, and the flag that ends the
@@ -53,13 +56,68 @@ pub(super) struct Follow<'a> {
     pub(super) stop: &'a StopFlag,
 }
 
+/// Following, the reader waits for the log to grow; it stops waiting once the stop flag or
+/// `applied` is set: the applying side has ended (failed on a bad event, say) and will
+/// take no more chunks. Without it, a pass that failed on the last event of the log
+/// waited, silent, until another event arrived.
+pub(super) struct Waits<'a> {
+    pub(super) follow: Follow<'a>,
+    pub(super) applied: &'a StopFlag,
+}
+
+/// A model's partition count and the indexes a pass holds; `None`: all its users.
+type Split = Option<(u32, Vec<u32>)>;
+
+/// The events `lanes` need when some hold a partition of their model (a worker's): each
+/// model's types for its partitions' users only, models holding the same partitions
+/// together. `None` when every lane takes its model's events of every user.
+pub(super) fn users_of<'l>(lanes: impl Iterator<Item = &'l dyn Lane>) -> Option<UserFilter> {
+    let mut models: BTreeMap<&str, (&[&'static str], Split)> = BTreeMap::new();
+    for lane in lanes {
+        let contract = lane.contract();
+        let held = lane.partition().map(|(index, of)| (of, vec![index]));
+        match models.get_mut(contract.name) {
+            None => {
+                models.insert(contract.name, (contract.consumed_events, held));
+            }
+            Some((_, Some((_, indexes)))) if held.is_some() => {
+                indexes.extend(held.into_iter().flat_map(|(_, i)| i));
+            }
+            Some((_, split)) => *split = None,
+        }
+    }
+    let mut filter = UserFilter::default();
+    let mut groups: BTreeMap<(u32, Vec<u32>), Vec<&'static str>> = BTreeMap::new();
+    for (types, split) in models.into_values() {
+        match split {
+            Some((of, mut indexes)) if (indexes.len() as u32) < of => {
+                indexes.sort_unstable();
+                indexes.dedup();
+                groups.entry((of, indexes)).or_default().extend(types);
+            }
+            _ => filter.whole.extend(types),
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    filter.whole.sort_unstable();
+    filter.whole.dedup();
+    for ((of, indexes), mut types) in groups {
+        types.sort_unstable();
+        types.dedup();
+        filter.groups.push(PartitionGroup { types, of, indexes });
+    }
+    Some(filter)
+}
+
 /// Reads `span` into `chunks` until the end or until the receiver hangs up; when
 /// following, then waits for new events, takes the new settled head as the bound and
 /// reads on, until the stop flag is set. A failure is sent as the last message.
 pub(super) fn read(
     url: &DatabaseUrl,
     span: &Span<'_>,
-    mut follow: Option<Follow<'_>>,
+    mut follow: Option<Waits<'_>>,
     chunks: SyncSender<Result<Chunk, ReplayError>>,
 ) {
     let mut store = match Store::open_log_reader(url) {
@@ -164,7 +222,8 @@ impl Reading {
                     span.types,
                     after,
                     to,
-                    span.batch_size
+                    span.batch_size,
+                    span.users
                 ))?;
                 let through = read_through(&events, span.batch_size, to);
                 return Ok((events, through));
@@ -180,7 +239,8 @@ impl Reading {
                 cursor.event_type,
                 cursor.read_to,
                 to,
-                span.batch_size
+                span.batch_size,
+                span.users
             ))?;
             cursor.read_to = read_through(&events, span.batch_size, to);
             cursor.buffered.extend(events);
@@ -206,24 +266,41 @@ fn read_through(events: &[StoredEvent], limit: usize, to: i64) -> i64 {
 }
 
 /// Waits until the log has events above `to` and returns the new settled head (taken on
-/// the reader's own connection, outside any transaction); `None` once the stop flag is set.
+/// the reader's own connection, outside any transaction); `None` once the stop flag is set
+/// or the applying side has ended.
+/// A transaction holding event ids open past the settle timeout does not end the pass:
+/// the reader warns (at most once per [`UNSETTLED_WARNING`]) and waits on, with every
+/// model at the head that is settled.
 fn next_bound(
     store: &mut Store,
-    follow: &mut Follow<'_>,
+    waits: &mut Waits<'_>,
     to: i64,
 ) -> Result<Option<i64>, ReplayError> {
+    let mut warned: Option<Instant> = None;
+    let follow = &mut waits.follow;
     loop {
-        if follow.stop.is_set() {
+        if follow.stop.is_set() || waits.applied.is_set() {
             return Ok(None);
         }
-        if follow
+        if !follow
             .watcher
             .wait_for_events_after(to, Instant::now() + STOP_CHECK)?
         {
-            let head = with_conn!(&mut *store, |c| c.settled_head())?;
-            if head > to {
-                return Ok(Some(head));
+            continue;
+        }
+        match with_conn!(&mut *store, |c| c.settled_head()) {
+            Ok(head) if head > to => return Ok(Some(head)),
+            Ok(_) => {}
+            Err(error @ StoreError::Unsettled { .. }) => {
+                if warned.is_none_or(|at| at.elapsed() >= UNSETTLED_WARNING) {
+                    tracing::warn!("following stays at event {to}: {error}");
+                    warned = Some(Instant::now());
+                }
             }
+            Err(error) => return Err(error.into()),
         }
     }
 }
+
+/// How often a follower kept waiting by a transaction holding event ids says so.
+const UNSETTLED_WARNING: Duration = Duration::from_secs(60);

@@ -5,15 +5,17 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+mod claims;
+mod waits;
+
+use self::waits::{settled_or, Waiting};
 use super::fence::{keep_alive, LeaseFence, Watch};
-use crate::ledger::{self, Lease, RunStatus, Scope};
+use crate::ledger::{self, Lease, RunStatus};
 use crate::registry::Model;
 use crate::replay::pass::cache_rows;
-use crate::replay::plan::Execution;
-use crate::replay::run_record::{self, Ending, RunOf, Tally};
 use crate::replay::{run_lanes, Control, Lane, Plan, ReplayError, Share};
 use crate::stop::StopFlag;
-use crate::store::{with_conn, Conn, DatabaseUrl, Store, StoreError};
+use crate::store::{DatabaseUrl, Store};
 use crate::watch::LogWatcher;
 
 /// How a worker works.
@@ -67,6 +69,11 @@ pub struct WorkerStats {
     pub claimed: u64,
     /// Events applied (each to one lane).
     pub events: u64,
+    /// Events read from the log (each once per pass, whatever the lanes it feeds): only
+    /// the events of the partitions held.
+    pub log_events: u64,
+    /// Partitions brought to the bound (`--exit-when-caught-up`, `run --workers`).
+    pub completed: u64,
     /// Flushes, each renewing the leases.
     pub flushes: u64,
     /// Time spent renewing leases inside flushes, in seconds.
@@ -89,6 +96,9 @@ enum Pass {
     Stopped,
     /// A lease was lost: that lane is dropped, the others are at their last flush.
     LeaseLost,
+    /// The database ended the worker's connection (a flush left idle past the lease: the
+    /// worker was paused); reconnected, every lane is at its last flush.
+    Reconnected,
 }
 
 /// A partition the worker holds.
@@ -173,10 +183,12 @@ impl Worker<'_> {
             Until::Stopped => Some(LogWatcher::open(url, self.config.poll)?),
             Until::Bound(_) => None,
         };
+        let mut waiting = Waiting::default();
+        let mut target = 0;
         while !stop.is_set() {
-            let target = match until {
+            target = match until {
                 Until::Bound(bound) => bound,
-                Until::Stopped => with_conn!(&mut *store, |c| c.settled_head())?,
+                Until::Stopped => settled_or(store, target, note)?,
             };
             self.heartbeat(store, note)?;
             // A follower holds its share even when caught up; a batch job only what is
@@ -186,15 +198,18 @@ impl Worker<'_> {
             if self.held.is_empty() {
                 if let Until::Bound(bound) = until {
                     if self.all_reached(store, bound)? {
-                        return Ok(());
+                        return self.activate(store);
                     }
+                    self.wait_note(store, bound, &mut waiting, note)?;
                 }
                 std::thread::sleep(idle);
                 continue;
             }
+            waiting = Waiting::default();
             let pass = self.pass(store, url, target, &mut watcher, stop, note)?;
             if let (Until::Bound(_), Pass::Complete { .. }) = (until, pass) {
                 let held = std::mem::take(&mut self.held);
+                self.stats.completed += held.len() as u64;
                 self.let_go(store, held, RunStatus::Succeeded, None);
             } else if pass == (Pass::Complete { moved: false }) {
                 std::thread::sleep(idle);
@@ -245,7 +260,7 @@ impl Worker<'_> {
             pass_stop: &pass_stop,
         };
         let done = StopFlag::new();
-        let (mut lanes, outcome) = std::thread::scope(|scope| {
+        let (mut lanes, outcome, read) = std::thread::scope(|scope| {
             let (watch, done) = (&watch, &done);
             scope.spawn(move || keep_alive(url, watch, done));
             let passed = run_lanes(store, url, lanes, &plan, &mut control, &mut fence);
@@ -253,6 +268,7 @@ impl Worker<'_> {
             passed
         });
         *watcher = control.follow.take();
+        self.stats.log_events += read;
         self.count(&lanes, &fence);
         let outcome = outcome.and_then(|stopped| finish(store, &mut lanes, stopped, started));
         self.stats.passing_seconds += started.elapsed().as_secs_f64();
@@ -264,7 +280,7 @@ impl Worker<'_> {
                 partition,
                 token,
             }) => Ok(self.lost(store, model, partition, token, note)),
-            Err(error) => Err(error),
+            Err(error) => self.reconnect(store, url, error, note),
         }
     }
 
@@ -302,215 +318,6 @@ impl Worker<'_> {
         for (held, lane) in self.held.iter_mut().zip(lanes) {
             held.events += lane.events_read();
             self.stats.events += lane.events_read();
-        }
-    }
-
-    /// Drops the partition whose lease a pass lost, failing its run.
-    fn lost(
-        &mut self,
-        store: &mut Store,
-        model: String,
-        partition: u32,
-        token: i64,
-        note: &(dyn Fn(&str) + Sync),
-    ) -> Pass {
-        let line = format!(
-            "worker {}: lost the lease on partition {partition} of {model} (token {token}) to another worker; its last flush was rolled back",
-            self.config.owner
-        );
-        note(&line);
-        self.stats.lost.push(line.clone());
-        let (lost, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|h| h.lease.model == model && h.lease.partition == partition);
-        self.held = kept;
-        self.end_runs(store, &lost, RunStatus::Failed, Some(&line));
-        Pass::LeaseLost
-    }
-
-    /// Renews the leases held between passes (an idle worker flushes nothing); drops the
-    /// ones lost meanwhile.
-    fn heartbeat(
-        &mut self,
-        store: &mut Store,
-        note: &(dyn Fn(&str) + Sync),
-    ) -> Result<(), ReplayError> {
-        loop {
-            let leases: Vec<Lease> = self.held.iter().map(|h| h.lease.clone()).collect();
-            let conn = postgres(store)?;
-            let Some(lost) = ledger::renew(conn, &self.config.owner, self.config.lease, &leases)?
-            else {
-                return Ok(());
-            };
-            let line = format!(
-                "worker {}: lost the lease on partition {} of {} (token {}) to another worker while idle",
-                self.config.owner, lost.partition, lost.model, lost.token
-            );
-            note(&line);
-            self.stats.lost.push(line.clone());
-            let (gone, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
-                .into_iter()
-                .partition(|h| h.lease == lost);
-            self.held = kept;
-            self.end_runs(store, &gone, RunStatus::Failed, Some(&line));
-        }
-    }
-
-    /// The models' (name, version).
-    fn keys(&self) -> Vec<(&'static str, i32)> {
-        self.models
-            .iter()
-            .map(|(m, _)| (m.contract().name, m.contract().version))
-            .collect()
-    }
-
-    /// The partitions of all the models.
-    fn total(&self) -> usize {
-        self.models.iter().map(|(_, of)| *of as usize).sum()
-    }
-
-    /// Claims up to the fair share of partitions (with `below`, only those whose
-    /// checkpoint is below it), or releases the surplus; new runs go to `target`.
-    fn rebalance(
-        &mut self,
-        store: &mut Store,
-        below: Option<i64>,
-        target: i64,
-    ) -> Result<(), ReplayError> {
-        let total = self.total();
-        let conn = postgres(store)?;
-        let workers = match self.config.workers {
-            Some(n) => n.max(1),
-            None => ledger::live_workers(conn, &self.config.owner)?,
-        };
-        let share = total.div_ceil(workers);
-        if self.held.len() > share {
-            let surplus = self.held.split_off(share);
-            self.let_go(store, surplus, RunStatus::Stopped, None);
-            return Ok(());
-        }
-        let keys = self.keys();
-        let claimed = ledger::claim(
-            conn,
-            &self.config.owner,
-            self.config.lease,
-            &keys,
-            below,
-            share - self.held.len(),
-        )?;
-        self.stats.claimed += claimed.len() as u64;
-        for lease in claimed {
-            let Some(&(model, _)) = self
-                .models
-                .iter()
-                .find(|(m, _)| m.contract().name == lease.model)
-            else {
-                continue;
-            };
-            let run = self.run_for(store, model, &lease, target)?;
-            self.held.push(Held {
-                lease,
-                model,
-                run,
-                events: 0,
-                since: Instant::now(),
-            });
-        }
-        // Flushes write (and lock) each model's own checkpoint in lane order: one order
-        // for every worker keeps two workers' flushes from deadlocking.
-        self.held.sort_by(|a, b| {
-            (&a.lease.model, a.lease.partition).cmp(&(&b.lease.model, b.lease.partition))
-        });
-        Ok(())
-    }
-
-    /// The run `lease`'s events count into: the coordinator's, or a new one.
-    fn run_for(
-        &self,
-        store: &mut Store,
-        model: &'static dyn Model,
-        lease: &Lease,
-        target: i64,
-    ) -> Result<i64, ReplayError> {
-        let contract = model.contract();
-        if let RunBook::Shared(runs) = self.runs {
-            return Ok(runs.get(contract.name).copied().unwrap_or(0));
-        }
-        let scope = lease.scope();
-        let from = with_conn!(&mut *store, |c| {
-            let global = ledger::checkpoint(c, contract.name, lease.version, Scope::All)?;
-            let own = match scope {
-                Scope::All => None,
-                scope => ledger::checkpoint(c, contract.name, lease.version, scope)?,
-            };
-            Ok::<_, StoreError>(global.max(own).unwrap_or(0).max(contract.start_after()))
-        })?;
-        let execution = Execution {
-            scope,
-            delete: None,
-            after: from,
-            to: target,
-            user: None,
-        };
-        let run = RunOf {
-            contract,
-            version: lease.version,
-            execution: &execution,
-            resumed_from: None,
-        };
-        Ok(with_conn!(&mut *store, |c| run.start(c, &self.config.plan))?)
-    }
-
-    /// Whether every model's own checkpoint has reached `bound`.
-    fn all_reached(&self, store: &mut Store, bound: i64) -> Result<bool, ReplayError> {
-        for (model, _) in self.models {
-            let contract = model.contract();
-            let at = with_conn!(&mut *store, |c| ledger::checkpoint(
-                c,
-                contract.name,
-                contract.version,
-                Scope::All
-            ))?;
-            if at.unwrap_or(0) < bound {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Releases `held` and ends their runs with `status`. Best effort: a lease that
-    /// cannot be released expires.
-    fn let_go(
-        &mut self,
-        store: &mut Store,
-        held: Vec<Held>,
-        status: RunStatus,
-        error: Option<&str>,
-    ) {
-        if let Store::Postgres(conn) = &mut *store {
-            let leases: Vec<Lease> = held.iter().map(|h| h.lease.clone()).collect();
-            let _ = ledger::release(conn, &self.config.owner, &leases);
-        }
-        self.end_runs(store, &held, status, error);
-    }
-
-    /// Ends the worker's own runs of `held` (not the coordinator's).
-    fn end_runs(&self, store: &mut Store, held: &[Held], status: RunStatus, error: Option<&str>) {
-        if let RunBook::Shared(_) = self.runs {
-            return;
-        }
-        for h in held {
-            let ending = match (status, error) {
-                (_, Some(error)) => Ending::Failed(error),
-                (RunStatus::Succeeded, None) => Ending::Succeeded(None),
-                _ => Ending::Stopped,
-            };
-            let tally = Tally {
-                events_read: h.events,
-                rows_written: 0,
-                elapsed: h.since.elapsed(),
-            };
-            let _ = with_conn!(&mut *store, |c| run_record::end(c, h.run, ending, &tally));
         }
     }
 }

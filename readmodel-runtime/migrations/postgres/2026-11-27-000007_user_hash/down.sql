@@ -1,0 +1,1 @@
+ALTER TABLE event_record DROP COLUMN IF EXISTS user_hash;
