@@ -98,3 +98,29 @@ pub(super) fn pending<C: Conn>(
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// diesel keys a migration by the name's part before the first `_`: two directories
+    /// with the same version make it run one of them and skip the other for good.
+    #[test]
+    fn every_runtime_migration_has_a_version_of_its_own() {
+        for backend in ["postgres", "sqlite"] {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(backend);
+            let mut by_version: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for entry in std::fs::read_dir(&dir).expect("the migrations directory") {
+                let name = entry.expect("an entry").file_name();
+                let name = name.to_string_lossy().into_owned();
+                let version = name.split('_').next().unwrap_or_default().to_owned();
+                by_version.entry(version).or_default().push(name);
+            }
+            let shared: Vec<_> = by_version.values().filter(|n| n.len() > 1).collect();
+            assert!(shared.is_empty(), "{backend}: {shared:?}");
+        }
+    }
+}
