@@ -27,6 +27,9 @@ pub enum Point {
     SettledHeadReads,
     /// The settled head, the first time it has to wait for such a transaction.
     SettleWait,
+    /// A single process's pass, after a flush committed (a full rebuild of the version
+    /// readers use has then written part of its scratch version).
+    Flushed,
 }
 
 impl Point {
@@ -38,6 +41,7 @@ impl Point {
             Point::Claimed => "claimed",
             Point::SettledHeadReads => "settled-head-reads",
             Point::SettleWait => "settle-wait",
+            Point::Flushed => "flushed",
         }
     }
 }

@@ -70,3 +70,11 @@ pub fn sleeping(child: &Child) -> bool {
     std::fs::read_to_string(format!("/proc/{}/wchan", child.id()))
         .is_ok_and(|wchan| wchan.contains("nanosleep"))
 }
+
+/// Whether `child` is stopped (SIGSTOP, by a pause point: state `T` in `/proc/PID/stat`).
+pub fn stopped(child: &Child) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+    // The state follows the command name, which is in parentheses.
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+}

@@ -155,3 +155,33 @@ pub fn query_texts(database_url: &str, sql: &str) -> Vec<String> {
     .expect("the query runs");
     rows.into_iter().map(|r| r.value).collect()
 }
+
+/// A connection kept open to poll the database as an application's reader would: each
+/// query one statement, so one snapshot (PostgreSQL's MVCC, SQLite's WAL read).
+pub struct Reader(Raw);
+
+impl Reader {
+    /// Connects to `database_url` (SQLite: the read-model file attached, and a busy
+    /// timeout, as the runtime's own connections have).
+    pub fn open(database_url: &str) -> Self {
+        use diesel::RunQueryDsl;
+        let mut raw = raw(database_url);
+        if let Raw::Sqlite(c) = &mut raw {
+            diesel::sql_query("PRAGMA busy_timeout = 60000")
+                .execute(c)
+                .expect("the busy timeout is set");
+        }
+        Reader(raw)
+    }
+
+    /// Runs a query returning one text column named `value`.
+    pub fn texts(&mut self, sql: &str) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        let rows: Vec<Text> = match &mut self.0 {
+            Raw::Sqlite(c) => diesel::sql_query(sql).load(c),
+            Raw::Postgres(c) => diesel::sql_query(sql).load(c),
+        }
+        .expect("the query runs");
+        rows.into_iter().map(|r| r.value).collect()
+    }
+}

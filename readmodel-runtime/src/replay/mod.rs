@@ -17,6 +17,7 @@
 
 mod apply;
 mod batch;
+pub(crate) mod beside;
 mod cache;
 pub(crate) mod drive;
 pub(crate) mod engine;

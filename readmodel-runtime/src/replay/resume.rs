@@ -6,15 +6,18 @@ use super::plan::{self, BadEventPolicy, Plan};
 use super::{NoResume, ReplayError};
 use crate::contract::Contract;
 use crate::ledger::{self, RunStatus, Scope};
+use crate::store::rows::RowSet;
 use crate::store::Conn;
 
-/// The run that continues the latest unfinished one; marks that one abandoned.
+/// The run that continues the latest unfinished one, and the scratch version it writes
+/// when it rebuilds the version readers use beside it (`replay::beside`: its progress is
+/// the scratch's checkpoint); marks that one abandoned.
 pub(super) fn prepare<C: Conn>(
     conn: &mut C,
     contract: &'static Contract,
     plan: &Plan,
     head: i64,
-) -> Result<Run, ReplayError> {
+) -> Result<(Run, Option<i32>), ReplayError> {
     let (model, version) = (contract.name, contract.version);
     let nothing = |reason| ReplayError::NothingToResume { model, reason };
     let last =
@@ -39,11 +42,13 @@ pub(super) fn prepare<C: Conn>(
     let global = ledger::checkpoint(conn, model, version, Scope::All)?;
     let mut execution = plan::resolve(contract, &recorded, head, global)?;
     execution.to = last.to_event_id;
+    let whole = execution.delete == Some(RowSet::WholeVersion) && execution.is_whole_model();
+    let scratch = super::beside::scratch_for(conn, contract, whole)?;
     // Only a checkpoint written by the interrupted run (its deletion commits with the
     // first one) is its progress; an older one belongs to an earlier run, and then the
     // interrupted run's deletion never committed and must happen now.
     if let Some((done, written)) =
-        ledger::checkpoint_written(conn, model, version, execution.scope)?
+        ledger::checkpoint_written(conn, model, scratch.unwrap_or(version), execution.scope)?
     {
         if written >= last.started_at || execution.delete.is_none() {
             execution.delete = None;
@@ -52,9 +57,10 @@ pub(super) fn prepare<C: Conn>(
     }
     super::partition::refuse_if_workers_ahead(conn, contract, version, global, &execution)?;
     ledger::mark_abandoned(conn, last.run_id)?;
-    Ok(Run {
+    let run = Run {
         plan: recorded,
         execution,
         resumed_from: Some(last.run_id),
-    })
+    };
+    Ok((run, scratch))
 }

@@ -26,6 +26,7 @@ mod output;
 mod promises;
 mod read_commands;
 mod reader;
+mod rebuild_beside;
 mod round_trip;
 mod security;
 mod shapes;

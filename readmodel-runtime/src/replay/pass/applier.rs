@@ -226,7 +226,11 @@ impl<'p> Pass<'p> {
                 db.call(|store| Ok(store.commit(FLUSH)?))?;
                 fence.committed();
             }
-            None => db.queue(|store| Ok(store.commit(FLUSH)?))?,
+            None => db.queue(|store| {
+                store.commit(FLUSH)?;
+                crate::pause::pause_at(crate::pause::Point::Flushed);
+                Ok(())
+            })?,
         }
         for (lane, rows) in self.lanes.iter_mut().zip(written) {
             lane.committed(rows);

@@ -13,7 +13,7 @@ use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
 use super::super::run_record::{self, Ending, RunOf, Tally};
 use super::super::write::{BatchEnd, RowWrites};
-use super::super::{resume, Progress, ReplayError, RunReport};
+use super::super::{beside, resume, Progress, ReplayError, RunReport};
 use super::flush::FlushJob;
 use super::writer::Db;
 use crate::checksum;
@@ -22,7 +22,7 @@ use crate::event::StoredEvent;
 use crate::ledger::{self, RunStatus, Scope};
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
-use crate::store::{with_conn, Conn, Store};
+use crate::store::{transaction, with_conn, Conn, Store};
 
 /// One model's share of a pass over the log, behind an object-safe face so that a pass
 /// can hold models of different row types. Created by [`Model::lane`](crate::Model::lane).
@@ -108,7 +108,12 @@ pub struct Share {
 
 /// A model's lane: prepared by [`prepare`], started by [`Lane::start`].
 pub(crate) struct ModelLane<P: Projection> {
+    /// The version whose rows the lane writes: the model's, or the scratch version a full
+    /// rebuild of the live one builds beside it.
     version: i32,
+    /// The live version a rebuild beside it swaps into when it reaches its bound (see
+    /// `replay::beside`); its run is recorded under this version.
+    live: Option<i32>,
     plan: Plan,
     execution: Execution,
     run_id: i64,
@@ -148,18 +153,18 @@ pub(crate) fn prepare<P: Projection>(
 ) -> Result<Box<dyn Lane>, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
-    let execution = with_conn!(store, |c| {
+    let (execution, scratch) = with_conn!(store, |c| {
         crate::store::schema::check_table(c, contract)?;
         let global = ledger::checkpoint(c, contract.name, version, Scope::All)?;
         let execution = plan::resolve(contract, plan, head, global)?;
         partition::refuse_if_workers_ahead(c, contract, version, global, &execution)?;
-        execution
+        let whole = execution.delete == Some(RowSet::WholeVersion) && execution.is_whole_model();
+        (execution, beside::scratch_for(c, contract, whole)?)
     });
     let complete = execution.delete == Some(RowSet::WholeVersion);
     let stored = execution.after;
-    Ok(Box::new(ModelLane::<P>::new(
-        plan, execution, stored, complete, cache_rows, 0, None,
-    )))
+    let lane = ModelLane::<P>::new(plan, execution, stored, complete, cache_rows, 0, None);
+    Ok(Box::new(lane.beside(scratch)))
 }
 
 /// A lane rebuilding the whole of `P` as `version` (a scratch version for `verify`) up
@@ -201,7 +206,7 @@ pub(crate) fn prepare_resumed<P: Projection>(
     progress: &mut dyn Progress,
 ) -> Result<Resumed, ReplayError> {
     let contract = P::CONTRACT;
-    let run = with_conn!(store, |c| {
+    let (run, scratch) = with_conn!(store, |c| {
         crate::store::schema::check_table(c, contract)?;
         resume::prepare(c, contract, plan, head)
     })?;
@@ -226,7 +231,7 @@ pub(crate) fn prepare_resumed<P: Projection>(
         None,
     );
     lane.resumed_from = run.resumed_from;
-    Ok(Resumed::Lane(Box::new(lane)))
+    Ok(Resumed::Lane(Box::new(lane.beside(scratch))))
 }
 
 /// Prepares a worker's lane of one partition of `P` (`share`), from the partition's
@@ -287,6 +292,7 @@ impl<P: Projection> ModelLane<P> {
     ) -> Self {
         ModelLane {
             version: P::CONTRACT.version,
+            live: None,
             plan: plan.clone(),
             flushed: execution.after,
             stored,
@@ -308,6 +314,18 @@ impl<P: Projection> ModelLane<P> {
     }
 }
 
+impl<P: Projection> ModelLane<P> {
+    /// The lane writing into `scratch` (when given) and swapping it in for the model's
+    /// version at its end.
+    fn beside(mut self, scratch: Option<i32>) -> Self {
+        if let Some(scratch) = scratch {
+            self.live = Some(self.version);
+            self.version = scratch;
+        }
+        self
+    }
+}
+
 impl<P: Projection> Lane for ModelLane<P> {
     fn contract(&self) -> &'static Contract {
         P::CONTRACT
@@ -320,6 +338,9 @@ impl<P: Projection> Lane for ModelLane<P> {
         }
         let execution = &self.execution;
         self.run_id = with_conn!(store, |c| self.record().start(c, &self.plan))?;
+        if let (Some(_), Some(_)) = (self.live, execution.delete) {
+            with_conn!(store, |c| beside::clear_parked(c, contract, self.version))?;
+        }
         if let Some(rows) = execution.delete {
             let deleted = with_conn!(store, |c| delete_in_scope(
                 c,
@@ -432,7 +453,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         } else if let Some(share) = self.share {
             with_conn!(store, |c| self.complete_share(c, share)).map(|()| None)
         } else {
-            with_conn!(store, |c| self.complete(c)).map(Some)
+            with_conn!(store, |c| self.complete(c, &tally)).map(Some)
         };
         let checksum = match ended {
             Ok(checksum) => checksum,
@@ -445,7 +466,9 @@ impl<P: Projection> Lane for ModelLane<P> {
             (true, _) => (RunStatus::Stopped, Ending::Stopped),
             (false, sum) => (RunStatus::Succeeded, Ending::Succeeded(sum.as_deref())),
         };
-        if !self.shares_a_run() {
+        // A rebuild beside the live version ended its run in the swap's transaction.
+        let swapped = self.live.is_some() && !stopped;
+        if !self.shares_a_run() && !swapped {
             with_conn!(store, |c| run_record::end(c, self.run_id, ending, &tally))?;
         }
         let checksum = checksum.unwrap_or_default();
@@ -587,21 +610,35 @@ impl<P: Projection> ModelLane<P> {
         })
     }
 
-    /// Moves the checkpoint to the run's bound; returns the checksum of the rows.
-    fn complete<C: Conn>(&mut self, conn: &mut C) -> Result<String, ReplayError> {
+    /// Moves the checkpoint to the run's bound; returns the checksum of the rows. A
+    /// rebuild beside the live version swaps in and ends its run in one transaction.
+    fn complete<C: Conn>(&mut self, conn: &mut C, tally: &Tally) -> Result<String, ReplayError> {
         let contract = P::CONTRACT;
-        finish_checkpoint(conn, contract, self.version, &self.execution, self.applied)?;
-        match self.checksum.take() {
-            Some(digest) => Ok(digest),
-            None => Ok(checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest),
-        }
+        let digest = match self.checksum.take() {
+            Some(digest) => digest,
+            None => checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest,
+        };
+        let (execution, scratch, applied) = (&self.execution, self.version, self.applied);
+        let Some(live) = self.live else {
+            finish_checkpoint(conn, contract, scratch, execution, applied)?;
+            return Ok(digest);
+        };
+        let context = || format!("swapping the rebuilt {} in", contract.name);
+        transaction(conn, context, |c| {
+            finish_checkpoint(c, contract, scratch, execution, applied)?;
+            beside::swap(c, contract, live, scratch, execution.to)?;
+            let ending = Ending::Succeeded(Some(&digest));
+            run_record::end(c, self.run_id, ending, tally)?;
+            Ok::<_, ReplayError>(())
+        })?;
+        Ok(digest)
     }
 
     /// The run as `replay_runs` records it.
     fn record(&self) -> RunOf<'_> {
         RunOf {
             contract: P::CONTRACT,
-            version: self.version,
+            version: self.live.unwrap_or(self.version),
             execution: &self.execution,
             resumed_from: self.resumed_from,
         }
