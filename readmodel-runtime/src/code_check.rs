@@ -81,7 +81,11 @@ fn check<C: Conn>(
     if rebuilds_whole_version(conn, contract, plan, head)? {
         return Ok(ledger::plan_rebuild(conn, model, version, ours)?);
     }
-    match ledger::recorded_fingerprint(conn, model, version)? {
+    let recorded = ledger::recorded_fingerprint(conn, model, version)?;
+    if plan.start == Start::Resume && resumes_own_rebuild_beside(conn, contract, &recorded)? {
+        return Ok(());
+    }
+    match recorded {
         Some(recorded) if recorded.fingerprint == ours => Ok(()),
         Some(recorded) if ledger::has_checkpoints(conn, model, version)? => {
             Err(CodeCheckError::CodeChanged {
@@ -109,6 +113,27 @@ fn rebuilds_whole_version<C: Conn>(
     let checkpoint = ledger::checkpoint(conn, contract.name, contract.version, ledger::Scope::All)?;
     let execution = plan::resolve(contract, plan, head, checkpoint)?;
     Ok(execution.delete == Some(RowSet::WholeVersion))
+}
+
+/// Whether `--resume` continues a full rebuild beside the live version (see
+/// `replay::beside`) that this binary's code started: its scratch rows are this code's,
+/// and the live rows, other code's until the swap, are replaced whole.
+fn resumes_own_rebuild_beside<C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+    recorded: &Option<ledger::RecordedFingerprint>,
+) -> Result<bool, StoreError> {
+    let (model, version) = (contract.name, contract.version);
+    let ours = contract.fingerprint.as_str();
+    if recorded.as_ref().and_then(|r| r.rebuilding.as_deref()) != Some(ours) {
+        return Ok(false);
+    }
+    let unfinished_full = ledger::latest_run(conn, model, version)?.is_some_and(|run| {
+        run.full_rebuild
+            && run.scope == ledger::Scope::All
+            && run.status != ledger::RunStatus::Succeeded
+    });
+    Ok(unfinished_full && crate::versions::active(conn, model)? == Some(version))
 }
 
 /// Records this binary's fingerprint as the code of `contract`'s version: `verify` found

@@ -31,6 +31,21 @@ pub enum CutoverError {
         /// The log's head.
         head: i64,
     },
+    /// `cutover` to a version that another build (a binary declaring that version) keeps
+    /// current, whose checkpoint is behind the log: this binary cannot catch it up.
+    #[error("cannot cut {model} over to version {version}: it is behind the log (checkpoint {checkpoint}, head {head}); v{version} is built by another build (this binary builds v{ours}): catch it up there (`replay run --model {model}` or its `replay follow`, from the binary declaring version {version}), then run this again")]
+    BehindElsewhere {
+        /// The model.
+        model: &'static str,
+        /// The version asked for.
+        version: i32,
+        /// Its checkpoint.
+        checkpoint: i64,
+        /// The log's head.
+        head: i64,
+        /// The version this binary builds.
+        ours: i32,
+    },
     /// `drop` of the active version.
     #[error("cannot drop {model} version {version}: it is the active version; cut over to another version first")]
     DropActive {
@@ -75,6 +90,15 @@ pub(crate) fn cutover<C: Conn>(
         }
         let head = visible_head(c)?;
         let checkpoint = ledger::checkpoint(c, model, version, Scope::All)?.unwrap_or(0);
+        if checkpoint < head && version != contract.version {
+            return Err(CutoverError::BehindElsewhere {
+                model,
+                version,
+                checkpoint,
+                head,
+                ours: contract.version,
+            });
+        }
         if checkpoint < head {
             return Err(CutoverError::Behind {
                 model,

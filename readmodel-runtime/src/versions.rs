@@ -25,6 +25,34 @@ pub(crate) fn active<C: Conn>(conn: &mut C, model: &str) -> Result<Option<i32>, 
     Ok(rows.first().map(|r| r.0))
 }
 
+/// Makes `version`, caught up with the log, the active version of `model`, in the
+/// caller's transaction, unless the active version's checkpoint is further (then readers
+/// would see it go back: a later flush tries again); returns the version switched from.
+/// The active version's checkpoint row is locked first, so that its follower cannot move
+/// it between this check and the commit.
+pub(crate) fn switch_when_caught_up<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+) -> Result<Option<i32>, StoreError> {
+    let Some(current) = active(conn, model)? else {
+        set_active(conn, model, version)?;
+        return Ok(None);
+    };
+    if current == version {
+        return Ok(None);
+    }
+    let all = crate::ledger::Scope::All;
+    crate::ledger::lock_checkpoint(conn, model, current, all)?;
+    let theirs = crate::ledger::checkpoint(conn, model, current, all)?.unwrap_or(0);
+    let ours = crate::ledger::checkpoint(conn, model, version, all)?.unwrap_or(0);
+    if ours < theirs {
+        return Ok(None);
+    }
+    set_active(conn, model, version)?;
+    Ok(Some(current))
+}
+
 /// Makes `version` the active version of `model`.
 pub(crate) fn set_active<C: Conn>(
     conn: &mut C,

@@ -121,6 +121,10 @@ pub(super) struct ModelStatus {
     pub(super) checkpoint: Option<i64>,
     pub(super) head: i64,
     pub(super) lag: i64,
+    /// The active version's checkpoint and lag: what readers see (`checkpoint` and `lag`
+    /// are this binary's version's).
+    pub(super) active_checkpoint: Option<i64>,
+    pub(super) active_lag: Option<i64>,
     /// The latest runs that did something, newest first (at most three; no catch-up that
     /// found no event, no `verify` scratch run).
     pub(super) runs: Vec<RunRecord>,
@@ -135,6 +139,21 @@ pub(super) struct ModelStatus {
 }
 
 impl ModelStatus {
+    /// When readers use a version this binary does not build: which, where each stands.
+    fn readers_elsewhere(&self) -> Option<String> {
+        let active = self.active_version.filter(|v| *v != self.version)?;
+        let or_dash = |value: Option<i64>| value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        Some(format!(
+            "{}: readers use v{active}, maintained by another build (checkpoint {}, lag {}); this binary builds v{} (checkpoint {}, lag {})",
+            self.model,
+            or_dash(self.active_checkpoint),
+            or_dash(self.active_lag),
+            self.version,
+            or_dash(self.checkpoint),
+            self.lag,
+        ))
+    }
+
     /// The fingerprint that built the version's rows, when it is not this binary's.
     fn built_by_other_code(&self) -> Option<&str> {
         let built = self.checkpoint.is_some() || !self.partitions.is_empty();
@@ -308,6 +327,9 @@ impl Output {
         }
         table.print();
         for s in statuses {
+            if let Some(line) = s.readers_elsewhere() {
+                say!("{line}");
+            }
             if let Some(recorded) = s.built_by_other_code() {
                 say!(
                     "{} v{} was built by other code: fingerprint {recorded}, this binary's is {}; a catch-up is refused (see `replay verify --model {} --accept`)",

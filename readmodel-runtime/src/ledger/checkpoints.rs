@@ -29,6 +29,28 @@ pub(crate) fn checkpoint<C: Conn>(
     Ok(rows.first().map(|r| r.0))
 }
 
+/// Locks a checkpoint's row until the caller's transaction ends (PostgreSQL: a writer
+/// moving it waits; SQLite has one writer anyway), without changing it.
+pub(crate) fn lock_checkpoint<C: Conn>(
+    conn: &mut C,
+    model: &str,
+    version: i32,
+    scope: Scope,
+) -> Result<(), StoreError> {
+    let stmt = Statement::<C::Db>::new(
+        "UPDATE readmodels.replay_checkpoints SET last_event_id = last_event_id WHERE model = ",
+    )
+    .bind(&model.to_owned())
+    .sql(" AND model_version = ")
+    .bind(&version)
+    .sql(" AND scope = ")
+    .bind(&scope.to_string());
+    conn.run(stmt).map_err(StoreError::query(format!(
+        "locking the checkpoint of {model} v{version}"
+    )))?;
+    Ok(())
+}
+
 /// A checkpoint and when it was last written.
 pub(crate) fn checkpoint_written<C: Conn>(
     conn: &mut C,

@@ -12,7 +12,8 @@ mod scope;
 
 pub(crate) use self::checkpoints::{
     advance_checkpoint, checkpoint, checkpoint_written, delete_checkpoint,
-    delete_version_checkpoints, furthest_partition, raise_to_partitions, save_checkpoint, Advance,
+    delete_version_checkpoints, furthest_partition, lock_checkpoint, raise_to_partitions,
+    save_checkpoint, Advance,
 };
 pub use self::fingerprints::RecordedFingerprint;
 pub(crate) use self::fingerprints::{

@@ -24,18 +24,34 @@ pub(crate) fn scratch_version(version: i32) -> i32 {
     -(version + SCRATCH_OFFSET)
 }
 
-/// The scratch version `contract`'s version rebuilds into: `Some` when the run rebuilds
-/// every row of the version (`rebuilds_whole`) and readers use that version.
+/// A rebuild beside the live version: where it writes, and what it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Beside {
+    /// The scratch version the rebuild writes.
+    pub(crate) scratch: i32,
+    /// The live version it replaces.
+    pub(crate) live: i32,
+    /// The live version's checkpoint when the rebuild was planned: the swap is refused
+    /// if another process moved it meanwhile.
+    pub(crate) live_checkpoint: Option<i64>,
+}
+
+/// How `contract`'s version rebuilds beside itself: `Some` when the run rebuilds every
+/// row of the version (`rebuilds_whole`) and readers use that version.
 pub(crate) fn scratch_for<C: Conn>(
     conn: &mut C,
     contract: &Contract,
     rebuilds_whole: bool,
-) -> Result<Option<i32>, StoreError> {
+) -> Result<Option<Beside>, StoreError> {
     let version = contract.version;
     if !rebuilds_whole || versions::active(conn, contract.name)? != Some(version) {
         return Ok(None);
     }
-    Ok(Some(scratch_version(version)))
+    Ok(Some(Beside {
+        scratch: scratch_version(version),
+        live: version,
+        live_checkpoint: ledger::checkpoint(conn, contract.name, version, Scope::All)?,
+    }))
 }
 
 /// Forgets a scratch version's parked events before its rebuild starts afresh (its rows
@@ -48,24 +64,28 @@ pub(crate) fn clear_parked<C: Conn>(
     crate::dead_letters::clear(conn, contract.name, scratch).map(drop)
 }
 
-/// Swaps the scratch version, rebuilt up to `to`, in for `live`, in the caller's
-/// transaction. Refused when the live version moved past `to` meanwhile (another process
-/// keeps it current): swapping would move its readers back.
+/// Swaps the scratch version in for the live one, in the caller's transaction. Refused
+/// when the live version moved while the rebuild ran (another process keeps it current):
+/// swapping would lose what it applied, and move its readers back.
 pub(crate) fn swap<C: Conn>(
     conn: &mut C,
     contract: &Contract,
-    live: i32,
-    scratch: i32,
-    to: i64,
+    beside: Beside,
 ) -> Result<(), ReplayError> {
     let model = contract.name;
+    let Beside {
+        scratch,
+        live,
+        live_checkpoint,
+    } = beside;
+    ledger::lock_checkpoint(conn, model, live, Scope::All)?;
     let checkpoint = ledger::checkpoint(conn, model, live, Scope::All)?;
-    if let Some(checkpoint) = checkpoint.filter(|at| *at > to) {
+    if checkpoint != live_checkpoint {
         return Err(ReplayError::LiveMovedOn {
             model,
             version: live,
-            checkpoint,
-            to,
+            checkpoint: checkpoint.unwrap_or(0),
+            was: live_checkpoint.unwrap_or(0),
         });
     }
     delete_rows(conn, contract, live, RowSet::WholeVersion)?;

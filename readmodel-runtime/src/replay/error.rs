@@ -46,8 +46,8 @@ pub enum ReplayError {
         reason: String,
     },
     /// A full rebuild of the version readers use was not swapped in: the live version
-    /// moved past the rebuild's bound while it ran (another process keeps it current).
-    #[error("{model} v{version} was not replaced by its rebuild: it moved on to event {checkpoint} while the rebuild ran up to event {to} (another process keeps it current); readers keep the live rows. Stop that process, then run the rebuild again")]
+    /// moved while the rebuild ran (another process keeps it current).
+    #[error("{model} v{version} was not replaced by its rebuild: its checkpoint moved from event {was} to {checkpoint} while the rebuild ran (another process keeps it current); readers keep the live rows. Stop that process, then run the rebuild again")]
     LiveMovedOn {
         /// The model.
         model: &'static str,
@@ -55,8 +55,8 @@ pub enum ReplayError {
         version: i32,
         /// Its checkpoint when the rebuild ended.
         checkpoint: i64,
-        /// The rebuild's bound.
-        to: i64,
+        /// Its checkpoint when the rebuild was planned.
+        was: i64,
     },
     /// `--user` names a user with no event in the log.
     #[error("user {user} has no events in the log")]

@@ -49,6 +49,11 @@ pub struct Plan {
     /// (`--check-determinism`; always on in `verify`).
     #[serde(skip)]
     pub check_determinism: bool,
+    /// Once the model's version reaches its bound (a follower: the settled head), make it
+    /// the version readers use, in that flush's transaction, if the active version is not
+    /// further (`follow`/`worker --cutover-when-caught-up`: blue/green deploys).
+    #[serde(skip)]
+    pub cutover_when_caught_up: bool,
 }
 
 /// When a pass writes the rows its handlers changed, with every model's checkpoint, in
@@ -125,6 +130,7 @@ impl Default for Plan {
             start: Start::New,
             flush: Flush::default(),
             check_determinism: false,
+            cutover_when_caught_up: false,
         }
     }
 }

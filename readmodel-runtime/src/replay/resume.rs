@@ -17,7 +17,7 @@ pub(super) fn prepare<C: Conn>(
     contract: &'static Contract,
     plan: &Plan,
     head: i64,
-) -> Result<(Run, Option<i32>), ReplayError> {
+) -> Result<(Run, Option<super::beside::Beside>), ReplayError> {
     let (model, version) = (contract.name, contract.version);
     let nothing = |reason| ReplayError::NothingToResume { model, reason };
     let last =
@@ -47,9 +47,12 @@ pub(super) fn prepare<C: Conn>(
     // Only a checkpoint written by the interrupted run (its deletion commits with the
     // first one) is its progress; an older one belongs to an earlier run, and then the
     // interrupted run's deletion never committed and must happen now.
-    if let Some((done, written)) =
-        ledger::checkpoint_written(conn, model, scratch.unwrap_or(version), execution.scope)?
-    {
+    if let Some((done, written)) = ledger::checkpoint_written(
+        conn,
+        model,
+        scratch.map_or(version, |b| b.scratch),
+        execution.scope,
+    )? {
         if written >= last.started_at || execution.delete.is_none() {
             execution.delete = None;
             execution.after = done;

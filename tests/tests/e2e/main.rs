@@ -2,6 +2,7 @@
 //! PostgreSQL server (`readmodel_tests::pg`) and the `replay` binaries of this package.
 
 mod bad_events;
+mod blue_green;
 mod bulk_append;
 mod code_changes;
 mod copy;

@@ -103,9 +103,19 @@ fn assert_whole(seen: &Seen, before: i64, backend: &str) {
         if (rows, old) == (before, before) {
             continue;
         }
-        assert_eq!(old, 0, "{backend}: a read saw {rows} rows, {old} of them old ({before} before): a mix");
-        assert!(rows > before, "{backend}: a read saw {rows} rows, fewer than the {before} before");
-        assert!(rebuilt.is_none_or(|r| r == rows), "{backend}: two rebuilt states: {:?}", seen.states);
+        assert_eq!(
+            old, 0,
+            "{backend}: a read saw {rows} rows, {old} of them old ({before} before): a mix"
+        );
+        assert!(
+            rows > before,
+            "{backend}: a read saw {rows} rows, fewer than the {before} before"
+        );
+        assert!(
+            rebuilt.is_none_or(|r| r == rows),
+            "{backend}: two rebuilt states: {:?}",
+            seen.states
+        );
         rebuilt = Some(rows);
     }
 }
@@ -129,7 +139,9 @@ fn scratch_rows(db: &Db) -> i64 {
 /// Waits until the reader made `more` reads beyond those made so far.
 fn wait_for_reads(reads: &AtomicU64, more: u64) {
     let target = reads.load(Ordering::SeqCst) + more;
-    wait_until("the reader reads", || reads.load(Ordering::SeqCst) >= target);
+    wait_until("the reader reads", || {
+        reads.load(Ordering::SeqCst) >= target
+    });
 }
 
 /// `run --model habits.checkins --full`, stopped after three flushes while a reader polls,
@@ -139,13 +151,26 @@ fn readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones(postgres:
     let (db, reference) = built_then_appended(postgres);
     let backend = db.backend();
     let before = db.count("readmodels.habit_checkins WHERE model_version = 1");
-    let (stop, reads) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (stop, reads) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let reader = spawn_reader(db.url.clone(), stop.clone(), reads.clone());
     let full = [
-        "run", "--model", CHECKINS, "--full", "--batch-size", "200", "--flush-seconds", "0",
+        "run",
+        "--model",
+        CHECKINS,
+        "--full",
+        "--batch-size",
+        "200",
+        "--flush-seconds",
+        "0",
     ];
     let run = spawn_stopped_after_flushes(&db, &full);
-    assert!(scratch_rows(&db) > 0, "{backend}: the rebuild writes beside the live rows");
+    assert!(
+        scratch_rows(&db) > 0,
+        "{backend}: the rebuild writes beside the live rows"
+    );
     wait_for_reads(&reads, 20);
     child::signal(&run, "CONT");
     let out = finish(run);
@@ -154,11 +179,25 @@ fn readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones(postgres:
     stop.store(true, Ordering::SeqCst);
     let seen = reader.join().expect("the reader");
     assert!(seen.reads >= 40, "{backend}: {} reads", seen.reads);
-    assert_eq!(seen.states.first(), Some(&(before, before)), "{backend}: {:?}", seen.states);
+    assert_eq!(
+        seen.states.first(),
+        Some(&(before, before)),
+        "{backend}: {:?}",
+        seen.states
+    );
     assert_whole(&seen, before, backend);
-    assert_eq!(seen.states.len(), 2, "{backend}: old, then rebuilt: {:?}", seen.states);
+    assert_eq!(
+        seen.states.len(),
+        2,
+        "{backend}: old, then rebuilt: {:?}",
+        seen.states
+    );
     assert_eq!(db.checksum(CHECKINS), reference[0], "{backend}");
-    assert_eq!(scratch_rows(&db), 0, "{backend}: the scratch version was swapped in");
+    assert_eq!(
+        scratch_rows(&db),
+        0,
+        "{backend}: the scratch version was swapped in"
+    );
 }
 
 /// A rebuild of the three habits models in one pass, SIGKILLed after three flushes while
@@ -170,7 +209,10 @@ fn a_full_rebuild_of_several_models_killed_half_way_leaves_them_as_they_were(pos
     let backend = db.backend();
     let before = db.count("readmodels.habit_checkins WHERE model_version = 1");
     let sums = db.checksums(&HABITS);
-    let (stop, reads) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (stop, reads) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let reader = spawn_reader(db.url.clone(), stop.clone(), reads.clone());
     let mut full = vec!["run"];
     for model in HABITS {
@@ -183,14 +225,34 @@ fn a_full_rebuild_of_several_models_killed_half_way_leaves_them_as_they_were(pos
     let killed = finish(run);
     assert_eq!(killed.code, None, "{backend}: killed by a signal");
     wait_for_reads(&reads, 20);
-    assert_eq!(db.checksums(&HABITS), sums, "{backend}: the kill left every model as it was");
-    assert!(scratch_rows(&db) > 0, "{backend}: the killed rebuild's scratch rows");
+    assert_eq!(
+        db.checksums(&HABITS),
+        sums,
+        "{backend}: the kill left every model as it was"
+    );
+    assert!(
+        scratch_rows(&db) > 0,
+        "{backend}: the killed rebuild's scratch rows"
+    );
     run_habits(&db, &["--resume"]);
     wait_for_reads(&reads, 20);
     stop.store(true, Ordering::SeqCst);
     let seen = reader.join().expect("the reader");
-    assert_eq!(seen.states.first(), Some(&(before, before)), "{backend}: {:?}", seen.states);
+    assert_eq!(
+        seen.states.first(),
+        Some(&(before, before)),
+        "{backend}: {:?}",
+        seen.states
+    );
     assert_whole(&seen, before, backend);
-    assert_eq!(db.checksums(&HABITS), reference, "{backend}: resumed, as a fresh build");
-    assert_eq!(scratch_rows(&db), 0, "{backend}: the scratch version was swapped in");
+    assert_eq!(
+        db.checksums(&HABITS),
+        reference,
+        "{backend}: resumed, as a fresh build"
+    );
+    assert_eq!(
+        scratch_rows(&db),
+        0,
+        "{backend}: the scratch version was swapped in"
+    );
 }

@@ -39,6 +39,19 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     cx.out.dead_letters(&letters)
 }
 
+/// The ids of the events parked for `contract`'s version.
+fn parked(
+    store: &mut Store,
+    contract: &crate::contract::Contract,
+) -> Result<std::collections::BTreeSet<i64>, CliError> {
+    let letters = with_conn!(store, |c| dead_letters::list(c, Some(contract.name)))?;
+    Ok(letters
+        .into_iter()
+        .filter(|letter| letter.model_version == contract.version)
+        .map(|letter| letter.event_id)
+        .collect())
+}
+
 /// Rebuilds `model` parking what still fails, then forgets the events parked before.
 fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Result<(), CliError> {
     let contract = model.contract();
@@ -48,16 +61,21 @@ fn retry(cx: &Context<'_>, store: &mut Store, model: &'static dyn Model) -> Resu
         on_bad_event: BadEventPolicy::Park,
         ..Plan::default()
     };
+    let before = parked(store, contract)?;
     let timer = std::time::Instant::now();
     let reports = run_models(cx, store, &cx.url()?, &[model], &plan)?;
     let wall = timer.elapsed();
-    // Only now that the rebuild committed: what it did not park again is fixed.
-    let fixed = with_conn!(store, |c| dead_letters::clear_before(
+    // Only now that the rebuild committed: what it did not park again is fixed. A rebuild
+    // beside the live version swapped in its own parked events; one in place forgets
+    // those parked before it.
+    with_conn!(store, |c| dead_letters::clear_before(
         c,
         contract.name,
         contract.version,
         Some(started)
     ))?;
+    let after = parked(store, contract)?;
+    let fixed = before.difference(&after).count();
     cx.out.note(|| {
         format!(
             "rebuilt {}: {fixed} parked event(s) now apply",

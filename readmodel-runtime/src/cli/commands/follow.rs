@@ -39,6 +39,11 @@ pub(crate) struct Args {
     /// model, event and column where the two results differ.
     #[arg(long)]
     check_determinism: bool,
+    /// Once this binary's version of a model has caught up with the log (and is not behind
+    /// the version readers use), switch readers to it atomically, then keep it current
+    /// (blue/green: the old deployment's follower keeps the old version current).
+    #[arg(long)]
+    cutover_when_caught_up: bool,
 }
 
 impl Args {
@@ -59,6 +64,7 @@ impl Args {
                 rows: self.flush_rows as usize,
                 interval: std::time::Duration::from_secs_f64(self.flush_seconds),
             },
+            cutover_when_caught_up: self.cutover_when_caught_up,
         }
     }
 }

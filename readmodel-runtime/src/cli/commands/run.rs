@@ -6,11 +6,14 @@ use crate::cli::output::Ran;
 use crate::cli::progress::{contracts, one_pass, run_models};
 use crate::cli::CliError;
 use crate::code_check;
+use crate::ledger::{RunStatus, Scope};
+use crate::replay::RunReport;
 use crate::replay::{
     fits_a_pass, BadEventPolicy, Flush, Plan, ReplayError, Start, BATCH_SIZE, PASS_BATCH_SIZE,
 };
 use crate::scale_out::{default_owner, run_workers};
 use crate::store::Store;
+use crate::versions;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -118,6 +121,7 @@ impl Args {
                 rows: self.flush_rows as usize,
                 interval: std::time::Duration::from_secs_f64(self.flush_seconds),
             },
+            cutover_when_caught_up: false,
         };
         if self.batch_size.is_none() && fits_a_pass(&plan) {
             plan.batch_size = PASS_BATCH_SIZE;
@@ -148,7 +152,28 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     } else {
         Ran::OneByOne
     };
-    cx.out.runs(&reports, wall, ran)
+    cx.out.runs(&reports, wall, ran)?;
+    readers_stay(cx, &mut store, &reports)
+}
+
+/// Says, per model whose version this run built while readers use another, that they
+/// stay there until a cutover, and the command that makes it.
+fn readers_stay(
+    cx: &Context<'_>,
+    store: &mut Store,
+    reports: &[RunReport],
+) -> Result<(), CliError> {
+    let built = reports
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded && r.scope == Scope::All);
+    for report in built {
+        let (model, version) = (report.model, report.version);
+        let active = versions::active_version(store, model)?;
+        if let Some(active) = active.filter(|active| *active != version) {
+            cx.out.note(|| format!("readers of {model} stay on v{active} until cutover: `replay cutover --model {model} --version {version}`"));
+        }
+    }
+    Ok(())
 }
 
 /// `run --workers N` on PostgreSQL.

@@ -38,7 +38,10 @@ fn model_status(
     let recorded = crate::code_check::recorded(store, contract)?;
     let (checkpoint, active, runs, empty_catch_ups, partitions) = with_conn!(store, |c| {
         let checkpoint = ledger::checkpoint(c, contract.name, contract.version, Scope::All)?;
-        let active = versions::active(c, contract.name)?;
+        let active = match versions::active(c, contract.name)? {
+            Some(v) => Some((v, ledger::checkpoint(c, contract.name, v, Scope::All)?)),
+            None => None,
+        };
         let runs = ledger::runs_that_did_something(c, contract.name, 3)?;
         let latest = runs.first().map_or(0, |run| run.run_id);
         let empty_catch_ups = ledger::empty_catch_ups_after(c, contract.name, latest)?;
@@ -62,7 +65,9 @@ fn model_status(
     Ok(ModelStatus {
         model: contract.name,
         version: contract.version,
-        active_version: active,
+        active_version: active.map(|(v, _)| v),
+        active_checkpoint: active.and_then(|(_, at)| at),
+        active_lag: active.map(|(_, at)| head - at.unwrap_or(0)),
         kind: contract.kind.as_str(),
         checkpoint,
         head,

@@ -54,6 +54,11 @@ pub(crate) struct Args {
     /// following the log).
     #[arg(long)]
     exit_when_caught_up: bool,
+    /// Once this binary's version of a model has caught up (every partition at the settled
+    /// head, and not behind the version readers use), switch readers to it atomically
+    /// (blue/green, as `follow --cutover-when-caught-up`).
+    #[arg(long)]
+    cutover_when_caught_up: bool,
     /// Seconds an idle worker waits before looking for new events and free partitions.
     #[arg(long, default_value_t = 1.0, value_parser = lease_seconds)]
     poll_seconds: f64,
@@ -147,6 +152,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let plan = Plan {
         batch_size: args.batch_size as usize,
         flush: Flush::default(),
+        cutover_when_caught_up: args.cutover_when_caught_up,
         ..Plan::default()
     };
     code_check::before_runs(&mut store, &contracts(&models), &plan)?;

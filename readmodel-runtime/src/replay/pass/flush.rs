@@ -19,6 +19,9 @@ pub(super) struct FlushJob<R: ReadModelRow> {
     /// The lane reached its bound: readers may use the version once the whole model has
     /// (a split model's own checkpoint follows its slowest partition).
     pub(super) activate: bool,
+    /// ...and then becomes the version readers use unless the active one is further
+    /// (`--cutover-when-caught-up`).
+    pub(super) cutover: bool,
 }
 
 impl<R: ReadModelRow> FlushJob<R> {
@@ -35,7 +38,9 @@ impl<R: ReadModelRow> FlushJob<R> {
                 && ledger::checkpoint(conn, contract.name, version, Scope::All)?
                     .is_some_and(|at| at >= self.end.to);
         }
-        if built {
+        if built && self.cutover {
+            crate::versions::switch_when_caught_up(conn, contract.name, version)?;
+        } else if built {
             crate::versions::activate_if_none(conn, contract.name, version)?;
         }
         Ok(())

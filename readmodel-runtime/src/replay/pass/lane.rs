@@ -112,8 +112,8 @@ pub(crate) struct ModelLane<P: Projection> {
     /// rebuild of the live one builds beside it.
     version: i32,
     /// The live version a rebuild beside it swaps into when it reaches its bound (see
-    /// `replay::beside`); its run is recorded under this version.
-    live: Option<i32>,
+    /// `replay::beside`); its run is recorded under the live version.
+    beside: Option<beside::Beside>,
     plan: Plan,
     execution: Execution,
     run_id: i64,
@@ -292,7 +292,7 @@ impl<P: Projection> ModelLane<P> {
     ) -> Self {
         ModelLane {
             version: P::CONTRACT.version,
-            live: None,
+            beside: None,
             plan: plan.clone(),
             flushed: execution.after,
             stored,
@@ -315,12 +315,12 @@ impl<P: Projection> ModelLane<P> {
 }
 
 impl<P: Projection> ModelLane<P> {
-    /// The lane writing into `scratch` (when given) and swapping it in for the model's
-    /// version at its end.
-    fn beside(mut self, scratch: Option<i32>) -> Self {
-        if let Some(scratch) = scratch {
-            self.live = Some(self.version);
-            self.version = scratch;
+    /// The lane writing into a scratch version (when `beside` is given) and swapping it
+    /// in for the model's version at its end.
+    fn beside(mut self, beside: Option<beside::Beside>) -> Self {
+        if let Some(beside) = beside {
+            self.version = beside.scratch;
+            self.beside = Some(beside);
         }
         self
     }
@@ -338,7 +338,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         }
         let execution = &self.execution;
         self.run_id = with_conn!(store, |c| self.record().start(c, &self.plan))?;
-        if let (Some(_), Some(_)) = (self.live, execution.delete) {
+        if let (Some(_), Some(_)) = (self.beside, execution.delete) {
             with_conn!(store, |c| beside::clear_parked(c, contract, self.version))?;
         }
         if let Some(rows) = execution.delete {
@@ -467,7 +467,7 @@ impl<P: Projection> Lane for ModelLane<P> {
             (false, sum) => (RunStatus::Succeeded, Ending::Succeeded(sum.as_deref())),
         };
         // A rebuild beside the live version ended its run in the swap's transaction.
-        let swapped = self.live.is_some() && !stopped;
+        let swapped = self.beside.is_some() && !stopped;
         if !self.shares_a_run() && !swapped {
             with_conn!(store, |c| run_record::end(c, self.run_id, ending, &tally))?;
         }
@@ -619,14 +619,14 @@ impl<P: Projection> ModelLane<P> {
             None => checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest,
         };
         let (execution, scratch, applied) = (&self.execution, self.version, self.applied);
-        let Some(live) = self.live else {
+        let Some(beside) = self.beside else {
             finish_checkpoint(conn, contract, scratch, execution, applied)?;
             return Ok(digest);
         };
         let context = || format!("swapping the rebuilt {} in", contract.name);
         transaction(conn, context, |c| {
             finish_checkpoint(c, contract, scratch, execution, applied)?;
-            beside::swap(c, contract, live, scratch, execution.to)?;
+            beside::swap(c, contract, beside)?;
             let ending = Ending::Succeeded(Some(&digest));
             run_record::end(c, self.run_id, ending, tally)?;
             Ok::<_, ReplayError>(())
@@ -638,7 +638,7 @@ impl<P: Projection> ModelLane<P> {
     fn record(&self) -> RunOf<'_> {
         RunOf {
             contract: P::CONTRACT,
-            version: self.live.unwrap_or(self.version),
+            version: self.beside.map_or(self.version, |b| b.live),
             execution: &self.execution,
             resumed_from: self.resumed_from,
         }
@@ -737,6 +737,7 @@ impl<P: Projection> ModelLane<P> {
             },
             partitions: self.partition().map(|(_, of)| of),
             activate,
+            cutover: activate && self.plan.cutover_when_caught_up,
         })
     }
 }
