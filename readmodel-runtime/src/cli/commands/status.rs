@@ -1,7 +1,8 @@
 //! `replay status`: each model's active version, checkpoint, lag and last runs that did
 //! something (catch-ups that found no event are counted, `verify`'s scratch runs left
-//! out), the partitions workers hold (owner, checkpoint, lag and lease expiry), and
-//! whether the version was built by other code than this binary's.
+//! out), the partitions workers hold (owner, checkpoint, lag and lease expiry), whether
+//! the version was built by other code than this binary's, and, when readers use a
+//! version this binary does not build, that version's checkpoint and lag.
 
 use crate::cli::context::Context;
 use crate::cli::output::{ModelStatus, PartitionStatus};
