@@ -19,6 +19,7 @@ use super::plan::Execution;
 use super::ReplayError;
 use crate::contract::{Contract, RebuildStrategy};
 use crate::ledger;
+pub use crate::source::partition_sql;
 use crate::store::rows::RowSet;
 use crate::store::Conn;
 

@@ -7,7 +7,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
 use super::reader::{self, Chunk, Follow, Span, Waits};
-use super::writer::{self, Db, Failure, Writer};
+use super::writer::{self, Failure, WriteQueue, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
 use crate::replay::partition::partition_of;
@@ -192,7 +192,7 @@ impl<'p> Pass<'p> {
 
     /// Commits the pass's last transaction and waits for it: the pass's outcome is known
     /// only once everything queued is written.
-    fn close(&mut self, db: &Db<'_, 'p>, stopped: bool) -> Result<bool, Failure> {
+    fn close(&mut self, db: &WriteQueue<'_, 'p>, stopped: bool) -> Result<bool, Failure> {
         db.call(|store| Ok(store.commit(FLUSH)?))
             .map_err(|error| (None, error))?;
         Ok(stopped)

@@ -47,20 +47,20 @@ impl<'s> Writer<'s> {
 
     /// The writer as seen by lane `lane` (`None`: the pass itself), whose jobs' errors
     /// name it.
-    pub(super) fn for_lane(&self, lane: Option<usize>) -> Db<'_, 's> {
-        Db { writer: self, lane }
+    pub(super) fn for_lane(&self, lane: Option<usize>) -> WriteQueue<'_, 's> {
+        WriteQueue { writer: self, lane }
     }
 }
 
-/// A lane's handle on the pass's connection: [`Db::queue`] writes behind the applying
-/// thread, [`Db::call`] waits for a result.
+/// A lane's handle on the pass's connection: [`WriteQueue::queue`] writes behind the applying
+/// thread, [`WriteQueue::call`] waits for a result.
 #[doc(hidden)]
-pub struct Db<'w, 's> {
+pub struct WriteQueue<'w, 's> {
     writer: &'w Writer<'s>,
     lane: Option<usize>,
 }
 
-impl<'s> Db<'_, 's> {
+impl<'s> WriteQueue<'_, 's> {
     /// Runs `job` after every job queued before it, without waiting for it. An error
     /// here means the writing thread has stopped; the pass reports the thread's own.
     pub fn queue(
