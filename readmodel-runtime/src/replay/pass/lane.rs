@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use super::super::apply::{self, load_failed, Prefetched};
 use super::super::cache::RowCache;
+use super::super::error::ReplayError;
 use super::super::execute::{self, delete_in_scope, finish_checkpoint};
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
+use super::super::report::{Progress, RunReport};
+use super::super::resume;
 use super::super::run_record::{self, Ending, RunOf, Tally};
 use super::super::write::{BatchEnd, RowWrites};
-use super::super::{resume, Progress, ReplayError, RunReport};
 use super::flush::FlushJob;
 use super::writer::WriteQueue;
 use crate::checksum;

@@ -10,7 +10,7 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use crate::replay::ReplayError;
+use super::super::error::ReplayError;
 use crate::store::Store;
 
 /// Which lane failed (none: the reading or a flush), and why.
