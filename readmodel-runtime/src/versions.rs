@@ -3,15 +3,7 @@
 
 use chrono::Utc;
 
-use crate::store::{with_conn, Conn, Statement, Store, StoreError, Value};
-
-/// The version readers of `model` should use, if one was activated.
-///
-/// The first successful whole-model run of a model activates its version; later
-/// versions become active through `replay cutover`.
-pub fn active_version(store: &mut Store, model: &str) -> Result<Option<i32>, StoreError> {
-    with_conn!(store, |c| active::<_>(c, model))
-}
+use crate::store::{Conn, Statement, StoreError, Value};
 
 /// The active version of `model`, on one connection.
 pub(crate) fn active<C: Conn>(conn: &mut C, model: &str) -> Result<Option<i32>, StoreError> {
