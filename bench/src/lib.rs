@@ -33,9 +33,9 @@ mod write_path_tests;
 use std::fmt::{self, Write as _};
 use std::time::Instant;
 
-use readmodel_runtime::cli::GenerateSpec;
 use readmodel_runtime::replay::NoProgress;
 use readmodel_runtime::run_models;
+use readmodel_runtime::GenerateSpec;
 use readmodel_runtime::{
     import, DatabaseUrl, Plan, Registry, RegistryError, ReplayError, Store, StoreError,
 };
@@ -492,7 +492,7 @@ fn populate(
         import::append_iter(
             store,
             projections::generate::events(&spec),
-            &readmodel_runtime::stop::StopFlag::new(),
+            &readmodel_runtime::StopFlag::new(),
         )
     });
     let seconds = started.elapsed().as_secs_f64();

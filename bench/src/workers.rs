@@ -1,9 +1,10 @@
 //! Scale-out mode (`bench --workers`, PostgreSQL): on one fresh database of N generated
 //! events, `run --all --full` in one process (the one-pass engine), then the same with
-//! `--workers 1` and `--workers 2` (threads, one connection each, every model split into
-//! partitions under leases), reporting each run's wall time, the speedup of two workers
-//! over one, each worker's events/s, and the share of each flush spent renewing leases;
-//! every run must write the same rows (checksums per model).
+//! `--workers 1`, `2` and `4` (threads, one connection each, every model split into
+//! partitions under leases), reporting each run's wall time against the one pass, the
+//! speedup over one worker, each worker's events/s, the log events each worker read (a
+//! worker reads only its partitions' events: they fall as 1/N), and the share of each flush
+//! spent renewing leases; every run must write the same rows (checksums per model).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,6 +20,9 @@ use super::{populate, BenchError, Options, Peaks};
 
 /// Partitions per splittable model, as `run --workers` defaults.
 const PARTITIONS: u32 = readmodel_runtime::replay::partition::DEFAULT_PARTITIONS;
+
+/// The worker counts measured, in order.
+const WORKER_COUNTS: [usize; 3] = [1, 2, 4];
 
 /// One `run --all --full --workers N`.
 #[derive(Debug, Clone, Serialize)]
@@ -40,7 +44,7 @@ pub struct WorkersReport {
     pub log_events: u64,
     /// `run --all --full` in one process, one pass.
     pub single_seconds: f64,
-    /// `--workers 1`, then `--workers 2`.
+    /// `--workers 1`, `2`, then `4`.
     pub runs: Vec<WorkersRun>,
     /// Whether every run wrote every model's rows alike.
     pub checksums_match: bool,
@@ -73,7 +77,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<WorkersReport
 
     let mut runs = Vec::new();
     let mut checksums_match = true;
-    for workers in [1usize, 2] {
+    for workers in WORKER_COUNTS {
         say(&format!("run --all --full --workers {workers}"));
         let config = WorkerConfig {
             owner: format!("bench-{workers}"),
@@ -132,9 +136,11 @@ impl WorkersReport {
                 let per_flush = worker.renewing_seconds * 1000.0 / (worker.flushes.max(1) as f64);
                 let _ = writeln!(
                     out,
-                    "  {}: {} partitions, {} events in {:.2}s of passes = {:.0} events/s; {} flushes, lease renewal {:.1} ms per flush ({:.1}% of flushing)",
+                    "  {}: {} partitions, read {} log events ({:.2} of the log), applied {} events in {:.2}s of passes = {:.0} events/s; {} flushes, lease renewal {:.1} ms per flush ({:.1}% of flushing)",
                     worker.owner,
                     worker.claimed,
+                    worker.log_events,
+                    worker.log_events as f64 / (self.log_events.max(1) as f64),
                     worker.events,
                     worker.passing_seconds,
                     rate,
@@ -144,16 +150,20 @@ impl WorkersReport {
                 );
             }
         }
-        if let [one, two] = self.runs.as_slice() {
-            let _ = writeln!(
-                out,
-                "speedup of --workers 2 over --workers 1: {:.2}x",
-                one.seconds / two.seconds.max(1e-9)
-            );
+        if let Some((one, more)) = self.runs.split_first() {
+            for run in more {
+                let _ = writeln!(
+                    out,
+                    "speedup of --workers {} over --workers 1: {:.2}x",
+                    run.workers,
+                    one.seconds / run.seconds.max(1e-9)
+                );
+            }
         }
         let _ = writeln!(
             out,
-            "rows identical across the three runs: {}",
+            "rows identical across the {} runs: {}",
+            self.runs.len() + 1,
             if self.checksums_match { "yes" } else { "NO" }
         );
         out

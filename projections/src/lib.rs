@@ -30,7 +30,7 @@
 //! runtime applies its own tables (event log, checkpoints, runs) first.
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-use readmodel_runtime::cli::App;
+use readmodel_runtime::App;
 use readmodel_runtime::Migrations;
 
 pub mod calendar;

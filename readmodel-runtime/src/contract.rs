@@ -104,7 +104,7 @@ pub struct Contract {
     pub columns: &'static [Column],
     /// The code the rows are a function of, besides the log: the declaration, the
     /// `#[handlers]` block and the consumed events' declarations (see
-    /// [`fingerprint`](crate::fingerprint)). The runtime records it with every version
+    /// [`Fingerprint`](crate::Fingerprint)). The runtime records it with every version
     /// it builds and refuses to catch up rows built by other code.
     pub fingerprint: Fingerprint,
 }

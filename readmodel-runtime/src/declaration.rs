@@ -34,7 +34,7 @@ pub trait Lists<E> {}
     label = "add `#[handlers] impl {Self} {{ ... }}` with one handler per event of `events = [...]`"
 )]
 pub trait HasHandlers {
-    /// The digest of the `#[handlers]` block's tokens (see [`crate::fingerprint`]).
+    /// The digest of the `#[handlers]` block's tokens (see [`Fingerprint`](crate::Fingerprint)).
     const FINGERPRINT: &'static str;
 }
 

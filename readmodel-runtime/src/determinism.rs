@@ -15,7 +15,7 @@ use crate::rows::{BatchState, LoadFailed, Loader, Projection, ReadModelRow, Rows
 
 /// A handler produced different rows from the same event and the same rows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{model} is not deterministic: applying event {id} ({event_type}) twice to the same rows gave different results ({difference}); a handler must depend only on the event and the rows")]
+#[error("{model} is not deterministic: applying event {id} ({event_type}) twice to the same rows gave different results ({divergence}); a handler must depend only on the event and the rows")]
 pub struct Nondeterminism {
     /// The model.
     pub model: &'static str,
@@ -24,12 +24,12 @@ pub struct Nondeterminism {
     /// Its type.
     pub event_type: String,
     /// The first difference found.
-    pub difference: Box<Difference>,
+    pub divergence: Box<Divergence>,
 }
 
 /// Where two applications of one event first differed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Difference {
+pub enum Divergence {
     /// One application decoded the event, the other did not.
     Outcome,
     /// One application touched or changed a row the other did not.
@@ -50,12 +50,12 @@ pub enum Difference {
     },
 }
 
-impl fmt::Display for Difference {
+impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Difference::Outcome => write!(f, "it decoded once and failed once"),
-            Difference::Row { key } => write!(f, "row {key} changed only once"),
-            Difference::Column {
+            Divergence::Outcome => write!(f, "it decoded once and failed once"),
+            Divergence::Row { key } => write!(f, "row {key} changed only once"),
+            Divergence::Column {
                 key,
                 column,
                 first,
@@ -88,14 +88,14 @@ pub(crate) fn apply_twice<P: Projection>(
     };
     let difference = match &outcomes {
         (Ok(()), Ok(())) | (Err(_), Err(_)) => compare(P::CONTRACT, &first, &second),
-        _ => Some(Difference::Outcome),
+        _ => Some(Divergence::Outcome),
     };
     if let Some(difference) = difference {
         return Err(Nondeterminism {
             model: P::CONTRACT.name,
             id: event.id,
             event_type: event.event_type.clone(),
-            difference: Box::new(difference),
+            divergence: Box::new(difference),
         });
     }
     state.merge(first);
@@ -107,7 +107,7 @@ fn compare<R: ReadModelRow>(
     contract: &Contract,
     first: &BatchState<R>,
     second: &BatchState<R>,
-) -> Option<Difference> {
+) -> Option<Divergence> {
     let mut a = first.slots.iter().filter(|(_, s)| s.dirty);
     let mut b = second.slots.iter().filter(|(_, s)| s.dirty);
     loop {
@@ -119,12 +119,12 @@ fn compare<R: ReadModelRow>(
                 }
             }
             (Some((key, _)), Some((other, _))) => {
-                return Some(Difference::Row {
+                return Some(Divergence::Row {
                     key: format!("{:?}", key.min(other)),
                 })
             }
             (Some((key, _)), None) | (None, Some((key, _))) => {
-                return Some(Difference::Row {
+                return Some(Divergence::Row {
                     key: format!("{key:?}"),
                 })
             }
@@ -137,12 +137,12 @@ fn compare_rows<R: ReadModelRow>(
     key: &R::Key,
     x: &Slot<R>,
     y: &Slot<R>,
-) -> Option<Difference> {
+) -> Option<Divergence> {
     let key = || format!("{key:?}");
     let (x, y) = match (&x.row, &y.row) {
         (None, None) => return None,
         (Some(x), Some(y)) => (canonical(&**x), canonical(&**y)),
-        _ => return Some(Difference::Row { key: key() }),
+        _ => return Some(Divergence::Row { key: key() }),
     };
     if x == y {
         return None;
@@ -156,13 +156,13 @@ fn compare_rows<R: ReadModelRow>(
         .zip(x.split('\u{1f}').zip(y.split('\u{1f}')))
         .find(|(_, (a, b))| a != b);
     Some(match column {
-        Some((column, (first, second))) => Difference::Column {
+        Some((column, (first, second))) => Divergence::Column {
             key: key(),
             column,
             first: first.to_owned(),
             second: second.to_owned(),
         },
-        None => Difference::Row { key: key() },
+        None => Divergence::Row { key: key() },
     })
 }
 

@@ -77,7 +77,7 @@ pub trait DomainEvent: Sized {
     const SCHEMA_VERSION: i32;
     /// A digest of the declaration (fields, types, `#[event(..)]` and serde attributes),
     /// part of the fingerprint of every model consuming it (see
-    /// [`fingerprint`](crate::fingerprint)). The derive computes it; a hand-written
+    /// [`Fingerprint`](crate::Fingerprint)). The derive computes it; a hand-written
     /// implementation must change it whenever decoding changes.
     const FINGERPRINT: &'static str;
     /// Decodes a stored payload of the given schema version.

@@ -6,12 +6,12 @@
 //! # use chrono::{DateTime, Utc};
 //! # use diesel::Connection;
 //! # use readmodel_runtime::{DomainEvent, Store};
-//! # use readmodel_runtime::outbox::{self, AppendError, OutboxEvent};
+//! # use readmodel_runtime::outbox::{self, OutboxError, OutboxEvent};
 //! # #[derive(serde::Serialize, serde::Deserialize, DomainEvent)]
 //! # #[event(type = "habits.checked_in")]
 //! # struct CheckedIn { habit_id: uuid::Uuid }
 //! # fn save_check_in(_: &mut Store) -> diesel::QueryResult<()> { Ok(()) }
-//! # fn example(store: &mut Store, habit: uuid::Uuid, user: uuid::Uuid, version: i64, at: DateTime<Utc>) -> Result<(), AppendError> {
+//! # fn example(store: &mut Store, habit: uuid::Uuid, user: uuid::Uuid, version: i64, at: DateTime<Utc>) -> Result<(), OutboxError> {
 //! let ids: Vec<i64> = store.transaction(|conn| {
 //!     save_check_in(conn)?; // the application's own write
 //!     let event = OutboxEvent::new(habit, version, user, at, &CheckedIn { habit_id: habit })?;
@@ -55,15 +55,15 @@ impl OutboxEvent {
         user_id: Uuid,
         occurred_at: DateTime<Utc>,
         payload: &E,
-    ) -> Result<Self, AppendError> {
-        let payload = serde_json::to_value(payload).map_err(|source| AppendError::Serialize {
+    ) -> Result<Self, OutboxError> {
+        let payload = serde_json::to_value(payload).map_err(|source| OutboxError::Serialize {
             event_type: E::EVENT_TYPE,
             source,
         })?;
         // A payload whose serialization its own type cannot read back (a field skipped
         // when serializing, renamed one way only) would stop every replay of it.
         if let Err(reason) = E::decode(E::SCHEMA_VERSION, &payload.to_string()) {
-            return Err(AppendError::NotReadBack {
+            return Err(OutboxError::NotReadBack {
                 event_type: E::EVENT_TYPE,
                 reason,
             });
@@ -88,7 +88,7 @@ impl OutboxEvent {
 
 /// Why an append failed; nothing was appended.
 #[derive(Debug, thiserror::Error)]
-pub enum AppendError {
+pub enum OutboxError {
     /// A payload does not serialize to JSON.
     #[error("a {event_type} payload does not serialize to JSON: {source}")]
     Serialize {
@@ -202,7 +202,7 @@ impl AppendConnection for Store {
 pub fn append<C: AppendConnection>(
     conn: &mut C,
     events: &[OutboxEvent],
-) -> Result<Vec<i64>, AppendError> {
+) -> Result<Vec<i64>, OutboxError> {
     let registry = Registry::global()?;
     for (index, OutboxEvent(event)) in events.iter().enumerate() {
         check(registry, index, event)?;
@@ -218,16 +218,16 @@ pub fn append<C: AppendConnection>(
 
 /// What `replay import` checks of a line: the envelope, and that the payload decodes
 /// for every model consuming its type.
-fn check(registry: &Registry, index: usize, event: &NewEvent) -> Result<(), AppendError> {
+fn check(registry: &Registry, index: usize, event: &NewEvent) -> Result<(), OutboxError> {
     if event.event_version < 1 {
-        return Err(AppendError::EventVersion {
+        return Err(OutboxError::EventVersion {
             index,
             event_type: event.event_type.clone(),
             event_version: event.event_version,
         });
     }
     match registry.decodes(&event.as_stored(0)) {
-        Some(Err(error)) => Err(AppendError::Undecodable {
+        Some(Err(error)) => Err(OutboxError::Undecodable {
             index,
             event_type: error.event_type,
             schema_version: error.schema_version,

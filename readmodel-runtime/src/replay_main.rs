@@ -31,7 +31,7 @@
 /// description):
 ///
 /// ```
-/// # fn events(_: &readmodel_runtime::cli::GenerateSpec) -> Box<dyn Iterator<Item = readmodel_runtime::NewEvent>> { Box::new(std::iter::empty()) }
+/// # fn events(_: &readmodel_runtime::GenerateSpec) -> Box<dyn Iterator<Item = readmodel_runtime::NewEvent>> { Box::new(std::iter::empty()) }
 /// readmodel_runtime::app! {
 ///     migrations: { postgres: "migrations/postgres", sqlite: "migrations/sqlite" },
 ///     generator: crate::events,
@@ -61,9 +61,9 @@ macro_rules! app {
     ) => {
         /// This crate's `replay` application (used by `readmodel_runtime::replay_main!`).
         #[doc(hidden)]
-        pub fn __readmodel_app() -> $crate::cli::App {
+        pub fn __readmodel_app() -> $crate::App {
             #[allow(unused_mut, unused_assignments)]
-            let mut generator: ::core::option::Option<$crate::cli::Generator> =
+            let mut generator: ::core::option::Option<$crate::Generator> =
                 ::core::option::Option::None;
             $(generator = ::core::option::Option::Some($generator);)?
             #[allow(unused_mut, unused_assignments)]
@@ -72,7 +72,7 @@ macro_rules! app {
             #[allow(unused_mut, unused_assignments)]
             let mut description: &'static str = ::core::env!("CARGO_PKG_DESCRIPTION");
             $(description = $description;)?
-            $crate::cli::App {
+            $crate::App {
                 migrations: $migrations,
                 generator,
                 name,
@@ -120,6 +120,7 @@ macro_rules! app {
 /// // src/bin/replay.rs
 /// readmodel_runtime::replay_main!(my_models);
 /// ```
+#[cfg(feature = "cli")]
 #[macro_export]
 macro_rules! replay_main {
     ($app:ident $(, $models:ident)* $(,)?) => {
@@ -129,5 +130,19 @@ macro_rules! replay_main {
         fn main() -> ::std::process::ExitCode {
             $crate::cli::main($app::__readmodel_app())
         }
+    };
+}
+
+/// Without the `cli` feature there is no command line to generate: one error that says
+/// which feature to turn on.
+#[cfg(not(feature = "cli"))]
+#[macro_export]
+macro_rules! replay_main {
+    ($($anything:tt)*) => {
+        ::core::compile_error!(
+            "replay_main! needs readmodel-runtime's `cli` feature (a default feature): \
+             depend on readmodel-runtime without `default-features = false`, or add \
+             `features = [\"cli\"]`"
+        );
     };
 }

@@ -5,11 +5,9 @@ use chrono::Utc;
 
 use crate::store::{with_conn, Conn, Statement, Store, StoreError, Value};
 
-/// The version readers of `model` should use, if one was activated.
-///
-/// The first successful whole-model run of a model activates its version; later
-/// versions become active through `replay cutover`.
-pub fn active_version(store: &mut Store, model: &str) -> Result<Option<i32>, StoreError> {
+/// The version readers of `model` use, if one was activated (the public form, which
+/// takes the contract, is `reader::active_version`).
+pub(crate) fn active_version(store: &mut Store, model: &str) -> Result<Option<i32>, StoreError> {
     with_conn!(store, |c| active::<_>(c, model))
 }
 

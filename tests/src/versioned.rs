@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
-use readmodel_runtime::cli::{App, GenerateSpec};
+use readmodel_runtime::{App, GenerateSpec};
 use readmodel_runtime::{DomainEvent, Migrations, NewEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

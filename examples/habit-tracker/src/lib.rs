@@ -14,7 +14,7 @@ pub mod recording;
 pub mod totals;
 
 use chrono::{DateTime, Duration, Utc};
-use readmodel_runtime::cli::GenerateSpec;
+use readmodel_runtime::GenerateSpec;
 use readmodel_runtime::{DomainEvent, NewEvent};
 use uuid::Uuid;
 

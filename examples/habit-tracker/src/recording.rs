@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::Connection;
-use readmodel_runtime::outbox::{self, AppendError, OutboxEvent};
+use readmodel_runtime::outbox::{self, OutboxError, OutboxEvent};
 use readmodel_runtime::Store;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ pub fn record_done(
     version: i64,
     at: DateTime<Utc>,
     minutes: i32,
-) -> Result<i64, AppendError> {
+) -> Result<i64, OutboxError> {
     conn.transaction(|conn| {
         // ... the application's own writes on `conn` (diesel::insert_into(..)) ...
         let done = HabitDone {

@@ -26,7 +26,7 @@
 //! user), not per event.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use readmodel_runtime::cli::GenerateSpec;
+use readmodel_runtime::GenerateSpec;
 use readmodel_runtime::{DomainEvent, NewEvent};
 use serde::Serialize;
 use uuid::Uuid;

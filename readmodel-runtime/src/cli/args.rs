@@ -79,7 +79,7 @@ pub(crate) enum Command {
 impl Cli {
     /// Parses the process's arguments, with `app`'s name, description and version in
     /// `--help` and `--version` (clap's usage errors exit with 2, as `parse` does).
-    pub(crate) fn parse_for(app: &super::App) -> Self {
+    pub(crate) fn parse_for(app: &crate::App) -> Self {
         let command = Self::command()
             .name(app.name)
             .version(app.version)

@@ -2,9 +2,10 @@
 //! once from `--json`, and the one place a store is opened.
 
 use super::output::Output;
-use super::{App, CliError};
+use super::CliError;
 use crate::registry::{Model, Registry};
 use crate::store::{Access, DatabaseUrl, Store};
+use crate::App;
 
 /// Whether a command needs every migration applied before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

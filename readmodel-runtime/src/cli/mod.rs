@@ -23,50 +23,7 @@ use std::process::ExitCode;
 
 pub use self::commands::ddl::SchemaError;
 pub use self::error::CliError;
-use crate::source::NewEvent;
-use crate::store::Migrations;
-
-/// What an application plugs into the CLI (made by [`app!`](crate::app)).
-#[derive(Debug, Clone, Copy)]
-pub struct App {
-    /// The application's read-model migrations.
-    pub migrations: Migrations,
-    /// Makes synthetic events for `replay generate`, if the application has a generator.
-    pub generator: Option<Generator>,
-    /// What `--version` calls the application.
-    pub name: &'static str,
-    /// What `--help` says it is (none: a sentence naming it).
-    pub description: &'static str,
-    /// Its version, for `--version`.
-    pub version: &'static str,
-}
-
-impl App {
-    /// What `--help` says first.
-    fn about(&self) -> String {
-        match self.description.trim() {
-            "" => format!(
-                "Replay {}'s events into its read models, and inspect them.",
-                self.name
-            ),
-            description => description.to_owned(),
-        }
-    }
-}
-
-/// What `replay generate` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GenerateSpec {
-    /// Number of users.
-    pub users: u32,
-    /// Number of events.
-    pub events: u64,
-    /// Seed: the same seed gives the same events.
-    pub seed: u64,
-}
-
-/// A deterministic synthetic event generator.
-pub type Generator = fn(&GenerateSpec) -> Box<dyn Iterator<Item = NewEvent>>;
+use crate::application::App;
 
 /// Parses the command line and runs it: one error line on stderr and exit code 1 on
 /// failure (130 for an import or generate that SIGINT interrupted before its commit),

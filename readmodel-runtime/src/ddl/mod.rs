@@ -9,7 +9,7 @@
 //! byte for byte.
 //!
 //! ```
-//! use readmodel_runtime::contract::{Column, Contract, Kind, RebuildStrategy};
+//! use readmodel_runtime::{Column, Contract, Kind, RebuildStrategy};
 //! use readmodel_runtime::ddl::{self, Backend};
 //!
 //! const COLUMNS: &[Column] = &[

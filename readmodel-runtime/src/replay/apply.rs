@@ -10,9 +10,9 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::error::ReplayError;
 use super::handler_guard;
 use super::plan::{BadEventPolicy, Plan};
-use super::ReplayError;
 use crate::contract::Kind;
 use crate::determinism::apply_twice;
 use crate::event::StoredEvent;

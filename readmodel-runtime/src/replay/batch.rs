@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::apply::{self, load_failed, Prefetched};
 use super::cache::RowCache;
+use super::error::ReplayError;
 use super::plan::{Execution, Plan};
 use super::write::{end_batch, write_rows, BatchEnd};
-use super::ReplayError;
 use crate::event::StoredEvent;
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::source;

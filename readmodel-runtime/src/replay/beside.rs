@@ -8,7 +8,7 @@
 //! as it was, and its scratch rows for `--resume` to continue (the next `--full` deletes
 //! them). A version nothing reads rebuilds in place.
 
-use super::ReplayError;
+use super::error::ReplayError;
 use crate::contract::Contract;
 use crate::ledger::{self, Scope};
 use crate::store::rows::{delete_rows, RowSet};

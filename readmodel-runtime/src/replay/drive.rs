@@ -3,9 +3,10 @@
 //! and run model by model. `verify`'s scratch rebuild is a pass of one model.
 
 use super::engine::Engine;
+use super::error::ReplayError;
 use super::pass::{self, Control, Resumed};
 use super::plan::{BadEventPolicy, Plan, Start, PASS_BATCH_SIZE};
-use super::{NoProgress, Progress, ReplayError, RunReport};
+use super::report::{NoProgress, Progress, RunReport};
 use crate::ledger::RunStatus;
 use crate::rows::Projection;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store};

@@ -2,9 +2,10 @@
 //! models of different row types. The registry's public `Model` extends it; it is not
 //! public itself (a sealed supertrait), so the engine's internals are free to change.
 
+use super::error::ReplayError;
 use super::pass::{Lane, Resumed, Share};
 use super::plan::Plan;
-use super::{Progress, ReplayError, RunReport};
+use super::report::{Progress, RunReport};
 use crate::contract::Contract;
 use crate::store::Store;
 

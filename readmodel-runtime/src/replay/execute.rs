@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use super::batch::apply_batch;
 use super::cache::{self, RowCache};
+use super::error::ReplayError;
 use super::plan::{Execution, Plan};
+use super::report::{Progress, RunReport};
 use super::run_record::{self, Ending, RunOf, Tally};
-use super::{Progress, ReplayError, RunReport};
 use crate::checksum;
 use crate::ledger::{self, RunStatus};
 use crate::rows::Projection;

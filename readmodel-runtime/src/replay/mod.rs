@@ -8,9 +8,8 @@
 //! runs of one user or one range are all or nothing, on one connection (`scoped`,
 //! `execute`, `batch`). Both apply events through `apply`.
 //!
-//! Depends on the store, the log ([`source`](crate::source)) and the bookkeeping tables
-//! ([`ledger`](crate::ledger), [`versions`](crate::versions),
-//! [`dead_letters`](crate::dead_letters), [`checksum`](crate::checksum)).
+//! Depends on the store, the log (`source`) and the bookkeeping tables
+//! ([`ledger`](crate::ledger), `versions`, `dead_letters`, `checksum`).
 
 // The engine's functions fit on a screen (the threshold is in clippy.toml).
 #![deny(clippy::too_many_lines)]

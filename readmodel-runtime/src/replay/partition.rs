@@ -15,10 +15,11 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::error::ReplayError;
 use super::plan::Execution;
-use super::ReplayError;
 use crate::contract::{Contract, RebuildStrategy};
 use crate::ledger;
+pub use crate::source::partition_sql;
 use crate::store::rows::RowSet;
 use crate::store::Conn;
 

@@ -12,7 +12,7 @@
 
 use uuid::Uuid;
 
-use super::ReplayError;
+use super::error::ReplayError;
 use crate::contract::{Contract, Kind, RebuildStrategy};
 use crate::ledger::Scope;
 use crate::store::rows::RowSet;

@@ -1,9 +1,9 @@
 //! `--resume`: continue the latest unfinished run of a model version with the plan it
 //! recorded, from its scope's checkpoint to the bound it fixed when it started.
 
+use super::error::{NoResume, ReplayError};
 use super::execute::Run;
 use super::plan::{self, BadEventPolicy, Plan};
-use super::{NoResume, ReplayError};
 use crate::contract::Contract;
 use crate::ledger::{self, RunStatus, Scope};
 use crate::store::rows::RowSet;

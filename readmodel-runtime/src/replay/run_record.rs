@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::plan::{Execution, Plan};
-use super::RunReport;
+use super::report::RunReport;
 use crate::contract::Contract;
 use crate::ledger::{self, NewRun, RunStatus};
 use crate::store::{Conn, StoreError};

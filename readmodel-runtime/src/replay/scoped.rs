@@ -1,8 +1,10 @@
 //! Runs of one model on one connection with the all-or-nothing engine (`execute.rs`,
 //! `batch.rs`): one user's or one range's rows.
 
+use super::error::ReplayError;
 use super::plan::{self, Plan};
-use super::{execute, partition, Progress, ReplayError, RunReport};
+use super::report::{Progress, RunReport};
+use super::{execute, partition};
 use crate::ledger::{self, Scope};
 use crate::rows::Projection;
 use crate::source;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::cache::RowCache;
-use super::ReplayError;
+use super::error::ReplayError;
 use crate::contract::{Contract, Kind};
 use crate::dead_letters;
 use crate::event::StoredEvent;

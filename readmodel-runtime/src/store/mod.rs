@@ -4,7 +4,7 @@
 //! table from its contract and row codec, `schema` checks that table before a run writes
 //! to it.
 //!
-//! Depends only on the value layer ([`contract`](crate::contract),
+//! Depends only on the value layer (`contract`,
 //! [`field`](crate::field), [`rows`](crate::rows), [`event`](crate::event)).
 
 mod conn;

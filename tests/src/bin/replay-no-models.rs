@@ -3,7 +3,7 @@
 //! doing nothing.
 
 use diesel_migrations::EmbeddedMigrations;
-use readmodel_runtime::cli::App;
+use readmodel_runtime::App;
 use readmodel_runtime::Migrations;
 
 static NONE: EmbeddedMigrations = EmbeddedMigrations::new(&[]);

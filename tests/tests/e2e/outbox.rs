@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use projections::habits::{habit_checkins, HabitCheckedIn, HabitCheckin};
-use readmodel_runtime::outbox::{self, AppendError, OutboxEvent};
+use readmodel_runtime::outbox::{self, OutboxError, OutboxEvent};
 use readmodel_runtime::sql_types::Param;
 use readmodel_runtime::{DatabaseUrl, DomainEvent, Store};
 use readmodel_tests::{on_both_backends, Db};
@@ -128,7 +128,7 @@ fn a_rolled_back_transaction_appends_nothing(postgres: bool) {
     let db = Db::new(postgres);
     let mut store = open(&db.url);
     let (habit, user) = (Uuid::from_u128(0xA12), Uuid::from_u128(0xB23));
-    let rolled_back: Result<Vec<i64>, AppendError> = store.transaction(|conn| {
+    let rolled_back: Result<Vec<i64>, OutboxError> = store.transaction(|conn| {
         save_note(conn, 1, "rolled back")?;
         let ids = outbox::append(conn, &[check_in(habit, user, 1)])?;
         assert_eq!(ids.len(), 1, "appended inside the transaction");
@@ -183,7 +183,7 @@ fn an_event_that_does_not_decode_is_refused_before_anything_is_written(postgres:
     .expect("it decodes as its own type");
     let refused = outbox::append(&mut store, &[check_in(habit, user, 1), without_day]);
     match &refused {
-        Err(AppendError::Undecodable {
+        Err(OutboxError::Undecodable {
             index: 1,
             event_type,
             schema_version: 2,
@@ -211,7 +211,7 @@ fn an_event_that_does_not_decode_is_refused_before_anything_is_written(postgres:
     };
     let version_0 = OutboxEvent::new(habit, 0, user, day(1), &payload).expect("a check-in");
     match outbox::append(&mut store, &[version_0]) {
-        Err(AppendError::EventVersion {
+        Err(OutboxError::EventVersion {
             index: 0,
             event_version: 0,
             ..

@@ -150,8 +150,8 @@ fn an_unsplittable_model_is_one_partition_and_a_foreign_row_stops_the_split() {
 
 #[test]
 fn postgres_computes_the_same_partition_of_every_user() {
+    use readmodel_runtime::replay::partition::partition_sql;
     use readmodel_runtime::replay::partition::{partition_of, sql_expression};
-    use readmodel_runtime::source::partition_sql;
     let db = generated("500");
     // Users whose hash is negative as a signed bigint, and others.
     let signs = "SELECT COUNT(DISTINCT user_hash < 0)::text AS value FROM event_record";

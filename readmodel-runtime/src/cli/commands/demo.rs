@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use super::generate::append_generated;
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::{one_pass, run_models};
-use crate::cli::{CliError, GenerateSpec};
+use crate::cli::CliError;
 use crate::replay::{Plan, PASS_BATCH_SIZE};
 use crate::stop::StopFlag;
 use crate::store::DatabaseUrl;
+use crate::GenerateSpec;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

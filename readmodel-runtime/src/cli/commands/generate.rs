@@ -4,10 +4,11 @@ use std::time::Instant;
 
 use super::import::{upkeep_name, warn_about_upkeep};
 use crate::cli::context::{Context, Migrated};
-use crate::cli::{CliError, GenerateSpec};
+use crate::cli::CliError;
 use crate::import::{self, AppendError};
 use crate::stop::StopFlag;
 use crate::store::{Appended, Store};
+use crate::GenerateSpec;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
+use super::super::error::ReplayError;
+use super::super::partition::partition_of;
+use super::super::plan::{Flush, Plan};
+use super::super::report::Progress;
 use super::reader::{self, Chunk, Follow, Span, Waits};
-use super::writer::{self, Db, Failure, Writer};
+use super::writer::{self, Failure, WriteQueue, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
-use crate::replay::partition::partition_of;
-use crate::replay::plan::{Flush, Plan};
-use crate::replay::{Progress, ReplayError};
 use crate::source::UserFilter;
 use crate::store::{DatabaseUrl, Store};
 
@@ -76,7 +77,7 @@ impl<'p> Pass<'p> {
                 Err((
                     None,
                     ReplayError::WriterStopped {
-                        reason: crate::replay::handler_guard::message(&panic),
+                        reason: super::super::handler_guard::message(&panic),
                     },
                 ))
             });
@@ -192,7 +193,7 @@ impl<'p> Pass<'p> {
 
     /// Commits the pass's last transaction and waits for it: the pass's outcome is known
     /// only once everything queued is written.
-    fn close(&mut self, db: &Db<'_, 'p>, stopped: bool) -> Result<bool, Failure> {
+    fn close(&mut self, db: &WriteQueue<'_, 'p>, stopped: bool) -> Result<bool, Failure> {
         db.call(|store| Ok(store.commit(FLUSH)?))
             .map_err(|error| (None, error))?;
         Ok(stopped)

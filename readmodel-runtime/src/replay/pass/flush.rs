@@ -1,8 +1,8 @@
 //! A lane's share of a flush: what it applied since the last one, owned, so that the
 //! writing thread can write it while the applying thread goes on.
 
+use super::super::error::ReplayError;
 use super::super::write::{end_batch, BatchEnd, RowWrites};
-use super::super::ReplayError;
 use crate::event::StoredEvent;
 use crate::ledger::{self, Scope};
 use crate::rows::ReadModelRow;

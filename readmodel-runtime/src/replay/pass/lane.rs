@@ -7,15 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::super::apply::{self, load_failed, Prefetched};
+use super::super::beside;
 use super::super::cache::RowCache;
+use super::super::error::ReplayError;
 use super::super::execute::{self, delete_in_scope, finish_checkpoint};
 use super::super::partition;
 use super::super::plan::{self, BadEventPolicy, Execution, Plan};
+use super::super::report::{Progress, RunReport};
+use super::super::resume;
 use super::super::run_record::{self, Ending, RunOf, Tally};
 use super::super::write::{BatchEnd, RowWrites};
-use super::super::{beside, resume, Progress, ReplayError, RunReport};
 use super::flush::FlushJob;
-use super::writer::Db;
+use super::writer::WriteQueue;
 use crate::checksum;
 use crate::contract::{Contract, Kind};
 use crate::event::StoredEvent;
@@ -40,7 +43,7 @@ pub trait Lane {
     /// moves its position to `through` (or its bound).
     fn apply(
         &mut self,
-        db: &Db<'_, '_>,
+        db: &WriteQueue<'_, '_>,
         events: &[&StoredEvent],
         through: i64,
     ) -> Result<(), ReplayError>;
@@ -51,10 +54,10 @@ pub trait Lane {
     /// Writes, in the pass's open transaction, the rows no later event can change
     /// (a timeline's: its handlers never read rows), so that memory holds only rows that
     /// may still change before the flush.
-    fn spill(&mut self, db: &Db<'_, '_>) -> Result<(), ReplayError>;
+    fn spill(&mut self, db: &WriteQueue<'_, '_>) -> Result<(), ReplayError>;
     /// Queues the changed rows, parked events and checkpoint for writing in the pass's
     /// transaction; returns the rows written.
-    fn write(&mut self, db: &Db<'_, '_>) -> Result<u64, ReplayError>;
+    fn write(&mut self, db: &WriteQueue<'_, '_>) -> Result<u64, ReplayError>;
     /// The transaction of [`Lane::write`] committed with `rows` written.
     fn committed(&mut self, rows: u64);
     /// Forgets what was applied since the last flush (it will not be written).
@@ -78,7 +81,7 @@ pub trait Lane {
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
     /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
     /// ledger too, within the pass's open transaction.
-    fn extend_to(&mut self, db: &Db<'_, '_>, to: i64) -> Result<(), ReplayError>;
+    fn extend_to(&mut self, db: &WriteQueue<'_, '_>, to: i64) -> Result<(), ReplayError>;
     /// The partition (index, of) whose users' events this lane applies, when the model is
     /// split; the pass hands it only those.
     fn partition(&self) -> Option<(u32, u32)> {
@@ -367,7 +370,7 @@ impl<P: Projection> Lane for ModelLane<P> {
 
     fn apply(
         &mut self,
-        db: &Db<'_, '_>,
+        db: &WriteQueue<'_, '_>,
         events: &[&StoredEvent],
         through: i64,
     ) -> Result<(), ReplayError> {
@@ -393,7 +396,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.state.slots.len()
     }
 
-    fn spill(&mut self, db: &Db<'_, '_>) -> Result<(), ReplayError> {
+    fn spill(&mut self, db: &WriteQueue<'_, '_>) -> Result<(), ReplayError> {
         // A worker writes only in its flushes: a write gives its open transaction an id,
         // and a worker paused with one would hold back every reader's settled head (and
         // lock rows its successor writes) until it resumed.
@@ -408,7 +411,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         db.queue(move |store| with_conn!(store, |c| writes.write(c)).map(drop))
     }
 
-    fn write(&mut self, db: &Db<'_, '_>) -> Result<u64, ReplayError> {
+    fn write(&mut self, db: &WriteQueue<'_, '_>) -> Result<u64, ReplayError> {
         if self.applied == self.flushed {
             return Ok(0);
         }
@@ -475,7 +478,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         Ok(self.record().report(self.run_id, &tally, status, checksum))
     }
 
-    fn extend_to(&mut self, db: &Db<'_, '_>, to: i64) -> Result<(), ReplayError> {
+    fn extend_to(&mut self, db: &WriteQueue<'_, '_>, to: i64) -> Result<(), ReplayError> {
         if to <= self.execution.to {
             return Ok(());
         }
@@ -536,7 +539,7 @@ impl<P: Projection> ModelLane<P> {
     /// (see `apply::apply_events`).
     fn apply_events(
         &mut self,
-        db: &Db<'_, '_>,
+        db: &WriteQueue<'_, '_>,
         events: &[&StoredEvent],
     ) -> Result<(), ReplayError> {
         let contract = P::CONTRACT;
@@ -590,7 +593,7 @@ impl<P: Projection> ModelLane<P> {
     /// held since the last flush nor the cache know (see `apply::keys_to_load`).
     fn prefetch(
         &self,
-        db: &Db<'_, '_>,
+        db: &WriteQueue<'_, '_>,
         events: &[&StoredEvent],
     ) -> Result<Prefetched<P::Row>, ReplayError> {
         if !apply::may_read_unknown_rows::<P>(self.cache.is_complete()) {

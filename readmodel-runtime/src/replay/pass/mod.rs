@@ -16,8 +16,9 @@ use std::time::Instant;
 
 use self::applier::Pass;
 use self::reader::Follow;
+use super::error::ReplayError;
 use super::plan::Plan;
-use super::{Progress, ReplayError, RunReport};
+use super::report::{Progress, RunReport};
 use crate::store::{DatabaseUrl, Store};
 
 pub use self::control::Control;

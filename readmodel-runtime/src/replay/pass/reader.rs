@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
-use super::super::ReplayError;
+use super::super::error::ReplayError;
 use super::Lane;
 use crate::event::StoredEvent;
 use crate::source::{self, PartitionGroup, UserFilter};

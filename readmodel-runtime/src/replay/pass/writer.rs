@@ -10,7 +10,7 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use crate::replay::ReplayError;
+use super::super::error::ReplayError;
 use crate::store::Store;
 
 /// Which lane failed (none: the reading or a flush), and why.
@@ -47,20 +47,20 @@ impl<'s> Writer<'s> {
 
     /// The writer as seen by lane `lane` (`None`: the pass itself), whose jobs' errors
     /// name it.
-    pub(super) fn for_lane(&self, lane: Option<usize>) -> Db<'_, 's> {
-        Db { writer: self, lane }
+    pub(super) fn for_lane(&self, lane: Option<usize>) -> WriteQueue<'_, 's> {
+        WriteQueue { writer: self, lane }
     }
 }
 
-/// A lane's handle on the pass's connection: [`Db::queue`] writes behind the applying
-/// thread, [`Db::call`] waits for a result.
+/// A lane's handle on the pass's connection: [`WriteQueue::queue`] writes behind the applying
+/// thread, [`WriteQueue::call`] waits for a result.
 #[doc(hidden)]
-pub struct Db<'w, 's> {
+pub struct WriteQueue<'w, 's> {
     writer: &'w Writer<'s>,
     lane: Option<usize>,
 }
 
-impl<'s> Db<'_, 's> {
+impl<'s> WriteQueue<'_, 's> {
     /// Runs `job` after every job queued before it, without waiting for it. An error
     /// here means the writing thread has stopped; the pass reports the thread's own.
     pub fn queue(
