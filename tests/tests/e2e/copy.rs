@@ -6,7 +6,9 @@
 //! written, whether a `COPY` or an `INSERT … ON CONFLICT` wrote it. Both runs must end
 //! with every model's rows and digest equal to the same runs on SQLite.
 
-use readmodel_tests::{execute_sql, query_texts, Db};
+use readmodel_runtime::replay::CACHE_ROWS_VAR;
+use readmodel_tests::events::{event_line, stream};
+use readmodel_tests::{binary, execute_sql, query_texts, replay_with_env, Db};
 
 /// (table, key columns) of the habits models: timeline, snapshot, aggregate.
 const TABLES: [(&str, &[&str]); 3] = [
@@ -162,4 +164,79 @@ fn copy_writes_only_new_rows_and_both_backends_agree() {
             );
         }
     }
+}
+
+/// A person removed and touched again in one batch, long after the row cache dropped
+/// their row: the handler deletes the row without reading it, then creates it anew, so
+/// the batch never saw the stored row. Only the cache's filter of dropped keys knows the
+/// row is still in the table, and must send it through the upsert; taken for new (the
+/// filter ignored when the cache picks COPY candidates, `RowCache::has_no_row`), it is
+/// COPYed over the stored row and the flush fails on the key: this test fails. Row
+/// caches of four rows, batches of two events, a flush after each: the person's row is
+/// dropped two turns before the pair arrives, in one batch. PostgreSQL only: SQLite
+/// writes new rows with the upsert too.
+#[test]
+fn a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied() {
+    const MODEL: &str = "relationships.last_contact";
+    let person = |n: u32| stream(900 + n);
+    let added = |n: u32| {
+        let payload = format!(
+            r#"{{"person_id":"{}","name":"P{n}","circle":"friends"}}"#,
+            person(n)
+        );
+        event_line(&person(n), 1, "relationships.person_added", 1, &payload)
+    };
+    let mut lines: Vec<String> = (0..8).map(added).collect();
+    let removed = format!(r#"{{"person_id":"{}"}}"#, person(0));
+    lines.push(event_line(
+        &person(0),
+        2,
+        "relationships.person_removed",
+        1,
+        &removed,
+    ));
+    let logged = format!(
+        r#"{{"interaction_id":"{}","person_id":"{}","channel":"call"}}"#,
+        stream(999),
+        person(0)
+    );
+    lines.push(event_line(
+        &person(0),
+        3,
+        "relationships.interaction_logged",
+        1,
+        &logged,
+    ));
+    let db = Db::new(true);
+    db.import("people.jsonl", &lines).ok();
+    db.run(&["run", "--model", MODEL, "--full"]).ok();
+    let expected = db.checksum(MODEL);
+    let tiny = [
+        "run",
+        "--model",
+        MODEL,
+        "--full",
+        "--batch-size",
+        "2",
+        "--flush-rows",
+        "1",
+    ];
+    replay_with_env(
+        &binary("replay-e2e"),
+        &db.url,
+        &tiny,
+        &[(CACHE_ROWS_VAR, "4")],
+    )
+    .ok();
+    assert_eq!(db.checksum(MODEL), expected);
+    let row = query_texts(
+        &db.url,
+        &format!(
+            "SELECT name || '/' || interactions AS value \
+             FROM readmodels.relationships_last_contact WHERE person_id = '{}'",
+            person(0)
+        ),
+    );
+    // Re-created by the interaction: no name, one interaction.
+    assert_eq!(row, ["/1"]);
 }
