@@ -43,6 +43,7 @@ pub mod checksum;
 pub mod dead_letters;
 pub mod import;
 pub mod ledger;
+pub mod metrics;
 pub mod source;
 pub mod versions;
 pub mod watch;

@@ -280,7 +280,14 @@ impl Worker<'_> {
                 partition,
                 token,
             }) => Ok(self.lost(store, model, partition, token, note)),
-            Err(error) => self.reconnect(store, url, error, note),
+            Err(error) => {
+                let reconnected = self.reconnect(store, url, error, stop, note)?;
+                if watcher.is_some() {
+                    // The watcher's connection went with the worker's.
+                    *watcher = Some(LogWatcher::open(url, self.config.poll)?);
+                }
+                Ok(reconnected)
+            }
         }
     }
 
