@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{postgres, Pass, RunBook, Worker};
+use super::{postgres, RunBook, Worker};
 use crate::ledger::{self, Scope};
 use crate::replay::ReplayError;
 use crate::stop::StopFlag;
@@ -24,7 +24,7 @@ impl Worker<'_> {
         error: ReplayError,
         stop: &StopFlag,
         note: &(dyn Fn(&str) + Sync),
-    ) -> Result<Pass, ReplayError> {
+    ) -> Result<(), ReplayError> {
         let alive = diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), postgres(store)?);
         if alive.is_ok() {
             return Err(error);
@@ -44,7 +44,7 @@ impl Worker<'_> {
                     if said {
                         note(&format!("worker {}: reconnected", self.config.owner));
                     }
-                    return Ok(Pass::Reconnected);
+                    return Ok(());
                 }
                 Err(error) if stop.is_set() => return Err(error),
                 Err(error) => {
