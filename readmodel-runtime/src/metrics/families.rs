@@ -75,8 +75,8 @@ pub(super) struct Families {
     pub(super) log_head: Gauge,
     pub(super) healthy: Gauge,
     checkpoint: Family<Series, Gauge>,
-    pub(super) lag_events: Family<Series, Gauge>,
-    pub(super) lag_seconds: Family<Series, Gauge<f64, AtomicU64>>,
+    lag_events: Family<Series, Gauge>,
+    lag_seconds: Family<Series, Gauge<f64, AtomicU64>>,
     events_applied: Family<Series, Counter>,
     rows_written: Family<Series, Counter>,
     flushes: Family<Series, Counter>,
@@ -257,8 +257,38 @@ impl Families {
             .checkpoints
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        checkpoints.entry(series.clone()).or_insert(checkpoint);
+        checkpoints.insert(series.clone(), checkpoint);
         self.checkpoint.get_or_create(series).set(checkpoint);
+    }
+
+    /// Sets the lag of every series still reported against the log's `head`; `age` gives
+    /// the age of the oldest event above a checkpoint (the sampler's, from the database).
+    pub(super) fn set_lags(&self, head: i64, ages: &[(i64, f64)]) {
+        let checkpoints = self
+            .checkpoints
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (series, &checkpoint) in checkpoints.iter() {
+            self.lag_events
+                .get_or_create(series)
+                .set((head - checkpoint).max(0));
+            // A checkpoint that moved since the ages were read: its age is next sample's.
+            if let Some(&(_, age)) = ages.iter().find(|(at, _)| *at == checkpoint) {
+                self.lag_seconds.get_or_create(series).set(age);
+            }
+        }
+    }
+
+    /// Stops reporting `series`' checkpoint and lag.
+    pub(super) fn ended(&self, series: &Series) {
+        let mut checkpoints = self
+            .checkpoints
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        checkpoints.remove(series);
+        self.checkpoint.remove(series);
+        self.lag_events.remove(series);
+        self.lag_seconds.remove(series);
     }
 
     pub(super) fn encode(&self) -> String {

@@ -129,6 +129,14 @@ impl Metrics {
     }
 }
 
+/// The process no longer applies `series` (a worker let its partition go, or lost it):
+/// its checkpoint and lag are no longer reported; its counters stay.
+pub fn lane_ended(series: &Series) {
+    if let Some(metrics) = installed() {
+        metrics.families.ended(series);
+    }
+}
+
 /// A lane starts from `checkpoint` (reported before its first flush, so that its lag is
 /// known from the start).
 pub fn lane_started(series: &Series, checkpoint: i64) {

@@ -46,22 +46,12 @@ fn sample(metrics: &Metrics, store: &mut Store) -> Result<(), StoreError> {
     let head = store.log_head()?;
     metrics.families.log_head.set(head);
     let mut ages: Vec<(i64, f64)> = Vec::new();
-    for (series, checkpoint) in metrics.checkpoints() {
-        metrics
-            .families
-            .lag_events
-            .get_or_create(&series)
-            .set((head - checkpoint).max(0));
-        let age = match ages.iter().find(|(at, _)| *at == checkpoint) {
-            Some(&(_, age)) => age,
-            None => {
-                let age = oldest_after(store, checkpoint)?;
-                ages.push((checkpoint, age));
-                age
-            }
-        };
-        metrics.families.lag_seconds.get_or_create(&series).set(age);
+    for (_, checkpoint) in metrics.checkpoints() {
+        if !ages.iter().any(|(at, _)| *at == checkpoint) {
+            ages.push((checkpoint, oldest_after(store, checkpoint)?));
+        }
     }
+    metrics.families.set_lags(head, &ages);
     Ok(())
 }
 

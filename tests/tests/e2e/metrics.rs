@@ -205,6 +205,76 @@ fn healthz_turns_503_while_the_database_is_down_and_200_when_it_is_back() {
     signal(&service.child, "TERM");
 }
 
+/// `follow` does not ride out a lost database as a worker does: it ends with one error
+/// line and exit 1 (what docs/OPERATING.md says, so that an orchestrator restarts it).
+#[test]
+fn a_follower_that_loses_its_database_ends_with_one_error_line() {
+    let server = pg::private_server();
+    let url = server.fresh_database();
+    replay(&bin(), &url, &["migrate"]).ok();
+    let mut service = Service::start(
+        &bin(),
+        &url,
+        &["follow", "--model", CHECKINS, "--poll-seconds", "0.2"],
+    );
+    wait_until("/healthz answers 200", || service.get("/healthz").0 == 200);
+    server.stop();
+    let mut status = None;
+    wait_until("the follower exits", || {
+        status = service.child.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    wait_until("its error line is read", || {
+        service.stderr().contains("error: ")
+    });
+    let errors: Vec<String> = service
+        .stderr()
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", service.stderr());
+}
+
+/// `--log-format json`: the service's lines are JSON log events (tracing's JSON layer),
+/// the address line among them, and the address it names answers.
+#[test]
+fn log_format_json_writes_the_services_lines_as_json_events() {
+    use std::io::{BufRead, BufReader};
+    let db = Db::new(false);
+    let mut child = Command::new(bin())
+        .args(["--database-url", &db.url, "--quiet", "--log-format", "json"])
+        .args([
+            "follow",
+            "--model",
+            CHECKINS,
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DATABASE_URL")
+        .env_remove("READMODEL_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the replay binary starts");
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut first)
+        .expect("a line on stderr");
+    let event: serde_json::Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("not a JSON log event ({e}): {first:?}"));
+    assert_eq!(event["level"], "INFO", "{event}");
+    assert_eq!(event["target"], "replay", "{event}");
+    let message = event["fields"]["message"].as_str().expect("a message");
+    let addr: SocketAddr = readmodel_tests::service::bound_address(message)
+        .unwrap_or_else(|| panic!("no address in {message:?}"));
+    assert_eq!(get(addr, "/nothing").0, 404);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// The Prometheus server: Debian's `prometheus` package (installed by `.ci/run`), or
 /// `$READMODEL_PROMETHEUS`.
 fn prometheus_binary() -> PathBuf {

@@ -235,7 +235,7 @@ impl<'p> Pass<'p> {
         let mut figures = Vec::new();
         let mut written = Vec::with_capacity(self.lanes.len());
         for (i, lane) in self.lanes.iter_mut().enumerate() {
-            let flushing = lane.flushing().filter(|_| observed);
+            let flushing = if observed { lane.flushing() } else { None };
             let rows = lane.write(&writer.for_lane(Some(i)))?;
             figures.extend(flushing.map(|lane| LaneFlush { rows, ..lane }));
             written.push(rows);

@@ -228,6 +228,10 @@ impl Worker<'_> {
         status: RunStatus,
         error: Option<&str>,
     ) {
+        for h in held {
+            // Another worker reports the partition from now on.
+            crate::metrics::lane_ended(&series_of(&h.lease));
+        }
         if let RunBook::Shared(_) = self.runs {
             return;
         }
