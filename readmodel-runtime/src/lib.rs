@@ -43,6 +43,7 @@ mod checksum;
 mod dead_letters;
 pub mod import;
 pub mod ledger;
+pub mod metrics;
 mod source;
 mod versions;
 pub mod watch;

@@ -80,7 +80,10 @@ impl LogWatcher {
             let poll_due = self.last_poll.is_none_or(|last| now >= last + self.poll);
             if self.notified()? || poll_due {
                 self.last_poll = Some(now);
-                if self.conn.log_head()? > id {
+                let head = self.conn.log_head()?;
+                // Reading the head is the follower's heartbeat while the log is quiet.
+                crate::metrics::beat();
+                if head > id {
                     return Ok(true);
                 }
             }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod drift;
 pub mod events;
 pub mod pg;
+pub mod service;
 pub mod versioned;
 pub mod writers;
 

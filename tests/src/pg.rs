@@ -37,8 +37,55 @@ pub struct PgServer {
     /// One shared admin connection serialises `CREATE DATABASE`, which can fail when several
     /// run concurrently against the same template.
     admin: Mutex<PgConnection>,
+    /// Runs the server's tools (`pg_ctl`).
+    ctl: Ctl,
     /// Held, never waited on: the watchdog must outlive this process to do its job.
     _watchdog: Child,
+}
+
+/// The server's tools, run in its directory as the server's OS user.
+struct Ctl {
+    bin: PathBuf,
+    root: PathBuf,
+    run_as: Option<&'static str>,
+}
+
+impl Ctl {
+    /// Runs tool `name` with `args` (paths relative to the server's directory).
+    fn tool(&self, name: &str, args: &str) -> Result<String, String> {
+        let mut cmd = match self.run_as {
+            Some(user) => {
+                let mut cmd = Command::new("runuser");
+                cmd.args(["-u", user, "--"]).arg(self.bin.join(name));
+                cmd
+            }
+            None => Command::new(self.bin.join(name)),
+        };
+        // PostgreSQL tools resolve their own path via getcwd(), which fails if the
+        // inherited cwd (e.g. /root) is not readable by the server's OS user.
+        cmd.args(args.split_whitespace())
+            .current_dir(&self.root)
+            .stdin(Stdio::null());
+        run_capture(&mut cmd, name)
+    }
+}
+
+/// A PostgreSQL server of the caller's own, apart from the one the other tests share: for
+/// a test that stops and restarts it. It is stopped when dropped (and by its watchdog
+/// when the test process ends).
+///
+/// # Panics
+///
+/// Panics with the reason if the server cannot be started.
+pub fn private_server() -> PgServer {
+    PgServer::start()
+        .unwrap_or_else(|why| panic!("a private PostgreSQL server could not be started: {why}"))
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = self.ctl.tool("pg_ctl", "stop -m immediate -D data");
+    }
 }
 
 /// The start result is cached, errors included, so every test that needs the server reports
@@ -82,6 +129,30 @@ impl PgServer {
         &self.socket_dir
     }
 
+    /// Stops the server (`pg_ctl stop -m fast`: clients are disconnected) and waits until
+    /// it is down. Only for a [`private_server`]: the shared one serves other tests.
+    ///
+    /// # Panics
+    ///
+    /// Panics with `pg_ctl`'s output if it fails.
+    pub fn stop(&self) {
+        self.ctl
+            .tool("pg_ctl", "stop -w -m fast -D data")
+            .unwrap_or_else(|why| panic!("stopping PostgreSQL: {why}"));
+    }
+
+    /// Starts the server [`PgServer::stop`] stopped and waits until it accepts
+    /// connections (the admin connection of [`PgServer::fresh_database`] is gone).
+    ///
+    /// # Panics
+    ///
+    /// Panics with `pg_ctl`'s output if it fails.
+    pub fn start_again(&self) {
+        self.ctl
+            .tool("pg_ctl", "start -w -t 60 -D data -l server.log")
+            .unwrap_or_else(|why| panic!("starting PostgreSQL again: {why}"));
+    }
+
     fn start() -> Result<Self, String> {
         let bin = find_bin_dir()?;
         let owner = if run_capture(Command::new("id").arg("-u"), "id -u")? == "0" {
@@ -107,22 +178,8 @@ impl PgServer {
             .spawn()
             .map_err(|e| format!("could not spawn the cleanup watchdog (sh): {e}"))?;
         // Paths in `args` are relative to `root`, the tools' working directory.
-        let tool = |name: &str, args: &str| {
-            let mut cmd = match run_as {
-                Some(user) => {
-                    let mut cmd = Command::new("runuser");
-                    cmd.args(["-u", user, "--"]).arg(bin.join(name));
-                    cmd
-                }
-                None => Command::new(bin.join(name)),
-            };
-            // PostgreSQL tools resolve their own path via getcwd(), which fails if the
-            // inherited cwd (e.g. /root) is not readable by the server's OS user.
-            cmd.args(args.split_whitespace())
-                .current_dir(&root)
-                .stdin(Stdio::null());
-            run_capture(&mut cmd, name)
-        };
+        let ctl = Ctl { bin, root, run_as };
+        let tool = |name: &str, args: &str| ctl.tool(name, args);
         tool(
             "initdb",
             "-D data -U postgres --auth=trust --locale=C --encoding=UTF8 --no-sync",
@@ -150,6 +207,7 @@ impl PgServer {
         Ok(Self {
             socket_dir,
             admin: Mutex::new(admin),
+            ctl,
             _watchdog: watchdog,
         })
     }

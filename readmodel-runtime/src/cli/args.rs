@@ -21,6 +21,9 @@ pub(crate) struct Cli {
     /// Hide progress bars.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
+    /// Log events on stderr as text lines or as one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = super::LogFormat::Text)]
+    pub(crate) log_format: super::LogFormat,
     /// The command.
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -41,6 +41,9 @@ pub enum CliError {
         /// The subcommand.
         command: &'static str,
     },
+    /// `--metrics-addr` could not be listened on.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::server::ListenError),
     /// The SIGTERM/SIGINT handlers could not be installed.
     #[error("cannot install the SIGTERM/SIGINT handlers: {0}")]
     Signals(#[source] std::io::Error),

@@ -17,6 +17,7 @@ mod context;
 mod error;
 mod output;
 mod progress;
+mod service;
 mod table;
 
 use std::process::ExitCode;
@@ -29,8 +30,8 @@ use crate::application::App;
 /// failure (130 for an import or generate that SIGINT interrupted before its commit),
 /// clap's usage errors with exit code 2.
 pub fn main(app: App) -> ExitCode {
-    init_tracing();
     let cli = args::Cli::parse_for(&app);
+    init_tracing(cli.log_format);
     let outcome = context::Context::new(&app, &cli.database_url, cli.json, cli.quiet)
         .and_then(|cx| commands::execute(&cx, &cli.command));
     match outcome {
@@ -54,12 +55,39 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
-fn init_tracing() {
+/// How log events are written on stderr (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object per event (tracing's JSON layer), with the operator's lines of
+    /// long-running commands as `info` events.
+    Json,
+}
+
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// The log format the command line chose.
+pub(crate) fn log_format() -> LogFormat {
+    LOG_FORMAT.get().copied().unwrap_or_default()
+}
+
+fn init_tracing(format: LogFormat) {
+    let _ = LOG_FORMAT.set(format);
+    // JSON logs are for collectors: the operator's lines (info) go there too.
+    let default = match format {
+        LogFormat::Text => "warn",
+        LogFormat::Json => "info",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("READMODEL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    // A second init (tests calling main twice) is harmless.
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second init (tests calling main twice) is harmless.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

@@ -25,6 +25,11 @@ pub struct RunReport {
     pub events_read: u64,
     /// Rows written or deleted.
     pub rows_written: u64,
+    /// Flushes that committed rows and the checkpoint (the metrics'
+    /// `readmodel_flushes_total`).
+    pub flushes: u64,
+    /// Bad events parked under `--on-bad-event park`.
+    pub bad_events_parked: u64,
     /// Wall time.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,

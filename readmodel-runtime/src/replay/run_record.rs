@@ -24,6 +24,10 @@ pub(crate) struct RunOf<'a> {
 pub(crate) struct Tally {
     pub(crate) events_read: u64,
     pub(crate) rows_written: u64,
+    /// Flushes that wrote the run's rows and checkpoint.
+    pub(crate) flushes: u64,
+    /// Bad events parked.
+    pub(crate) parked: u64,
     /// Time spent replaying (not reading the rows back for their checksum).
     pub(crate) elapsed: Duration,
 }
@@ -84,6 +88,8 @@ impl RunOf<'_> {
             to: execution.to,
             events_read: tally.events_read,
             rows_written: tally.rows_written,
+            flushes: tally.flushes,
+            bad_events_parked: tally.parked,
             elapsed: tally.elapsed,
             status,
             checksum,

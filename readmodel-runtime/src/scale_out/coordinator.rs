@@ -242,6 +242,7 @@ fn finish(store: &mut Store, begun: &Begun, elapsed: Duration) -> Result<RunRepo
         events_read: record.map_or(0, |r| r.events_read.max(0) as u64),
         rows_written: 0,
         elapsed,
+        ..Tally::default()
     };
     let ending = Ending::Succeeded(Some(&sum.digest));
     with_conn!(&mut *store, |c| run_record::end(

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use diesel::PgConnection;
 
 use crate::ledger::{self, Lease};
+use crate::metrics::{LeaseEvent, Series};
 use crate::pause::{pause_at, Point};
 use crate::replay::{Fence, ReplayError};
 use crate::stop::StopFlag;
@@ -65,6 +66,7 @@ impl Fence for LeaseFence<'_> {
         if let Some(started) = self.flush_started.take() {
             self.flushing += started.elapsed();
         }
+        renewed(self.held);
     }
 }
 
@@ -133,4 +135,21 @@ fn share_changes(conn: &mut PgConnection, watch: &Watch<'_>) -> Result<bool, Sto
     let held = watch.held.len();
     Ok(held > share
         || (watch.following && held < share && ledger::claimable(conn, watch.models)? > 0))
+}
+
+/// Tells the metrics that `held` were renewed.
+pub(super) fn renewed(held: &[Lease]) {
+    for lease in held {
+        crate::metrics::lease(LeaseEvent::Renewed, &series_of(lease));
+    }
+    crate::metrics::beat();
+}
+
+/// A lease's series in the metrics.
+pub(super) fn series_of(lease: &Lease) -> Series {
+    Series::new(
+        &lease.model,
+        lease.version,
+        Some((lease.partition, lease.partitions)),
+    )
 }

@@ -19,6 +19,7 @@ mod golden;
 mod import_errors;
 mod inputs;
 mod lifecycle;
+mod metrics;
 mod migration_evolution;
 mod migrations_match_contracts;
 mod operator;

@@ -4,6 +4,7 @@
 use crate::cli::commands::run::{seconds, OnBadEvent};
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::{follow_models, one_pass};
+use crate::cli::service::MetricsArgs;
 use crate::cli::CliError;
 use crate::replay::{Control, Flush, Plan, Start, PASS_BATCH_SIZE};
 use crate::stop::StopFlag;
@@ -44,6 +45,8 @@ pub(crate) struct Args {
     /// (blue/green: the old deployment's follower keeps the old version current).
     #[arg(long)]
     cutover_when_caught_up: bool,
+    #[command(flatten)]
+    service: MetricsArgs,
 }
 
 impl Args {
@@ -77,6 +80,8 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     let mut store = cx.open(&url, Migrated::Required)?;
     let models = cx.named_models(&args.model)?;
     let stop = StopFlag::on_signals().map_err(CliError::Signals)?;
+    let quiet_for = std::time::Duration::from_secs_f64(args.poll_seconds.max(args.flush_seconds));
+    let _service = args.service.start(cx, &url, &models, quiet_for)?;
     // Listening starts before the pass takes its first head: nothing committed after that
     // head goes unnoticed.
     let poll = std::time::Duration::from_secs_f64(args.poll_seconds);

@@ -15,6 +15,7 @@ mod list;
 mod migrate;
 pub(super) mod run;
 pub(super) mod status;
+mod status_watch;
 pub(super) mod verify;
 pub(super) mod worker;
 

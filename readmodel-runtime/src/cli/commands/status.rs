@@ -17,9 +17,19 @@ pub(crate) struct Args {
     /// Only this model.
     #[arg(long)]
     model: Option<String>,
+    /// Redraw a live table every SECONDS (default 2) until Ctrl-C: active version,
+    /// checkpoint, lag, rate, partitions and their owners.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2", value_parser = super::status_watch::refresh_seconds)]
+    watch: Option<f64>,
+    /// With --watch: print one frame and exit.
+    #[arg(long, requires = "watch")]
+    once: bool,
 }
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
+    if let Some(every) = args.watch {
+        return super::status_watch::run(cx, args.model.as_deref(), every, args.once);
+    }
     let mut store = cx.read_store()?;
     let models = cx.models(args.model.as_deref())?;
     let head = store.log_head()?;
@@ -30,7 +40,7 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     cx.out.status(&statuses)
 }
 
-fn model_status(
+pub(super) fn model_status(
     store: &mut Store,
     model: &dyn Model,
     head: i64,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cli::context::{Context, Migrated};
 use crate::cli::progress::contracts;
+use crate::cli::service::{say_to_operator, MetricsArgs};
 use crate::cli::CliError;
 use crate::code_check;
 use crate::ledger;
@@ -68,6 +69,8 @@ pub(crate) struct Args {
     /// This worker's name in the leases (default: host:pid).
     #[arg(long)]
     owner: Option<String>,
+    #[command(flatten)]
+    service: MetricsArgs,
 }
 
 impl Scaling {
@@ -86,7 +89,7 @@ impl Scaling {
 
 /// Prints a worker's note on stderr at once (an operator watches a long-running worker).
 pub(crate) fn note(line: &str) {
-    eprintln!("{line}");
+    say_to_operator(line);
 }
 
 /// The worker's figures, as a line for people.
@@ -170,6 +173,8 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
         Until::Stopped
     };
     let stop = StopFlag::on_signals().map_err(CliError::Signals)?;
+    let quiet_for = config.poll.max(config.lease / 3);
+    let _service = args.service.start(cx, &url, &models, quiet_for)?;
     let stats = scale_out::work(
         &mut store,
         &url,

@@ -14,6 +14,7 @@ use super::reader::{self, Chunk, Follow, Span, Waits};
 use super::writer::{self, Failure, WriteQueue, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
+use crate::metrics::{LaneFlush, Series};
 use crate::source::UserFilter;
 use crate::store::{DatabaseUrl, Store};
 
@@ -127,6 +128,7 @@ impl<'p> Pass<'p> {
     ) -> Result<bool, Failure> {
         let db = writer.for_lane(None);
         let failed = |error| (None, error);
+        self.report_start(to);
         db.queue(|store| Ok(store.begin(FLUSH)?)).map_err(failed)?;
         let router = Router::new(&self.lanes);
         let budget: Flush = self.plan.flush;
@@ -137,6 +139,7 @@ impl<'p> Pass<'p> {
             if chunk.bound > to {
                 self.extend_to(writer, chunk.bound)?;
                 to = chunk.bound;
+                crate::metrics::head_taken(to);
             }
             self.apply_chunk(writer, &router, &chunk)?;
             let limit = self
@@ -172,6 +175,16 @@ impl<'p> Pass<'p> {
             return self.close(&db, true);
         }
         self.close(&db, false)
+    }
+
+    /// Tells the metrics where each lane starts and the bound `to` the pass applies up to.
+    fn report_start(&self, to: i64) {
+        crate::metrics::head_taken(to);
+        for lane in &self.lanes {
+            let contract = lane.contract();
+            let series = Series::new(contract.name, contract.version, lane.partition());
+            crate::metrics::lane_started(&series, lane.applied());
+        }
     }
 
     /// Hands each lane its events of `chunk` and applies them.
@@ -213,23 +226,32 @@ impl<'p> Pass<'p> {
     /// the next one. A worker's flush (with a fence) waits for its
     /// commit: the fence learns when its renewal was committed.
     fn flush(&mut self, writer: &Writer<'p>) -> Result<(), ReplayError> {
+        let started = Instant::now();
         let db = writer.for_lane(None);
         if let Some(fence) = self.fence.take() {
             let fence = db.call(move |store| fence.renew(store).map(|()| fence))?;
             self.fence = Some(fence);
         }
+        let observed = crate::metrics::installed().is_some();
+        let mut figures = Vec::new();
         let mut written = Vec::with_capacity(self.lanes.len());
         for (i, lane) in self.lanes.iter_mut().enumerate() {
-            written.push(lane.write(&writer.for_lane(Some(i)))?);
+            let flushing = if observed { lane.flushing() } else { None };
+            let rows = lane.write(&writer.for_lane(Some(i)))?;
+            figures.extend(flushing.map(|lane| LaneFlush { rows, ..lane }));
+            written.push(rows);
         }
+        let report = move || crate::metrics::flushed(started.elapsed().as_secs_f64(), &figures);
         match self.fence.as_deref_mut() {
             Some(fence) => {
                 db.call(|store| Ok(store.commit(FLUSH)?))?;
                 fence.committed();
+                report();
             }
-            None => db.queue(|store| {
+            None => db.queue(move |store| {
                 store.commit(FLUSH)?;
                 crate::pause::pause_at(crate::pause::Point::Flushed);
+                report();
                 Ok(())
             })?,
         }

@@ -23,6 +23,7 @@ use crate::checksum;
 use crate::contract::{Contract, Kind};
 use crate::event::StoredEvent;
 use crate::ledger::{self, RunStatus, Scope};
+use crate::metrics::{LaneFlush, Series};
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
 use crate::store::{transaction, with_conn, Conn, Store};
@@ -87,6 +88,9 @@ pub trait Lane {
     fn partition(&self) -> Option<(u32, u32)> {
         None
     }
+    /// What the next flush commits, for the metrics (its rows: none yet); `None` when
+    /// the lane has not moved since its last flush.
+    fn flushing(&self) -> Option<LaneFlush>;
 }
 
 /// Computes a model version's checksum on the connection it is given.
@@ -137,6 +141,11 @@ pub(crate) struct ModelLane<P: Projection> {
     unflushed_events: i64,
     events_read: u64,
     rows_written: u64,
+    /// Flushes that moved the checkpoint, and bad events they parked.
+    flushes: u64,
+    parked_total: u64,
+    /// Bad events the flush being written parks.
+    parked_flushing: u64,
     /// The rows' checksum, computed on another connection after the pass.
     checksum: Option<String>,
     /// A worker's partition; `None` for a run of the whole model.
@@ -309,6 +318,9 @@ impl<P: Projection> ModelLane<P> {
             unflushed_events: 0,
             events_read: 0,
             rows_written: 0,
+            flushes: 0,
+            parked_total: 0,
+            parked_flushing: 0,
             checksum: None,
             share,
             resumed_from: None,
@@ -415,6 +427,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.applied == self.flushed {
             return Ok(0);
         }
+        self.parked_flushing = self.parked.len() as u64;
         let flush = self.flush_job()?;
         let rows = flush.writes.len();
         db.queue(move |store| with_conn!(store, |c| flush.write(c)))?;
@@ -422,6 +435,10 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 
     fn committed(&mut self, rows: u64) {
+        if self.applied != self.flushed {
+            self.flushes += 1;
+            self.parked_total += std::mem::take(&mut self.parked_flushing);
+        }
         self.rows_written += rows;
         self.flushed = self.applied;
         self.stored = self.applied;
@@ -435,6 +452,7 @@ impl<P: Projection> Lane for ModelLane<P> {
     }
 
     fn discard(&mut self) {
+        self.parked_flushing = 0;
         self.state = BatchState::default();
         self.cache.distrust();
         self.spilled = 0;
@@ -531,6 +549,16 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.share
             .filter(|share| share.of > 1)
             .map(|share| (share.index, share.of))
+    }
+
+    fn flushing(&self) -> Option<LaneFlush> {
+        (self.applied != self.flushed).then(|| LaneFlush {
+            series: Series::new(P::CONTRACT.name, self.version, self.partition()),
+            checkpoint: self.applied,
+            events: self.unflushed_events.max(0) as u64,
+            rows: 0,
+            parked: self.parked.len() as u64,
+        })
     }
 }
 
@@ -652,6 +680,8 @@ impl<P: Projection> ModelLane<P> {
         Tally {
             events_read: self.events_read,
             rows_written: self.rows_written,
+            flushes: self.flushes,
+            parked: self.parked_total,
             elapsed,
         }
     }

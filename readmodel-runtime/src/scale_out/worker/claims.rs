@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+use super::super::fence::{renewed, series_of};
 use super::{postgres, Held, Pass, RunBook, Worker};
 use crate::ledger::{self, Lease, RunStatus, Scope};
+use crate::metrics::LeaseEvent;
 use crate::pause::{pause_at, Point};
 use crate::registry::Model;
 use crate::replay::plan::Execution;
@@ -31,6 +33,9 @@ impl Worker<'_> {
         let (lost, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
             .into_iter()
             .partition(|h| h.lease.model == model && h.lease.partition == partition);
+        for held in &lost {
+            crate::metrics::lease(LeaseEvent::Lost, &series_of(&held.lease));
+        }
         self.held = kept;
         self.end_runs(store, &lost, RunStatus::Failed, Some(&line));
         Pass::LeaseLost
@@ -48,8 +53,10 @@ impl Worker<'_> {
             let conn = postgres(store)?;
             let Some(lost) = ledger::renew(conn, &self.config.owner, self.config.lease, &leases)?
             else {
+                renewed(&leases);
                 return Ok(());
             };
+            crate::metrics::lease(LeaseEvent::Lost, &series_of(&lost));
             let line = format!(
                 "worker {}: lost the lease on partition {} of {} (token {}) to another worker while idle",
                 self.config.owner, lost.partition, lost.model, lost.token
@@ -109,6 +116,7 @@ impl Worker<'_> {
         self.stats.claimed += claimed.len() as u64;
         pause_at(Point::Claimed);
         for ledger::Claimed { lease, previous } in claimed {
+            crate::metrics::lease(LeaseEvent::Claimed, &series_of(&lease));
             if let Some(previous) = previous {
                 self.abandon(store, &lease, &previous)?;
             }
@@ -220,6 +228,10 @@ impl Worker<'_> {
         status: RunStatus,
         error: Option<&str>,
     ) {
+        for h in held {
+            // Another worker reports the partition from now on.
+            crate::metrics::lane_ended(&series_of(&h.lease));
+        }
         if let RunBook::Shared(_) = self.runs {
             return;
         }
@@ -233,6 +245,7 @@ impl Worker<'_> {
                 events_read: h.events,
                 rows_written: 0,
                 elapsed: h.since.elapsed(),
+                ..Tally::default()
             };
             let _ = with_conn!(&mut *store, |c| run_record::end(c, h.run, ending, &tally));
         }

@@ -96,9 +96,16 @@ enum Pass {
     Stopped,
     /// A lease was lost: that lane is dropped, the others are at their last flush.
     LeaseLost,
-    /// The database ended the worker's connection (a flush left idle past the lease: the
-    /// worker was paused); reconnected, every lane is at its last flush.
-    Reconnected,
+}
+
+/// What the worker's loop carries from one turn to the next.
+struct Turns {
+    /// The log's watcher, following.
+    watcher: Option<LogWatcher>,
+    /// A wait for partitions others hold.
+    waiting: Waiting,
+    /// The settled head last taken.
+    target: i64,
 }
 
 /// A partition the worker holds.
@@ -175,49 +182,77 @@ impl Worker<'_> {
         stop: &StopFlag,
         note: &(dyn Fn(&str) + Sync),
     ) -> Result<(), ReplayError> {
-        let idle = self.config.poll.min(self.config.lease / 4);
         ledger::register_worker(postgres(store)?, &self.config.owner)?;
         // Listening starts before the first head is taken: nothing committed after it
         // goes unnoticed.
-        let mut watcher = match until {
-            Until::Stopped => Some(LogWatcher::open(url, self.config.poll)?),
-            Until::Bound(_) => None,
+        let mut turns = Turns {
+            watcher: match until {
+                Until::Stopped => Some(LogWatcher::open(url, self.config.poll)?),
+                Until::Bound(_) => None,
+            },
+            waiting: Waiting::default(),
+            target: 0,
         };
-        let mut waiting = Waiting::default();
-        let mut target = 0;
         while !stop.is_set() {
-            target = match until {
-                Until::Bound(bound) => bound,
-                Until::Stopped => settled_or(store, target, note)?,
-            };
-            self.heartbeat(store, note)?;
-            // A follower holds its share even when caught up; a batch job only what is
-            // still below its bound.
-            let below = matches!(until, Until::Bound(_)).then_some(target);
-            self.rebalance(store, below, target)?;
-            if self.held.is_empty() {
-                if let Until::Bound(bound) = until {
-                    if self.all_reached(store, bound)? {
-                        return self.activate(store);
+            match self.turn(store, url, until, &mut turns, stop, note) {
+                Ok(true) => return self.activate(store),
+                Ok(false) => {}
+                Err(error) => {
+                    self.reconnect(store, url, error, stop, note)?;
+                    if turns.watcher.is_some() {
+                        // The watcher's connection went with the worker's.
+                        turns.watcher = Some(LogWatcher::open(url, self.config.poll)?);
                     }
-                    self.wait_note(store, bound, &mut waiting, note)?;
                 }
-                std::thread::sleep(idle);
-                continue;
-            }
-            waiting = Waiting::default();
-            let pass = self.pass(store, url, target, &mut watcher, stop, note)?;
-            if let (Until::Bound(_), Pass::Complete { .. }) = (until, pass) {
-                let held = std::mem::take(&mut self.held);
-                self.stats.completed += held.len() as u64;
-                self.let_go(store, held, RunStatus::Succeeded, None);
-            } else if pass == (Pass::Complete { moved: false }) {
-                std::thread::sleep(idle);
             }
         }
         let held = std::mem::take(&mut self.held);
         self.let_go(store, held, RunStatus::Stopped, None);
         Ok(())
+    }
+
+    /// One turn of the worker's loop: take the target, renew, claim, run a pass;
+    /// `Ok(true)` once every partition reached the bound (a batch worker is done).
+    fn turn(
+        &mut self,
+        store: &mut Store,
+        url: &DatabaseUrl,
+        until: Until,
+        turns: &mut Turns,
+        stop: &StopFlag,
+        note: &(dyn Fn(&str) + Sync),
+    ) -> Result<bool, ReplayError> {
+        let idle = self.config.poll.min(self.config.lease / 4);
+        let target = match until {
+            Until::Bound(bound) => bound,
+            Until::Stopped => settled_or(store, turns.target, note)?,
+        };
+        turns.target = target;
+        self.heartbeat(store, note)?;
+        // A follower holds its share even when caught up; a batch job only what is
+        // still below its bound.
+        let below = matches!(until, Until::Bound(_)).then_some(target);
+        self.rebalance(store, below, target)?;
+        if self.held.is_empty() {
+            if let Until::Bound(bound) = until {
+                if self.all_reached(store, bound)? {
+                    return Ok(true);
+                }
+                self.wait_note(store, bound, &mut turns.waiting, note)?;
+            }
+            std::thread::sleep(idle);
+            return Ok(false);
+        }
+        turns.waiting = Waiting::default();
+        let pass = self.pass(store, url, target, &mut turns.watcher, stop, note)?;
+        if let (Until::Bound(_), Pass::Complete { .. }) = (until, pass) {
+            let held = std::mem::take(&mut self.held);
+            self.stats.completed += held.len() as u64;
+            self.let_go(store, held, RunStatus::Succeeded, None);
+        } else if pass == (Pass::Complete { moved: false }) {
+            std::thread::sleep(idle);
+        }
+        Ok(false)
     }
 
     /// One pass over the log for every partition held, to `target`. A lost lease drops
@@ -280,7 +315,7 @@ impl Worker<'_> {
                 partition,
                 token,
             }) => Ok(self.lost(store, model, partition, token, note)),
-            Err(error) => self.reconnect(store, url, error, note),
+            Err(error) => Err(error),
         }
     }
 

@@ -4,35 +4,70 @@
 
 use std::time::{Duration, Instant};
 
-use super::{postgres, Pass, RunBook, Worker};
+use super::{postgres, RunBook, Worker};
 use crate::ledger::{self, Scope};
 use crate::replay::ReplayError;
+use crate::stop::StopFlag;
 use crate::store::{with_conn, Conn, DatabaseUrl, Store, StoreError};
 
 impl Worker<'_> {
     /// After a pass failed with `error`: when the database ended the worker's connection
     /// (the server ends a flush's transaction left idle for a lease, see
-    /// `ledger::end_if_idle_past`: the worker was paused inside it), opens a new one and
-    /// goes on; the next renewal finds which leases were lost meanwhile. Any other
-    /// failure is returned.
+    /// `ledger::end_if_idle_past`: the worker was paused inside it; or the server went
+    /// away), opens a new one and goes on, trying again every poll interval while the
+    /// database cannot be reached (unhealthy meanwhile, see `metrics`) until `stop`; the
+    /// next renewal finds which leases were lost meanwhile. Any other failure is returned.
     pub(super) fn reconnect(
         &mut self,
         store: &mut Store,
         url: &DatabaseUrl,
         error: ReplayError,
+        stop: &StopFlag,
         note: &(dyn Fn(&str) + Sync),
-    ) -> Result<Pass, ReplayError> {
+    ) -> Result<(), ReplayError> {
         let alive = diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), postgres(store)?);
         if alive.is_ok() {
             return Err(error);
         }
         note(&format!(
-            "worker {}: the database ended its connection during a pass ({error}); what it applied since its last flush was rolled back; reconnecting",
+            "worker {}: the database ended its connection ({error}); what it applied since its last flush was rolled back; reconnecting",
             self.config.owner
         ));
-        *store = Store::open_log_reader(url)?;
-        ledger::register_worker(postgres(store)?, &self.config.owner)?;
-        Ok(Pass::Reconnected)
+        crate::metrics::database_unreachable(Some(error.to_string()));
+        let mut said = false;
+        loop {
+            match self.reopen(url) {
+                Ok(fresh) => {
+                    *store = fresh;
+                    crate::metrics::database_unreachable(None);
+                    crate::metrics::beat();
+                    if said {
+                        note(&format!("worker {}: reconnected", self.config.owner));
+                    }
+                    return Ok(());
+                }
+                Err(error) if stop.is_set() => return Err(error),
+                Err(error) => {
+                    if !said {
+                        note(&format!(
+                            "worker {}: cannot reach the database ({error}); trying again every {:.1}s",
+                            self.config.owner,
+                            self.config.poll.as_secs_f64()
+                        ));
+                        said = true;
+                    }
+                    crate::metrics::database_unreachable(Some(error.to_string()));
+                    std::thread::sleep(self.config.poll);
+                }
+            }
+        }
+    }
+
+    /// A new connection for the worker, named as its own.
+    fn reopen(&self, url: &DatabaseUrl) -> Result<Store, ReplayError> {
+        let mut fresh = Store::open_log_reader(url)?;
+        ledger::register_worker(postgres(&mut fresh)?, &self.config.owner)?;
+        Ok(fresh)
     }
 
     /// Says, once a wait for partitions other workers hold has lasted [`WAIT_NOTE`], and
