@@ -27,7 +27,7 @@ use crate::store::{transaction, with_conn, Conn, Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum CodeCheckError {
     /// The version's rows were built by code with another fingerprint.
-    #[error("{model} v{version} was built by other code (fingerprint {recorded}; this binary's is {ours}): bump `version` to build this code beside it, rebuild it in place with `replay run --model {model} --full`, or, if the change leaves rows as they are, prove it with `replay verify --model {model} --accept`")]
+    #[error("{model} v{version} was built by other code (fingerprint {recorded}; this binary's is {ours}): bump `version` to build this code beside it, rebuild its rows with this code with `replay run --model {model} --full`, or, if the change leaves rows as they are, prove it with `replay verify --model {model} --accept`")]
     CodeChanged {
         /// The model.
         model: &'static str,

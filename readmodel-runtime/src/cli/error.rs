@@ -35,6 +35,9 @@ pub enum CliError {
     /// `schema` / `new-migration`.
     #[error(transparent)]
     Schema(#[from] super::commands::ddl::SchemaError),
+    /// `--json status --watch`: a live table has no JSON form.
+    #[error("status --watch draws a live table for people and has no --json form; for automation run `replay --json status` at the interval you want")]
+    WatchHasNoJson,
     /// A command on models given neither `--all` nor `--model`.
     #[error("replay {command} needs --all or --model NAME (repeatable)")]
     NoModelNamed {
@@ -91,7 +94,7 @@ pub enum CliError {
         first_key: Option<String>,
     },
     /// `verify --accept` found rows that this binary's code rebuilds differently.
-    #[error("{model} v{version} is not what this binary rebuilds{}: this binary's code changes the rows, so its fingerprint was not recorded; bump `version` to build it beside the live rows, or rebuild in place with `replay run --model {model} --full`", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
+    #[error("{model} v{version} is not what this binary rebuilds{}: this binary's code changes the rows, so its fingerprint was not recorded; bump `version` to build it beside the live rows, or rebuild its rows with this code with `replay run --model {model} --full`", first_key.as_ref().map_or_else(String::new, |key| format!(" (first differing key: {key})")))]
     NotAccepted {
         /// The model.
         model: &'static str,

@@ -30,6 +30,11 @@ fn print_json(value: &impl Serialize) -> Result<(), CliError> {
 }
 
 impl Output {
+    /// Whether `--json` was given.
+    pub(super) fn is_json(self) -> bool {
+        matches!(self, Output::Json)
+    }
+
     /// The mode `--json` asks for.
     pub(super) fn chosen(json: bool) -> Self {
         if json {

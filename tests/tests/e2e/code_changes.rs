@@ -50,7 +50,7 @@ fn recorded(db: &Db, bin: &Path) -> Option<String> {
 /// The one line a catch-up by `ours` over rows built by `theirs` is refused with.
 fn refusal(theirs: &str, ours: &str) -> String {
     format!(
-        "error: {NOTES} v1 was built by other code (fingerprint {theirs}; this binary's is {ours}): bump `version` to build this code beside it, rebuild it in place with `replay run --model {NOTES} --full`, or, if the change leaves rows as they are, prove it with `replay verify --model {NOTES} --accept`"
+        "error: {NOTES} v1 was built by other code (fingerprint {theirs}; this binary's is {ours}): bump `version` to build this code beside it, rebuild its rows with this code with `replay run --model {NOTES} --full`, or, if the change leaves rows as they are, prove it with `replay verify --model {NOTES} --accept`"
     )
 }
 
@@ -133,7 +133,7 @@ fn a_changed_handler_is_refused_until_rebuilt_or_accepted(postgres: bool) {
     assert!(run.error_line().starts_with(&format!(
         "error: {NOTES} v1 is not what this binary rebuilds (first differing key: "
     )));
-    assert!(run.error_line().ends_with(&format!("this binary's code changes the rows, so its fingerprint was not recorded; bump `version` to build it beside the live rows, or rebuild in place with `replay run --model {NOTES} --full`")));
+    assert!(run.error_line().ends_with(&format!("this binary's code changes the rows, so its fingerprint was not recorded; bump `version` to build it beside the live rows, or rebuild its rows with this code with `replay run --model {NOTES} --full`")));
     assert_eq!(recorded(&db, &b.v1).as_deref(), Some(v1.as_str()));
     assert_refused(&db.with(&b.rescored, &["run", "--all"]), &line);
 

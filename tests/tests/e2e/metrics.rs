@@ -382,7 +382,8 @@ impl Drop for PrometheusChild {
 }
 
 /// `status --watch --once` prints one frame (no screen clearing) with every model's
-/// active version, checkpoint, lag, rate, partitions and owners; `--once` alone is refused.
+/// active version, checkpoint, lag, rate, partitions and owners; `--once` alone, and
+/// `--json` with `--watch`, are refused.
 fn status_watch_once_prints_one_frame_of_every_model(postgres: bool) {
     let db = Db::seeded(postgres, "5", "400", "11");
     let head = db.head();
@@ -439,4 +440,13 @@ fn status_watch_once_prints_one_frame_of_every_model(postgres: bool) {
         "--once without --watch: {}",
         refused.stderr
     );
+    // A live table has no JSON form: refused in one line, not printed as text.
+    let json = db.run(&["--json", "status", "--watch", "--once"]);
+    assert_eq!(json.code, Some(1), "{}", json.stdout);
+    assert!(
+        json.error_line().contains("status --watch draws a live table"),
+        "{}",
+        json.stderr
+    );
+    assert!(json.stdout.is_empty(), "{}", json.stdout);
 }

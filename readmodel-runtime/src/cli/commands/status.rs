@@ -28,6 +28,9 @@ pub(crate) struct Args {
 
 pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError> {
     if let Some(every) = args.watch {
+        if cx.out.is_json() {
+            return Err(CliError::WatchHasNoJson);
+        }
         return super::status_watch::run(cx, args.model.as_deref(), every, args.once);
     }
     let mut store = cx.read_store()?;
