@@ -444,7 +444,8 @@ fn status_watch_once_prints_one_frame_of_every_model(postgres: bool) {
     let json = db.run(&["--json", "status", "--watch", "--once"]);
     assert_eq!(json.code, Some(1), "{}", json.stdout);
     assert!(
-        json.error_line().contains("status --watch draws a live table"),
+        json.error_line()
+            .contains("status --watch draws a live table"),
         "{}",
         json.stderr
     );
