@@ -8,6 +8,17 @@ use super::Scope;
 use crate::field::Db;
 use crate::store::{Conn, Statement, StoreError, Value};
 
+/// `stmt`, which ends in `WHERE `, narrowed to the checkpoint row of `model` `version`
+/// in `scope`.
+fn the_row<DB: Db>(stmt: Statement<DB>, model: &str, version: i32, scope: Scope) -> Statement<DB> {
+    stmt.sql("model = ")
+        .bind(&model.to_owned())
+        .sql(" AND model_version = ")
+        .bind(&version)
+        .sql(" AND scope = ")
+        .bind(&scope.to_string())
+}
+
 /// The checkpoint of a model version in a scope: the last event id its rows reflect.
 pub(crate) fn checkpoint<C: Conn>(
     conn: &mut C,
@@ -15,14 +26,14 @@ pub(crate) fn checkpoint<C: Conn>(
     version: i32,
     scope: Scope,
 ) -> Result<Option<i64>, StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "SELECT last_event_id AS value FROM readmodels.replay_checkpoints WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" AND model_version = ")
-    .bind(&version)
-    .sql(" AND scope = ")
-    .bind(&scope.to_string());
+    let stmt = the_row(
+        Statement::<C::Db>::new(
+            "SELECT last_event_id AS value FROM readmodels.replay_checkpoints WHERE ",
+        ),
+        model,
+        version,
+        scope,
+    );
     let rows: Vec<Value<i64>> = conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading the checkpoint of {model}"
     )))?;
@@ -37,14 +48,14 @@ pub(crate) fn lock_checkpoint<C: Conn>(
     version: i32,
     scope: Scope,
 ) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "UPDATE readmodels.replay_checkpoints SET last_event_id = last_event_id WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" AND model_version = ")
-    .bind(&version)
-    .sql(" AND scope = ")
-    .bind(&scope.to_string());
+    let stmt = the_row(
+        Statement::<C::Db>::new(
+            "UPDATE readmodels.replay_checkpoints SET last_event_id = last_event_id WHERE ",
+        ),
+        model,
+        version,
+        scope,
+    );
     conn.run(stmt).map_err(StoreError::query(format!(
         "locking the checkpoint of {model} v{version}"
     )))?;
@@ -58,14 +69,14 @@ pub(crate) fn checkpoint_written<C: Conn>(
     version: i32,
     scope: Scope,
 ) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
-    let stmt = Statement::<C::Db>::new(
-        "SELECT last_event_id, updated_at FROM readmodels.replay_checkpoints WHERE model = ",
-    )
-    .bind(&model.to_owned())
-    .sql(" AND model_version = ")
-    .bind(&version)
-    .sql(" AND scope = ")
-    .bind(&scope.to_string());
+    let stmt = the_row(
+        Statement::<C::Db>::new(
+            "SELECT last_event_id, updated_at FROM readmodels.replay_checkpoints WHERE ",
+        ),
+        model,
+        version,
+        scope,
+    );
     let rows: Vec<Written> = conn.fetch(stmt).map_err(StoreError::query(format!(
         "reading the checkpoint of {model}"
     )))?;
@@ -134,12 +145,8 @@ pub(crate) fn advance_checkpoint<C: Conn>(
         .bind(&last_event_id)
         .sql(", updated_at = ")
         .bind(&Utc::now())
-        .sql(" WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version)
-        .sql(" AND scope = ")
-        .bind(&scope.to_string())
+        .sql(" WHERE ");
+    let stmt = the_row(stmt, model, version, scope)
         .sql(" AND last_event_id = ")
         .bind(&expected);
     let moved = conn.run(stmt).map_err(StoreError::query(format!(
@@ -176,12 +183,12 @@ pub(crate) fn delete_checkpoint<C: Conn>(
     version: i32,
     scope: Scope,
 ) -> Result<(), StoreError> {
-    let stmt = Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE model = ")
-        .bind(&model.to_owned())
-        .sql(" AND model_version = ")
-        .bind(&version)
-        .sql(" AND scope = ")
-        .bind(&scope.to_string());
+    let stmt = the_row(
+        Statement::<C::Db>::new("DELETE FROM readmodels.replay_checkpoints WHERE "),
+        model,
+        version,
+        scope,
+    );
     conn.run(stmt).map_err(StoreError::query(format!(
         "deleting a checkpoint of {model}"
     )))?;
