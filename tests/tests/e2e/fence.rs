@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use readmodel_runtime::pause::{Point, PAUSE_VAR};
+use readmodel_tests::child::stopped;
 use readmodel_tests::{binary, Db};
 
 use super::workers::{checksums, generated, one_number, reference, signal, sums, wait_until};
@@ -106,14 +107,6 @@ fn batch_worker(db: &Db, owner: &str, lease: &str, pause: &[Point]) -> Child {
     )
 }
 
-/// Whether `child` is stopped (SIGSTOP: state `T` in `/proc/<pid>/stat`).
-fn is_stopped(child: &Child) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
-    // The state follows the command name, which is in parentheses.
-    stat.rsplit_once(')')
-        .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
-}
-
 /// How a child ended a wait: stopped at a pause point, or exited.
 #[derive(Debug, PartialEq, Eq)]
 enum Seen {
@@ -125,7 +118,7 @@ enum Seen {
 fn stopped_or_exited(child: &mut Child) -> Seen {
     let started = Instant::now();
     loop {
-        if is_stopped(child) {
+        if stopped(child) {
             return Seen::Stopped;
         }
         if child.try_wait().expect("the child's status").is_some() {
@@ -154,7 +147,7 @@ fn dummy() -> Child {
 
 /// Lets `child` go on (SIGCONT) if it is stopped, and waits for it to exit.
 fn resume_and_finish(child: Child) -> Output {
-    if is_stopped(&child) {
+    if stopped(&child) {
         signal(&child, "-CONT");
     }
     finish(child)
@@ -405,7 +398,7 @@ fn a_worker_stopped_inside_a_flush_stalls_nobody() {
     for (other, name) in others.into_iter().zip(["a", "b"]) {
         assert_success(&finish_within_minutes(other, name), name);
     }
-    assert!(is_stopped(&paused), "the paused worker was let go");
+    assert!(stopped(&paused), "the paused worker was let go");
     assert_eq!(checksums(&db), expected);
     let taken = "SELECT COUNT(*) FROM readmodels.replay_leases WHERE token >= 2";
     assert_eq!(
@@ -514,7 +507,7 @@ fn a_following_worker_reads_no_further_than_the_settled_head() {
     );
     let _follower = KillOnPanic::of(&[&follower]);
     let started = Instant::now();
-    while !is_stopped(&follower) && count(&db, &reached) == 0 {
+    while !stopped(&follower) && count(&db, &reached) == 0 {
         if follower.try_wait().expect("its status").is_some() {
             panic!("the follower exited: {}", stderr(&finish(follower)));
         }
@@ -525,7 +518,7 @@ fn a_following_worker_reads_no_further_than_the_settled_head() {
         std::thread::sleep(Duration::from_millis(10));
     }
     execute(&mut open, "COMMIT");
-    if is_stopped(&follower) {
+    if stopped(&follower) {
         signal(&follower, "-CONT");
     }
     wait_until(&db, "every model to reach the head", &reached);
