@@ -4,7 +4,8 @@
 //! Run with `cargo test -p readmodel-tests --test crash -- --nocapture` to see the outcome
 //! counts ("SIGKILL resume: 10/10 identical on sqlite", …).
 
-use readmodel_tests::bin;
+use readmodel_runtime::pause::{Point, PAUSE_VAR};
+use readmodel_tests::{bin, child};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -36,10 +37,12 @@ struct KillOutcomes {
     mismatches: Vec<String>,
 }
 
-/// Kills `replay run --model habits.checkins --full --batch-size 200` (60k events of all
-/// domains, about 13k of them check-ins or undos: some 65 commits) at pseudo-random
-/// points, resumes, and compares checksums. Kills continue until 10 have landed inside a
-/// run (after its run record), at most 30.
+/// Kills `replay run --model habits.checkins --full --batch-size 1000 --flush-seconds 0`
+/// (60k events of all domains, about 13k of them check-ins or undos: a commit per batch,
+/// 60 in all)
+/// at pseudo-random points, resumes, and compares checksums. Kills continue until 10
+/// have landed inside a run (after its run record) and 5 inside the rebuild (after a
+/// commit of scratch rows), at most 60.
 fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(postgres: bool) {
     let db = Db::new(postgres);
     db.run(&[
@@ -53,7 +56,9 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
         CHECKINS,
         "--full",
         "--batch-size",
-        "200",
+        "1000",
+        "--flush-seconds",
+        "0",
     ];
     // Two uninterrupted runs: the reference checksum (the same both times) and the
     // shorter of their durations, over which the kills are spread.
@@ -80,15 +85,25 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
     // Under a loaded machine more kills land before a run is recorded: allow more tries.
     while (outcomes.resumed < 10 || outcomes.partial_rows < 5) && outcomes.attempts < 60 {
         outcomes.attempts += 1;
+        // Every other kill lands on a commit chosen at random (the `flushed` pause point)
+        // rather than at a time: on a slow machine most timed kills can land before the
+        // first flush, and these make sure the interrupted-rebuild case is covered.
         let delay = Duration::from_millis(3 + rng.below(window_ms));
-        kill_after(&db.url, &full, delay);
+        let at = if outcomes.attempts % 2 == 0 {
+            let nth = 1 + rng.below(55);
+            kill_at_flush(&db.url, &full, nth);
+            format!("flush #{nth}")
+        } else {
+            kill_after(&db.url, &full, delay);
+            format!("{delay:?}")
+        };
 
         // The model is active: the rebuild writes beside it (a scratch version, negative)
         // and swaps in at its end, so a kill leaves the live rows whole.
         let live = db.checksum(CHECKINS);
         if live != reference {
             outcomes.mismatches.push(format!(
-                "kill #{} after {delay:?} changed the live rows: {live} != {reference}",
+                "kill #{} at {at} changed the live rows: {live} != {reference}",
                 outcomes.attempts
             ));
         }
@@ -125,7 +140,7 @@ fn sigkill_during_a_full_replay_then_resume_gives_the_uninterrupted_checksum(pos
             outcomes.identical += 1;
         } else {
             outcomes.mismatches.push(format!(
-                "kill #{} after {delay:?}: {after} != {reference}",
+                "kill #{} at {at}: {after} != {reference}",
                 outcomes.attempts
             ));
         }
@@ -179,8 +194,8 @@ fn report_checksums(report: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Kills `replay run --all --full` (one pass feeding every model, flushing every 3,000
-/// rows: dozens of commits over 60k events) at pseudo-random points, then catches up with
+/// Kills `replay run --all --full` (one pass feeding every model over 60k events, with
+/// `--flush-rows 3000`: between 5 and 20 commits) at pseudo-random points, then catches up with
 /// `run --all`: the kill leaves every model as it was (the models are active: the
 /// rebuild writes beside them), and every model ends with the checksum of an
 /// uninterrupted pass. Kills continue until 6 have landed inside the pass (a run of it
@@ -438,6 +453,20 @@ fn sigkill_during_run_all_then_resume_all_builds_every_model(postgres: bool) {
         running, 0,
         "a killed run was left 'running' after the resume"
     );
+}
+
+/// Starts `replay` with `args` against `url`, stopped by its pause point right after its
+/// `nth` flush committed, and SIGKILLs it there (or reaps it, if it had fewer flushes).
+fn kill_at_flush(url: &str, args: &[&str], nth: u64) {
+    let point = format!("{}@{nth}", Point::Flushed.name());
+    // `spawn` passes `--quiet` itself.
+    let args: Vec<&str> = args.iter().copied().filter(|a| *a != "--quiet").collect();
+    let mut child = child::spawn(&bin(), url, &args, &[(PAUSE_VAR, &point)]);
+    child::wait_until("the run stops at its flush or ends", || {
+        child::stopped(&child) || child::exited(&mut child)
+    });
+    let _ = child.kill();
+    child.wait().expect("reaped");
 }
 
 /// Starts `replay` with `args` against `url`, and SIGKILLs it after `delay` (harmless if
