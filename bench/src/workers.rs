@@ -86,6 +86,7 @@ pub fn run(options: &Options, say: &mut dyn FnMut(&str)) -> Result<WorkersReport
             poll: Duration::from_secs(1),
             workers: Some(workers),
             fresh: true,
+            beside: Default::default(),
         };
         let started = Instant::now();
         let report = run_workers(store, &url, &models, &plan, PARTITIONS, &config, &|_| {})?;

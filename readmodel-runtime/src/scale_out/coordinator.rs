@@ -1,6 +1,9 @@
 //! `replay run --workers N`: record each model's run (and, with `--full`, empty its
 //! version), run N workers on threads of their own with one connection each until every
-//! partition reaches the bound, then finish each model as a single run would.
+//! partition reaches the bound, then finish each model as a single run would. A full
+//! rebuild of the version readers use builds beside it, as a single run does (see
+//! [`crate::replay::beside`]): the workers write its scratch version, and the coordinator
+//! swaps it in, in one transaction with the run's end.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +12,7 @@ use super::worker::{work, RunBook, Until, WorkerConfig, WorkerStats};
 use crate::checksum;
 use crate::ledger::{self, RunStatus, Scope};
 use crate::registry::Model;
+use crate::replay::beside::{self, Beside};
 use crate::replay::execute::finish_checkpoint;
 use crate::replay::partition::partitions_of;
 use crate::replay::plan::{self, Execution, Plan};
@@ -46,20 +50,26 @@ pub fn run_workers(
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
     let mut begun = Vec::with_capacity(models.len());
     for &model in models {
-        let execution = with_conn!(&mut *store, |c| check(c, model, plan, head))?;
+        let (execution, beside) = with_conn!(&mut *store, |c| check(c, model, plan, head))?;
         let wanted = partitions_of(model.contract(), partitions);
-        let (run, of) = with_conn!(&mut *store, |c| begin(c, model, plan, &execution, wanted))?;
-        begun.push(Begun {
+        let mut model = Begun {
             model,
             execution,
-            run,
-            of,
-        });
+            run: 0,
+            of: 0,
+            beside,
+        };
+        (model.run, model.of) = with_conn!(&mut *store, |c| begin(c, &model, plan, wanted))?;
+        begun.push(model);
     }
     let bound = begun.iter().map(|b| b.execution.to).max().unwrap_or(head);
     let config = WorkerConfig {
         workers: Some(config.workers.unwrap_or(1)),
         fresh: plan.full,
+        beside: begun
+            .iter()
+            .filter_map(|b| Some((b.model.contract().name, b.beside?.scratch)))
+            .collect(),
         ..config.clone()
     };
     let workers = match spawn_workers(url, &begun, &config, bound, note) {
@@ -71,18 +81,34 @@ pub fn run_workers(
     };
     let elapsed = started.elapsed();
     let mut runs = Vec::with_capacity(begun.len());
-    for model in &begun {
-        runs.push(finish(store, model, elapsed)?);
+    for (i, model) in begun.iter().enumerate() {
+        match finish(store, model, elapsed) {
+            Ok(run) => runs.push(run),
+            Err(error) => {
+                fail_runs(store, &begun[i..], &error.to_string());
+                return Err(error);
+            }
+        }
     }
     Ok(WorkersReport { runs, workers })
 }
 
-/// A model's run begun by the coordinator: what it does, its id, its partition count.
+/// A model's run begun by the coordinator: what it does, its id, its partition count,
+/// and whether it rebuilds beside the version readers use.
 struct Begun {
     model: &'static dyn Model,
     execution: Execution,
     run: i64,
     of: u32,
+    beside: Option<Beside>,
+}
+
+impl Begun {
+    /// The version the workers write: the model's, or the scratch version beside it.
+    fn target(&self) -> i32 {
+        self.beside
+            .map_or(self.model.contract().version, |b| b.scratch)
+    }
 }
 
 /// Runs `config.workers` workers on threads of their own, each with its own connection,
@@ -154,13 +180,14 @@ fn fail_runs(store: &mut Store, begun: &[Begun], error: &str) {
 }
 
 /// Checks `plan` for `model` against the log's `head` and its checkpoint, as a run would
-/// (workers' partitions may be ahead: their workers continue from there).
+/// (workers' partitions may be ahead: their workers continue from there); a full rebuild
+/// of the version readers use is to build beside it.
 fn check<C: Conn>(
     conn: &mut C,
     model: &dyn Model,
     plan: &Plan,
     head: i64,
-) -> Result<Execution, ReplayError> {
+) -> Result<(Execution, Option<Beside>), ReplayError> {
     let contract = model.contract();
     crate::store::schema::check_table(conn, contract)?;
     let global = ledger::checkpoint(conn, contract.name, contract.version, Scope::All)?;
@@ -171,45 +198,51 @@ fn check<C: Conn>(
             reason: "--workers runs whole models: catch-up or --full".to_owned(),
         });
     }
-    Ok(execution)
+    let whole = execution.delete == Some(RowSet::WholeVersion);
+    let beside = beside::scratch_for(conn, contract, whole)?;
+    Ok((execution, beside))
 }
 
-/// Records the model's run and, for a full rebuild, deletes its version's rows,
-/// checkpoints and leases, in one transaction; creates its leases. Returns the run and
-/// the number of partitions in use.
+/// Records the model's run and, for a full rebuild, deletes the rows, checkpoints,
+/// leases (and, beside the live version, parked events) of the version it writes, in one
+/// transaction; creates that version's leases. Returns the run and the number of
+/// partitions in use.
 fn begin<C: Conn>(
     conn: &mut C,
-    model: &dyn Model,
+    model: &Begun,
     plan: &Plan,
-    execution: &Execution,
     partitions: u32,
 ) -> Result<(i64, u32), ReplayError> {
-    let contract = model.contract();
-    let version = contract.version;
+    let (contract, execution) = (model.model.contract(), &model.execution);
+    let target = model.target();
     let context = || format!("starting the workers' run of {}", contract.name);
     let record = RunOf {
         contract,
-        version,
+        version: contract.version,
         execution,
         resumed_from: None,
     };
     transaction(conn, context, |c| {
         let run = record.start(c, plan)?;
         if execution.delete.is_some() {
-            delete_rows(c, contract, version, RowSet::WholeVersion)?;
-            ledger::delete_version_checkpoints(c, contract.name, version)?;
-            ledger::delete_leases(c, contract.name, version)?;
-            ledger::save_checkpoint(c, contract.name, version, Scope::All, execution.after)?;
+            if model.beside.is_some() {
+                beside::clear_parked(c, contract, target)?;
+            }
+            delete_rows(c, contract, target, RowSet::WholeVersion)?;
+            ledger::delete_version_checkpoints(c, contract.name, target)?;
+            ledger::delete_leases(c, contract.name, target)?;
+            ledger::save_checkpoint(c, contract.name, target, Scope::All, execution.after)?;
         }
-        let of = ledger::ensure_leases(c, contract.name, version, partitions)?;
+        let of = ledger::ensure_leases(c, contract.name, target, partitions)?;
         Ok::<_, ReplayError>((run, of))
     })
 }
 
-/// Ends the model's run: its checkpoint at the bound, its checksum, the ledger row.
+/// Ends the model's run: its checkpoint at the bound, its checksum, the ledger row; a
+/// rebuild beside the live version is swapped in, in the same transaction as the end.
 fn finish(store: &mut Store, begun: &Begun, elapsed: Duration) -> Result<RunReport, WorkersError> {
     let contract = begun.model.contract();
-    let (version, execution) = (contract.version, &begun.execution);
+    let (version, execution) = (begun.target(), &begun.execution);
     let at = with_conn!(&mut *store, |c| ledger::checkpoint(
         c,
         contract.name,
@@ -227,13 +260,6 @@ fn finish(store: &mut Store, begun: &Begun, elapsed: Duration) -> Result<RunRepo
         }
         .into());
     }
-    with_conn!(&mut *store, |c| finish_checkpoint(
-        c,
-        contract,
-        version,
-        execution,
-        at.unwrap_or(0)
-    ))?;
     let sum: checksum::Checksum = begun.model.checksum(store, version, None)?;
     let record = with_conn!(&mut *store, |c| ledger::recent_runs(c, contract.name, 50))?
         .into_iter()
@@ -244,13 +270,19 @@ fn finish(store: &mut Store, begun: &Begun, elapsed: Duration) -> Result<RunRepo
         elapsed,
         ..Tally::default()
     };
-    let ending = Ending::Succeeded(Some(&sum.digest));
-    with_conn!(&mut *store, |c| run_record::end(
-        c, begun.run, ending, &tally
-    ))?;
+    let context = || format!("ending the workers' run of {}", contract.name);
+    with_conn!(&mut *store, |c| transaction(c, context, |c| {
+        finish_checkpoint(c, contract, version, execution, at.unwrap_or(0))?;
+        if let Some(beside) = begun.beside {
+            beside::swap(c, contract, beside)?;
+        }
+        let ending = Ending::Succeeded(Some(&sum.digest));
+        run_record::end(c, begun.run, ending, &tally)?;
+        Ok::<_, ReplayError>(())
+    }))?;
     let of = RunOf {
         contract,
-        version,
+        version: contract.version,
         execution,
         resumed_from: None,
     };

@@ -162,7 +162,13 @@ fn spawn_note_writer(url: String, n: u64, stop: Arc<AtomicBool>) -> JoinHandle<i
 
 /// `follow --model test.notes` from `bin`, polling the log every 50 ms.
 fn follower(db: &Db, bin: &str, extra: &[&str]) -> Child {
-    let mut args = vec!["follow", "--model", NOTES, "--poll-seconds", "0.05"];
+    deployment(db, bin, "follow", extra)
+}
+
+/// `COMMAND --model test.notes` (`follow` or `worker`) from `bin`, polling the log every
+/// 50 ms.
+fn deployment(db: &Db, bin: &str, command: &str, extra: &[&str]) -> Child {
+    let mut args = vec![command, "--model", NOTES, "--poll-seconds", "0.05"];
     args.extend(extra);
     spawn(&binary(bin), &db.url, &args, &[])
 }
@@ -183,6 +189,28 @@ fn readers_on_v2(db: &Db) -> bool {
 /// works, and each version equals a full rebuild of it.
 #[test]
 fn blue_green_followers_switch_readers_once_v2_has_caught_up() {
+    blue_green(&["follow", "--cutover-when-caught-up", "--batch-size", "50"]);
+}
+
+/// The same with v2 deployed as a worker (`worker --cutover-when-caught-up`): readers
+/// switch once every partition of v2 has caught up.
+#[test]
+fn blue_green_a_v2_worker_switches_readers_once_every_partition_has_caught_up() {
+    blue_green(&[
+        "worker",
+        "--cutover-when-caught-up",
+        "--partitions",
+        "4",
+        "--batch-size",
+        "50",
+    ]);
+}
+
+/// v1 followed by v1's binary, v2 built by v2's binary as `v2` says (`COMMAND` and its
+/// flags), while 3 writers append and a reader polls: readers switch to v2 once it has
+/// caught up, v1 stays current, a rollback works, and each version equals a full rebuild
+/// of it.
+fn blue_green(v2: &[&str]) {
     let db = built_by_v1(true);
     let stop_reading = Arc::new(AtomicBool::new(false));
     let reader = spawn_reader(db.url.clone(), stop_reading.clone());
@@ -191,12 +219,8 @@ fn blue_green_followers_switch_readers_once_v2_has_caught_up() {
         .map(|n| spawn_note_writer(db.url.clone(), n, stop_writing.clone()))
         .collect();
     let old = follower(&db, "replay-notes-v1", &[]);
-    let new = follower(
-        &db,
-        "replay-notes-v2",
-        &["--cutover-when-caught-up", "--batch-size", "50"],
-    );
-    wait_until("v2's follower switches readers", || readers_on_v2(&db));
+    let new = deployment(&db, "replay-notes-v2", v2[0], &v2[1..]);
+    wait_until("v2's deployment switches readers", || readers_on_v2(&db));
     let switched_at = db.head();
     wait_until("more notes after the switch", || {
         db.head() > switched_at + 30

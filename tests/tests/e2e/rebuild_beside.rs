@@ -2,7 +2,8 @@
 //! (`replay::beside`): a reader polling the active rows, each read one statement (one
 //! snapshot), sees all the old rows or all the new ones, never fewer rows than before nor
 //! a mix; a rebuild killed half-way leaves every model as it was, and `--resume` finishes
-//! it.
+//! it; workers (`run --full --workers N`) rebuild beside too; a rebuild is not swapped in
+//! over a live version another process moved meanwhile.
 //!
 //! The live rows are marked before the rebuild (`action` gets a `#old` suffix), so that a
 //! read tells old rows from rebuilt ones; events appended after the last catch-up make the
@@ -20,6 +21,7 @@ use readmodel_tests::{bin, execute_sql, on_both_backends, Db, Reader, HABITS};
 on_both_backends!(
     readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones,
     a_full_rebuild_of_several_models_killed_half_way_leaves_them_as_they_were,
+    a_rebuild_is_not_swapped_in_over_a_live_version_another_process_moved,
 );
 
 const CHECKINS: &str = "habits.checkins";
@@ -123,11 +125,19 @@ fn assert_whole(seen: &Seen, before: i64, backend: &str) {
 /// Starts `replay ARGS` stopped after its third flush (the rebuild has written part of
 /// its scratch version), and waits until it is.
 fn spawn_stopped_after_flushes(db: &Db, args: &[&str]) -> Child {
-    let mut run = spawn(&bin(), &db.url, args, &[(PAUSE_VAR, "flushed@3")]);
-    wait_until("the rebuild stops after its third flush", || {
+    spawn_stopped_at(db, args, "flushed@3")
+}
+
+/// Starts `replay ARGS` stopped at the pause `point`, and waits until it is.
+fn spawn_stopped_at(db: &Db, args: &[&str], point: &str) -> Child {
+    let mut run = spawn(&bin(), &db.url, args, &[(PAUSE_VAR, point)]);
+    wait_until("the rebuild stops at its pause point", || {
         stopped(&run) || child::exited(&mut run)
     });
-    assert!(stopped(&run), "the rebuild ended before its third flush");
+    if !stopped(&run) {
+        let out = finish(run);
+        panic!("the rebuild ended before {point}: {}", out.stderr);
+    }
     run
 }
 
@@ -148,6 +158,21 @@ fn wait_for_reads(reads: &AtomicU64, more: u64) {
 /// then let go: the reader sees the old rows while the scratch fills, then the rebuilt
 /// ones, nothing between; the result equals a fresh build and no scratch row remains.
 fn readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones(postgres: bool) {
+    rebuild_while_reading(postgres, &[], "flushed@3");
+}
+
+/// The same with `--workers 2` on PostgreSQL, stopped at a worker's fourth flush: the
+/// workers write beside the live rows and the coordinator swaps them in at the end.
+#[test]
+fn workers_rebuild_the_version_readers_use_beside_it_and_swap_it_in() {
+    rebuild_while_reading(true, &["--workers", "2", "--partitions", "4"], "flush@4");
+}
+
+/// `run --model habits.checkins --full` with `extra` flags, stopped at the pause `point`
+/// while a reader polls, then let go: the reader sees the old rows while the scratch
+/// fills, then the rebuilt ones, nothing between; the result equals a fresh build and no
+/// scratch row remains.
+fn rebuild_while_reading(postgres: bool, extra: &[&str], point: &str) {
     let (db, reference) = built_then_appended(postgres);
     let backend = db.backend();
     let before = db.count("readmodels.habit_checkins WHERE model_version = 1");
@@ -156,7 +181,7 @@ fn readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones(postgres:
         Arc::new(AtomicU64::new(0)),
     );
     let reader = spawn_reader(db.url.clone(), stop.clone(), reads.clone());
-    let full = [
+    let mut full = vec![
         "run",
         "--model",
         CHECKINS,
@@ -166,7 +191,8 @@ fn readers_see_the_old_rows_until_a_full_rebuild_swaps_in_the_new_ones(postgres:
         "--flush-seconds",
         "0",
     ];
-    let run = spawn_stopped_after_flushes(&db, &full);
+    full.extend(extra);
+    let run = spawn_stopped_at(&db, &full, point);
     assert!(
         scratch_rows(&db) > 0,
         "{backend}: the rebuild writes beside the live rows"
@@ -255,4 +281,51 @@ fn a_full_rebuild_of_several_models_killed_half_way_leaves_them_as_they_were(pos
         0,
         "{backend}: the scratch version was swapped in"
     );
+}
+
+/// A full rebuild stopped after three flushes while another process catches the live
+/// version up: let go, the rebuild refuses to swap (it would lose what the other process
+/// applied), says so in one line and exits non-zero; the live rows are those the catch-up
+/// wrote. Run again, as the message says, the rebuild swaps in.
+fn a_rebuild_is_not_swapped_in_over_a_live_version_another_process_moved(postgres: bool) {
+    let (db, reference) = built_then_appended(postgres);
+    let backend = db.backend();
+    let full = [
+        "run",
+        "--model",
+        CHECKINS,
+        "--full",
+        "--batch-size",
+        "200",
+        "--flush-seconds",
+        "0",
+    ];
+    let run = spawn_stopped_after_flushes(&db, &full);
+    db.run(&["run", "--model", CHECKINS]).ok();
+    let caught_up = db.checksum(CHECKINS);
+    child::signal(&run, "CONT");
+    let refused = finish(run);
+    assert_eq!(refused.code, Some(1), "{backend}: {}", refused.stderr);
+    let line = refused.error_line();
+    assert!(
+        line.contains("habits.checkins v1 was not replaced by its rebuild")
+            && line.contains("readers keep the live rows"),
+        "{backend}: {line}"
+    );
+    assert_eq!(
+        db.checksum(CHECKINS),
+        caught_up,
+        "{backend}: the live rows are the catch-up's"
+    );
+    let status = db.run(&["--json", "status", "--model", CHECKINS]).json();
+    let runs = status[0]["runs"].as_array().expect("runs");
+    let rebuild = runs.iter().find(|run| run["full_rebuild"] == true);
+    assert_eq!(
+        rebuild.map(|run| &run["status"]),
+        Some(&serde_json::json!("failed")),
+        "{backend}: {status}"
+    );
+    db.run(&full).ok();
+    assert_eq!(db.checksum(CHECKINS), reference[0], "{backend}");
+    assert_eq!(scratch_rows(&db), 0, "{backend}: no scratch row is left");
 }

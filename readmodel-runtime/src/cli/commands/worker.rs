@@ -41,6 +41,14 @@ fn lease_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Poll seconds: above 0 (a worker polling without a pause would keep a core busy).
+fn poll_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a number of seconds above 0")),
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Model name; repeat it for several.
@@ -61,7 +69,7 @@ pub(crate) struct Args {
     #[arg(long)]
     cutover_when_caught_up: bool,
     /// Seconds an idle worker waits before looking for new events and free partitions.
-    #[arg(long, default_value_t = 1.0, value_parser = lease_seconds)]
+    #[arg(long, default_value_t = 1.0, value_parser = poll_seconds)]
     poll_seconds: f64,
     /// Events per read batch.
     #[arg(long, default_value_t = PASS_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -83,6 +91,7 @@ impl Scaling {
             poll: Duration::from_secs(1),
             workers: None,
             fresh: false,
+            beside: Default::default(),
         }
     }
 }
@@ -187,4 +196,19 @@ pub(in crate::cli) fn run(cx: &Context<'_>, args: &Args) -> Result<(), CliError>
     )?;
     cx.out
         .line(&serde_json::to_value(&stats)?, || summary(&stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lease_seconds, poll_seconds};
+
+    #[test]
+    fn poll_seconds_refusals_speak_of_polling_not_leases() {
+        assert_eq!(poll_seconds("0.05"), Ok(0.05));
+        for bad in ["0", "-1", "soon", "inf"] {
+            let error = poll_seconds(bad).expect_err(bad);
+            assert_eq!(error, format!("{bad:?} is not a number of seconds above 0"));
+        }
+        assert!(lease_seconds("0.05").is_err_and(|e| e.contains("lease length")));
+    }
 }

@@ -111,6 +111,9 @@ pub struct Share {
     /// The version's rows were deleted for this rebuild: a partition still at the start
     /// holds no row, so no row needs loading.
     pub fresh: bool,
+    /// The version its rows and checkpoints go to: the model's, or the scratch version of
+    /// a full rebuild beside the version readers use (`run --full --workers N`).
+    pub version: i32,
 }
 
 /// A model's lane: prepared by [`prepare`], started by [`Lane::start`].
@@ -256,7 +259,7 @@ pub(crate) fn prepare_share<P: Projection>(
     share: Share,
 ) -> Result<Box<dyn Lane>, ReplayError> {
     let contract = P::CONTRACT;
-    let version = contract.version;
+    let version = share.version;
     let scope = ledger::scope_of(share.index, share.of);
     let (global, own) = with_conn!(store, |c| {
         crate::store::schema::check_table(c, contract)?;
@@ -278,7 +281,7 @@ pub(crate) fn prepare_share<P: Projection>(
     let complete = share.fresh && after == contract.start_after();
     // Without a row of its own, the first flush inserts one.
     let stored = own.unwrap_or(after);
-    Ok(Box::new(ModelLane::<P>::new(
+    let mut lane = ModelLane::<P>::new(
         plan,
         execution,
         stored,
@@ -286,7 +289,9 @@ pub(crate) fn prepare_share<P: Projection>(
         cache_rows,
         share.run,
         Some(share),
-    )))
+    );
+    lane.version = version;
+    Ok(Box::new(lane))
 }
 
 impl<P: Projection> ModelLane<P> {

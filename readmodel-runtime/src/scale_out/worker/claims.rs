@@ -75,7 +75,7 @@ impl Worker<'_> {
     pub(super) fn keys(&self) -> Vec<(&'static str, i32)> {
         self.models
             .iter()
-            .map(|(m, _)| (m.contract().name, m.contract().version))
+            .map(|(m, _)| (m.contract().name, self.config.version_of(m.contract())))
             .collect()
     }
 

@@ -10,6 +10,7 @@ mod waits;
 
 use self::waits::{settled_or, Waiting};
 use super::fence::{keep_alive, LeaseFence, Watch};
+use crate::contract::Contract;
 use crate::ledger::{self, Lease, RunStatus};
 use crate::registry::Model;
 use crate::replay::pass::cache_rows;
@@ -35,6 +36,20 @@ pub struct WorkerConfig {
     pub workers: Option<usize>,
     /// The version's rows were deleted for this rebuild (`run --full --workers N`).
     pub fresh: bool,
+    /// The models rebuilt beside the version readers use (`run --full --workers N` of
+    /// the active version), by name: the scratch version their partitions build, which
+    /// the coordinator swaps in at the end. Every other model builds the binary's version.
+    pub beside: HashMap<&'static str, i32>,
+}
+
+impl WorkerConfig {
+    /// The version `contract`'s partitions build.
+    pub(crate) fn version_of(&self, contract: &Contract) -> i32 {
+        self.beside
+            .get(contract.name)
+            .copied()
+            .unwrap_or(contract.version)
+    }
 }
 
 /// When a worker ends.
@@ -334,6 +349,7 @@ impl Worker<'_> {
                 of: held.lease.partitions,
                 run: held.run,
                 fresh: self.config.fresh,
+                version: held.lease.version,
             };
             let mut lane = held
                 .model

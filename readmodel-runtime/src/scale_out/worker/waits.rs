@@ -119,10 +119,11 @@ impl Worker<'_> {
     pub(super) fn all_reached(&self, store: &mut Store, bound: i64) -> Result<bool, ReplayError> {
         for (model, _) in self.models {
             let contract = model.contract();
+            let version = self.config.version_of(contract);
             let at = with_conn!(&mut *store, |c| ledger::checkpoint(
                 c,
                 contract.name,
-                contract.version,
+                version,
                 Scope::All
             ))?;
             if at.unwrap_or(0) < bound {
