@@ -26,6 +26,18 @@ on_both_backends!(
 
 const CHECKINS: &str = "habits.checkins";
 
+/// A full rebuild of habits.checkins committing every batch of 200 events.
+const FULL: [&str; 8] = [
+    "run",
+    "--model",
+    CHECKINS,
+    "--full",
+    "--batch-size",
+    "200",
+    "--flush-seconds",
+    "0",
+];
+
 /// Rows of the active version of habits.checkins and how many of them are marked old, in
 /// one statement.
 const READ: &str = "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(CASE WHEN action LIKE '%#old' THEN 1 ELSE 0 END), 0) AS TEXT) AS value FROM readmodels.habit_checkins WHERE model_version = (SELECT active_version FROM readmodels.model_versions WHERE model = 'habits.checkins')";
@@ -181,16 +193,7 @@ fn rebuild_while_reading(postgres: bool, extra: &[&str], point: &str) {
         Arc::new(AtomicU64::new(0)),
     );
     let reader = spawn_reader(db.url.clone(), stop.clone(), reads.clone());
-    let mut full = vec![
-        "run",
-        "--model",
-        CHECKINS,
-        "--full",
-        "--batch-size",
-        "200",
-        "--flush-seconds",
-        "0",
-    ];
+    let mut full = FULL.to_vec();
     full.extend(extra);
     let run = spawn_stopped_at(&db, &full, point);
     assert!(
@@ -290,16 +293,7 @@ fn a_full_rebuild_of_several_models_killed_half_way_leaves_them_as_they_were(pos
 fn a_rebuild_is_not_swapped_in_over_a_live_version_another_process_moved(postgres: bool) {
     let (db, reference) = built_then_appended(postgres);
     let backend = db.backend();
-    let full = [
-        "run",
-        "--model",
-        CHECKINS,
-        "--full",
-        "--batch-size",
-        "200",
-        "--flush-seconds",
-        "0",
-    ];
+    let full = FULL;
     let run = spawn_stopped_after_flushes(&db, &full);
     db.run(&["run", "--model", CHECKINS]).ok();
     let caught_up = db.checksum(CHECKINS);
