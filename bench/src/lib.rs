@@ -23,6 +23,7 @@
 mod baseline;
 pub mod e2e;
 mod rss;
+pub mod scale;
 #[cfg(test)]
 mod tests;
 pub mod workers;
@@ -133,6 +134,12 @@ impl From<readmodel_runtime::scale_out::WorkersError> for BenchError {
 
 impl From<RegistryError> for BenchError {
     fn from(e: RegistryError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for BenchError {
+    fn from(e: serde_json::Error) -> Self {
         Self(e.to_string())
     }
 }
@@ -507,19 +514,20 @@ fn populate(
         peak_rss_kib: usage.peak,
         start_rss_kib: usage.start,
     };
-    // Untimed: leave the log as it would be at rest. PostgreSQL gets the statistics
-    // autovacuum would gather; SQLite moves the insert's write-ahead log (one transaction,
-    // as large as the log) into the database file, as a later checkpoint would.
-    {
-        use diesel::RunQueryDsl;
-        match store {
-            Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
-            Store::Sqlite(c) => {
-                diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?
-            }
-        };
-    }
+    settle_log(store)?;
     Ok((fresh, generate))
+}
+
+/// Untimed, after an append: leaves the log as it would be at rest. PostgreSQL gets the
+/// statistics autovacuum would gather; SQLite moves the insert's write-ahead log (one
+/// transaction, as large as the log) into the database file, as a later checkpoint would.
+fn settle_log(store: &mut Store) -> Result<(), BenchError> {
+    use diesel::RunQueryDsl;
+    match store {
+        Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
+        Store::Sqlite(c) => diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?,
+    };
+    Ok(())
 }
 
 /// The highest peak over the phases, and whether every phase could reset it.

@@ -6,12 +6,16 @@
 //! cargo run --release -p bench -- --database-url postgres://localhost/bench1 --json
 //! cargo run --release -p bench -- --e2e --events 1000000
 //! cargo run --release -p bench -- --workers --events 300000 --database-url postgres://localhost/bench2
+//! cargo run --release -p bench -- --scale 1M,10M --database-url postgres://localhost/bench3
 //! ```
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bench::scale::{self, ScaleOptions};
 use bench::{self, Options};
 use clap::Parser;
+use readmodel_runtime::replay::PASS_BATCH_SIZE;
 
 /// Replay benchmark: the framework against raw SQL / a raw fold, per habits model.
 #[derive(Debug, Parser)]
@@ -22,17 +26,18 @@ struct Args {
     #[arg(long)]
     database_url: Option<String>,
     /// Events to generate.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, conflicts_with = "scale")]
     events: u64,
     /// Users to simulate.
     #[arg(long, default_value_t = 1_000)]
     users: u32,
     /// Generator seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, conflicts_with = "scale")]
     seed: u64,
-    /// Events per replay batch.
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
-    batch_size: u64,
+    /// Events per replay batch [default: 5000; with --scale, what `run --all --full`
+    /// reads per batch].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    batch_size: Option<u64>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -44,16 +49,40 @@ struct Args {
     /// and `--workers 2`, with each worker's events/s and lease overhead.
     #[arg(long, conflicts_with = "e2e")]
     workers: bool,
+    /// Growth with the log: `run --all --full` over every model at each size (a comma
+    /// list: 1M,10M, 250k, 10000000; 1M generations with seeds 1, 2, … per million), in a
+    /// fresh process each, on SQLite and, with --database-url, PostgreSQL.
+    #[arg(long, value_name = "SIZES", conflicts_with_all = ["e2e", "workers"])]
+    scale: Option<String>,
+    /// With --scale: where the SQLite databases go (a temporary directory inside DIR).
+    #[arg(long, value_name = "DIR", requires = "scale")]
+    sqlite_dir: Option<PathBuf>,
+    /// With --scale: writes PREFIX.json and PREFIX.svg (the chart).
+    #[arg(long, value_name = "PREFIX", default_value = "bench-scale")]
+    out: PathBuf,
+    /// A --scale run's measured process: the pass over the database at URL.
+    #[arg(long, value_name = "URL", hide = true)]
+    scale_child: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let batch_size = |default: usize| {
+        args.batch_size
+            .map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
+    };
+    if let Some(url) = &args.scale_child {
+        return scale_child(url, batch_size(PASS_BATCH_SIZE));
+    }
+    if let Some(sizes) = &args.scale {
+        return run_scale(&args, sizes, batch_size(PASS_BATCH_SIZE));
+    }
     let options = Options {
         database_url: args.database_url,
         events: args.events,
         users: args.users,
         seed: args.seed,
-        batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+        batch_size: batch_size(5_000),
     };
     eprintln!("{}", options.command_line());
     let say = &mut |line: &str| eprintln!("bench: {line}");
@@ -67,6 +96,59 @@ fn main() -> ExitCode {
     }
     let report = bench::run(&options, say);
     finish(report, args.json, |r| r.table(), |r| r.all_match())
+}
+
+/// `--scale-child URL`: the measured pass; its report on one line of stdout.
+fn scale_child(url: &str, batch_size: usize) -> ExitCode {
+    let line = scale::child::run_pass(url, batch_size)
+        .and_then(|report| serde_json::to_string(&report).map_err(bench::BenchError::from));
+    match line {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--scale`: runs every size, prints the report, writes PREFIX.json and PREFIX.svg.
+fn run_scale(args: &Args, sizes: &str, batch_size: usize) -> ExitCode {
+    let sizes = match scale::parse_sizes(sizes) {
+        Ok(sizes) => sizes,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            eprintln!("error: cannot find this binary to run its measured passes: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = ScaleOptions {
+        sizes,
+        database_url: args.database_url.clone(),
+        sqlite_dir: args.sqlite_dir.clone(),
+        users: args.users,
+        batch_size,
+        exe,
+    };
+    let say = &mut |line: &str| eprintln!("bench: {line}");
+    let report = scale::run(&options, say).and_then(|report| {
+        scale::write_files(&report, &args.out)?;
+        say(&format!(
+            "wrote {} and {}",
+            scale::with_extension(&args.out, "json").display(),
+            scale::with_extension(&args.out, "svg").display()
+        ));
+        Ok(report)
+    });
+    finish(report, args.json, |r| r.table(), |r| r.checksums_match)
 }
 
 /// Prints `report` as a table or JSON; fails when it could not run or `ok` says its

@@ -1,0 +1,158 @@
+//! The text form of a scale report.
+
+use std::fmt::Write as _;
+
+use super::{show_size, ScaleReport};
+use crate::rss;
+
+/// Hex digits of a checksum shown in the table (the JSON has them whole).
+const SHORT: usize = 12;
+
+impl ScaleReport {
+    /// The table of runs, the ratios, the checksums and any mismatch.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "readmodel bench --scale: run --all --full over {} models; backends measured: {}",
+            self.models,
+            self.backends.join(", ")
+        );
+        let _ = writeln!(out, "command: {}", self.command);
+        let _ = writeln!(
+            out,
+            "machine: {} cores{}; {}",
+            self.machine.cores,
+            self.machine
+                .cpu
+                .as_ref()
+                .map_or(String::new(), |c| format!(" ({c})")),
+            self.date
+        );
+        let _ = writeln!(out);
+        self.runs_table(&mut out);
+        let _ = writeln!(out);
+        for ratio in &self.ratios {
+            let _ = writeln!(
+                out,
+                "{}: log events/s at {} / at {}: {:.2}",
+                ratio.backend,
+                show_size(ratio.largest),
+                show_size(ratio.smallest),
+                ratio.log_events_per_second
+            );
+        }
+        self.checksums_table(&mut out);
+        out
+    }
+
+    fn runs_table(&self, out: &mut String) {
+        let header = [
+            "backend",
+            "size",
+            "log events",
+            "gens",
+            "run s",
+            "log ev/s",
+            "model ev",
+            "model ev/s",
+            "peak RSS",
+        ];
+        let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+        for r in &self.runs {
+            lines.push(vec![
+                r.backend.to_owned(),
+                show_size(r.size),
+                r.log_events.to_string(),
+                r.generations.to_string(),
+                format!("{:.2}", r.seconds),
+                format!("{:.0}", r.log_events_per_second),
+                r.model_events.to_string(),
+                format!("{:.0}", r.model_events_per_second),
+                rss::show(r.peak_rss_kib),
+            ]);
+        }
+        aligned(out, &lines, 1);
+    }
+
+    fn checksums_table(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "checksums (first {SHORT} hex digits; whole in the JSON), equal across backends at every size: {}",
+            match (self.backends.len(), self.checksums_match) {
+                (1, _) => "only one backend measured",
+                (_, true) => "yes",
+                (_, false) => "NO",
+            }
+        );
+        let mut header = vec!["model".to_owned()];
+        header.extend(
+            self.runs
+                .iter()
+                .map(|r| format!("{} {}", r.backend, show_size(r.size))),
+        );
+        let mut lines = vec![header];
+        let models = self
+            .runs
+            .first()
+            .map(|r| r.checksums.keys().collect::<Vec<_>>());
+        for model in models.unwrap_or_default() {
+            let mut line = vec![model.clone()];
+            line.extend(
+                self.runs
+                    .iter()
+                    .map(|r| r.checksums.get(model).map_or("-".to_owned(), |c| short(c))),
+            );
+            lines.push(line);
+        }
+        aligned(out, &lines, 1);
+        for m in &self.mismatches {
+            let each: Vec<String> = m
+                .checksums
+                .iter()
+                .map(|(backend, c)| format!("{backend} {}", c.as_deref().unwrap_or("(none)")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "MISMATCH at {}: {}: {}",
+                show_size(m.size),
+                m.model,
+                each.join(", ")
+            );
+        }
+    }
+}
+
+/// The first [`SHORT`] hex digits of a `sha256:…` checksum.
+fn short(checksum: &str) -> String {
+    let hex = checksum.strip_prefix("sha256:").unwrap_or(checksum);
+    hex.chars().take(SHORT).collect()
+}
+
+/// Writes `lines` as columns, the first `left` of them left-aligned, the rest right.
+fn aligned(out: &mut String, lines: &[Vec<String>], left: usize) {
+    let columns = lines.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for line in lines {
+        let cells: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i < left {
+                    format!("{cell:<w$}", w = widths[i])
+                } else {
+                    format!("{cell:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+}
