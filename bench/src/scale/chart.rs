@@ -32,7 +32,7 @@ pub fn write_svg(report: &ScaleReport, path: &Path) -> Result<(), BenchError> {
             .as_ref()
             .map_or(String::new(), |c| format!(", {c}"))
     );
-    let root = root.titled(&title, (FONT, 18)).map_err(failed)?;
+    let root = root.titled(&title, (FONT, 24)).map_err(failed)?;
     let (upper, lower) = root.split_vertically(UPPER);
     throughput(report, &upper)?;
     memory(report, &lower)?;
@@ -43,8 +43,7 @@ fn failed(error: impl std::fmt::Display) -> BenchError {
     BenchError::new(format!("cannot draw the chart: {error}"))
 }
 
-/// The x range: the sizes on a log scale, widened to powers of ten (plotters labels a
-/// log axis from the first power of ten in range).
+/// The x range: the sizes on a log scale, widened to powers of ten.
 fn x_range(report: &ScaleReport) -> std::ops::Range<f64> {
     let events = report.runs.iter().map(|r| r.log_events as f64);
     let low = events.clone().fold(f64::INFINITY, f64::min);
@@ -55,6 +54,14 @@ fn x_range(report: &ScaleReport) -> std::ops::Range<f64> {
     let low = 10f64.powf((low / 1.2).log10().floor());
     let high = 10f64.powf((high * 1.2).log10().ceil());
     low..high
+}
+
+/// The x axis's labels and grid lines: the sizes measured.
+fn sizes(report: &ScaleReport) -> Vec<f64> {
+    let mut events: Vec<u64> = report.runs.iter().map(|r| r.log_events).collect();
+    events.sort_unstable();
+    events.dedup();
+    events.into_iter().map(|e| e as f64).collect()
 }
 
 fn colour(backend: &str) -> RGBColor {
@@ -72,15 +79,20 @@ fn runs_of<'r>(
     report.runs.iter().filter(move |r| r.backend == backend)
 }
 
-/// `1.2M`, `350k`, `900` for axis labels.
+/// `1.25M`, `350k`, `1.5k`, `900` for axis labels.
 fn compact(value: f64) -> String {
-    if value >= 1e6 {
-        format!("{:.1}M", value / 1e6)
+    let (scaled, unit) = if value >= 1e6 {
+        (value / 1e6, "M")
     } else if value >= 1e3 {
-        format!("{:.0}k", value / 1e3)
+        (value / 1e3, "k")
     } else {
-        format!("{value:.0}")
-    }
+        (value, "")
+    };
+    let digits = format!("{scaled:.2}");
+    format!(
+        "{}{unit}",
+        digits.trim_end_matches('0').trim_end_matches('.')
+    )
 }
 
 fn top(values: impl Iterator<Item = f64>) -> f64 {
@@ -95,16 +107,21 @@ fn throughput(
     let left = top(report.runs.iter().map(|r| r.log_events_per_second));
     let right = top(report.runs.iter().map(|r| r.model_events_per_second));
     let mut chart = ChartBuilder::on(area)
-        .caption("throughput of the pass", (FONT, 16))
+        .caption("throughput of the pass", (FONT, 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(80)
         .right_y_label_area_size(80)
-        .build_cartesian_2d(x.clone().log_scale(), 0.0..left)
+        .build_cartesian_2d(
+            x.clone().log_scale().with_key_points(sizes(report)),
+            0.0..left,
+        )
         .map_err(failed)?
         .set_secondary_coord(x.log_scale(), 0.0..right);
     chart
         .configure_mesh()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
         .x_desc("log events")
         .y_desc("log events/s (solid)")
         .x_label_formatter(&|v| show_size(v.round() as u64))
@@ -113,6 +130,8 @@ fn throughput(
         .map_err(failed)?;
     chart
         .configure_secondary_axes()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
         .y_desc("model-events/s (dashed)")
         .y_label_formatter(&|v| compact(*v))
         .draw()
@@ -141,6 +160,7 @@ fn throughput(
     }
     chart
         .configure_series_labels()
+        .label_font((FONT, 15))
         .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
@@ -158,15 +178,20 @@ fn memory(
     };
     let high = top(report.runs.iter().filter_map(mib).map(|(_, m)| m));
     let mut chart = ChartBuilder::on(area)
-        .caption("peak RSS of the pass (its own process)", (FONT, 16))
+        .caption("peak RSS of the pass (its own process)", (FONT, 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(80)
         .right_y_label_area_size(80)
-        .build_cartesian_2d(x_range(report).log_scale(), 0.0..high)
+        .build_cartesian_2d(
+            x_range(report).log_scale().with_key_points(sizes(report)),
+            0.0..high,
+        )
         .map_err(failed)?;
     chart
         .configure_mesh()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
         .x_desc("log events")
         .y_desc("peak RSS, MiB")
         .x_label_formatter(&|v| show_size(v.round() as u64))
@@ -186,6 +211,7 @@ fn memory(
     }
     chart
         .configure_series_labels()
+        .label_font((FONT, 15))
         .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
