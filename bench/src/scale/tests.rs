@@ -185,7 +185,15 @@ fn the_json_gives_each_run_the_ratios_and_the_machine() {
     };
     assert!((ratio(0) - 0.9).abs() < 1e-9, "{}", ratio(0));
     assert!((ratio(1) - 1.2).abs() < 1e-9, "{}", ratio(1));
+}
+
+#[test]
+fn the_table_gives_each_ratio_and_whether_the_checksums_match() {
     let table = two_backends().table();
+    assert!(
+        table.contains("backends measured: sqlite, postgres"),
+        "{table}"
+    );
     assert!(
         table.contains("sqlite: log events/s at 4k / at 1k: 0.90"),
         "{table}"
