@@ -1,8 +1,8 @@
 //! A full rebuild of the version readers use builds beside it: its rows, checkpoints and
 //! parked events go to a scratch version (negative, so no reader ever selects it), and
 //! when the rebuild reaches its bound one transaction swaps them in: the live version's
-//! rows, checkpoints, leases and parked events are deleted, the scratch's take the live
-//! version's number, the new code's fingerprint is recorded and the run is ended. A
+//! rows, checkpoints, leases and parked events are deleted, the scratch's (leases too,
+//! when workers built it) take the live version's number, the new code's fingerprint is recorded and the run is ended. A
 //! reader in its own transaction (PostgreSQL's snapshot, SQLite's WAL read) sees all the
 //! old rows or all the new ones; a rebuild that fails or is killed leaves the live version
 //! as it was, and its scratch rows for `--resume` to continue (the next `--full` deletes
@@ -97,6 +97,9 @@ pub(crate) fn swap<C: Conn>(
         table.as_str(),
         "readmodels.replay_checkpoints",
         "readmodels.replay_dead_letters",
+        // A rebuild by workers split the scratch version into partitions: the live
+        // version keeps that split.
+        "readmodels.replay_leases",
     ] {
         renumber(conn, table, model, scratch, live)?;
     }

@@ -8,10 +8,12 @@
 //!
 //! After a full rebuild deleted the version's rows, every row in the table was written by
 //! this run, so the cache is *complete*: a key it never absorbed is known to have no row
-//! (no load at all). Once a turn drops rows, a Bloom filter of every key absorbed keeps
-//! that knowledge in a fixed amount of memory: a key it has never seen has no row, and
-//! only a key it may have seen (written earlier and dropped, or a false positive) is
-//! loaded.
+//! (no load at all). Once a turn drops rows, Bloom filters of every key absorbed keep
+//! that knowledge in about a byte per key: a key they have never seen has no row, and
+//! only a key they may have seen (written earlier and dropped, or a false positive) is
+//! loaded. A filter full to the keys it was sized for is followed by one twice its size,
+//! so the false positives stay rare however long the log (one filter of fixed size let
+//! them grow to two in five keys over 10M events, each a load).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,10 +36,14 @@ fn capacity_override() -> Option<usize> {
     *OVERRIDE.get_or_init(|| std::env::var(CACHE_ROWS_VAR).ok()?.trim().parse().ok())
 }
 
-/// The Bloom filter's size: 4 Mi bits, so that 500,000 keys have about one false positive
-/// in 2,000 (each a needless load), and ten times as many one in four.
+/// The first Bloom filter's size: 4 Mi bits, so that 500,000 keys have about two false
+/// positives in a hundred (each a needless load, on a read connection of its own); each
+/// next filter is twice the size of the one before, for twice the keys.
 const SEEN_BYTES: usize = 512 * 1024;
 const SEEN_KEYS: usize = 500_000;
+/// The filters of one cache stop growing at this size in all (about 30M keys); past it,
+/// the last filter takes every key and its false positives grow.
+const SEEN_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// A fixed seed: which keys are loaded needlessly does not vary from run to run.
 const SEEN_SEED: [u8; 32] = *b"readmodel row cache bloom seed 1";
 
@@ -46,7 +52,7 @@ pub(crate) struct RowCache<R: ReadModelRow> {
     older: BTreeMap<R::Key, Option<Arc<R>>>,
     complete: bool,
     /// Every key absorbed, once a turn has dropped rows of a complete cache.
-    seen: Option<Bloom<R::Key>>,
+    seen: Option<SeenKeys<R::Key>>,
     capacity: usize,
 }
 
@@ -137,18 +143,87 @@ impl<R: ReadModelRow> RowCache<R> {
     /// Drops the older generation; the newer one becomes the older.
     fn turn(&mut self) {
         if self.complete && self.seen.is_none() && !self.older.is_empty() {
-            match Bloom::new_with_seed(SEEN_BYTES, SEEN_KEYS, &SEEN_SEED) {
-                Ok(mut seen) => {
-                    for key in self.older.keys().chain(self.newer.keys()) {
-                        seen.set(key);
-                    }
-                    self.seen = Some(seen);
-                }
-                // Without a filter the cache can no longer prove a key new.
-                Err(_) => self.complete = false,
+            let mut seen = SeenKeys::new();
+            for key in self.older.keys().chain(self.newer.keys()) {
+                seen.set(key);
             }
+            self.seen = Some(seen);
+        }
+        if self.seen.as_ref().is_some_and(SeenKeys::failed) {
+            // Without a filter the cache can no longer prove a key new.
+            self.complete = false;
+            self.seen = None;
         }
         self.older = std::mem::take(&mut self.newer);
+    }
+}
+
+/// Bloom filters of every key a cache absorbed, each twice the size of the one before
+/// (see the module's documentation).
+struct SeenKeys<K> {
+    filters: Vec<Bloom<K>>,
+    /// Keys set in the last filter, and the number it was sized for.
+    in_last: usize,
+    last_sized_for: usize,
+    /// A filter could not be created: the keys set since are not all in a filter.
+    failed: bool,
+}
+
+impl<K: std::hash::Hash> SeenKeys<K> {
+    fn new() -> Self {
+        Self::starting_at(SEEN_BYTES, SEEN_KEYS)
+    }
+
+    /// Filters whose first has `bytes` for `keys` keys.
+    fn starting_at(bytes: usize, keys: usize) -> Self {
+        let mut seen = SeenKeys {
+            filters: Vec::new(),
+            in_last: 0,
+            last_sized_for: 0,
+            failed: false,
+        };
+        seen.grow(bytes, keys);
+        seen
+    }
+
+    /// Adds a filter of `bytes` for `keys` keys.
+    fn grow(&mut self, bytes: usize, keys: usize) {
+        match Bloom::new_with_seed(bytes, keys, &SEEN_SEED) {
+            Ok(filter) => {
+                self.filters.push(filter);
+                self.in_last = 0;
+                self.last_sized_for = keys;
+            }
+            Err(_) => self.failed = true,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.filters.iter().map(|f| f.len() as usize / 8).sum()
+    }
+
+    fn set(&mut self, key: &K) {
+        if self.in_last >= self.last_sized_for {
+            let bytes = self
+                .filters
+                .last()
+                .map_or(SEEN_BYTES, |f| f.len() as usize / 4);
+            if self.bytes() + bytes <= SEEN_MAX_BYTES {
+                self.grow(bytes, self.last_sized_for * 2);
+            }
+        }
+        if let Some(last) = self.filters.last_mut() {
+            last.set(key);
+            self.in_last += 1;
+        }
+    }
+
+    fn check(&self, key: &K) -> bool {
+        self.filters.iter().any(|filter| filter.check(key))
+    }
+
+    fn failed(&self) -> bool {
+        self.failed || self.filters.is_empty()
     }
 }
 
@@ -245,6 +320,57 @@ mod tests {
         );
         assert_eq!(cache.known(&7), Some(None), "row 7 was never written");
         assert!(cache.has_no_row(&7));
+    }
+
+    #[test]
+    fn the_filters_of_dropped_keys_grow_with_the_keys_and_stay_selective() {
+        // Four times the keys the first filter is sized for: a single filter of its size
+        // would answer "maybe seen" for most keys never set. (The sizes of the real
+        // filters divided by 64, for a quick test.)
+        let (first_bytes, first_keys) = (SEEN_BYTES / 64, SEEN_KEYS / 64);
+        let keys = 4 * first_keys as u64;
+        let mut seen = SeenKeys::<u64>::starting_at(first_bytes, first_keys);
+        for key in 0..keys {
+            seen.set(&key);
+        }
+        assert!(!seen.failed());
+        assert!(
+            (0..keys).step_by(997).all(|key| seen.check(&key)),
+            "no false negative"
+        );
+        let unseen = (keys..keys + 20_000).filter(|key| seen.check(key)).count();
+        assert!(
+            unseen < 1_000,
+            "{unseen} of 20,000 keys never set look seen"
+        );
+        let mut one = Bloom::new_with_seed(first_bytes, first_keys, &SEEN_SEED).expect("a filter");
+        for key in 0..keys {
+            one.set(&key);
+        }
+        let saturated = (keys..keys + 20_000).filter(|key| one.check(key)).count();
+        assert!(
+            saturated > 10 * unseen,
+            "one filter: {saturated}, growing: {unseen}"
+        );
+        assert_eq!(
+            seen.filters.len(),
+            3,
+            "one, twice and four times the first size"
+        );
+        assert!(seen.bytes() <= SEEN_MAX_BYTES);
+    }
+
+    #[test]
+    fn the_filters_stop_growing_at_their_memory_bound() {
+        let mut seen = SeenKeys::<u64>::new();
+        // Each filter full after one key: every key asks for a bigger one.
+        for key in 0..20 {
+            seen.in_last = seen.last_sized_for;
+            seen.set(&key);
+        }
+        assert_eq!(seen.filters.len(), 6, "512 KiB to 16 MiB, then no more");
+        assert!(seen.bytes() <= SEEN_MAX_BYTES, "{} bytes", seen.bytes());
+        assert!((0..20).all(|key| seen.check(&key)), "every key still set");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub(crate) fn run_models(
             .collect();
     }
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let cache_rows = pass::cache_rows(models.len());
+    let cache_rows = pass::cache_rows(pass::caching(models.iter().map(|m| m.contract())));
     let mut lanes = Vec::with_capacity(models.len());
     for model in models {
         lanes.push(model.lane(store, plan, head, cache_rows)?);
@@ -57,7 +57,7 @@ fn resume(
         ..plan.clone()
     };
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let cache_rows = pass::cache_rows(models.len());
+    let cache_rows = pass::cache_rows(pass::caching(models.iter().map(|m| m.contract())));
     let (mut reports, mut lanes) = (Vec::new(), Vec::new());
     for model in models {
         match model.resume(store, plan, head, cache_rows, progress) {

@@ -137,6 +137,23 @@ impl Store {
         }
     }
 
+    /// A connection reading a few committed rows at a time alongside the main one (a
+    /// pass's loads of rows its caches dropped): as [`Store::open_row_reader`], with a
+    /// 1 MiB page cache on SQLite (its lookups are scattered; 8 MiB cost a 10M-event
+    /// rebuild as much peak memory).
+    pub(crate) fn open_row_loader(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let mut store = Self::open_row_reader(url)?;
+        if let Store::Sqlite(conn) = &mut store {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("PRAGMA readmodels.cache_size = -1024")
+                .execute(conn)
+                .map_err(StoreError::query(
+                    "setting the page cache of a row-loading connection",
+                ))?;
+        }
+        Ok(store)
+    }
+
     /// Begins a transaction that stays open across calls (a pass writes many batches of
     /// rows into it and commits them with the checkpoints); `context` names its purpose.
     pub(crate) fn begin(&mut self, context: &str) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ use super::super::partition::partition_of;
 use super::super::plan::{Flush, Plan};
 use super::super::report::Progress;
 use super::reader::{self, Chunk, Follow, Span, Waits};
+use super::stages::{self, Stage};
 use super::writer::{self, Failure, WriteQueue, Writer};
 use super::{Fence, Lane, CHUNKS_IN_FLIGHT, FLUSH};
 use crate::event::StoredEvent;
@@ -65,7 +66,7 @@ impl<'p> Pass<'p> {
             let (send, receive) = sync_channel(CHUNKS_IN_FLIGHT);
             let span = &span;
             scope.spawn(move || reader::read(url, span, waits, send));
-            let (writer, jobs) = Writer::new();
+            let (writer, jobs) = Writer::new(url);
             let writing_store = &mut *store;
             let writing = scope.spawn(move || writer::serve(writing_store, jobs));
             // The receiver is dropped on return, which stops a reader that is reading; one
@@ -133,7 +134,8 @@ impl<'p> Pass<'p> {
         let router = Router::new(&self.lanes);
         let budget: Flush = self.plan.flush;
         let mut last_flush = Instant::now();
-        for (read, chunk) in chunks.into_iter().enumerate() {
+        let mut chunks = chunks.into_iter().enumerate();
+        while let Some((read, chunk)) = stages::timed(Stage::WaitForEvents, || chunks.next()) {
             let chunk = chunk.map_err(failed)?;
             self.log_events += chunk.events.len() as u64;
             if chunk.bound > to {
@@ -141,7 +143,7 @@ impl<'p> Pass<'p> {
                 to = chunk.bound;
                 crate::metrics::head_taken(to);
             }
-            self.apply_chunk(writer, &router, &chunk)?;
+            stages::timed(Stage::Apply, || self.apply_chunk(writer, &router, &chunk))?;
             let limit = self
                 .plan
                 .max_batches
@@ -242,14 +244,17 @@ impl<'p> Pass<'p> {
             written.push(rows);
         }
         let report = move || crate::metrics::flushed(started.elapsed().as_secs_f64(), &figures);
+        let committed = writer.flush_queued();
         match self.fence.as_deref_mut() {
             Some(fence) => {
                 db.call(|store| Ok(store.commit(FLUSH)?))?;
+                committed();
                 fence.committed();
                 report();
             }
             None => db.queue(move |store| {
-                store.commit(FLUSH)?;
+                stages::timed(Stage::Commit, || store.commit(FLUSH))?;
+                committed();
                 crate::pause::pause_at(crate::pause::Point::Flushed);
                 report();
                 Ok(())

@@ -18,6 +18,7 @@ use super::super::resume;
 use super::super::run_record::{self, Ending, RunOf, Tally};
 use super::super::write::{BatchEnd, RowWrites};
 use super::flush::FlushJob;
+use super::stages::{self, Stage};
 use super::writer::WriteQueue;
 use crate::checksum;
 use crate::contract::{Contract, Kind};
@@ -603,9 +604,13 @@ impl<P: Projection> ModelLane<P> {
                 return Ok(found);
             }
             let key = key.clone();
-            db.call(move |store| {
-                let row = with_conn!(store, |c| load_row::<P::Row, _>(c, contract, version, &key))?;
-                Ok(row.map(Arc::new))
+            stages::loaded(contract.name);
+            stages::timed(Stage::Load, || {
+                db.read(move |store| {
+                    let row =
+                        with_conn!(store, |c| load_row::<P::Row, _>(c, contract, version, &key))?;
+                    Ok(row.map(Arc::new))
+                })
             })
             .map_err(|error| load_failed(&failure, error))
         };
@@ -638,11 +643,19 @@ impl<P: Projection> ModelLane<P> {
             None => cache.known(key),
         });
         let (contract, version) = (P::CONTRACT, self.version);
-        db.call(move |store| {
-            let found = with_conn!(store, |c| load_rows::<P::Row, _>(
-                c, contract, version, &keys
-            ))?;
-            Ok(apply::prefetched(keys, found))
+        // Nothing to load: no round trip to the writing thread (it would wait for every
+        // job queued before it).
+        if keys.is_empty() {
+            return Ok(Prefetched::new());
+        }
+        stages::loaded(contract.name);
+        stages::timed(Stage::Load, || {
+            db.read(move |store| {
+                let found = with_conn!(store, |c| load_rows::<P::Row, _>(
+                    c, contract, version, &keys
+                ))?;
+                Ok(apply::prefetched(keys, found))
+            })
         })
     }
 

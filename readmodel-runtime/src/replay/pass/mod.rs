@@ -10,6 +10,7 @@ mod control;
 mod flush;
 mod lane;
 mod reader;
+pub(crate) mod stages;
 mod writer;
 
 use std::time::Instant;
@@ -93,9 +94,19 @@ pub(crate) fn run_lanes(
     (pass.lanes, outcome, pass.log_events)
 }
 
-/// The rows each of `lanes` lanes may carry between flushes: one budget shared by a pass.
+/// The rows each of `lanes` lanes that cache rows may carry between flushes: one budget
+/// shared by a pass.
 pub(crate) fn cache_rows(lanes: usize) -> usize {
     (CACHE_ROWS / lanes.max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY)
+}
+
+/// How many of the models of `contracts` cache rows: all but timelines, whose handlers
+/// never read rows (their lanes carry none, so their share of the budget goes to the
+/// others).
+pub(crate) fn caching<'c>(contracts: impl Iterator<Item = &'c crate::Contract>) -> usize {
+    contracts
+        .filter(|c| c.kind != crate::contract::Kind::Timeline)
+        .count()
 }
 
 /// Runs `lanes` (prepared, not started) in one pass over the log, steered by `control`:
@@ -140,8 +151,11 @@ pub(crate) fn run_prepared(
     // A run's rate counts applying and writing, not reading its rows back.
     let elapsed = started.elapsed();
     if matches!(outcome, Ok(false)) {
-        checksums::compute(url, &mut pass.lanes);
+        stages::timed(stages::Stage::Checksums, || {
+            checksums::compute(url, &mut pass.lanes)
+        });
     }
+    stages::log(started.elapsed());
     match outcome {
         Ok(stopped) => pass
             .lanes

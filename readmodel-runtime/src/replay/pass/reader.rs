@@ -11,6 +11,7 @@ use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use super::super::error::ReplayError;
+use super::stages::{self, Stage};
 use super::Lane;
 use crate::event::StoredEvent;
 use crate::source::{self, PartitionGroup, UserFilter};
@@ -162,7 +163,8 @@ fn read_to(
 ) -> Result<bool, ReplayError> {
     let mut reading = Reading::new(span, after);
     while after < to {
-        let (events, through) = reading.next(store, span, after, to)?;
+        let (events, through) =
+            stages::timed(Stage::Read, || reading.next(store, span, after, to))?;
         after = through;
         let chunk = Chunk {
             events,

@@ -7,11 +7,21 @@
 //! a flush's rows and checkpoints still commit in one transaction. The first job that
 //! fails stops the thread; its error is the pass's, and the transaction it was in is
 //! rolled back by the pass.
+//!
+//! A load of rows a cache no longer holds need not wait for the queue: those rows were
+//! written by a flush before the last one queued (a cache drops only rows absorbed
+//! before its newest flush), so once the writing thread has committed that flush, the
+//! applying thread reads them on a read connection of its own ([`WriteQueue::read`]).
+//! Waiting for every queued write instead stalled the pipeline once per load.
 
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use super::super::error::ReplayError;
-use crate::store::Store;
+use super::stages::{self, Stage};
+use crate::store::{DatabaseUrl, Store};
 
 /// Which lane failed (none: the reading or a flush), and why.
 pub(super) type Failure = (Option<usize>, ReplayError);
@@ -28,21 +38,46 @@ type Job<'s> = Box<dyn FnOnce(&mut Store) -> Result<(), Failure> + Send + 's>;
 /// The applying thread's end of the writing thread.
 pub(super) struct Writer<'s> {
     jobs: SyncSender<Job<'s>>,
+    /// Flushes queued so far.
+    flushes: Cell<u64>,
+    /// Flushes the writing thread has committed.
+    committed: Arc<AtomicU64>,
+    /// Where the applying thread's own read connection comes from, and the connection,
+    /// opened at its first use (`Some(None)`: it could not be; reads wait for the queue).
+    url: DatabaseUrl,
+    reader: RefCell<Option<Option<Store>>>,
 }
 
 /// What the writing thread runs: every job, in order, until the first that fails.
 pub(super) fn serve(store: &mut Store, jobs: Receiver<Job<'_>>) -> Result<(), Failure> {
     for job in jobs {
-        job(store)?;
+        stages::timed(Stage::Write, || job(store))?;
     }
     Ok(())
 }
 
 impl<'s> Writer<'s> {
-    /// A writer and the queue for [`serve`].
-    pub(super) fn new() -> (Self, Receiver<Job<'s>>) {
+    /// A writer and the queue for [`serve`]; `url` opens the applying thread's read
+    /// connection.
+    pub(super) fn new(url: &DatabaseUrl) -> (Self, Receiver<Job<'s>>) {
         let (jobs, queue) = sync_channel(JOBS_IN_FLIGHT);
-        (Writer { jobs }, queue)
+        let writer = Writer {
+            jobs,
+            flushes: Cell::new(0),
+            committed: Arc::new(AtomicU64::new(0)),
+            url: url.clone(),
+            reader: RefCell::new(None),
+        };
+        (writer, queue)
+    }
+
+    /// Counts a flush whose commit is about to be queued; returns what the writing thread
+    /// calls once it has committed it (see [`WriteQueue::read`]).
+    pub(super) fn flush_queued(&self) -> impl FnOnce() + Send + 'static {
+        let number = self.flushes.get() + 1;
+        self.flushes.set(number);
+        let committed = Arc::clone(&self.committed);
+        move || committed.store(number, Ordering::Release)
     }
 
     /// The writer as seen by lane `lane` (`None`: the pass itself), whose jobs' errors
@@ -68,12 +103,9 @@ impl<'s> WriteQueue<'_, 's> {
         job: impl FnOnce(&mut Store) -> Result<(), ReplayError> + Send + 's,
     ) -> Result<(), ReplayError> {
         let lane = self.lane;
-        self.writer
-            .jobs
-            .send(Box::new(move |store: &mut Store| {
-                job(store).map_err(|error| (lane, error))
-            }))
-            .map_err(|_| stopped())
+        let job: Job<'s> =
+            Box::new(move |store: &mut Store| job(store).map_err(|error| (lane, error)));
+        stages::timed(Stage::WaitForWriter, || self.writer.jobs.send(job)).map_err(|_| stopped())
     }
 
     /// Runs `job` after every job queued before it and returns its result. Its error is
@@ -92,6 +124,26 @@ impl<'s> WriteQueue<'_, 's> {
             }))
             .map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Runs `read`, a load of rows a cache no longer holds, on the applying thread's own
+    /// read connection once every flush but the last one queued has committed (those
+    /// rows were written before the last flush); otherwise, or without that connection,
+    /// behind the queued jobs, as [`WriteQueue::call`] does.
+    pub fn read<T: Send + 's>(
+        &self,
+        read: impl FnOnce(&mut Store) -> Result<T, ReplayError> + Send + 's,
+    ) -> Result<T, ReplayError> {
+        let writer = self.writer;
+        let settled = writer.committed.load(Ordering::Acquire) + 1 >= writer.flushes.get();
+        if settled {
+            let mut reader = writer.reader.borrow_mut();
+            let reader = reader.get_or_insert_with(|| Store::open_row_loader(&writer.url).ok());
+            if let Some(store) = reader.as_mut() {
+                return read(store);
+            }
+        }
+        self.call(read)
     }
 }
 

@@ -341,7 +341,8 @@ impl Worker<'_> {
         plan: &Plan,
         target: i64,
     ) -> Result<Vec<Box<dyn Lane>>, ReplayError> {
-        let cache_rows = cache_rows(self.held.len());
+        let contracts = self.held.iter().map(|h| h.model.contract());
+        let cache_rows = cache_rows(crate::replay::pass::caching(contracts));
         let mut lanes = Vec::with_capacity(self.held.len());
         for held in &self.held {
             let share = Share {
