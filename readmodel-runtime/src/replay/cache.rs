@@ -162,11 +162,11 @@ impl<R: ReadModelRow> RowCache<R> {
 /// (see the module's documentation).
 struct SeenKeys<K> {
     filters: Vec<Bloom<K>>,
-    /// Keys set in the last filter, and the number it was sized for.
+    /// Keys set in the last filter, and the number it was sized for. A filter that
+    /// cannot be added (past the cap) leaves the last one taking every key: it says
+    /// "maybe" more often, never "no" for a key it was given.
     in_last: usize,
     last_sized_for: usize,
-    /// A filter could not be created: the keys set since are not all in a filter.
-    failed: bool,
 }
 
 impl<K: std::hash::Hash> SeenKeys<K> {
@@ -180,21 +180,17 @@ impl<K: std::hash::Hash> SeenKeys<K> {
             filters: Vec::new(),
             in_last: 0,
             last_sized_for: 0,
-            failed: false,
         };
         seen.grow(bytes, keys);
         seen
     }
 
-    /// Adds a filter of `bytes` for `keys` keys.
+    /// Adds a filter of `bytes` for `keys` keys, if it can be created.
     fn grow(&mut self, bytes: usize, keys: usize) {
-        match Bloom::new_with_seed(bytes, keys, &SEEN_SEED) {
-            Ok(filter) => {
-                self.filters.push(filter);
-                self.in_last = 0;
-                self.last_sized_for = keys;
-            }
-            Err(_) => self.failed = true,
+        if let Ok(filter) = Bloom::new_with_seed(bytes, keys, &SEEN_SEED) {
+            self.filters.push(filter);
+            self.in_last = 0;
+            self.last_sized_for = keys;
         }
     }
 
@@ -222,8 +218,9 @@ impl<K: std::hash::Hash> SeenKeys<K> {
         self.filters.iter().any(|filter| filter.check(key))
     }
 
+    /// Not even the first filter could be created: no key is recorded.
     fn failed(&self) -> bool {
-        self.failed || self.filters.is_empty()
+        self.filters.is_empty()
     }
 }
 
