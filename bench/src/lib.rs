@@ -293,29 +293,7 @@ impl Report {
                 if m.checksums_match { "yes" } else { "NO" }.to_owned(),
             ]);
         }
-        let widths: Vec<usize> = (0..header.len())
-            .map(|i| {
-                lines
-                    .iter()
-                    .map(|l| l[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for line in &lines {
-            let cells: Vec<String> = line
-                .iter()
-                .enumerate()
-                .map(|(i, cell)| {
-                    if i < 3 {
-                        format!("{cell:<w$}", w = widths[i])
-                    } else {
-                        format!("{cell:>w$}", w = widths[i])
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        }
+        aligned(&mut out, &lines, 3);
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -551,5 +529,33 @@ impl Peaks {
         if usage.scope == rss::Scope::Process {
             self.scope = rss::Scope::Process;
         }
+    }
+}
+
+/// Writes `lines` as columns, the first `left` of them left-aligned, the rest right.
+pub(crate) fn aligned(out: &mut String, lines: &[Vec<String>], left: usize) {
+    let columns = lines.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for line in lines {
+        let cells: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i < left {
+                    format!("{cell:<w$}", w = widths[i])
+                } else {
+                    format!("{cell:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{show_size, ScaleReport};
-use crate::rss;
+use crate::{aligned, rss};
 
 /// Hex digits of a checksum shown in the table (the JSON has them whole).
 const SHORT: usize = 12;
@@ -127,32 +127,4 @@ impl ScaleReport {
 fn short(checksum: &str) -> String {
     let hex = checksum.strip_prefix("sha256:").unwrap_or(checksum);
     hex.chars().take(SHORT).collect()
-}
-
-/// Writes `lines` as columns, the first `left` of them left-aligned, the rest right.
-fn aligned(out: &mut String, lines: &[Vec<String>], left: usize) {
-    let columns = lines.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for line in lines {
-        let cells: Vec<String> = line
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                if i < left {
-                    format!("{cell:<w$}", w = widths[i])
-                } else {
-                    format!("{cell:>w$}", w = widths[i])
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-    }
 }
