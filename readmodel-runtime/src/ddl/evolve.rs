@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::existing::{canonical_type, Existing, ExistingColumn, Table};
-use super::{column_type, create, drop, write_index, Backend};
+use super::{column_type, create, drop, Backend};
 use crate::contract::{Column, Contract};
 
 /// What one model's table needs on one backend.
@@ -324,18 +324,13 @@ pub fn step_sql(
         };
     }
     if *user_index {
-        let _ = write_index(
-            &mut up,
-            backend,
-            "INDEX",
-            contract,
-            "user",
-            "user_id, model_version",
-        );
+        up.push_str(&super::user_index(contract, backend));
         let _ = writeln!(
             down,
-            "DROP INDEX IF EXISTS {}.{}_user;",
-            contract.schema, contract.table
+            "DROP INDEX IF EXISTS {}.{}_{};",
+            contract.schema,
+            contract.table,
+            super::USER_INDEX
         );
     }
     for column in columns.iter().rev() {

@@ -139,19 +139,31 @@ fn write_create(out: &mut String, contract: &Contract, backend: Backend) -> fmt:
     let key = contract.idempotency_key.join(", ");
     write_index(out, backend, "UNIQUE INDEX", contract, "key", &key)?;
     if contract.has_user_column() {
-        write_index(
-            out,
-            backend,
-            "INDEX",
-            contract,
-            "user",
-            "user_id, model_version",
-        )?;
+        out.push_str(&user_index(contract, backend));
     }
     Ok(())
 }
 
-pub(crate) fn write_index(
+/// The suffix of the name of a table's `(user_id, model_version)` index.
+pub(crate) const USER_INDEX: &str = "user";
+
+/// The statement creating the `(user_id, model_version)` index of a table with a
+/// `user_id` column, ending in a newline.
+pub(crate) fn user_index(contract: &Contract, backend: Backend) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_index(
+        &mut out,
+        backend,
+        "INDEX",
+        contract,
+        USER_INDEX,
+        "user_id, model_version",
+    );
+    out
+}
+
+fn write_index(
     out: &mut String,
     backend: Backend,
     what: &str,

@@ -18,6 +18,7 @@ mod sqlite;
 mod sqlite_files;
 pub(crate) mod statement;
 mod url;
+pub(crate) mod user_index;
 
 pub(crate) use self::conn::Conn;
 pub use self::connection::{MultiBackend, MultiField, MultiRawValue, MultiRow, Store};

@@ -32,11 +32,22 @@ pub(crate) trait Introspect {
         schema: &str,
         table: &str,
     ) -> Result<Option<Vec<Vec<String>>>, StoreError>;
+    /// Whether the index `schema.index` exists.
+    fn has_index(&mut self, schema: &str, index: &str) -> Result<bool, StoreError>;
+    /// The dialect of the DDL this connection runs.
+    fn ddl_backend(&self) -> crate::ddl::Backend;
 }
 
 fn failed(table: &str) -> impl FnOnce(diesel::result::Error) -> StoreError + '_ {
+    inspecting("table", table)
+}
+
+fn inspecting<'a>(
+    what: &'a str,
+    name: &'a str,
+) -> impl FnOnce(diesel::result::Error) -> StoreError + 'a {
     move |source| StoreError::Query {
-        context: format!("inspecting table {table}"),
+        context: format!("inspecting {what} {name}"),
         source,
     }
 }
@@ -75,6 +86,22 @@ impl Introspect for PgConnection {
                 .map(|k| k.name.split(',').map(str::to_owned).collect())
                 .collect(),
         ))
+    }
+
+    fn has_index(&mut self, schema: &str, index: &str) -> Result<bool, StoreError> {
+        let found: Vec<Named> = diesel::sql_query(
+            "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'i'",
+        )
+        .bind::<diesel::sql_types::Text, _>(schema)
+        .bind::<diesel::sql_types::Text, _>(index)
+        .load(self)
+        .map_err(inspecting("index", &format!("{schema}.{index}")))?;
+        Ok(!found.is_empty())
+    }
+
+    fn ddl_backend(&self) -> crate::ddl::Backend {
+        crate::ddl::Backend::Postgres
     }
 }
 
@@ -132,6 +159,21 @@ impl Introspect for SqliteConnection {
             keys.push(columns.into_iter().map(|c| c.name).collect());
         }
         Ok(Some(keys))
+    }
+
+    fn has_index(&mut self, schema: &str, index: &str) -> Result<bool, StoreError> {
+        // The schema name comes from the registry, never from user input.
+        let found: Vec<Named> = diesel::sql_query(format!(
+            "SELECT name FROM {schema}.sqlite_master WHERE type = 'index' AND name = ?"
+        ))
+        .bind::<diesel::sql_types::Text, _>(index)
+        .load(self)
+        .map_err(inspecting("index", &format!("{schema}.{index}")))?;
+        Ok(!found.is_empty())
+    }
+
+    fn ddl_backend(&self) -> crate::ddl::Backend {
+        crate::ddl::Backend::Sqlite
     }
 }
 

@@ -32,4 +32,5 @@ mod rebuild_beside;
 mod round_trip;
 mod security;
 mod shapes;
+mod user_index;
 mod workers;

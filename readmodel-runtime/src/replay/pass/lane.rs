@@ -27,7 +27,7 @@ use crate::ledger::{self, RunStatus, Scope};
 use crate::metrics::{LaneFlush, Series};
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
-use crate::store::{transaction, with_conn, Conn, Store};
+use crate::store::{transaction, user_index, with_conn, Conn, Store};
 
 /// One model's share of a pass over the log, behind an object-safe face so that a pass
 /// can hold models of different row types. Created by [`Model::lane`](crate::Model::lane).
@@ -79,6 +79,16 @@ pub trait Lane {
     }
     /// The digest [`Lane::checksum_job`] computed, for [`Lane::finish`] to record.
     fn checksummed(&mut self, _digest: String) {}
+    /// Leaves out the `(user_id, model_version)` index of the model's table while the
+    /// run fills it, when the run rebuilds the whole model into a table with no row (see
+    /// `store::user_index`).
+    fn defer_user_index(&mut self, _store: &mut Store) -> Result<(), ReplayError> {
+        Ok(())
+    }
+    /// Builds the index [`Lane::defer_user_index`] left out, whatever ended the run.
+    fn build_user_index(&mut self, _store: &mut Store) -> Result<(), ReplayError> {
+        Ok(())
+    }
     /// Records the run as failed with `error`.
     fn fail(&mut self, store: &mut Store, error: &str, elapsed: Duration);
     /// Moves the run's bound up to `to` (a following pass: the new settled head), in the
@@ -156,6 +166,8 @@ pub(crate) struct ModelLane<P: Projection> {
     share: Option<Share>,
     /// The interrupted run this one continues (`--resume`).
     resumed_from: Option<i64>,
+    /// The table's user index is left out until the run ends.
+    deferred_user_index: bool,
     _model: PhantomData<fn() -> P>,
 }
 
@@ -330,6 +342,7 @@ impl<P: Projection> ModelLane<P> {
             checksum: None,
             share,
             resumed_from: None,
+            deferred_user_index: false,
             _model: PhantomData,
         }
     }
@@ -357,6 +370,8 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.shares_a_run() {
             return Ok(());
         }
+        // A rebuild killed before building the index it deferred left the table without it.
+        with_conn!(store, |c| user_index::restore(c, contract))?;
         let execution = &self.execution;
         self.run_id = with_conn!(store, |c| self.record().start(c, &self.plan))?;
         if let (Some(_), Some(_)) = (self.beside, execution.delete) {
@@ -512,6 +527,24 @@ impl<P: Projection> Lane for ModelLane<P> {
             Ok(())
         })?;
         self.execution.to = to;
+        Ok(())
+    }
+
+    fn defer_user_index(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        let execution = &self.execution;
+        // A first catch-up builds the whole model from its start, as `--full` does.
+        let from_start = execution.delete == Some(RowSet::WholeVersion)
+            || (execution.is_whole_model() && execution.after == P::CONTRACT.start_after());
+        if from_start && !self.shares_a_run() {
+            self.deferred_user_index = with_conn!(store, |c| user_index::defer(c, P::CONTRACT))?;
+        }
+        Ok(())
+    }
+
+    fn build_user_index(&mut self, store: &mut Store) -> Result<(), ReplayError> {
+        if std::mem::take(&mut self.deferred_user_index) {
+            with_conn!(store, |c| user_index::restore(c, P::CONTRACT))?;
+        }
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use self::applier::Pass;
 use self::reader::Follow;
+use self::writer::Failure;
 use super::error::ReplayError;
 use super::plan::Plan;
 use super::report::{Progress, RunReport};
@@ -124,15 +125,7 @@ pub(crate) fn run_prepared(
     progress: &mut dyn Progress,
 ) -> Result<Vec<RunReport>, ReplayError> {
     let started = Instant::now();
-    for i in 0..lanes.len() {
-        if let Err(error) = lanes[i].start(store) {
-            let message = stopped_by(lanes[i].contract().name, &error);
-            for lane in &mut lanes[..i] {
-                lane.fail(store, &message, started.elapsed());
-            }
-            return Err(error);
-        }
-    }
+    start_lanes(store, &mut lanes, control.follow.is_none(), started)?;
     let label = label(&lanes);
     let mut pass = Pass {
         lanes,
@@ -148,6 +141,9 @@ pub(crate) fn run_prepared(
         stop: &control.stop,
     });
     let outcome = pass.run(store, url, follow, progress);
+    let outcome = stages::timed(stages::Stage::Indexes, || {
+        build_user_indexes(&mut pass.lanes, store, outcome)
+    });
     // A run's rate counts applying and writing, not reading its rows back.
     let elapsed = started.elapsed();
     if matches!(outcome, Ok(false)) {
@@ -175,6 +171,67 @@ pub(crate) fn run_prepared(
             Err(error)
         }
     }
+}
+
+/// Starts every lane, and lets each leave out its table's user index unless the pass
+/// follows the log (it never ends, so it could not build the index). On a failure the
+/// lanes started are recorded as failed, their indexes built.
+fn start_lanes(
+    store: &mut Store,
+    lanes: &mut [Box<dyn Lane>],
+    defer_indexes: bool,
+    started: Instant,
+) -> Result<(), ReplayError> {
+    for i in 0..lanes.len() {
+        if let Err(error) = lanes[i].start(store) {
+            let message = stopped_by(lanes[i].contract().name, &error);
+            for lane in &mut lanes[..i] {
+                lane.fail(store, &message, started.elapsed());
+            }
+            return Err(error);
+        }
+    }
+    for i in 0..lanes.len() {
+        if !defer_indexes {
+            break;
+        }
+        if let Err(error) = lanes[i].defer_user_index(store) {
+            let message = stopped_by(lanes[i].contract().name, &error);
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                // Best effort: the failing run's own error is what the operator sees.
+                let _ = lane.build_user_index(store);
+                let text = if j == i {
+                    error.to_string()
+                } else {
+                    message.clone()
+                };
+                lane.fail(store, &text, started.elapsed());
+            }
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// Builds the indexes the lanes deferred, however the pass ended: a stopped or failed
+/// rebuild's rows are read by user too. A failure fails a pass that had succeeded; after
+/// another failure it is only logged (the next run of the model builds the index).
+fn build_user_indexes<T>(
+    lanes: &mut [Box<dyn Lane>],
+    store: &mut Store,
+    mut outcome: Result<T, Failure>,
+) -> Result<T, Failure> {
+    for (i, lane) in lanes.iter_mut().enumerate() {
+        let Err(error) = lane.build_user_index(store) else {
+            continue;
+        };
+        if outcome.is_ok() {
+            outcome = Err((Some(i), error));
+        } else {
+            tracing::warn!(model = lane.contract().name, %error, "the index left out for the rebuild was not built; the model's next run builds it");
+        }
+    }
+    outcome
 }
 
 fn stopped_by(model: &str, error: &ReplayError) -> String {

@@ -29,11 +29,14 @@ pub(crate) enum Stage {
     Write,
     /// Writing thread, within `Write`: commits.
     Commit,
+    /// The `(user_id, model_version)` indexes full rebuilds into empty tables left out,
+    /// built at the end of the pass.
+    Indexes,
     /// Checksums of the finished runs.
     Checksums,
 }
 
-const STAGES: [Stage; 8] = [
+const STAGES: [Stage; 9] = [
     Stage::Read,
     Stage::WaitForEvents,
     Stage::Apply,
@@ -41,6 +44,7 @@ const STAGES: [Stage; 8] = [
     Stage::WaitForWriter,
     Stage::Write,
     Stage::Commit,
+    Stage::Indexes,
     Stage::Checksums,
 ];
 
@@ -54,6 +58,7 @@ impl Stage {
             Stage::WaitForWriter => "wait for writer",
             Stage::Write => "write",
             Stage::Commit => "of which commits",
+            Stage::Indexes => "user indexes",
             Stage::Checksums => "checksums",
         }
     }

@@ -1,0 +1,185 @@
+//! A run that builds a model from its start into a table with no row leaves out the
+//! table's `(user_id, model_version)` index while it fills it and builds it when the run
+//! ends, however it ends (`store::user_index`): finished, failed, or killed (the model's
+//! next run builds it). A rebuild beside live rows keeps the index readers use.
+
+use std::process::Child;
+
+use readmodel_runtime::pause::PAUSE_VAR;
+use readmodel_tests::child::{self, finish, spawn, stopped, wait_until};
+use readmodel_tests::events::{event_line, stream, HABIT};
+use readmodel_tests::{bin, on_both_backends, query_texts, Db, HABITS};
+
+on_both_backends!(
+    a_first_build_leaves_the_user_index_out_until_its_end,
+    a_build_killed_without_its_user_index_gets_it_back_on_the_next_run,
+    a_failed_build_builds_the_user_index_it_left_out,
+    a_rebuild_beside_live_rows_keeps_the_user_index,
+);
+
+/// The two models the runs of these tests rebuild; the third habits model is left alone.
+const REBUILT: [&str; 2] = ["habits.checkins", "habits.streaks"];
+
+/// Every habits table's user index, when all exist.
+const ALL: [&str; 3] = [
+    "habit_checkins_user",
+    "habit_monthly_completions_user",
+    "habit_streaks_user",
+];
+
+fn log(postgres: bool) -> Db {
+    let db = Db::new(postgres);
+    db.run(&[
+        "generate", "--users", "20", "--events", "8000", "--seed", "41",
+    ])
+    .ok();
+    db
+}
+
+/// `replay run` of [`REBUILT`], committing every batch of 200 events, then `extra`.
+fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run"];
+    for model in REBUILT {
+        args.extend(["--model", model]);
+    }
+    args.extend(["--batch-size", "200", "--flush-seconds", "0"]);
+    args.extend(extra);
+    args
+}
+
+/// The user indexes of the habits tables, by name.
+fn user_indexes(db: &Db) -> Vec<String> {
+    let sql = if db.backend() == "postgres" {
+        "SELECT indexname::text AS value FROM pg_indexes WHERE schemaname = 'readmodels' AND indexname LIKE 'habit%user' ORDER BY 1"
+    } else {
+        "SELECT name AS value FROM readmodels.sqlite_master WHERE type = 'index' AND name LIKE 'habit%user' ORDER BY 1"
+    };
+    query_texts(&db.url, sql)
+}
+
+/// Starts `replay ARGS` stopped after its third flush, and waits until it is.
+fn spawn_stopped_after_flushes(db: &Db, args: &[&str]) -> Child {
+    let mut run = spawn(&bin(), &db.url, args, &[(PAUSE_VAR, "flushed@3")]);
+    wait_until("the run stops after its third flush", || {
+        stopped(&run) || child::exited(&mut run)
+    });
+    if !stopped(&run) {
+        let out = finish(run);
+        panic!("the run ended before its third flush: {}", out.stderr);
+    }
+    run
+}
+
+/// The checksums of [`HABITS`] built over the same log by runs that keep every index:
+/// rebuilds beside the rows of a first build.
+fn built_with_every_index(postgres: bool) -> Vec<String> {
+    let db = log(postgres);
+    for model in HABITS {
+        db.run(&["run", "--model", model]).ok();
+    }
+    for model in HABITS {
+        db.run(&["run", "--model", model, "--full"]).ok();
+    }
+    assert_eq!(user_indexes(&db), ALL, "{}: indexes kept", db.backend());
+    db.checksums(&HABITS)
+}
+
+fn a_first_build_leaves_the_user_index_out_until_its_end(postgres: bool) {
+    let reference = built_with_every_index(postgres);
+    // A first catch-up builds from the start as `--full` does.
+    for extra in [&[][..], &["--full"][..]] {
+        let db = log(postgres);
+        let backend = db.backend();
+        assert_eq!(user_indexes(&db), ALL, "{backend}: migrated");
+        let run = spawn_stopped_after_flushes(&db, &run_args(extra));
+        assert_eq!(
+            user_indexes(&db),
+            ["habit_monthly_completions_user"],
+            "{backend} {extra:?}: the rebuilt models' indexes are left out while they fill"
+        );
+        child::signal(&run, "CONT");
+        let out = finish(run);
+        assert_eq!(out.code, Some(0), "{backend} {extra:?}: {}", out.stderr);
+        assert_eq!(
+            user_indexes(&db),
+            ALL,
+            "{backend} {extra:?}: built at the end"
+        );
+        db.run(&["run", "--model", "habits.monthly_completions"])
+            .ok();
+        assert_eq!(
+            db.checksums(&HABITS),
+            reference,
+            "{backend} {extra:?}: the same rows as builds that kept every index"
+        );
+    }
+}
+
+fn a_build_killed_without_its_user_index_gets_it_back_on_the_next_run(postgres: bool) {
+    let db = log(postgres);
+    let backend = db.backend();
+    let run = spawn_stopped_after_flushes(&db, &run_args(&["--full"]));
+    child::signal(&run, "KILL");
+    assert_eq!(finish(run).code, None, "{backend}: killed by a signal");
+    assert_eq!(
+        user_indexes(&db),
+        ["habit_monthly_completions_user"],
+        "{backend}: the kill left the indexes out"
+    );
+    db.run(&run_args(&["--resume"])).ok();
+    assert_eq!(user_indexes(&db), ALL, "{backend}: the next run built them");
+    db.run(&["run", "--model", "habits.monthly_completions"])
+        .ok();
+    assert_eq!(
+        db.checksums(&HABITS),
+        built_with_every_index(postgres),
+        "{backend}: the killed build, continued, gives the rows of an uninterrupted one"
+    );
+}
+
+fn a_failed_build_builds_the_user_index_it_left_out(postgres: bool) {
+    let db = log(postgres);
+    let backend = db.backend();
+    let s = stream(1);
+    let bad = event_line(
+        &s,
+        1,
+        "habits.checked_in",
+        2,
+        &format!(r#"{{"habit_id":"{HABIT}"}}"#),
+    );
+    db.import_unchecked("bad.jsonl", &[bad]).ok();
+    let run = db.run(&run_args(&["--full"]));
+    assert!(
+        run.error_line().contains("missing field `day`"),
+        "{backend}: {}",
+        run.stderr
+    );
+    assert_eq!(
+        user_indexes(&db),
+        ALL,
+        "{backend}: built when the run failed"
+    );
+    assert_eq!(
+        db.last_run(REBUILT[0])["status"],
+        "failed",
+        "{backend}: {}",
+        run.stderr
+    );
+}
+
+fn a_rebuild_beside_live_rows_keeps_the_user_index(postgres: bool) {
+    let db = log(postgres);
+    let backend = db.backend();
+    db.run(&run_args(&[])).ok();
+    let run = spawn_stopped_after_flushes(&db, &run_args(&["--full"]));
+    assert_eq!(
+        user_indexes(&db),
+        ALL,
+        "{backend}: readers of the live rows keep their index"
+    );
+    child::signal(&run, "CONT");
+    let out = finish(run);
+    assert_eq!(out.code, Some(0), "{backend}: {}", out.stderr);
+    assert_eq!(user_indexes(&db), ALL, "{backend}: still there");
+}
