@@ -51,12 +51,125 @@ pub(crate) fn restore<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool
     if !contract.has_user_column() || conn.has_index(contract.schema, &name(contract))? {
         return Ok(false);
     }
-    let create = ddl::user_index(contract, conn.ddl_backend());
+    let backend = conn.ddl_backend();
+    let create = ddl::user_index(contract, backend);
     let create = create.trim_end().trim_end_matches(';');
-    conn.run(Statement::new(create))
-        .map_err(StoreError::query(format!(
+    let context = || {
+        format!(
             "building the (user_id, model_version) index of {}",
             contract.name
-        )))?;
+        )
+    };
+    if backend == ddl::Backend::Postgres {
+        conn.run(Statement::new(create))
+            .map_err(StoreError::query(context()))?;
+        return Ok(true);
+    }
+    // SQLite sorts the index's entries in temporary files; kept in memory (the writing
+    // connection's `temp_store`) they would hold the whole index: at 10M events 187 MiB
+    // for one table, and slower to sort than files (measured 6.6 s against 4.7 s).
+    let kept = scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store")?;
+    let temp_store = |conn: &mut C, mode: i64| {
+        conn.run(Statement::new(&format!("PRAGMA temp_store = {mode}")))
+            .map_err(StoreError::query(context()))
+    };
+    temp_store(conn, FILE)?;
+    let created = conn
+        .run(Statement::new(create))
+        .map_err(StoreError::query(context()));
+    let restored = temp_store(conn, kept);
+    created?;
+    restored?;
     Ok(true)
+}
+
+/// `PRAGMA temp_store`'s value for temporary files on disk.
+const FILE: i64 = 1;
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::SqliteConnection;
+    use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+
+    use super::*;
+    use crate::contract::{Column, Kind, RebuildStrategy};
+    use crate::store::schema::Introspect;
+    use crate::store::{DatabaseUrl, Migrations, Store};
+
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+    const fn column(name: &'static str, sqlite: &'static str) -> Column {
+        Column {
+            name,
+            pg_type: sqlite,
+            sqlite_type: sqlite,
+            nullable: false,
+            sorts_as_text: false,
+        }
+    }
+
+    const NOTES: Contract = Contract {
+        name: "test.user_notes",
+        domain: "test",
+        version: 1,
+        kind: Kind::Snapshot,
+        consumed_events: &["test.noted"],
+        replay_start_version: 0,
+        idempotency_key: &["model_version", "note_id"],
+        rebuild_strategy: RebuildStrategy::Partial,
+        schema: "readmodels",
+        table: "user_notes",
+        columns: &[
+            column("model_version", "INTEGER"),
+            column("note_id", "TEXT"),
+            column("user_id", "TEXT"),
+        ],
+        fingerprint: crate::Fingerprint::of(&[]),
+    };
+
+    fn has_user_index(conn: &mut SqliteConnection) -> bool {
+        conn.has_index("readmodels", "user_notes_user")
+            .expect("the catalog reads")
+    }
+
+    fn temp_store(conn: &mut SqliteConnection) -> i64 {
+        scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store")
+            .expect("the pragma reads")
+    }
+
+    /// Left out only from a table with no row; built back once, with the connection's
+    /// own `temp_store` (memory) restored after sorting in files.
+    #[test]
+    fn the_index_is_left_out_of_an_empty_table_only_and_built_back_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("log.db");
+        let url = DatabaseUrl::parse(path.to_str().expect("a UTF-8 path")).expect("a URL");
+        let migrations = Migrations {
+            postgres: &POSTGRES,
+            sqlite: &SQLITE,
+        };
+        let mut store = Store::open(&url, &migrations).expect("a new database");
+        let Store::Sqlite(conn) = &mut store else {
+            panic!("the test opened SQLite")
+        };
+        conn.batch_execute(&ddl::create(&NOTES, ddl::Backend::Sqlite))
+            .expect("the table is created");
+        let memory = temp_store(conn);
+        assert_eq!(memory, 2, "the writing connection sorts in memory");
+        assert!(has_user_index(conn));
+
+        assert!(defer(conn, &NOTES).expect("deferred"), "an empty table");
+        assert!(!has_user_index(conn));
+        assert!(restore(conn, &NOTES).expect("built"), "it was missing");
+        assert!(has_user_index(conn));
+        assert_eq!(temp_store(conn), memory, "the connection's own setting is back");
+        assert!(!restore(conn, &NOTES).expect("checked"), "already there");
+
+        conn.batch_execute("INSERT INTO readmodels.user_notes VALUES (7, 'n', 'u')")
+            .expect("a row of another version");
+        assert!(!defer(conn, &NOTES).expect("checked"), "a table with a row");
+        assert!(has_user_index(conn), "readers of that row keep the index");
+    }
 }
