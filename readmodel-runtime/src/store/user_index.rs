@@ -164,7 +164,11 @@ mod tests {
         assert!(!has_user_index(conn));
         assert!(restore(conn, &NOTES).expect("built"), "it was missing");
         assert!(has_user_index(conn));
-        assert_eq!(temp_store(conn), memory, "the connection's own setting is back");
+        assert_eq!(
+            temp_store(conn),
+            memory,
+            "the connection's own setting is back"
+        );
         assert!(!restore(conn, &NOTES).expect("checked"), "already there");
 
         conn.batch_execute("INSERT INTO readmodels.user_notes VALUES (7, 'n', 'u')")
