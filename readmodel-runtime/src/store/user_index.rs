@@ -20,30 +20,48 @@ fn name(contract: &Contract) -> String {
     format!("{}_{}", contract.table, ddl::USER_INDEX)
 }
 
-/// Drops the index when the table holds no row (of any version), in the caller's
-/// transaction; returns whether the table is now without it. A table without a
-/// `user_id` column has no such index.
+/// Drops the index when the table holds no row (of any version); returns whether the
+/// table is now without it. A table without a `user_id` column has no such index. (A row
+/// that another process writes right after the check only makes its reads slower until
+/// the index is built.)
+///
+/// On PostgreSQL `DROP INDEX` waits for every open transaction that has read the table,
+/// and every reader that comes after queues behind it: a reader's long transaction would
+/// hold the run and stall the application. So it waits at most [`LOCK_WAIT`]; after that,
+/// or any failure of the drop, the index stays (the build is only slower).
 pub(crate) fn defer<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, StoreError> {
     if !contract.has_user_column() {
         return Ok(false);
     }
-    let table = contract.qualified_table();
-    let sql = format!("SELECT COUNT(*) AS value FROM (SELECT 1 FROM {table} LIMIT 1) AS any_row");
-    if scalar_i64(conn, &sql)? > 0 {
+    let empty = format!(
+        "SELECT COUNT(*) AS value FROM (SELECT 1 FROM {} LIMIT 1) AS any_row",
+        contract.qualified_table()
+    );
+    if scalar_i64(conn, &empty)? > 0 {
         return Ok(false);
     }
+    let postgres = conn.ddl_backend() == ddl::Backend::Postgres;
     let drop = format!(
         "DROP INDEX IF EXISTS {}.{}",
         contract.schema,
         name(contract)
     );
-    conn.run(Statement::new(&drop))
-        .map_err(StoreError::query(format!(
-            "dropping the (user_id, model_version) index of {} for its full rebuild",
-            contract.name
-        )))?;
+    let dropped = conn.transaction::<_, diesel::result::Error, _>(|c| {
+        if postgres {
+            c.run(Statement::new(LOCK_WAIT))?;
+        }
+        c.run(Statement::new(&drop))
+    });
+    if let Err(error) = dropped {
+        // Not a warning: a run that goes on to fail (a full disk) must say one line.
+        tracing::info!(model = contract.name, %error, "the (user_id, model_version) index stays while the table is built (the build is only slower)");
+        return Ok(false);
+    }
     Ok(true)
 }
+
+/// How long PostgreSQL's `DROP INDEX` may wait for the transactions reading the table.
+const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '2s'";
 
 /// Creates the index if it is missing (a rebuild that deferred it ended, or was killed
 /// before it could build it); returns whether it created it.

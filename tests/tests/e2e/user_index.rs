@@ -17,6 +17,28 @@ on_both_backends!(
     a_rebuild_beside_live_rows_keeps_the_user_index,
 );
 
+/// A reader's open transaction that has read the empty table would make PostgreSQL's
+/// `DROP INDEX` wait for it, and every reader after it wait too: the build gives up
+/// leaving the index out after a short wait and goes on with it.
+#[test]
+fn a_reader_holding_the_table_does_not_hold_a_first_build_postgres() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let db = log(true);
+    let mut reader = diesel::PgConnection::establish(&db.url).expect("PostgreSQL connects");
+    reader
+        .batch_execute("BEGIN; SELECT COUNT(*) FROM readmodels.habit_checkins")
+        .expect("the reader's transaction reads the table");
+    let mut run = spawn(&bin(), &db.url, &run_args(&["--full"]), &[]);
+    wait_until("the build ends while a reader holds the table", || {
+        child::exited(&mut run)
+    });
+    let out = finish(run);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(user_indexes(&db), ALL, "the index was kept, or built back");
+    reader.batch_execute("COMMIT").expect("the reader ends");
+}
+
 /// The two models the runs of these tests rebuild; the third habits model is left alone.
 const REBUILT: [&str; 2] = ["habits.checkins", "habits.streaks"];
 
