@@ -17,6 +17,8 @@ pub(crate) mod schema;
 mod sqlite;
 mod sqlite_files;
 pub(crate) mod statement;
+#[cfg(test)]
+pub(crate) mod test_store;
 mod url;
 pub(crate) mod user_index;
 

@@ -108,15 +108,11 @@ const FILE: i64 = 1;
 mod tests {
     use diesel::connection::SimpleConnection;
     use diesel::SqliteConnection;
-    use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
     use super::*;
     use crate::contract::{Column, Kind, RebuildStrategy};
     use crate::store::schema::Introspect;
-    use crate::store::{DatabaseUrl, Migrations, Store};
-
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    use crate::store::{test_store, Store};
 
     const fn column(name: &'static str, sqlite: &'static str) -> Column {
         Column {
@@ -161,14 +157,7 @@ mod tests {
     /// own `temp_store` (memory) restored after sorting in files.
     #[test]
     fn the_index_is_left_out_of_an_empty_table_only_and_built_back_once() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let path = dir.path().join("log.db");
-        let url = DatabaseUrl::parse(path.to_str().expect("a UTF-8 path")).expect("a URL");
-        let migrations = Migrations {
-            postgres: &POSTGRES,
-            sqlite: &SQLITE,
-        };
-        let mut store = Store::open(&url, &migrations).expect("a new database");
+        let (mut store, _url, _dir) = test_store::sqlite();
         let Store::Sqlite(conn) = &mut store else {
             panic!("the test opened SQLite")
         };

@@ -157,13 +157,9 @@ fn stopped() -> ReplayError {
 mod tests {
     use diesel::sql_types::BigInt;
     use diesel::{sql_query, QueryableByName, RunQueryDsl};
-    use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
     use super::*;
-    use crate::store::{Migrations, StoreError};
-
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    use crate::store::{test_store, StoreError};
 
     #[derive(QueryableByName)]
     struct Count {
@@ -190,14 +186,7 @@ mod tests {
     /// once the flush before the last has committed, the read bypasses the queue.
     #[test]
     fn a_load_bypasses_the_queue_only_once_the_flush_before_the_last_has_committed() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let path = dir.path().join("log.db");
-        let url = DatabaseUrl::parse(path.to_str().expect("a UTF-8 path")).expect("a URL");
-        let migrations = Migrations {
-            postgres: &POSTGRES,
-            sqlite: &SQLITE,
-        };
-        let mut store = Store::open(&url, &migrations).expect("a new database");
+        let (mut store, url, _dir) = test_store::sqlite();
         sql_query("CREATE TABLE readmodels.notes (n INTEGER NOT NULL)")
             .execute(sqlite(&mut store))
             .expect("the table");
