@@ -78,3 +78,22 @@ pub fn stopped(child: &Child) -> bool {
     stat.rsplit_once(')')
         .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
 }
+
+/// Starts `replay ARGS` against `url` with the pause point `point` (e.g. `flushed@3`), and
+/// waits until it is stopped there; panics with its stderr if it ends first.
+pub fn spawn_stopped_at(bin: &Path, url: &str, args: &[&str], point: &str) -> Child {
+    let mut run = spawn(
+        bin,
+        url,
+        args,
+        &[(readmodel_runtime::pause::PAUSE_VAR, point)],
+    );
+    wait_until("the run stops at its pause point", || {
+        stopped(&run) || exited(&mut run)
+    });
+    if !stopped(&run) {
+        let out = finish(run);
+        panic!("the run ended before {point}: {}", out.stderr);
+    }
+    run
+}

@@ -327,10 +327,9 @@ pub fn step_sql(
         up.push_str(&super::user_index(contract, backend));
         let _ = writeln!(
             down,
-            "DROP INDEX IF EXISTS {}.{}_{};",
+            "DROP INDEX IF EXISTS {}.{};",
             contract.schema,
-            contract.table,
-            super::USER_INDEX
+            super::user_index_name(contract)
         );
     }
     for column in columns.iter().rev() {

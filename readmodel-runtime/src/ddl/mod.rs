@@ -145,7 +145,12 @@ fn write_create(out: &mut String, contract: &Contract, backend: Backend) -> fmt:
 }
 
 /// The suffix of the name of a table's `(user_id, model_version)` index.
-pub(crate) const USER_INDEX: &str = "user";
+const USER_INDEX: &str = "user";
+
+/// The name of a table's `(user_id, model_version)` index (in the table's schema).
+pub(crate) fn user_index_name(contract: &Contract) -> String {
+    format!("{}_{USER_INDEX}", contract.table)
+}
 
 /// The statement creating the `(user_id, model_version)` index of a table with a
 /// `user_id` column, ending in a newline.

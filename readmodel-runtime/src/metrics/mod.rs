@@ -111,8 +111,8 @@ pub fn database_unreachable(reason: Option<String>) {
 impl Metrics {
     /// The Prometheus (OpenMetrics) text of every metric.
     pub fn encode(&self) -> String {
-        // `readmodel_healthy` says what `/healthz` says at the same moment, not at the
-        // sampler's last tick (a scrape right after a 503 read 1).
+        // Set here, where it is read: `readmodel_healthy` says what `/healthz` says at
+        // the same moment (set at the sampler's ticks, a scrape right after a 503 read 1).
         let healthy = self.verdict() == Verdict::Healthy;
         self.families.healthy.set(i64::from(healthy));
         self.families.encode()

@@ -34,8 +34,6 @@ pub fn spawn(metrics: &'static Metrics, url: DatabaseUrl, stop: StopFlag) {
             } else {
                 metrics.health.sampled(None);
             }
-            let healthy = metrics.verdict() == super::Verdict::Healthy;
-            metrics.families.healthy.set(i64::from(healthy));
             std::thread::sleep(SAMPLE_EVERY);
         }
     });

@@ -15,11 +15,6 @@ use super::statement::{scalar_i64, Statement};
 use crate::contract::Contract;
 use crate::ddl;
 
-/// The index's name, as `DROP INDEX` and the catalogs give it.
-fn name(contract: &Contract) -> String {
-    format!("{}_{}", contract.table, ddl::USER_INDEX)
-}
-
 /// Drops the index when the table holds no row (of any version); returns whether the
 /// table is now without it. A table without a `user_id` column has no such index. (A row
 /// that another process writes right after the check only makes its reads slower until
@@ -44,7 +39,7 @@ pub(crate) fn defer<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, 
     let drop = format!(
         "DROP INDEX IF EXISTS {}.{}",
         contract.schema,
-        name(contract)
+        ddl::user_index_name(contract)
     );
     let dropped = conn.transaction::<_, diesel::result::Error, _>(|c| {
         if postgres {
@@ -66,7 +61,9 @@ const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '2s'";
 /// Creates the index if it is missing (a rebuild that deferred it ended, or was killed
 /// before it could build it); returns whether it created it.
 pub(crate) fn restore<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, StoreError> {
-    if !contract.has_user_column() || conn.has_index(contract.schema, &name(contract))? {
+    if !contract.has_user_column()
+        || conn.has_index(contract.schema, &ddl::user_index_name(contract))?
+    {
         return Ok(false);
     }
     let backend = conn.ddl_backend();

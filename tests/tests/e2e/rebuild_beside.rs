@@ -14,8 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use readmodel_runtime::pause::PAUSE_VAR;
-use readmodel_tests::child::{self, finish, spawn, stopped, wait_until};
+use readmodel_tests::child::{self, finish, wait_until};
 use readmodel_tests::{bin, execute_sql, on_both_backends, Db, Reader, HABITS};
 
 on_both_backends!(
@@ -142,15 +141,7 @@ fn spawn_stopped_after_flushes(db: &Db, args: &[&str]) -> Child {
 
 /// Starts `replay ARGS` stopped at the pause `point`, and waits until it is.
 fn spawn_stopped_at(db: &Db, args: &[&str], point: &str) -> Child {
-    let mut run = spawn(&bin(), &db.url, args, &[(PAUSE_VAR, point)]);
-    wait_until("the rebuild stops at its pause point", || {
-        stopped(&run) || child::exited(&mut run)
-    });
-    if !stopped(&run) {
-        let out = finish(run);
-        panic!("the rebuild ended before {point}: {}", out.stderr);
-    }
-    run
+    child::spawn_stopped_at(&bin(), &db.url, args, point)
 }
 
 /// Rows of scratch versions (negative) in habits.checkins.

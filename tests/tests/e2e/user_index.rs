@@ -5,8 +5,7 @@
 
 use std::process::Child;
 
-use readmodel_runtime::pause::PAUSE_VAR;
-use readmodel_tests::child::{self, finish, spawn, stopped, wait_until};
+use readmodel_tests::child::{self, finish, spawn, wait_until};
 use readmodel_tests::events::{event_line, stream, HABIT};
 use readmodel_tests::{bin, on_both_backends, query_texts, Db, HABITS};
 
@@ -81,15 +80,7 @@ fn user_indexes(db: &Db) -> Vec<String> {
 
 /// Starts `replay ARGS` stopped after its third flush, and waits until it is.
 fn spawn_stopped_after_flushes(db: &Db, args: &[&str]) -> Child {
-    let mut run = spawn(&bin(), &db.url, args, &[(PAUSE_VAR, "flushed@3")]);
-    wait_until("the run stops after its third flush", || {
-        stopped(&run) || child::exited(&mut run)
-    });
-    if !stopped(&run) {
-        let out = finish(run);
-        panic!("the run ended before its third flush: {}", out.stderr);
-    }
-    run
+    child::spawn_stopped_at(&bin(), &db.url, args, "flushed@3")
 }
 
 /// The checksums of [`HABITS`] built over the same log by runs that keep every index:

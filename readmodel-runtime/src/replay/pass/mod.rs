@@ -191,10 +191,10 @@ fn start_lanes(
             return Err(error);
         }
     }
+    if !defer_indexes {
+        return Ok(());
+    }
     for i in 0..lanes.len() {
-        if !defer_indexes {
-            break;
-        }
         if let Err(error) = lanes[i].defer_user_index(store) {
             let message = stopped_by(lanes[i].contract().name, &error);
             for (j, lane) in lanes.iter_mut().enumerate() {
