@@ -8,12 +8,14 @@
 //!
 //! After a full rebuild deleted the version's rows, every row in the table was written by
 //! this run, so the cache is *complete*: a key it never absorbed is known to have no row
-//! (no load at all). Once a turn drops rows, Bloom filters of every key absorbed keep
-//! that knowledge in about a byte per key: a key they have never seen has no row, and
+//! (no load at all). Once a turn drops rows, Bloom filters of every key dropped keep
+//! that knowledge in under two bytes per key: a key they have never seen has no row, and
 //! only a key they may have seen (written earlier and dropped, or a false positive) is
-//! loaded. A filter full to the keys it was sized for is followed by one twice its size,
-//! so the false positives stay rare however long the log (one filter of fixed size let
-//! them grow to two in five keys over 10M events, each a load).
+//! loaded. A filter full to the keys it was sized for is followed by one for twice as
+//! many keys at a lower false-positive rate (a scalable Bloom filter), so false positives
+//! stay under 1% of the keys checked however long the log: with filters of one rate,
+//! each new filter added its rate to the last, and a 10M-event log loaded 15,000
+//! never-written rows of each daily model, one round trip each.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,12 +38,15 @@ fn capacity_override() -> Option<usize> {
     *OVERRIDE.get_or_init(|| std::env::var(CACHE_ROWS_VAR).ok()?.trim().parse().ok())
 }
 
-/// The first Bloom filter's size: 4 Mi bits, so that 500,000 keys have about two false
-/// positives in a hundred (each a needless load, on a read connection of its own); each
-/// next filter is twice the size of the one before, for twice the keys.
-const SEEN_BYTES: usize = 512 * 1024;
-const SEEN_KEYS: usize = 500_000;
-/// The filters of one cache stop growing at this size in all (about 30M keys); past it,
+/// The first Bloom filter is sized for this many keys at this false-positive rate; each
+/// next one for twice the keys at [`SEEN_TIGHTENING`] times the rate, so that the rates of
+/// all the filters checked add up to less than five times the first (1%). A small first
+/// filter (105 KB) keeps the models with few rows small; the bits per key grow by half a
+/// bit per filter.
+const SEEN_KEYS: usize = 65_536;
+const SEEN_FALSE_POSITIVES: f64 = 0.002;
+const SEEN_TIGHTENING: f64 = 0.8;
+/// The filters of one cache stop growing at this size in all (about 16M keys); past it,
 /// the last filter takes every key and its false positives grow.
 const SEEN_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// A fixed seed: which keys are loaded needlessly does not vary from run to run.
@@ -51,7 +56,7 @@ pub(crate) struct RowCache<R: ReadModelRow> {
     newer: BTreeMap<R::Key, Option<Arc<R>>>,
     older: BTreeMap<R::Key, Option<Arc<R>>>,
     complete: bool,
-    /// Every key absorbed, once a turn has dropped rows of a complete cache.
+    /// Every key a turn dropped from a complete cache.
     seen: Option<SeenKeys<R::Key>>,
     capacity: usize,
 }
@@ -130,9 +135,6 @@ impl<R: ReadModelRow> RowCache<R> {
     /// Takes in a committed batch's final row states (read or written).
     pub(crate) fn absorb(&mut self, state: BatchState<R>) {
         for (key, slot) in state.slots {
-            if let Some(seen) = &mut self.seen {
-                seen.set(&key);
-            }
             self.newer.insert(key, slot.row);
         }
         if self.newer.len() >= self.capacity / 2 {
@@ -140,26 +142,28 @@ impl<R: ReadModelRow> RowCache<R> {
         }
     }
 
-    /// Drops the older generation; the newer one becomes the older.
+    /// Drops the older generation; the newer one becomes the older. A complete cache
+    /// records the keys it drops: the only way a key it absorbed leaves it for good, so
+    /// the filters hold every key the table may have that the cache does not, and a row
+    /// touched in every batch costs no filter update until it is dropped.
     fn turn(&mut self) {
-        if self.complete && self.seen.is_none() && !self.older.is_empty() {
-            let mut seen = SeenKeys::new();
-            for key in self.older.keys().chain(self.newer.keys()) {
+        if self.complete && !self.older.is_empty() {
+            let seen = self.seen.get_or_insert_with(SeenKeys::new);
+            for key in self.older.keys() {
                 seen.set(key);
             }
-            self.seen = Some(seen);
-        }
-        if self.seen.as_ref().is_some_and(SeenKeys::failed) {
-            // Without a filter the cache can no longer prove a key new.
-            self.complete = false;
-            self.seen = None;
+            if seen.failed() {
+                // Without a filter the cache can no longer prove a key new.
+                self.complete = false;
+                self.seen = None;
+            }
         }
         self.older = std::mem::take(&mut self.newer);
     }
 }
 
-/// Bloom filters of every key a cache absorbed, each twice the size of the one before
-/// (see the module's documentation).
+/// Bloom filters of every key a cache dropped, each for twice the keys of the one before
+/// at a lower false-positive rate (see the module's documentation).
 struct SeenKeys<K> {
     filters: Vec<Bloom<K>>,
     /// Keys set in the last filter, and the number it was sized for. A filter that
@@ -167,30 +171,34 @@ struct SeenKeys<K> {
     /// "maybe" more often, never "no" for a key it was given.
     in_last: usize,
     last_sized_for: usize,
+    /// The false-positive rate the last filter was sized for.
+    last_rate: f64,
 }
 
 impl<K: std::hash::Hash> SeenKeys<K> {
     fn new() -> Self {
-        Self::starting_at(SEEN_BYTES, SEEN_KEYS)
+        Self::starting_at(SEEN_KEYS, SEEN_FALSE_POSITIVES)
     }
 
-    /// Filters whose first has `bytes` for `keys` keys.
-    fn starting_at(bytes: usize, keys: usize) -> Self {
+    /// Filters whose first is sized for `keys` keys at the rate `false_positives`.
+    fn starting_at(keys: usize, false_positives: f64) -> Self {
         let mut seen = SeenKeys {
             filters: Vec::new(),
             in_last: 0,
             last_sized_for: 0,
+            last_rate: false_positives,
         };
-        seen.grow(bytes, keys);
+        seen.grow(keys, false_positives);
         seen
     }
 
-    /// Adds a filter of `bytes` for `keys` keys, if it can be created.
-    fn grow(&mut self, bytes: usize, keys: usize) {
-        if let Ok(filter) = Bloom::new_with_seed(bytes, keys, &SEEN_SEED) {
+    /// Adds a filter for `keys` keys at the rate `false_positives`, if it can be created.
+    fn grow(&mut self, keys: usize, false_positives: f64) {
+        if let Ok(filter) = Bloom::new_for_fp_rate_with_seed(keys, false_positives, &SEEN_SEED) {
             self.filters.push(filter);
             self.in_last = 0;
             self.last_sized_for = keys;
+            self.last_rate = false_positives;
         }
     }
 
@@ -200,12 +208,10 @@ impl<K: std::hash::Hash> SeenKeys<K> {
 
     fn set(&mut self, key: &K) {
         if self.in_last >= self.last_sized_for {
-            let bytes = self
-                .filters
-                .last()
-                .map_or(SEEN_BYTES, |f| f.len() as usize / 4);
+            let (keys, rate) = (self.last_sized_for * 2, self.last_rate * SEEN_TIGHTENING);
+            let bytes = Bloom::<K>::compute_bitmap_size(keys, rate);
             if self.bytes() + bytes <= SEEN_MAX_BYTES {
-                self.grow(bytes, self.last_sized_for * 2);
+                self.grow(keys, rate);
             }
         }
         if let Some(last) = self.filters.last_mut() {
@@ -320,13 +326,42 @@ mod tests {
     }
 
     #[test]
+    fn only_the_keys_a_turn_drops_are_recorded() {
+        let mut cache = RowCache::<Row>::new(true, 4);
+        cache.absorb(batch(&[1, 2]));
+        assert!(cache.seen.is_none(), "nothing dropped yet");
+        cache.absorb(batch(&[3, 4]));
+        let recorded = |cache: &RowCache<Row>, key: u8| {
+            cache.seen.as_ref().is_some_and(|seen| seen.check(&key))
+        };
+        assert!(
+            recorded(&cache, 1) && recorded(&cache, 2),
+            "1 and 2 were dropped"
+        );
+        assert!(
+            !recorded(&cache, 3) && !recorded(&cache, 4),
+            "3 and 4 are held"
+        );
+        assert_eq!(cache.known(&1), None, "a dropped row must be loaded");
+        assert_eq!(cache.known(&3), Some(Some(Arc::new(Row(3)))));
+        assert_eq!(cache.known(&9), Some(None), "never written");
+        cache.absorb(batch(&[5, 6]));
+        assert!(
+            recorded(&cache, 3) && recorded(&cache, 4),
+            "dropped in turn"
+        );
+        assert!(!recorded(&cache, 5) && !recorded(&cache, 6));
+    }
+
+    #[test]
     fn the_filters_of_dropped_keys_grow_with_the_keys_and_stay_selective() {
-        // Four times the keys the first filter is sized for: a single filter of its size
-        // would answer "maybe seen" for most keys never set. (The sizes of the real
-        // filters divided by 64, for a quick test.)
-        let (first_bytes, first_keys) = (SEEN_BYTES / 64, SEEN_KEYS / 64);
-        let keys = 4 * first_keys as u64;
-        let mut seen = SeenKeys::<u64>::starting_at(first_bytes, first_keys);
+        // Seven times the keys the first filter is sized for: three full filters, the most
+        // false positives before a fourth. A single filter of the first one's size would
+        // answer "maybe seen" for most keys never set. (The real first filter's keys
+        // divided by 64, for a quick test.)
+        let first_keys = SEEN_KEYS / 64;
+        let keys = 7 * first_keys as u64;
+        let mut seen = SeenKeys::<u64>::starting_at(first_keys, SEEN_FALSE_POSITIVES);
         for key in 0..keys {
             seen.set(&key);
         }
@@ -335,26 +370,50 @@ mod tests {
             (0..keys).step_by(997).all(|key| seen.check(&key)),
             "no false negative"
         );
-        let unseen = (keys..keys + 20_000).filter(|key| seen.check(key)).count();
-        assert!(
-            unseen < 1_000,
-            "{unseen} of 20,000 keys never set look seen"
+        assert_eq!(
+            seen.filters.len(),
+            3,
+            "for one, two and four times the first one's keys"
         );
+        let probes = 100_000;
+        let unseen = (keys..keys + probes).filter(|key| seen.check(key)).count();
+        let bound = SEEN_FALSE_POSITIVES / (1.0 - SEEN_TIGHTENING);
+        assert!(
+            unseen as f64 <= bound * probes as f64,
+            "{unseen} of {probes} keys never set look seen"
+        );
+        let first_bytes = seen.filters[0].len() as usize / 8;
         let mut one = Bloom::new_with_seed(first_bytes, first_keys, &SEEN_SEED).expect("a filter");
         for key in 0..keys {
             one.set(&key);
         }
-        let saturated = (keys..keys + 20_000).filter(|key| one.check(key)).count();
+        let saturated = (keys..keys + probes).filter(|key| one.check(key)).count();
         assert!(
-            saturated > 10 * unseen,
+            saturated > 50 * unseen,
             "one filter: {saturated}, growing: {unseen}"
         );
-        assert_eq!(
-            seen.filters.len(),
-            3,
-            "one, twice and four times the first size"
-        );
         assert!(seen.bytes() <= SEEN_MAX_BYTES);
+    }
+
+    #[test]
+    fn each_filter_is_sized_for_twice_the_keys_at_a_lower_rate() {
+        let mut seen = SeenKeys::<u64>::new();
+        for key in 0..3 {
+            seen.in_last = seen.last_sized_for;
+            seen.set(&key);
+        }
+        let bits_per_key: Vec<f64> = [1, 2, 4, 8]
+            .iter()
+            .zip(&seen.filters)
+            .map(|(times, filter)| filter.len() as f64 / (times * SEEN_KEYS) as f64)
+            .collect();
+        assert_eq!(bits_per_key.len(), 4);
+        for pair in bits_per_key.windows(2) {
+            // A rate times 0.8 costs -ln 0.8 / ln² 2 = 0.46 bits per key more.
+            assert!((pair[1] - pair[0] - 0.46).abs() < 0.01, "{bits_per_key:?}");
+        }
+        let last = SEEN_FALSE_POSITIVES * SEEN_TIGHTENING.powi(3);
+        assert!((seen.last_rate - last).abs() < 1e-12, "{}", seen.last_rate);
     }
 
     #[test]
@@ -365,7 +424,7 @@ mod tests {
             seen.in_last = seen.last_sized_for;
             seen.set(&key);
         }
-        assert_eq!(seen.filters.len(), 6, "512 KiB to 16 MiB, then no more");
+        assert_eq!(seen.filters.len(), 8, "106 KB to 17 MB, then no more");
         assert!(seen.bytes() <= SEEN_MAX_BYTES, "{} bytes", seen.bytes());
         assert!((0..20).all(|key| seen.check(&key)), "every key still set");
     }
