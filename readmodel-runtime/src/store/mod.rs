@@ -17,6 +17,7 @@ pub(crate) mod schema;
 mod sqlite;
 mod sqlite_files;
 pub(crate) mod statement;
+pub(crate) mod temp_files;
 #[cfg(test)]
 pub(crate) mod test_store;
 mod url;

@@ -89,6 +89,14 @@ pub(crate) fn scalar_i64<C: Conn>(conn: &mut C, sql: &str) -> Result<i64, StoreE
     Ok(rows.first().map_or(0, |r| r.0))
 }
 
+/// The first `value` of a query returning one text column, empty when it returns no row.
+pub(crate) fn scalar_text<C: Conn>(conn: &mut C, sql: &str) -> Result<String, StoreError> {
+    let rows: Vec<Value<String>> = conn
+        .fetch(Statement::new(sql))
+        .map_err(StoreError::query(sql.to_owned()))?;
+    Ok(rows.into_iter().next().map(|r| r.0).unwrap_or_default())
+}
+
 /// The highest committed `event_record.id` this connection can see, 0 for an empty log.
 pub(crate) fn visible_head<C: Conn>(conn: &mut C) -> Result<i64, StoreError> {
     scalar_i64(

@@ -38,6 +38,29 @@ fn a_reader_holding_the_table_does_not_hold_a_first_build_postgres() {
     reader.batch_execute("COMMIT").expect("the reader ends");
 }
 
+/// A table whose `autovacuum_enabled` was set by its owner keeps that setting through a
+/// first build (only the deferral's own pause is undone).
+#[test]
+fn a_first_build_leaves_autovacuum_set_by_the_owner_alone_postgres() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let db = log(true);
+    let mut owner = diesel::PgConnection::establish(&db.url).expect("PostgreSQL connects");
+    owner
+        .batch_execute("ALTER TABLE readmodels.habit_checkins SET (autovacuum_enabled = false)")
+        .expect("the owner turns autovacuum off");
+    let run = spawn_stopped_after_flushes(&db, &run_args(&["--full"]));
+    child::signal(&run, "CONT");
+    let out = finish(run);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(user_indexes(&db), ALL);
+    assert_eq!(
+        autovacuum_paused(&db),
+        ["habit_checkins"],
+        "the owner's setting stays; the build's own pause of habit_streaks is undone"
+    );
+}
+
 /// The two models the runs of these tests rebuild; the third habits model is left alone.
 const REBUILT: [&str; 2] = ["habits.checkins", "habits.streaks"];
 
@@ -78,6 +101,29 @@ fn user_indexes(db: &Db) -> Vec<String> {
     query_texts(&db.url, sql)
 }
 
+/// The habits tables whose autovacuum a build paused (PostgreSQL; SQLite has none).
+fn autovacuum_paused(db: &Db) -> Vec<String> {
+    if db.backend() != "postgres" {
+        return Vec::new();
+    }
+    query_texts(
+        &db.url,
+        "SELECT c.relname::text AS value FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'readmodels' AND c.relname LIKE 'habit%' \
+         AND EXISTS (SELECT 1 FROM unnest(c.reloptions) AS o \
+         WHERE lower(o) = 'autovacuum_enabled=false') ORDER BY 1",
+    )
+}
+
+/// What [`autovacuum_paused`] gives while [`REBUILT`] fill empty tables.
+fn paused_while_building(db: &Db) -> Vec<String> {
+    match db.backend() {
+        "postgres" => vec!["habit_checkins".to_owned(), "habit_streaks".to_owned()],
+        _ => Vec::new(),
+    }
+}
+
 /// Starts `replay ARGS` stopped after its third flush, and waits until it is.
 fn spawn_stopped_after_flushes(db: &Db, args: &[&str]) -> Child {
     child::spawn_stopped_at(&bin(), &db.url, args, "flushed@3")
@@ -110,6 +156,11 @@ fn a_first_build_leaves_the_user_index_out_until_its_end(postgres: bool) {
             ["habit_monthly_completions_user"],
             "{backend} {extra:?}: the rebuilt models' indexes are left out while they fill"
         );
+        assert_eq!(
+            autovacuum_paused(&db),
+            paused_while_building(&db),
+            "{backend} {extra:?}: autovacuum paused while they fill"
+        );
         child::signal(&run, "CONT");
         let out = finish(run);
         assert_eq!(out.code, Some(0), "{backend} {extra:?}: {}", out.stderr);
@@ -117,6 +168,10 @@ fn a_first_build_leaves_the_user_index_out_until_its_end(postgres: bool) {
             user_indexes(&db),
             ALL,
             "{backend} {extra:?}: built at the end"
+        );
+        assert!(
+            autovacuum_paused(&db).is_empty(),
+            "{backend} {extra:?}: autovacuum resumed"
         );
         db.run(&["run", "--model", "habits.monthly_completions"])
             .ok();
@@ -139,8 +194,13 @@ fn a_build_killed_without_its_user_index_gets_it_back_on_the_next_run(postgres: 
         ["habit_monthly_completions_user"],
         "{backend}: the kill left the indexes out"
     );
+    assert_eq!(autovacuum_paused(&db), paused_while_building(&db));
     db.run(&run_args(&["--resume"])).ok();
     assert_eq!(user_indexes(&db), ALL, "{backend}: the next run built them");
+    assert!(
+        autovacuum_paused(&db).is_empty(),
+        "{backend}: and resumed autovacuum"
+    );
     db.run(&["run", "--model", "habits.monthly_completions"])
         .ok();
     assert_eq!(

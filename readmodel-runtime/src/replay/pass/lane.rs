@@ -27,6 +27,7 @@ use crate::ledger::{self, RunStatus, Scope};
 use crate::metrics::{LaneFlush, Series};
 use crate::rows::{BatchState, Projection, ReadModelRow};
 use crate::store::rows::{load_row, load_rows, RowSet};
+use crate::store::temp_files;
 use crate::store::{transaction, user_index, with_conn, Conn, Store};
 
 /// One model's share of a pass over the log, behind an object-safe face so that a pass
@@ -79,6 +80,10 @@ pub trait Lane {
     }
     /// The digest [`Lane::checksum_job`] computed, for [`Lane::finish`] to record.
     fn checksummed(&mut self, _digest: String) {}
+    /// Frees the rows carried between flushes (and the filters of dropped keys): the
+    /// pass is over, and what follows it (the `user_id` indexes, the checksums on
+    /// connections of their own) should not find them still held.
+    fn release_cache(&mut self) {}
     /// Leaves out the `(user_id, model_version)` index of the model's table while the
     /// run fills it, when the run rebuilds the whole model into a table with no row (see
     /// `store::user_index`).
@@ -483,6 +488,12 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.applied = self.flushed;
     }
 
+    fn release_cache(&mut self) {
+        // Forgetting every row frees them; a cache that forgot proves no key absent, so
+        // a lane that went on would load what it needs (none does: the pass is over).
+        self.cache.distrust();
+    }
+
     fn finish(
         &mut self,
         store: &mut Store,
@@ -706,12 +717,16 @@ impl<P: Projection> ModelLane<P> {
             return Ok(digest);
         };
         let context = || format!("swapping the rebuilt {} in", contract.name);
-        transaction(conn, context, |c| {
-            finish_checkpoint(c, contract, scratch, execution, applied)?;
-            beside::swap(c, contract, beside)?;
-            let ending = Ending::Succeeded(Some(&digest));
-            run_record::end(c, self.run_id, ending, tally)?;
-            Ok::<_, ReplayError>(())
+        // The swap renumbers every row of the table in one transaction: its statement
+        // journal goes to files (see `store::temp_files`).
+        temp_files::in_files(conn, context, |conn| {
+            transaction(conn, context, |c| {
+                finish_checkpoint(c, contract, scratch, execution, applied)?;
+                beside::swap(c, contract, beside)?;
+                let ending = Ending::Succeeded(Some(&digest));
+                run_record::end(c, self.run_id, ending, tally)?;
+                Ok::<_, ReplayError>(())
+            })
         })?;
         Ok(digest)
     }

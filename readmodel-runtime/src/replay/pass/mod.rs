@@ -141,6 +141,9 @@ pub(crate) fn run_prepared(
         stop: &control.stop,
     });
     let outcome = pass.run(store, url, follow, progress);
+    for lane in &mut pass.lanes {
+        lane.release_cache();
+    }
     let outcome = stages::timed(stages::Stage::Indexes, || {
         build_user_indexes(&mut pass.lanes, store, outcome)
     });
