@@ -5,7 +5,7 @@
 //! not fit that bound. Building an index sorts every entry (at 10M events 187 MiB for one
 //! table), and an `UPDATE` or `DELETE` of a whole version inside a transaction keeps the
 //! prior content of every page it changes in its statement journal (swapping a rebuilt
-//! version in at 10M events peaked at 588 MiB). In files, the memory stays bounded.
+//! version in at 10M events peaked at 574 MiB). In files, the memory stays bounded.
 
 use super::conn::Conn;
 use super::error::StoreError;
