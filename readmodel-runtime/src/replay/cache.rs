@@ -395,13 +395,20 @@ mod tests {
         assert!(seen.bytes() <= SEEN_MAX_BYTES);
     }
 
-    #[test]
-    fn each_filter_is_sized_for_twice_the_keys_at_a_lower_rate() {
+    /// Filters from the real first one, each marked full after one key of `0..keys`, so
+    /// that every key asks for a bigger one.
+    fn a_filter_per_key(keys: u64) -> SeenKeys<u64> {
         let mut seen = SeenKeys::<u64>::new();
-        for key in 0..3 {
+        for key in 0..keys {
             seen.in_last = seen.last_sized_for;
             seen.set(&key);
         }
+        seen
+    }
+
+    #[test]
+    fn each_filter_is_sized_for_twice_the_keys_at_a_lower_rate() {
+        let seen = a_filter_per_key(3);
         let bits_per_key: Vec<f64> = [1, 2, 4, 8]
             .iter()
             .zip(&seen.filters)
@@ -418,12 +425,7 @@ mod tests {
 
     #[test]
     fn the_filters_stop_growing_at_their_memory_bound() {
-        let mut seen = SeenKeys::<u64>::new();
-        // Each filter full after one key: every key asks for a bigger one.
-        for key in 0..20 {
-            seen.in_last = seen.last_sized_for;
-            seen.set(&key);
-        }
+        let seen = a_filter_per_key(20);
         assert_eq!(seen.filters.len(), 8, "106 KB to 17 MB, then no more");
         assert!(seen.bytes() <= SEEN_MAX_BYTES, "{} bytes", seen.bytes());
         assert!((0..20).all(|key| seen.check(&key)), "every key still set");

@@ -26,29 +26,28 @@ pub(crate) fn in_files<C: Conn, T, E: From<StoreError>>(
     if conn.ddl_backend() == Backend::Postgres {
         return body(conn);
     }
-    let kept = scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store")?;
-    let temp_store = |conn: &mut C, mode: i64| {
+    let kept = temp_store(conn)?;
+    let set = |conn: &mut C, mode: i64| {
         conn.run(Statement::new(&format!("PRAGMA temp_store = {mode}")))
             .map_err(StoreError::query(context()))
     };
-    temp_store(conn, FILE)?;
+    set(conn, FILE)?;
     let done = body(conn);
-    let restored = temp_store(conn, kept);
+    let restored = set(conn, kept);
     let done = done?;
     restored?;
     Ok(done)
 }
 
+/// The connection's `PRAGMA temp_store` (SQLite): 0 default, 1 files, 2 memory.
+pub(crate) fn temp_store<C: Conn>(conn: &mut C) -> Result<i64, StoreError> {
+    scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store")
+}
+
 #[cfg(test)]
 mod tests {
-    use diesel::SqliteConnection;
-
     use super::*;
     use crate::store::{test_store, Store};
-
-    fn temp_store(conn: &mut SqliteConnection) -> i64 {
-        scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store").expect("temp_store")
-    }
 
     #[test]
     fn the_body_runs_with_files_and_the_connection_gets_its_setting_back() {
@@ -56,20 +55,24 @@ mod tests {
         let Store::Sqlite(conn) = &mut store else {
             panic!("a SQLite store")
         };
-        let own = temp_store(conn);
+        let own = temp_store(conn).expect("temp_store");
         assert_ne!(
             own, FILE,
             "the writing connection keeps temporary data in memory"
         );
-        let inside = in_files(conn, String::new, |c| Ok::<_, StoreError>(temp_store(c)));
+        let inside = in_files(conn, String::new, temp_store);
         assert_eq!(inside.expect("the body's result"), FILE);
-        assert_eq!(temp_store(conn), own);
+        assert_eq!(temp_store(conn).expect("temp_store"), own);
         let failed = in_files(conn, String::new, |_| {
             Err::<(), _>(StoreError::query("the body".to_owned())(
                 diesel::result::Error::NotFound,
             ))
         });
         assert!(failed.is_err(), "the body's error is returned");
-        assert_eq!(temp_store(conn), own, "restored after a failure too");
+        assert_eq!(
+            temp_store(conn).expect("temp_store"),
+            own,
+            "restored after a failure too"
+        );
     }
 }

@@ -27,17 +27,16 @@ use crate::ddl;
 /// or any failure of the drop, the index stays (the build is only slower).
 ///
 /// On PostgreSQL the same transaction pauses autovacuum on the table (unless its
-/// `autovacuum_enabled` is set already, by its owner), as [`PAUSED`]: a table that grows by millions of rows
-/// is vacuumed and analyzed again and again while it fills (a 10M-event rebuild measured
-/// 78.4 s without autovacuum, 85.9 s with it). [`restore`] resumes it.
+/// `autovacuum_enabled` is set already, by its owner), as [`PAUSED`]: a table that grows
+/// by millions of rows is vacuumed and analyzed again and again while it fills (a
+/// 10M-event rebuild measured 78.4 s without autovacuum, 85.9 s with it). [`restore`]
+/// resumes it.
 pub(crate) fn defer<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, StoreError> {
     if !contract.has_user_column() {
         return Ok(false);
     }
-    let empty = format!(
-        "SELECT COUNT(*) AS value FROM (SELECT 1 FROM {} LIMIT 1) AS any_row",
-        contract.qualified_table()
-    );
+    let table = contract.qualified_table();
+    let empty = format!("SELECT COUNT(*) AS value FROM (SELECT 1 FROM {table} LIMIT 1) AS any_row");
     if scalar_i64(conn, &empty)? > 0 {
         return Ok(false);
     }
@@ -48,7 +47,6 @@ pub(crate) fn defer<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, 
         ddl::user_index_name(contract)
     );
     let pause = postgres && autovacuum_setting(conn, contract)?.is_none();
-    let table = contract.qualified_table();
     let dropped = conn.transaction::<_, diesel::result::Error, _>(|c| {
         if postgres {
             c.run(Statement::new(LOCK_WAIT))?;
@@ -175,8 +173,7 @@ mod tests {
     }
 
     fn temp_store(conn: &mut SqliteConnection) -> i64 {
-        scalar_i64(conn, "SELECT temp_store AS value FROM pragma_temp_store")
-            .expect("the pragma reads")
+        temp_files::temp_store(conn).expect("the pragma reads")
     }
 
     /// Left out only from a table with no row; built back once, with the connection's
