@@ -496,15 +496,36 @@ fn populate(
     Ok((fresh, generate))
 }
 
-/// Untimed, after an append: leaves the log as it would be at rest. PostgreSQL gets the
-/// statistics autovacuum would gather; SQLite moves the insert's write-ahead log (one
-/// transaction, as large as the log) into the database file, as a later checkpoint would.
+/// Untimed, after an append: leaves the log as it would be at rest, so that the measured
+/// pass does not pay for the append's writes still on their way to disk. PostgreSQL gets
+/// the statistics autovacuum would gather and a `CHECKPOINT` (the append's dirty buffers
+/// written out); SQLite moves the insert's write-ahead log (one transaction, as large as
+/// the log) into the database file, as a later checkpoint would; then the system's dirty
+/// pages are flushed (`sync`). A 10M-event pass on PostgreSQL right after its log was
+/// generated took 99.4 s, and 77.5 s once settled (docs/PERFORMANCE.md).
 fn settle_log(store: &mut Store) -> Result<(), BenchError> {
     use diesel::RunQueryDsl;
     match store {
-        Store::Postgres(c) => diesel::sql_query("ANALYZE event_record").execute(c)?,
+        Store::Postgres(c) => {
+            diesel::sql_query("ANALYZE event_record").execute(c)?;
+            diesel::sql_query("CHECKPOINT").execute(c).map_err(|e| {
+                BenchError::new(format!(
+                    "cannot settle the generated log: CHECKPOINT was refused ({e}); run the bench as a superuser or a role with pg_checkpoint"
+                ))
+            })?
+        }
         Store::Sqlite(c) => diesel::sql_query("PRAGMA main.wal_checkpoint(TRUNCATE)").execute(c)?,
     };
+    let synced = std::process::Command::new("sync").status().map_err(|e| {
+        BenchError::new(format!(
+            "cannot settle the generated log: `sync` did not start: {e}"
+        ))
+    })?;
+    if !synced.success() {
+        return Err(BenchError::new(format!(
+            "cannot settle the generated log: `sync` failed ({synced})"
+        )));
+    }
     Ok(())
 }
 

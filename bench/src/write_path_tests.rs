@@ -209,3 +209,50 @@ fn diesel_prepares_every_typed_upsert_anew() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn diesel_prepares_the_insert_of_new_rows_once_per_size() {
+    // What the runtime writes a full rebuild's new rows with on SQLite
+    // (`ReadModelRow::insert_sqlite`, no `ON CONFLICT`): unlike the upsert above, diesel
+    // caches it, so three transactions of 68 rows (64 + 4) prepare two statements.
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::Connection;
+
+    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let Store::Sqlite(conn) = &mut fresh.store else {
+        panic!("the default benchmark database is SQLite");
+    };
+    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&cached);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            sink.push(sql.to_owned());
+        }
+    });
+    let rows: Vec<HabitCheckin> = (0..3 * 68).map(|i| HabitCheckin::sample(i, 0)).collect();
+    for chunk in rows.chunks(68) {
+        conn.transaction(|c| {
+            let (head, tail) = chunk.split_at(64);
+            let head: [&HabitCheckin; 64] = std::array::from_fn(|i| &head[i]);
+            let tail: [&HabitCheckin; 4] = std::array::from_fn(|i| &tail[i]);
+            HabitCheckin::insert_sqlite(c, head)?;
+            HabitCheckin::insert_sqlite(c, tail)
+        })
+        .expect("an insert of new rows");
+    }
+    let counted: i64 = habit_checkins::table
+        .count()
+        .get_result(conn)
+        .expect("counting the rows");
+    assert_eq!(counted, rows.len() as i64, "every row inserted once");
+    let cached = cached.lock().unwrap_or_else(PoisonError::into_inner);
+    let inserts: Vec<&String> = cached.iter().filter(|sql| sql.contains("INSERT")).collect();
+    assert_eq!(inserts.len(), 2, "one statement per size: {inserts:#?}");
+    assert!(
+        inserts.iter().all(|sql| !sql.contains("ON CONFLICT")),
+        "a plain insert: {inserts:#?}"
+    );
+}

@@ -62,6 +62,14 @@ pub trait ReadModelRow: Clone + Debug + Send + Sync + 'static {
         rows: [&Self; N],
     ) -> QueryResult<usize>;
     #[doc(hidden)]
+    /// diesel's typed `INSERT` of `N` rows in one statement on SQLite, without
+    /// `ON CONFLICT`: only for rows whose keys have no row in the table. Unlike the
+    /// upsert, diesel prepares it once per size and connection.
+    fn insert_sqlite<const N: usize>(
+        conn: &mut SqliteConnection,
+        rows: [&Self; N],
+    ) -> QueryResult<usize>;
+    #[doc(hidden)]
     /// COPY of `rows` into the table on PostgreSQL (`copy_from(table).from_insertable`):
     /// only for rows whose keys have no row in the table, since COPY does not upsert.
     fn copy_pg(conn: &mut PgConnection, rows: &[&Self]) -> QueryResult<usize>;

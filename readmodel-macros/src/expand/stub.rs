@@ -94,6 +94,12 @@ pub(super) fn expand(args: &Args, input: &syn::DeriveInput) -> TokenStream {
             ) -> #rt::diesel::QueryResult<usize> {
                 ::core::unreachable!()
             }
+            fn insert_sqlite<const N: usize>(
+                _conn: &mut #rt::diesel::sqlite::SqliteConnection,
+                _rows: [&Self; N],
+            ) -> #rt::diesel::QueryResult<usize> {
+                ::core::unreachable!()
+            }
             fn copy_pg(
                 _conn: &mut #rt::diesel::pg::PgConnection,
                 _rows: &[&Self],

@@ -49,6 +49,12 @@ impl ReadModelRow for Row {
     ) -> diesel::QueryResult<usize> {
         unreachable!("not written in these tests")
     }
+    fn insert_sqlite<const N: usize>(
+        _: &mut diesel::SqliteConnection,
+        _: [&Self; N],
+    ) -> diesel::QueryResult<usize> {
+        unreachable!("not written in these tests")
+    }
     fn copy_pg(_: &mut diesel::PgConnection, _: &[&Self]) -> diesel::QueryResult<usize> {
         unreachable!("not written in these tests")
     }

@@ -279,6 +279,12 @@ mod tests {
         ) -> diesel::QueryResult<usize> {
             unreachable!("not written in these tests")
         }
+        fn insert_sqlite<const N: usize>(
+            _: &mut diesel::SqliteConnection,
+            _: [&Self; N],
+        ) -> diesel::QueryResult<usize> {
+            unreachable!("not written in these tests")
+        }
         fn copy_pg(_: &mut diesel::PgConnection, _: &[&Self]) -> diesel::QueryResult<usize> {
             unreachable!("not written in these tests")
         }

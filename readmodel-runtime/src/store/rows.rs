@@ -312,23 +312,23 @@ impl Upsert for PgConnection {
     }
 }
 
-/// Rows per statement of the typed SQLite upsert, largest first: a write takes each size
-/// that fits the bind limit as often as it can, the smaller ones for the rest. At most 256:
-/// inside the flush's transaction SQLite keeps the prior content of every page a multi-row
-/// statement changes (its statement journal, in memory under `temp_store = MEMORY`; in a
-/// file, a 10M-event rebuild peaked no lower), and the rows of a big table
-/// land on different pages (with 4,096 rows, 13 MiB at the peak of a 10M-event rebuild;
-/// 256 rows were as fast). Each size
-/// has a static query id, but diesel 2.3.14 marks every `DoUpdate` unsafe to cache, so the
-/// statements are still prepared per execution (pinned by the bench's
-/// `diesel_prepares_every_typed_upsert_anew`).
-macro_rules! sqlite_upsert_sizes {
-    ($conn:expr, $rows:expr, $max:expr, [$($n:literal),+]) => {{
+/// Rows per statement of the typed SQLite writes (`$write`: `upsert_sqlite` or
+/// `insert_sqlite`), largest first: a write takes each size that fits the bind limit as
+/// often as it can, the smaller ones for the rest. At most 256: inside the flush's
+/// transaction SQLite keeps the prior content of every page a multi-row statement changes
+/// (its statement journal, in memory under `temp_store = MEMORY`; in a file, a 10M-event
+/// rebuild peaked no lower), and the rows of a big table land on different pages (with
+/// 4,096 rows, 13 MiB at the peak of a 10M-event rebuild; 256 rows were as fast). Each
+/// size has a static query id, but diesel 2.3.14 marks every `DoUpdate` unsafe to cache,
+/// so the upserts are still prepared per execution (pinned by the bench's
+/// `diesel_prepares_every_typed_upsert_anew`); the inserts are prepared once per size.
+macro_rules! sqlite_write_sizes {
+    ($conn:expr, $rows:expr, $max:expr, $write:ident, [$($n:literal),+]) => {{
         let mut rest = $rows;
         $(
             if $n <= $max || $n == 1 {
                 while let Some((head, tail)) = rest.split_first_chunk::<$n>() {
-                    R::upsert_sqlite::<$n>($conn, *head)?;
+                    R::$write::<$n>($conn, *head)?;
                     rest = tail;
                 }
             }
@@ -351,7 +351,7 @@ impl Upsert for SqliteConnection {
     ) -> Result<(), StoreError> {
         let max = self.max_binds() / contract.columns.len().max(1);
         let write = |conn: &mut Self| -> diesel::QueryResult<()> {
-            sqlite_upsert_sizes!(conn, rows, max, [256, 64, 16, 4, 1]);
+            sqlite_write_sizes!(conn, rows, max, upsert_sqlite, [256, 64, 16, 4, 1]);
             Ok(())
         };
         write(self).map_err(StoreError::query(format!(
@@ -360,14 +360,42 @@ impl Upsert for SqliteConnection {
         )))
     }
 
-    /// SQLite has no COPY: the same upsert.
+    /// SQLite has no COPY: diesel's typed `INSERT` without `ON CONFLICT`, which diesel
+    /// prepares once per statement size and connection (the upsert is parsed again for
+    /// every statement). At most 64 rows per statement: the cached 256-row statements of
+    /// 19 tables held 3.5–5 MiB more at the peak of `bench --scale-child` (1M events: 84.0
+    /// against 80.2–80.5 MiB; 10M: 100.6–101.3 against 96.4 MiB), and 64 rows were as
+    /// fast (1M: 5.3–5.5 s; 10M: 74.7 s against 76.1–84.0 s; the upsert alone: 5.7–5.9
+    /// and 78.9–81.9 s). With [`Fresh::ByEventIdentity`] inside a savepoint, upserting
+    /// instead when a key exists.
     fn insert_new<R: ReadModelRow>(
         &mut self,
         contract: &Contract,
         rows: &[&R],
-        _fresh: Fresh,
+        fresh: Fresh,
     ) -> Result<(), StoreError> {
-        self.upsert(contract, rows)
+        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::Connection;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let max = self.max_binds() / contract.columns.len().max(1);
+        let insert = |conn: &mut Self| -> diesel::QueryResult<()> {
+            sqlite_write_sizes!(conn, rows, max, insert_sqlite, [64, 16, 4, 1]);
+            Ok(())
+        };
+        let context = || format!("inserting new rows into {}", contract.name);
+        if fresh == Fresh::Proven {
+            return insert(self).map_err(StoreError::query(context()));
+        }
+        // Nested in the open transaction, diesel's `transaction` is a savepoint.
+        match self.transaction(insert) {
+            Ok(()) => Ok(()),
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                self.upsert(contract, rows)
+            }
+            Err(source) => Err(StoreError::query(context())(source)),
+        }
     }
 }
 
@@ -445,3 +473,6 @@ fn order_by<DB: Db>(contract: &Contract, key: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests;

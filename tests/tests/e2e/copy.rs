@@ -8,7 +8,7 @@
 
 use readmodel_runtime::replay::CACHE_ROWS_VAR;
 use readmodel_tests::events::{event_line, stream};
-use readmodel_tests::{binary, execute_sql, query_texts, replay_with_env, Db};
+use readmodel_tests::{binary, execute_sql, on_both_backends, query_texts, replay_with_env, Db};
 
 /// (table, key columns) of the habits models: timeline, snapshot, aggregate.
 const TABLES: [(&str, &[&str]); 3] = [
@@ -171,12 +171,11 @@ fn copy_writes_only_new_rows_and_both_backends_agree() {
 /// the batch never saw the stored row. Only the cache's filter of dropped keys knows the
 /// row is still in the table, and must send it through the upsert; taken for new (the
 /// filter ignored when the cache picks COPY candidates, `RowCache::has_no_row`), it is
-/// COPYed over the stored row and the flush fails on the key: this test fails. Row
-/// caches of four rows, batches of two events, a flush after each: the person's row is
-/// dropped two turns before the pair arrives, in one batch. PostgreSQL only: SQLite
-/// writes new rows with the upsert too.
-#[test]
-fn a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied() {
+/// COPYed (PostgreSQL) or inserted without `ON CONFLICT` (SQLite) over the stored row and
+/// the flush fails on the key: this test fails. Row caches of four rows, batches of two
+/// events, a flush after each: the person's row is dropped two turns before the pair
+/// arrives, in one batch.
+fn a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied(postgres: bool) {
     const MODEL: &str = "relationships.last_contact";
     let person = |n: u32| stream(900 + n);
     let added = |n: u32| {
@@ -207,7 +206,7 @@ fn a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied() {
         1,
         &logged,
     ));
-    let db = Db::new(true);
+    let db = Db::new(postgres);
     db.import("people.jsonl", &lines).ok();
     db.run(&["run", "--model", MODEL, "--full"]).ok();
     let expected = db.checksum(MODEL);
@@ -240,3 +239,5 @@ fn a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied() {
     // Re-created by the interaction: no name, one interaction.
     assert_eq!(row, ["/1"]);
 }
+
+on_both_backends!(a_row_recreated_after_the_cache_dropped_it_is_updated_not_copied);
