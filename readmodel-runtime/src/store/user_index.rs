@@ -108,6 +108,29 @@ pub(crate) fn restore<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool
     Ok(true)
 }
 
+/// Gathers the planner's statistics of a table a run filled from empty (PostgreSQL; SQLite
+/// has none to gather: its planner follows the key index for a keyset page without them).
+/// A table created or emptied has none until autovacuum analyzes it, and without them
+/// PostgreSQL reads a keyset page (`WHERE key > … ORDER BY key LIMIT 10000`, as checksums
+/// read) by sorting every row after the key: 183 ms a page against 2.9 ms once analyzed,
+/// on a 1.3M-row table. The checksums of a 10M-event first build into a new database took
+/// 48 s that way, against 7.7 s with statistics.
+pub(crate) fn gather_statistics<C: Conn>(
+    conn: &mut C,
+    contract: &Contract,
+) -> Result<(), StoreError> {
+    if conn.ddl_backend() != ddl::Backend::Postgres {
+        return Ok(());
+    }
+    let analyze = format!("ANALYZE {}", contract.qualified_table());
+    conn.run(Statement::new(&analyze))
+        .map_err(StoreError::query(format!(
+            "gathering the statistics of {}",
+            contract.name
+        )))
+        .map(drop)
+}
+
 /// The deferral's pause as PostgreSQL lists it: the quoted capitals are kept as written,
 /// which tells it from a `false` (or `off`) of the table's owner, left alone.
 const PAUSED: &str = "autovacuum_enabled=FALSE";

@@ -56,6 +56,26 @@ fn a_first_build_leaves_autovacuum_set_by_the_owner_alone_postgres() {
     );
 }
 
+/// A first build gathers the planner's statistics of the tables it filled before reading
+/// them back for their checksums: without them PostgreSQL sorts every remaining row for
+/// each keyset page. `last_analyze` is set by an `ANALYZE` only, never by autovacuum; the
+/// model the runs leave alone is not analyzed.
+#[test]
+fn a_first_build_gathers_the_statistics_of_the_tables_it_filled_postgres() {
+    let db = log(true);
+    db.run(&run_args(&["--full"])).ok();
+    let analyzed = || {
+        query_texts(
+            &db.url,
+            "SELECT relname::text AS value FROM pg_stat_user_tables \
+             WHERE schemaname = 'readmodels' AND relname LIKE 'habit%' \
+             AND last_analyze IS NOT NULL ORDER BY 1",
+        )
+    };
+    wait_until("the statistics are reported", || analyzed().len() >= 2);
+    assert_eq!(analyzed(), ["habit_checkins", "habit_streaks"]);
+}
+
 /// The two models the runs of these tests rebuild; the third habits model is left alone.
 const REBUILT: [&str; 2] = ["habits.checkins", "habits.streaks"];
 

@@ -173,6 +173,9 @@ pub(crate) struct ModelLane<P: Projection> {
     resumed_from: Option<i64>,
     /// The table's user index is left out until the run ends.
     deferred_user_index: bool,
+    /// The run rebuilds the whole model from its start: its rows are new to the
+    /// planner, whose statistics are gathered before they are read back.
+    rebuilt_from_start: bool,
     _model: PhantomData<fn() -> P>,
 }
 
@@ -348,6 +351,7 @@ impl<P: Projection> ModelLane<P> {
             share,
             resumed_from: None,
             deferred_user_index: false,
+            rebuilt_from_start: false,
             _model: PhantomData,
         }
     }
@@ -547,6 +551,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         let from_start = execution.delete == Some(RowSet::WholeVersion)
             || (execution.is_whole_model() && execution.after == P::CONTRACT.start_after());
         if from_start && !self.shares_a_run() {
+            self.rebuilt_from_start = true;
             self.deferred_user_index = with_conn!(store, |c| user_index::defer(c, P::CONTRACT))?;
         }
         Ok(())
@@ -579,8 +584,11 @@ impl<P: Projection> Lane for ModelLane<P> {
         if self.share.is_some() {
             return None;
         }
-        let version = self.version;
+        let (version, analyze) = (self.version, self.rebuilt_from_start);
         Some(Box::new(move |store: &mut Store| {
+            if analyze {
+                with_conn!(store, |c| user_index::gather_statistics(c, P::CONTRACT))?;
+            }
             let sum = with_conn!(store, |c| checksum::of_rows::<P::Row, _>(
                 c,
                 P::CONTRACT,
@@ -709,7 +717,12 @@ impl<P: Projection> ModelLane<P> {
         let contract = P::CONTRACT;
         let digest = match self.checksum.take() {
             Some(digest) => digest,
-            None => checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest,
+            None => {
+                if self.rebuilt_from_start {
+                    user_index::gather_statistics(conn, contract)?;
+                }
+                checksum::of_rows::<P::Row, C>(conn, contract, self.version, None)?.digest
+            }
         };
         let (execution, scratch, applied) = (&self.execution, self.version, self.applied);
         let Some(beside) = self.beside else {
