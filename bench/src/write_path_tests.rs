@@ -1,6 +1,10 @@
 //! Every SQLite write path must leave identical tables: the same rows as written, the same
 //! checksum, after the insert pass and after the update pass.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
+use diesel::connection::InstrumentationEvent;
+use diesel::Connection as _;
 use diesel::{QueryDsl, RunQueryDsl, SelectableHelper};
 use projections::habits::{
     habit_checkins, habit_monthly_completions, habit_streaks, HabitCheckin, HabitMonthlyCompletion,
@@ -139,20 +143,13 @@ fn the_benchmark_reports_every_model_and_pass_with_matching_checksums() {
     }
 }
 
-/// The statements diesel caches (prepares once and reuses) while `rows` are written by
-/// `path` in transactions of `chunk`, twice: counted by an instrumentation on the SQLite
-/// connection.
-fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
-    use std::sync::{Arc, Mutex, PoisonError};
-
-    use diesel::connection::InstrumentationEvent;
-    use diesel::Connection;
-
-    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
-    let cached = Arc::new(Mutex::new(Vec::new()));
-    let Store::Sqlite(conn) = &mut fresh.store else {
+/// The SQL of every statement diesel caches (prepares once and reuses) on the store's
+/// SQLite connection from now on, as an instrumentation records it.
+fn record_cached_statements(store: &mut Store) -> Arc<Mutex<Vec<String>>> {
+    let Store::Sqlite(conn) = store else {
         panic!("the default benchmark database is SQLite");
     };
+    let cached = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&cached);
     conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::CacheQuery { sql, .. } = event {
@@ -160,24 +157,21 @@ fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
             sink.push(sql.to_owned());
         }
     });
-    let rows: Vec<HabitCheckin> = (0..rows as u64)
-        .map(|i| HabitCheckin::sample(i, 0))
-        .collect();
-    let updates: Vec<HabitCheckin> = (0..rows.len() as u64)
-        .map(|i| HabitCheckin::sample(i, 1))
-        .collect();
-    write(&mut fresh.store, path, &rows, chunk).expect("the insert pass");
-    write(&mut fresh.store, path, &updates, chunk).expect("the update pass");
-    // The control: a typed query with a static query id is cached, so the instrument sees
-    // what diesel caches.
-    let Store::Sqlite(conn) = &mut fresh.store else {
+    cached
+}
+
+/// The `INSERT`s among `cached`, once `habit_checkins` is checked to hold `rows` rows by a
+/// control query: a typed query with a static query id is cached, so the instrument sees
+/// what diesel caches.
+fn cached_inserts(store: &mut Store, cached: &Mutex<Vec<String>>, rows: usize) -> Vec<String> {
+    let Store::Sqlite(conn) = store else {
         panic!("the default benchmark database is SQLite");
     };
     let counted: i64 = habit_checkins::table
         .count()
         .get_result(conn)
         .expect("counting the rows");
-    assert_eq!(counted, rows.len() as i64);
+    assert_eq!(counted, rows as i64, "every row written once");
     let cached = cached.lock().unwrap_or_else(PoisonError::into_inner);
     assert!(
         cached.iter().any(|sql| sql.contains("COUNT(*)")),
@@ -188,6 +182,22 @@ fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
         .filter(|sql| sql.contains("INSERT"))
         .cloned()
         .collect()
+}
+
+/// The statements diesel caches while `rows` are written by `path` in transactions of
+/// `chunk`, twice.
+fn statements_cached(path: Path, rows: usize, chunk: usize) -> Vec<String> {
+    let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let cached = record_cached_statements(&mut fresh.store);
+    let rows: Vec<HabitCheckin> = (0..rows as u64)
+        .map(|i| HabitCheckin::sample(i, 0))
+        .collect();
+    let updates: Vec<HabitCheckin> = (0..rows.len() as u64)
+        .map(|i| HabitCheckin::sample(i, 1))
+        .collect();
+    write(&mut fresh.store, path, &rows, chunk).expect("the insert pass");
+    write(&mut fresh.store, path, &updates, chunk).expect("the update pass");
+    cached_inserts(&mut fresh.store, &cached, rows.len())
 }
 
 #[test]
@@ -215,23 +225,12 @@ fn diesel_prepares_the_insert_of_new_rows_once_per_size() {
     // What the runtime writes a full rebuild's new rows with on SQLite
     // (`ReadModelRow::insert_sqlite`, no `ON CONFLICT`): unlike the upsert above, diesel
     // caches it, so three transactions of 68 rows (64 + 4) prepare two statements.
-    use std::sync::{Arc, Mutex, PoisonError};
-
-    use diesel::connection::InstrumentationEvent;
-    use diesel::Connection;
 
     let mut fresh = open_fresh(&super::Options::default()).expect("a fresh SQLite database");
+    let cached = record_cached_statements(&mut fresh.store);
     let Store::Sqlite(conn) = &mut fresh.store else {
         panic!("the default benchmark database is SQLite");
     };
-    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = Arc::clone(&cached);
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-            let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-            sink.push(sql.to_owned());
-        }
-    });
     let rows: Vec<HabitCheckin> = (0..3 * 68).map(|i| HabitCheckin::sample(i, 0)).collect();
     for chunk in rows.chunks(68) {
         conn.transaction(|c| {
@@ -243,13 +242,7 @@ fn diesel_prepares_the_insert_of_new_rows_once_per_size() {
         })
         .expect("an insert of new rows");
     }
-    let counted: i64 = habit_checkins::table
-        .count()
-        .get_result(conn)
-        .expect("counting the rows");
-    assert_eq!(counted, rows.len() as i64, "every row inserted once");
-    let cached = cached.lock().unwrap_or_else(PoisonError::into_inner);
-    let inserts: Vec<&String> = cached.iter().filter(|sql| sql.contains("INSERT")).collect();
+    let inserts = cached_inserts(&mut fresh.store, &cached, rows.len());
     assert_eq!(inserts.len(), 2, "one statement per size: {inserts:#?}");
     assert!(
         inserts.iter().all(|sql| !sql.contains("ON CONFLICT")),

@@ -337,6 +337,11 @@ macro_rules! sqlite_write_sizes {
     }};
 }
 
+/// The most rows one SQLite statement can bind every column of.
+fn rows_within_bind_limit(conn: &mut SqliteConnection, contract: &Contract) -> usize {
+    conn.max_binds() / contract.columns.len().max(1)
+}
+
 impl Upsert for SqliteConnection {
     /// diesel's typed `insert_into(table).values([&row; N]).on_conflict(key).do_update()`
     /// in statements of fixed sizes (see [`ReadModelRow::upsert_sqlite`]), sized to the bind
@@ -349,7 +354,7 @@ impl Upsert for SqliteConnection {
         contract: &Contract,
         rows: &[&R],
     ) -> Result<(), StoreError> {
-        let max = self.max_binds() / contract.columns.len().max(1);
+        let max = rows_within_bind_limit(self, contract);
         let write = |conn: &mut Self| -> diesel::QueryResult<()> {
             sqlite_write_sizes!(conn, rows, max, upsert_sqlite, [256, 64, 16, 4, 1]);
             Ok(())
@@ -379,7 +384,7 @@ impl Upsert for SqliteConnection {
         if rows.is_empty() {
             return Ok(());
         }
-        let max = self.max_binds() / contract.columns.len().max(1);
+        let max = rows_within_bind_limit(self, contract);
         let insert = |conn: &mut Self| -> diesel::QueryResult<()> {
             sqlite_write_sizes!(conn, rows, max, insert_sqlite, [64, 16, 4, 1]);
             Ok(())
