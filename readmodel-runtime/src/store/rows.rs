@@ -246,6 +246,39 @@ pub(crate) trait Upsert {
     ) -> Result<(), StoreError>;
 }
 
+/// [`Upsert::insert_new`] on either backend: `insert` writes `rows` with the backend's
+/// statement for new rows (`verb` names it in the error), as it is when they are proven
+/// new; for [`Fresh::ByEventIdentity`] inside a savepoint (nested in the open transaction,
+/// diesel's `transaction` is one), upserting `rows` instead when a key exists after all.
+fn insert_or_upsert<C, R>(
+    conn: &mut C,
+    contract: &Contract,
+    rows: &[&R],
+    fresh: Fresh,
+    verb: &str,
+    insert: impl FnOnce(&mut C) -> diesel::QueryResult<()>,
+) -> Result<(), StoreError>
+where
+    C: Upsert + diesel::Connection,
+    R: ReadModelRow,
+{
+    use diesel::result::{DatabaseErrorKind, Error};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let context = || format!("{verb} new rows into {}", contract.name);
+    if fresh == Fresh::Proven {
+        return insert(conn).map_err(StoreError::query(context()));
+    }
+    match conn.transaction(insert) {
+        Ok(()) => Ok(()),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            conn.upsert(contract, rows)
+        }
+        Err(source) => Err(StoreError::query(context())(source)),
+    }
+}
+
 impl Upsert for PgConnection {
     /// One statement per 10,000 rows, each column bound as one array:
     /// `INSERT … SELECT * FROM unnest($1, …, $n) ON CONFLICT …` parses once and sends no
@@ -290,25 +323,9 @@ impl Upsert for PgConnection {
         rows: &[&R],
         fresh: Fresh,
     ) -> Result<(), StoreError> {
-        use diesel::result::{DatabaseErrorKind, Error};
-        use diesel::Connection;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let context = || format!("copying new rows into {}", contract.name);
-        if fresh == Fresh::Proven {
-            return R::copy_pg(self, rows)
-                .map(drop)
-                .map_err(StoreError::query(context()));
-        }
-        // Nested in the open transaction, diesel's `transaction` is a savepoint.
-        match self.transaction(|c| R::copy_pg(c, rows)) {
-            Ok(_) => Ok(()),
-            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                self.upsert(contract, rows)
-            }
-            Err(source) => Err(StoreError::query(context())(source)),
-        }
+        insert_or_upsert(self, contract, rows, fresh, "copying", |c| {
+            R::copy_pg(c, rows).map(drop)
+        })
     }
 }
 
@@ -379,28 +396,11 @@ impl Upsert for SqliteConnection {
         rows: &[&R],
         fresh: Fresh,
     ) -> Result<(), StoreError> {
-        use diesel::result::{DatabaseErrorKind, Error};
-        use diesel::Connection;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let max = rows_within_bind_limit(self, contract);
-        let insert = |conn: &mut Self| -> diesel::QueryResult<()> {
+        insert_or_upsert(self, contract, rows, fresh, "inserting", |conn| {
+            let max = rows_within_bind_limit(conn, contract);
             sqlite_write_sizes!(conn, rows, max, insert_sqlite, [64, 16, 4, 1]);
             Ok(())
-        };
-        let context = || format!("inserting new rows into {}", contract.name);
-        if fresh == Fresh::Proven {
-            return insert(self).map_err(StoreError::query(context()));
-        }
-        // Nested in the open transaction, diesel's `transaction` is a savepoint.
-        match self.transaction(insert) {
-            Ok(()) => Ok(()),
-            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                self.upsert(contract, rows)
-            }
-            Err(source) => Err(StoreError::query(context())(source)),
-        }
+        })
     }
 }
 
