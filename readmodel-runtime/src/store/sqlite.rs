@@ -186,8 +186,25 @@ struct Version {
     version: String,
 }
 
-/// SQLite's bind-parameter limit, read from the library actually linked.
+/// SQLite's bind-parameter limit, read from the library actually linked. Every typed write
+/// of a flush asks for it, so the first successful read is kept for the process: the
+/// library's compile options do not change while it runs.
 pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
+    static READ: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    if let Some(&limit) = READ.get() {
+        return limit;
+    }
+    match read_max_variable_number(conn) {
+        Some(limit) => *READ.get_or_init(|| limit),
+        // The limit of every SQLite before 3.32.0, safe with any (not kept: the next
+        // call reads again).
+        None => 999,
+    }
+}
+
+/// The limit from the compile options, or else from the version's compiled-in default
+/// (999 before SQLite 3.32.0, 32766 since); `None` when neither could be read.
+fn read_max_variable_number(conn: &mut SqliteConnection) -> Option<usize> {
     let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
         .load(conn)
         .unwrap_or_default();
@@ -196,21 +213,18 @@ pub(super) fn max_variable_number(conn: &mut SqliteConnection) -> usize {
             .strip_prefix("MAX_VARIABLE_NUMBER=")
             .and_then(|n| n.parse().ok())
     }) {
-        return n;
+        return Some(n);
     }
-    // The compiled-in default: 999 before SQLite 3.32.0, 32766 since.
     let version: Vec<Version> = diesel::sql_query("SELECT sqlite_version() AS version")
         .load(conn)
-        .unwrap_or_default();
-    let at_least_3_32 = version.first().is_some_and(|v| {
-        let mut parts = v.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (3, 32)
-    });
-    if at_least_3_32 {
-        32_766
-    } else {
-        999
-    }
+        .ok()?;
+    let version = version.first()?;
+    let mut parts = version
+        .version
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let at_least_3_32 = (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (3, 32);
+    Some(if at_least_3_32 { 32_766 } else { 999 })
 }
 
 /// Runs a bulk append with a larger page cache (it updates three indexes of the log at
@@ -280,5 +294,24 @@ mod tests {
                 "{wanted} not in {options:?}"
             );
         }
+    }
+
+    /// The limit kept for the process is the one the library reports, on every connection.
+    #[test]
+    fn the_bind_limit_is_the_linked_librarys_on_every_connection() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let connect = |name: &str| {
+            open(
+                &dir.path().join(format!("{name}.db")),
+                &dir.path().join(format!("{name}.rm.db")),
+                Access::Create,
+            )
+            .expect("a new SQLite pair opens")
+        };
+        let (mut first, mut second) = (connect("first"), connect("second"));
+        let reported = read_max_variable_number(&mut first).expect("the limit reads");
+        assert!(reported >= 999, "{reported}");
+        assert_eq!(max_variable_number(&mut first), reported);
+        assert_eq!(max_variable_number(&mut second), reported);
     }
 }
