@@ -448,9 +448,12 @@ impl<P: Projection> Lane for ModelLane<P> {
         }
         let (contract, version, user) = (P::CONTRACT, self.version, self.execution.user);
         let writes = RowWrites::sort(contract, version, user, &mut self.state, &self.cache)?;
-        self.spilled += writes.len();
+        let rows = writes.len();
+        self.spilled += rows;
         self.state = BatchState::default();
-        db.queue(move |store| with_conn!(store, |c| writes.write(c)).map(drop))
+        db.queue_rows(rows, move |store| {
+            with_conn!(store, |c| writes.write(c)).map(drop)
+        })
     }
 
     fn write(&mut self, db: &WriteQueue<'_, '_>) -> Result<u64, ReplayError> {
@@ -460,7 +463,7 @@ impl<P: Projection> Lane for ModelLane<P> {
         self.parked_flushing = self.parked.len() as u64;
         let flush = self.flush_job()?;
         let rows = flush.writes.len();
-        db.queue(move |store| with_conn!(store, |c| flush.write(c)))?;
+        db.queue_rows(rows, move |store| with_conn!(store, |c| flush.write(c)))?;
         Ok(rows + std::mem::take(&mut self.spilled))
     }
 
