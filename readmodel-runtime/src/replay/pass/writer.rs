@@ -131,26 +131,36 @@ impl<'s> WriteQueue<'_, 's> {
         &self,
         job: impl FnOnce(&mut Store) -> Result<(), ReplayError> + Send + 's,
     ) -> Result<(), ReplayError> {
-        let lane = self.lane;
-        let job: Job<'s> =
-            Box::new(move |store: &mut Store| job(store).map_err(|error| (lane, error)));
-        stages::timed(Stage::WaitForWriter, || self.writer.jobs.send(job)).map_err(|_| stopped())
+        stages::timed(Stage::WaitForWriter, || self.send(job))
     }
 
     /// [`WriteQueue::queue`] for a job that holds `rows` rows: first waits, if need be,
-    /// until the jobs already queued hold few enough rows for these too.
+    /// until the jobs already queued hold few enough rows for these too. Both waits are
+    /// one wait for the writer.
     pub fn queue_rows(
         &self,
         rows: u64,
         job: impl FnOnce(&mut Store) -> Result<(), ReplayError> + Send + 's,
     ) -> Result<(), ReplayError> {
-        let reservation =
-            stages::timed(Stage::WaitForWriter, || self.writer.in_flight.reserve(rows));
-        self.queue(move |store| {
-            // Held until the job has run and dropped its rows.
-            let _held = reservation;
-            job(store)
+        stages::timed(Stage::WaitForWriter, || {
+            let reservation = self.writer.in_flight.reserve(rows);
+            self.send(move |store| {
+                // Held until the job has run and dropped its rows.
+                let _held = reservation;
+                job(store)
+            })
         })
+    }
+
+    /// Hands `job` to the writing thread, waiting for a slot in its queue.
+    fn send(
+        &self,
+        job: impl FnOnce(&mut Store) -> Result<(), ReplayError> + Send + 's,
+    ) -> Result<(), ReplayError> {
+        let lane = self.lane;
+        let job: Job<'s> =
+            Box::new(move |store: &mut Store| job(store).map_err(|error| (lane, error)));
+        self.writer.jobs.send(job).map_err(|_| stopped())
     }
 
     /// Runs `job` after every job queued before it and returns its result. Its error is
