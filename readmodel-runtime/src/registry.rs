@@ -15,7 +15,9 @@ use crate::replay::drive;
 use crate::replay::engine::Engine;
 use crate::replay::handler_guard;
 use crate::replay::pass::{self, Resumed};
-use crate::replay::{self, Control, Lane, Plan, Progress, ReplayError, RunReport, Share};
+use crate::replay::{
+    self, CacheShare, Control, Lane, Plan, Progress, ReplayError, RunReport, Share,
+};
 use crate::rows::{BatchState, Projection, ReadModelRow, Rows};
 use crate::store::DatabaseUrl;
 use crate::store::{with_conn, Store, StoreError};
@@ -63,29 +65,29 @@ impl<P: Projection> Engine for ModelOps<P> {
         store: &mut Store,
         plan: &Plan,
         head: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
     ) -> Result<Box<dyn Lane>, ReplayError> {
-        pass::prepare::<P>(store, plan, head, cache_rows)
+        pass::prepare::<P>(store, plan, head, cache_share)
     }
     fn resume(
         &self,
         store: &mut Store,
         plan: &Plan,
         head: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
         progress: &mut dyn Progress,
     ) -> Result<Resumed, ReplayError> {
-        pass::prepare_resumed::<P>(store, plan, head, cache_rows, progress)
+        pass::prepare_resumed::<P>(store, plan, head, cache_share, progress)
     }
     fn share_lane(
         &self,
         store: &mut Store,
         plan: &Plan,
         to: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
         share: Share,
     ) -> Result<Box<dyn Lane>, ReplayError> {
-        pass::prepare_share::<P>(store, plan, to, cache_rows, share)
+        pass::prepare_share::<P>(store, plan, to, cache_share, share)
     }
     fn run_alone(
         &self,

@@ -9,19 +9,16 @@
 //! After a full rebuild deleted the version's rows, every row in the table was written by
 //! this run, so the cache is *complete*: a key it never absorbed is known to have no row
 //! (no load at all). Once a turn drops rows, Bloom filters of every key dropped keep
-//! that knowledge in under two bytes per key: a key they have never seen has no row, and
-//! only a key they may have seen (written earlier and dropped, or a false positive) is
-//! loaded. A filter full to the keys it was sized for is followed by one for twice as
-//! many keys at a lower false-positive rate (a scalable Bloom filter), so false positives
-//! stay under 1% of the keys checked however long the log: with filters of one rate,
-//! each new filter added its rate to the last, and a 10M-event log loaded 15,000
-//! never-written rows of each daily model, one round trip each.
+//! that knowledge in under two bytes per key (`seen_keys`): a key they have never seen
+//! has no row, and only a key they may have seen (written earlier and dropped, or a false
+//! positive) is loaded. The filters of a pass share one memory budget; a cache whose next
+//! filter does not fit it stops being complete, and its lane loads the keys its handlers
+//! will read ahead of each batch, as a run that does not start from empty tables does.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bloomfilter::Bloom;
-
+use super::seen_keys::{FilterBudget, SeenKeys};
 use crate::rows::{BatchState, ReadModelRow};
 
 /// Rows the cache may hold before it empties itself (10–20 MiB of typical rows).
@@ -38,19 +35,23 @@ fn capacity_override() -> Option<usize> {
     *OVERRIDE.get_or_init(|| std::env::var(CACHE_ROWS_VAR).ok()?.trim().parse().ok())
 }
 
-/// The first Bloom filter is sized for this many keys at this false-positive rate; each
-/// next one for twice the keys at [`SEEN_TIGHTENING`] times the rate, so that the rates of
-/// all the filters checked add up to less than five times the first (1%). A small first
-/// filter (105 KB) keeps the models with few rows small; the bits per key grow by half a
-/// bit per filter.
-const SEEN_KEYS: usize = 65_536;
-const SEEN_FALSE_POSITIVES: f64 = 0.002;
-const SEEN_TIGHTENING: f64 = 0.8;
-/// The filters of one cache stop growing at this size in all (about 16M keys); past it,
-/// the last filter takes every key and its false positives grow.
-const SEEN_MAX_BYTES: usize = 32 * 1024 * 1024;
-/// A fixed seed: which keys are loaded needlessly does not vary from run to run.
-const SEEN_SEED: [u8; 32] = *b"readmodel row cache bloom seed 1";
+/// What one lane's cache may hold: its share of a pass's rows, and the filter budget of
+/// the whole pass.
+#[derive(Clone, Debug)]
+pub struct CacheShare {
+    pub(crate) rows: usize,
+    pub(crate) filters: Arc<FilterBudget>,
+}
+
+impl CacheShare {
+    /// `rows` rows for each lane, and a pass's filter budget for them all.
+    pub(crate) fn new(rows: usize) -> Self {
+        CacheShare {
+            rows,
+            filters: FilterBudget::for_a_pass(),
+        }
+    }
+}
 
 pub(crate) struct RowCache<R: ReadModelRow> {
     newer: BTreeMap<R::Key, Option<Arc<R>>>,
@@ -58,19 +59,27 @@ pub(crate) struct RowCache<R: ReadModelRow> {
     complete: bool,
     /// Every key a turn dropped from a complete cache.
     seen: Option<SeenKeys<R::Key>>,
+    filters: Arc<FilterBudget>,
     capacity: usize,
 }
 
 impl<R: ReadModelRow> RowCache<R> {
-    /// An empty cache; `complete` when the table holds no row of the run's version.
-    pub(crate) fn new(complete: bool, capacity: usize) -> Self {
+    /// An empty cache of `share`; `complete` when the table holds no row of the run's
+    /// version.
+    pub(crate) fn new(complete: bool, share: &CacheShare) -> Self {
         Self {
             newer: BTreeMap::new(),
             older: BTreeMap::new(),
             complete,
             seen: None,
-            capacity: capacity_override().unwrap_or(capacity).max(2),
+            filters: share.filters.clone(),
+            capacity: capacity_override().unwrap_or(share.rows).max(2),
         }
+    }
+
+    /// The filter budget this cache draws on.
+    pub(crate) fn filters(&self) -> &FilterBudget {
+        &self.filters
     }
 
     fn held(&self, key: &R::Key) -> Option<&Option<Arc<R>>> {
@@ -148,85 +157,18 @@ impl<R: ReadModelRow> RowCache<R> {
     /// touched in every batch costs no filter update until it is dropped.
     fn turn(&mut self) {
         if self.complete && !self.older.is_empty() {
-            let seen = self.seen.get_or_insert_with(SeenKeys::new);
-            for key in self.older.keys() {
-                seen.set(key);
-            }
-            if seen.failed() {
-                // Without a filter the cache can no longer prove a key new.
+            let budget = &self.filters;
+            let seen = self
+                .seen
+                .get_or_insert_with(|| SeenKeys::new(budget.clone()));
+            if !self.older.keys().all(|key| seen.set(key)) {
+                // A dropped key is not recorded: the cache can no longer prove a key new.
+                // Its filters go back to the budget, for the caches that still can.
                 self.complete = false;
                 self.seen = None;
             }
         }
         self.older = std::mem::take(&mut self.newer);
-    }
-}
-
-/// Bloom filters of every key a cache dropped, each for twice the keys of the one before
-/// at a lower false-positive rate (see the module's documentation).
-struct SeenKeys<K> {
-    filters: Vec<Bloom<K>>,
-    /// Keys set in the last filter, and the number it was sized for. A filter that
-    /// cannot be added (past the cap) leaves the last one taking every key: it says
-    /// "maybe" more often, never "no" for a key it was given.
-    in_last: usize,
-    last_sized_for: usize,
-    /// The false-positive rate the last filter was sized for.
-    last_rate: f64,
-}
-
-impl<K: std::hash::Hash> SeenKeys<K> {
-    fn new() -> Self {
-        Self::starting_at(SEEN_KEYS, SEEN_FALSE_POSITIVES)
-    }
-
-    /// Filters whose first is sized for `keys` keys at the rate `false_positives`.
-    fn starting_at(keys: usize, false_positives: f64) -> Self {
-        let mut seen = SeenKeys {
-            filters: Vec::new(),
-            in_last: 0,
-            last_sized_for: 0,
-            last_rate: false_positives,
-        };
-        seen.grow(keys, false_positives);
-        seen
-    }
-
-    /// Adds a filter for `keys` keys at the rate `false_positives`, if it can be created.
-    fn grow(&mut self, keys: usize, false_positives: f64) {
-        if let Ok(filter) = Bloom::new_for_fp_rate_with_seed(keys, false_positives, &SEEN_SEED) {
-            self.filters.push(filter);
-            self.in_last = 0;
-            self.last_sized_for = keys;
-            self.last_rate = false_positives;
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        self.filters.iter().map(|f| f.len() as usize / 8).sum()
-    }
-
-    fn set(&mut self, key: &K) {
-        if self.in_last >= self.last_sized_for {
-            let (keys, rate) = (self.last_sized_for * 2, self.last_rate * SEEN_TIGHTENING);
-            let bytes = Bloom::<K>::compute_bitmap_size(keys, rate);
-            if self.bytes() + bytes <= SEEN_MAX_BYTES {
-                self.grow(keys, rate);
-            }
-        }
-        if let Some(last) = self.filters.last_mut() {
-            last.set(key);
-            self.in_last += 1;
-        }
-    }
-
-    fn check(&self, key: &K) -> bool {
-        self.filters.iter().any(|filter| filter.check(key))
-    }
-
-    /// Not even the first filter could be created: no key is recorded.
-    fn failed(&self) -> bool {
-        self.filters.is_empty()
     }
 }
 
@@ -305,9 +247,13 @@ mod tests {
         state
     }
 
+    fn cache_of(complete: bool, rows: usize) -> RowCache<Row> {
+        RowCache::new(complete, &CacheShare::new(rows))
+    }
+
     #[test]
     fn a_complete_cache_proves_keys_new_after_dropping_rows() {
-        let mut cache = RowCache::<Row>::new(true, 4);
+        let mut cache = cache_of(true, 4);
         assert_eq!(cache.known(&7), Some(None));
         cache.absorb(batch(&[1, 2]));
         assert_eq!(cache.known(&1), Some(Some(Arc::new(Row(1)))));
@@ -333,7 +279,7 @@ mod tests {
 
     #[test]
     fn only_the_keys_a_turn_drops_are_recorded() {
-        let mut cache = RowCache::<Row>::new(true, 4);
+        let mut cache = cache_of(true, 4);
         cache.absorb(batch(&[1, 2]));
         assert!(cache.seen.is_none(), "nothing dropped yet");
         cache.absorb(batch(&[3, 4]));
@@ -360,86 +306,8 @@ mod tests {
     }
 
     #[test]
-    fn the_filters_of_dropped_keys_grow_with_the_keys_and_stay_selective() {
-        // Seven times the keys the first filter is sized for: three full filters, the most
-        // false positives before a fourth. A single filter of the first one's size would
-        // answer "maybe seen" for most keys never set. (The real first filter's keys
-        // divided by 64, for a quick test.)
-        let first_keys = SEEN_KEYS / 64;
-        let keys = 7 * first_keys as u64;
-        let mut seen = SeenKeys::<u64>::starting_at(first_keys, SEEN_FALSE_POSITIVES);
-        for key in 0..keys {
-            seen.set(&key);
-        }
-        assert!(!seen.failed());
-        assert!(
-            (0..keys).step_by(997).all(|key| seen.check(&key)),
-            "no false negative"
-        );
-        assert_eq!(
-            seen.filters.len(),
-            3,
-            "for one, two and four times the first one's keys"
-        );
-        let probes = 100_000;
-        let unseen = (keys..keys + probes).filter(|key| seen.check(key)).count();
-        let bound = SEEN_FALSE_POSITIVES / (1.0 - SEEN_TIGHTENING);
-        assert!(
-            unseen as f64 <= bound * probes as f64,
-            "{unseen} of {probes} keys never set look seen"
-        );
-        let first_bytes = seen.filters[0].len() as usize / 8;
-        let mut one = Bloom::new_with_seed(first_bytes, first_keys, &SEEN_SEED).expect("a filter");
-        for key in 0..keys {
-            one.set(&key);
-        }
-        let saturated = (keys..keys + probes).filter(|key| one.check(key)).count();
-        assert!(
-            saturated > 50 * unseen,
-            "one filter: {saturated}, growing: {unseen}"
-        );
-        assert!(seen.bytes() <= SEEN_MAX_BYTES);
-    }
-
-    /// Filters from the real first one, each marked full after one key of `0..keys`, so
-    /// that every key asks for a bigger one.
-    fn a_filter_per_key(keys: u64) -> SeenKeys<u64> {
-        let mut seen = SeenKeys::<u64>::new();
-        for key in 0..keys {
-            seen.in_last = seen.last_sized_for;
-            seen.set(&key);
-        }
-        seen
-    }
-
-    #[test]
-    fn each_filter_is_sized_for_twice_the_keys_at_a_lower_rate() {
-        let seen = a_filter_per_key(3);
-        let bits_per_key: Vec<f64> = [1, 2, 4, 8]
-            .iter()
-            .zip(&seen.filters)
-            .map(|(times, filter)| filter.len() as f64 / (times * SEEN_KEYS) as f64)
-            .collect();
-        assert_eq!(bits_per_key.len(), 4);
-        for pair in bits_per_key.windows(2) {
-            // A rate times 0.8 costs -ln 0.8 / ln² 2 = 0.46 bits per key more.
-            assert!((pair[1] - pair[0] - 0.46).abs() < 0.01, "{bits_per_key:?}");
-        }
-        let last = SEEN_FALSE_POSITIVES * SEEN_TIGHTENING.powi(3);
-        assert!((seen.last_rate - last).abs() < 1e-12, "{}", seen.last_rate);
-    }
-
-    #[test]
-    fn the_filters_stop_growing_at_their_memory_bound() {
-        let seen = a_filter_per_key(20);
-        assert_eq!(seen.filters.len(), 8, "106 KB to 17 MB, then no more");
-        assert!(seen.bytes() <= SEEN_MAX_BYTES, "{} bytes", seen.bytes());
-        assert!((0..20).all(|key| seen.check(&key)), "every key still set");
-    }
-
-    #[test]
     fn rows_touched_again_survive_a_turn() {
-        let mut cache = RowCache::<Row>::new(false, 4);
+        let mut cache = cache_of(false, 4);
         cache.absorb(batch(&[1, 2]));
         cache.absorb(batch(&[1, 3]));
         assert_eq!(
@@ -452,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_taken_row_leaves_the_cache_until_given_back() {
-        let mut cache = RowCache::<Row>::new(true, 8);
+        let mut cache = cache_of(true, 8);
         cache.absorb(batch(&[1]));
         assert_eq!(cache.take(&1), Some(Some(Arc::new(Row(1)))));
         assert_eq!(cache.take(&7), Some(None), "never written");
@@ -469,7 +337,7 @@ mod tests {
 
     #[test]
     fn taking_a_key_held_in_both_generations_leaves_neither() {
-        let mut cache = RowCache::<Row>::new(true, 4);
+        let mut cache = cache_of(true, 4);
         cache.absorb(batch(&[1, 2]));
         let mut deleted = batch(&[2]);
         deleted.slots.values_mut().for_each(|slot| slot.row = None);
@@ -495,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_row_taken_from_a_complete_cache_is_updated_not_inserted() {
-        let mut cache = RowCache::<Row>::new(true, 8);
+        let mut cache = cache_of(true, 8);
         cache.absorb(batch(&[1]));
         let mut state = BatchState::default();
         for key in [1, 2] {
@@ -522,10 +390,48 @@ mod tests {
 
     #[test]
     fn an_incomplete_cache_proves_no_absence() {
-        let mut cache = RowCache::<Row>::new(false, 4);
+        let mut cache = cache_of(false, 4);
         assert_eq!(cache.known(&7), None);
         cache.absorb(batch(&[1, 2]));
         assert!(!cache.has_no_row(&7));
         assert!(!cache.has_no_row(&1));
+    }
+
+    #[test]
+    fn a_cache_whose_filter_does_not_fit_the_budget_stops_proving_keys_new() {
+        let budget = FilterBudget::new(200_000);
+        let share = CacheShare {
+            rows: 4,
+            filters: budget.clone(),
+        };
+        let (mut first, mut second) = (
+            RowCache::<Row>::new(true, &share),
+            RowCache::new(true, &share),
+        );
+        for cache in [&mut first, &mut second] {
+            cache.absorb(batch(&[1, 2]));
+            cache.absorb(batch(&[3, 4]));
+        }
+        assert!(first.is_complete(), "its first filter (106 KB) fit");
+        assert!(!second.is_complete(), "no room for a second filter");
+        assert_eq!(
+            second.known(&9),
+            None,
+            "a key never written must be loaded now"
+        );
+        assert!(!second.has_no_row(&1));
+        assert_eq!(first.known(&9), Some(None), "the first still proves it");
+        assert_eq!(first.known(&1), None, "and knows row 1 was dropped");
+        let held = budget.held();
+        drop(first);
+        assert_eq!(
+            budget.held(),
+            0,
+            "a dropped cache gives its filter back ({held} bytes)"
+        );
+        let mut third = RowCache::<Row>::new(true, &share);
+        third.absorb(batch(&[1, 2]));
+        third.absorb(batch(&[3, 4]));
+        assert!(third.is_complete(), "the bytes given back are taken again");
     }
 }

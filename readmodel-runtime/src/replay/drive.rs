@@ -35,10 +35,10 @@ pub(crate) fn run_models(
             .collect();
     }
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let cache_rows = pass::cache_rows(pass::caching(models.iter().map(|m| m.contract())));
+    let cache_share = pass::cache_share(pass::caching(models.iter().map(|m| m.contract())));
     let mut lanes = Vec::with_capacity(models.len());
     for model in models {
-        lanes.push(model.lane(store, plan, head, cache_rows)?);
+        lanes.push(model.lane(store, plan, head, &cache_share)?);
     }
     pass::run_prepared(store, url, lanes, plan, control, progress)
 }
@@ -57,20 +57,20 @@ fn resume(
         ..plan.clone()
     };
     let head = with_conn!(&mut *store, |c| c.settled_head())?;
-    let cache_rows = pass::cache_rows(pass::caching(models.iter().map(|m| m.contract())));
+    let cache_share = pass::cache_share(pass::caching(models.iter().map(|m| m.contract())));
     let (mut reports, mut lanes) = (Vec::new(), Vec::new());
     for model in models {
-        match model.resume(store, plan, head, cache_rows, progress) {
+        match model.resume(store, plan, head, &cache_share, progress) {
             Ok(Resumed::Lane(lane)) => lanes.push(lane),
             Ok(Resumed::Ran(report)) => {
                 let succeeded = report.status == RunStatus::Succeeded;
                 reports.push(report);
                 if several && succeeded {
-                    lanes.push(model.lane(store, &catch_up, head, cache_rows)?);
+                    lanes.push(model.lane(store, &catch_up, head, &cache_share)?);
                 }
             }
             Err(ReplayError::NothingToResume { .. }) if several => {
-                lanes.push(model.lane(store, &catch_up, head, cache_rows)?);
+                lanes.push(model.lane(store, &catch_up, head, &cache_share)?);
             }
             Err(error) => return Err(error),
         }
@@ -99,7 +99,7 @@ pub(crate) fn rebuild_as<P: Projection>(
         check_determinism: true,
         ..Plan::default()
     };
-    let lane = pass::prepare_rebuild::<P>(&plan, version, to, pass::cache_rows(1));
+    let lane = pass::prepare_rebuild::<P>(&plan, version, to, &pass::cache_share(1));
     let mut control = Control::default();
     let reports = pass::run_prepared(store, url, vec![lane], &plan, &mut control, &mut NoProgress)?;
     reports

@@ -2,6 +2,7 @@
 //! models of different row types. The registry's public `Model` extends it; it is not
 //! public itself (a sealed supertrait), so the engine's internals are free to change.
 
+use super::cache::CacheShare;
 use super::error::ReplayError;
 use super::pass::{Lane, Resumed, Share};
 use super::plan::Plan;
@@ -15,14 +16,14 @@ pub trait Engine: Send + Sync {
     /// Its contract.
     fn contract(&self) -> &'static Contract;
     /// Checks a new run of the whole model under `plan` and prepares its lane of a pass
-    /// over the log up to `head`; nothing is written. `cache_rows` bounds the rows it
-    /// carries between flushes.
+    /// over the log up to `head`; nothing is written. `cache_share` bounds the rows it
+    /// carries between flushes and the filters of the keys it dropped.
     fn lane(
         &self,
         store: &mut Store,
         plan: &Plan,
         head: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
     ) -> Result<Box<dyn Lane>, ReplayError>;
     /// Continues the model's latest unfinished run: a lane when it was a run of the whole
     /// model; run to its end at once (all or nothing) when it was one user's or one
@@ -32,7 +33,7 @@ pub trait Engine: Send + Sync {
         store: &mut Store,
         plan: &Plan,
         head: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
         progress: &mut dyn Progress,
     ) -> Result<Resumed, ReplayError>;
     /// Prepares a worker's lane of one partition of this model (`share`), from that
@@ -42,7 +43,7 @@ pub trait Engine: Send + Sync {
         store: &mut Store,
         plan: &Plan,
         to: i64,
-        cache_rows: usize,
+        cache_share: &CacheShare,
         share: Share,
     ) -> Result<Box<dyn Lane>, ReplayError>;
     /// Runs `plan` for one user's or one range's rows, all or nothing, in one transaction.

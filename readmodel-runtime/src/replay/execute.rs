@@ -100,7 +100,8 @@ fn replay_rows<P: Projection, C: Conn>(
     let mut after = execution.after;
     let mut batches = 0u64;
     let complete = execution.delete == Some(RowSet::WholeVersion);
-    let mut cache = RowCache::<P::Row>::new(complete, cache::DEFAULT_CAPACITY);
+    let share = cache::CacheShare::new(cache::DEFAULT_CAPACITY);
+    let mut cache = RowCache::<P::Row>::new(complete, &share);
     while after < execution.to {
         if plan.max_batches.is_some_and(|max| batches >= max) {
             tally.elapsed = started.elapsed();

@@ -30,11 +30,14 @@ mod report;
 mod resume;
 pub(crate) mod run_record;
 pub(crate) mod scoped;
+mod seen_keys;
 mod write;
 
+pub(crate) use cache::CacheShare;
 pub use cache::CACHE_ROWS_VAR;
 pub use error::{NoResume, ReplayError};
 pub use pass::{fits_a_pass, Control};
 pub(crate) use pass::{run_lanes, Fence, Lane, Share};
 pub use plan::{BadEventPolicy, Flush, Plan, Start, BATCH_SIZE, PASS_BATCH_SIZE};
 pub use report::{NoProgress, Progress, RunReport};
+pub use seen_keys::FILTER_BYTES_VAR;

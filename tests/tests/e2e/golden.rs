@@ -12,7 +12,7 @@ use readmodel_tests::bin;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use readmodel_runtime::replay::CACHE_ROWS_VAR;
+use readmodel_runtime::replay::{CACHE_ROWS_VAR, FILTER_BYTES_VAR};
 use readmodel_tests::{pg, replay, replay_with_env};
 
 /// (model, rows, digest) after `run --all --full` over the golden log.
@@ -166,6 +166,10 @@ enum Cache {
     /// Four rows per model (`READMODEL_CACHE_ROWS`), with a flush after every read batch:
     /// the caches turn over and over.
     Tiny,
+    /// As `Tiny`, with this many bytes for the filters of dropped keys of a pass
+    /// (`READMODEL_FILTER_BYTES`): the caches whose filter does not fit stop proving keys
+    /// new and load them instead.
+    TinyFilters(&'static str),
 }
 
 fn replays_to_the_golden_digests_with(url: &str, batch_size: &str, how: Replay, cache: Cache) {
@@ -176,12 +180,24 @@ fn replays_to_the_golden_digests_with(url: &str, batch_size: &str, how: Replay, 
     let (env, flush): (&[(&str, &str)], &[&str]) = match cache {
         Cache::AsConfigured => (&[], &[]),
         Cache::Tiny => (&[(CACHE_ROWS_VAR, "4")], &["--flush-rows", "1"]),
+        Cache::TinyFilters(bytes) => (
+            &[
+                (CACHE_ROWS_VAR, "4"),
+                (FILTER_BYTES_VAR, bytes),
+                ("READMODEL_LOG", "readmodel::stages=info"),
+            ],
+            &["--flush-rows", "1"],
+        ),
     };
     let full = [&["--full", "--batch-size", batch_size][..], flush].concat();
+    let stopped_proving = std::cell::Cell::new(false);
     let run = |args: &[&str]| {
-        replay_with_env(&bin(), url, &[args, &full].concat(), env)
-            .ok()
-            .len()
+        let run = replay_with_env(&bin(), url, &[args, &full].concat(), env);
+        run.ok();
+        let stopped = run.stderr.split("stopped proving keys new: ").nth(1);
+        if stopped.is_some_and(|models| !models.starts_with("none")) {
+            stopped_proving.set(true);
+        }
     };
     match how {
         Replay::AllInOnePass => {
@@ -192,6 +208,12 @@ fn replays_to_the_golden_digests_with(url: &str, batch_size: &str, how: Replay, 
                 run(&["run", "--model", name]);
             }
         }
+    }
+    if let Cache::TinyFilters(_) = cache {
+        assert!(
+            stopped_proving.get(),
+            "some cache must have run out of filter budget"
+        );
     }
     let actual = checksums(url);
     let expected = expected();
@@ -253,6 +275,27 @@ fn a_tiny_row_cache_replays_to_the_committed_digests() {
         let postgres = pg::server().fresh_database();
         for url in [sqlite, postgres] {
             replays_to_the_golden_digests_with(&url, "7", how, Cache::Tiny);
+        }
+    }
+}
+
+/// As [`a_tiny_row_cache_replays_to_the_committed_digests`], with a filter budget that
+/// runs out: the caches that stop proving keys new (as at 100M events) load the keys
+/// their handlers read ahead of each batch, and give the golden digests on both backends.
+#[test]
+fn caches_out_of_filter_budget_replay_to_the_committed_digests() {
+    // In one pass, room for two caches' first filters (106 KB each) and not the rest;
+    // alone, room for none.
+    let budgets = [
+        (Replay::AllInOnePass, "250000"),
+        (Replay::EachModelAlone, "100000"),
+    ];
+    for (how, bytes) in budgets {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sqlite = dir.path().join("events.db").display().to_string();
+        let postgres = pg::server().fresh_database();
+        for url in [sqlite, postgres] {
+            replays_to_the_golden_digests_with(&url, "7", how, Cache::TinyFilters(bytes));
         }
     }
 }

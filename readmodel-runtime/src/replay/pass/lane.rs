@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::super::apply::{self, load_failed, Prefetched};
 use super::super::beside;
-use super::super::cache::RowCache;
+use super::super::cache::{CacheShare, RowCache};
 use super::super::error::ReplayError;
 use super::super::execute::{self, delete_in_scope, finish_checkpoint};
 use super::super::partition;
@@ -180,12 +180,12 @@ pub(crate) struct ModelLane<P: Projection> {
 }
 
 /// Checks `plan` for `P` against the log's `head` and the model's checkpoint; nothing is
-/// written. `cache_rows` bounds the rows carried between flushes.
+/// written. `cache_share` bounds the rows carried between flushes.
 pub(crate) fn prepare<P: Projection>(
     store: &mut Store,
     plan: &Plan,
     head: i64,
-    cache_rows: usize,
+    cache_share: &CacheShare,
 ) -> Result<Box<dyn Lane>, ReplayError> {
     let contract = P::CONTRACT;
     let version = contract.version;
@@ -199,7 +199,7 @@ pub(crate) fn prepare<P: Projection>(
     });
     let complete = execution.delete == Some(RowSet::WholeVersion);
     let stored = execution.after;
-    let lane = ModelLane::<P>::new(plan, execution, stored, complete, cache_rows, 0, None);
+    let lane = ModelLane::<P>::new(plan, execution, stored, complete, cache_share, 0, None);
     Ok(Box::new(lane.beside(scratch)))
 }
 
@@ -209,7 +209,7 @@ pub(crate) fn prepare_rebuild<P: Projection>(
     plan: &Plan,
     version: i32,
     to: i64,
-    cache_rows: usize,
+    cache_share: &CacheShare,
 ) -> Box<dyn Lane> {
     let after = P::CONTRACT.start_after();
     let execution = Execution {
@@ -219,7 +219,7 @@ pub(crate) fn prepare_rebuild<P: Projection>(
         to: to.max(after),
         user: None,
     };
-    let mut lane = ModelLane::<P>::new(plan, execution, after, true, cache_rows, 0, None);
+    let mut lane = ModelLane::<P>::new(plan, execution, after, true, cache_share, 0, None);
     lane.version = version;
     Box::new(lane)
 }
@@ -238,7 +238,7 @@ pub(crate) fn prepare_resumed<P: Projection>(
     store: &mut Store,
     plan: &Plan,
     head: i64,
-    cache_rows: usize,
+    cache_share: &CacheShare,
     progress: &mut dyn Progress,
 ) -> Result<Resumed, ReplayError> {
     let contract = P::CONTRACT;
@@ -262,7 +262,7 @@ pub(crate) fn prepare_resumed<P: Projection>(
         run.execution,
         stored,
         complete,
-        cache_rows,
+        cache_share,
         0,
         None,
     );
@@ -276,7 +276,7 @@ pub(crate) fn prepare_share<P: Projection>(
     store: &mut Store,
     plan: &Plan,
     to: i64,
-    cache_rows: usize,
+    cache_share: &CacheShare,
     share: Share,
 ) -> Result<Box<dyn Lane>, ReplayError> {
     let contract = P::CONTRACT;
@@ -307,7 +307,7 @@ pub(crate) fn prepare_share<P: Projection>(
         execution,
         stored,
         complete,
-        cache_rows,
+        cache_share,
         share.run,
         Some(share),
     );
@@ -324,7 +324,7 @@ impl<P: Projection> ModelLane<P> {
         execution: Execution,
         stored: i64,
         complete: bool,
-        cache_rows: usize,
+        cache_share: &CacheShare,
         run_id: i64,
         share: Option<Share>,
     ) -> Self {
@@ -338,7 +338,7 @@ impl<P: Projection> ModelLane<P> {
             execution,
             run_id,
             state: BatchState::default(),
-            cache: RowCache::new(complete, cache_rows),
+            cache: RowCache::new(complete, cache_share),
             parked: Vec::new(),
             spilled: 0,
             unflushed_events: 0,
@@ -480,7 +480,16 @@ impl<P: Projection> Lane for ModelLane<P> {
         let state = std::mem::take(&mut self.state);
         // Timeline handlers never read rows: carrying theirs would only cost memory.
         if P::CONTRACT.kind != Kind::Timeline {
+            let proving = self.cache.is_complete();
             self.cache.absorb(state);
+            if proving && !self.cache.is_complete() {
+                tracing::debug!(
+                    model = P::CONTRACT.name,
+                    after = self.applied,
+                    "the filter budget is spent: keys not cached are loaded from now on"
+                );
+                stages::stopped_proving(P::CONTRACT.name);
+            }
         }
     }
 
@@ -498,6 +507,8 @@ impl<P: Projection> Lane for ModelLane<P> {
     fn release_cache(&mut self) {
         // Forgetting every row frees them; a cache that forgot proves no key absent, so
         // a lane that went on would load what it needs (none does: the pass is over).
+        let filters = self.cache.filters();
+        stages::filters(filters.peak(), filters.total());
         self.cache.distrust();
     }
 

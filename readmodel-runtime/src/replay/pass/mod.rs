@@ -19,6 +19,7 @@ use std::time::Instant;
 use self::applier::Pass;
 use self::reader::Follow;
 use self::writer::Failure;
+use super::cache::CacheShare;
 use super::error::ReplayError;
 use super::plan::Plan;
 use super::report::{Progress, RunReport};
@@ -97,10 +98,10 @@ pub(crate) fn run_lanes(
     (pass.lanes, outcome, pass.log_events)
 }
 
-/// The rows each of `lanes` lanes that cache rows may carry between flushes: one budget
-/// shared by a pass.
-pub(crate) fn cache_rows(lanes: usize) -> usize {
-    (CACHE_ROWS / lanes.max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY)
+/// What each of `lanes` lanes that cache rows may hold: a share of the rows a pass may
+/// carry between flushes, and the pass's one budget for the filters of dropped keys.
+pub(crate) fn cache_share(lanes: usize) -> CacheShare {
+    CacheShare::new((CACHE_ROWS / lanes.max(1)).clamp(1_000, super::cache::DEFAULT_CAPACITY))
 }
 
 /// How many of the models of `contracts` cache rows: all but timelines, whose handlers

@@ -71,6 +71,28 @@ static TIMES: [AtomicU64; STAGES.len()] = [const { AtomicU64::new(0) }; STAGES.l
 /// Loads per model, for the models that had any.
 static LOADS: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
 
+/// The models whose row caches stopped proving keys new (their filter did not fit).
+static STOPPED_PROVING: Mutex<BTreeMap<&'static str, ()>> = Mutex::new(BTreeMap::new());
+
+/// The most bytes the filters of dropped keys of a pass held, and that pass's budget.
+static FILTER_PEAK: AtomicU64 = AtomicU64::new(0);
+static FILTER_BUDGET: AtomicU64 = AtomicU64::new(0);
+
+/// Notes that `model`'s row cache stopped proving keys new.
+pub(crate) fn stopped_proving(model: &'static str) {
+    if let Ok(mut models) = STOPPED_PROVING.lock() {
+        models.insert(model, ());
+    }
+}
+
+/// Notes the filter bytes a pass held at its peak, of `budget`.
+pub(crate) fn filters(peak: usize, budget: usize) {
+    let as_u64 = |bytes: usize| u64::try_from(bytes).unwrap_or(u64::MAX);
+    if FILTER_PEAK.fetch_max(as_u64(peak), Ordering::Relaxed) < as_u64(peak) {
+        FILTER_BUDGET.store(as_u64(budget), Ordering::Relaxed);
+    }
+}
+
 /// Counts a load of `model`'s rows (one statement, however many keys).
 pub(crate) fn loaded(model: &'static str) {
     if let Ok(mut loads) = LOADS.lock() {
@@ -120,7 +142,22 @@ pub(crate) fn summary() -> String {
             .collect::<Vec<_>>()
             .join(", ")
     });
-    format!("{stages}; loads by model: {}", loads.unwrap_or_default())
+    let stopped = STOPPED_PROVING
+        .lock()
+        .map(|models| models.keys().copied().collect::<Vec<_>>().join(", "));
+    let mib = |bytes: &AtomicU64| bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+    format!(
+        "{stages}; loads by model: {}; filters of dropped keys: peak {:.1} of {:.1} MiB, \
+         stopped proving keys new: {}",
+        loads.unwrap_or_default(),
+        mib(&FILTER_PEAK),
+        mib(&FILTER_BUDGET),
+        stopped
+            .ok()
+            .filter(|s| !s.is_empty())
+            .as_deref()
+            .unwrap_or("none")
+    )
 }
 
 /// Logs [`summary`] for a pass that took `elapsed`.

@@ -13,7 +13,7 @@ use super::fence::{keep_alive, LeaseFence, Watch};
 use crate::contract::Contract;
 use crate::ledger::{self, Lease, RunStatus};
 use crate::registry::Model;
-use crate::replay::pass::cache_rows;
+use crate::replay::pass::cache_share;
 use crate::replay::{run_lanes, Control, Lane, Plan, ReplayError, Share};
 use crate::stop::StopFlag;
 use crate::store::{DatabaseUrl, Store};
@@ -342,7 +342,7 @@ impl Worker<'_> {
         target: i64,
     ) -> Result<Vec<Box<dyn Lane>>, ReplayError> {
         let contracts = self.held.iter().map(|h| h.model.contract());
-        let cache_rows = cache_rows(crate::replay::pass::caching(contracts));
+        let cache_share = cache_share(crate::replay::pass::caching(contracts));
         let mut lanes = Vec::with_capacity(self.held.len());
         for held in &self.held {
             let share = Share {
@@ -354,7 +354,7 @@ impl Worker<'_> {
             };
             let mut lane = held
                 .model
-                .share_lane(store, plan, target, cache_rows, share)?;
+                .share_lane(store, plan, target, &cache_share, share)?;
             lane.start(store)?;
             lanes.push(lane);
         }
