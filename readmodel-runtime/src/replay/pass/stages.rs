@@ -88,7 +88,7 @@ pub(crate) fn stopped_proving(model: &'static str) {
 /// Notes the filter bytes a pass held at its peak, of `budget`.
 pub(crate) fn filters(peak: usize, budget: usize) {
     let as_u64 = |bytes: usize| u64::try_from(bytes).unwrap_or(u64::MAX);
-    if FILTER_PEAK.fetch_max(as_u64(peak), Ordering::Relaxed) < as_u64(peak) {
+    if FILTER_PEAK.fetch_max(as_u64(peak), Ordering::Relaxed) <= as_u64(peak) {
         FILTER_BUDGET.store(as_u64(budget), Ordering::Relaxed);
     }
 }
@@ -187,5 +187,14 @@ mod tests {
         });
         assert!(spent(Stage::Checksums) >= before + Duration::from_millis(2));
         assert!(summary().contains("checksums "), "{}", summary());
+    }
+
+    #[test]
+    fn the_filters_budget_and_the_models_that_stopped_proving_are_reported() {
+        // A pass whose filters held nothing still names its budget.
+        filters(0, 16 << 20);
+        assert!(summary().contains(" of 16.0 MiB"), "{}", summary());
+        stopped_proving("test.stopped");
+        assert!(summary().contains("test.stopped"), "{}", summary());
     }
 }
