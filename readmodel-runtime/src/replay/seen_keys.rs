@@ -35,12 +35,14 @@ pub(super) const SEEN_OVERFULL_RATE: f64 = 0.05;
 const SEEN_SEED: [u8; 32] = *b"readmodel row cache bloom seed 1";
 
 /// The bytes the filters of one pass may hold in all: those of a 10M-event log of the 19
-/// LifeOS models (docs/PERFORMANCE.md) fit, with room to spare.
+/// LifeOS models (10.2 MiB) fit, and a 100M-event pass stays under 100 MiB
+/// (docs/PERFORMANCE.md).
 pub(crate) const PASS_FILTER_BYTES: usize = 16 * 1024 * 1024;
 
-/// The environment variable that sets [`PASS_FILTER_BYTES`], in bytes, for tests: a small
-/// log through a small budget takes the path a 100M-event log relies on (caches that give
-/// up proving keys new, and load them instead).
+/// The environment variable that sets [`PASS_FILTER_BYTES`], in bytes: more on a machine
+/// with memory to spare (about 2 MB per million keys a model writes), little in tests, so
+/// that a small log takes the path a 100M-event log relies on (caches that give up
+/// proving keys new, and load them instead).
 pub const FILTER_BYTES_VAR: &str = "READMODEL_FILTER_BYTES";
 
 /// The bytes in [`FILTER_BYTES_VAR`], if set to a number.
