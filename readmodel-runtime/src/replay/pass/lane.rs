@@ -180,7 +180,8 @@ pub(crate) struct ModelLane<P: Projection> {
 }
 
 /// Checks `plan` for `P` against the log's `head` and the model's checkpoint; nothing is
-/// written. `cache_share` bounds the rows carried between flushes.
+/// written. `cache_share` bounds the rows carried between flushes and the filters of
+/// the keys dropped.
 pub(crate) fn prepare<P: Projection>(
     store: &mut Store,
     plan: &Plan,

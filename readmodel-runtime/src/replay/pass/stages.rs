@@ -5,7 +5,7 @@
 //! pass. Counters are per process (the passes of `run --workers N` add up); without the
 //! log line they cost two clock reads per batch and job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -72,7 +72,7 @@ static TIMES: [AtomicU64; STAGES.len()] = [const { AtomicU64::new(0) }; STAGES.l
 static LOADS: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
 
 /// The models whose row caches stopped proving keys new (their filter did not fit).
-static STOPPED_PROVING: Mutex<BTreeMap<&'static str, ()>> = Mutex::new(BTreeMap::new());
+static STOPPED_PROVING: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
 
 /// The most bytes the filters of dropped keys of a pass held, and that pass's budget.
 static FILTER_PEAK: AtomicU64 = AtomicU64::new(0);
@@ -81,7 +81,7 @@ static FILTER_BUDGET: AtomicU64 = AtomicU64::new(0);
 /// Notes that `model`'s row cache stopped proving keys new.
 pub(crate) fn stopped_proving(model: &'static str) {
     if let Ok(mut models) = STOPPED_PROVING.lock() {
-        models.insert(model, ());
+        models.insert(model);
     }
 }
 
@@ -144,7 +144,7 @@ pub(crate) fn summary() -> String {
     });
     let stopped = STOPPED_PROVING
         .lock()
-        .map(|models| models.keys().copied().collect::<Vec<_>>().join(", "));
+        .map(|models| models.iter().copied().collect::<Vec<_>>().join(", "));
     let mib = |bytes: &AtomicU64| bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
     format!(
         "{stages}; loads by model: {}; filters of dropped keys: peak {:.1} of {:.1} MiB, \
