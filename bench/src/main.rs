@@ -57,6 +57,11 @@ struct Args {
     /// With --scale: where the SQLite databases go (a temporary directory inside DIR).
     #[arg(long, value_name = "DIR", requires = "scale")]
     sqlite_dir: Option<PathBuf>,
+    /// With --scale: measured passes per backend and size, each in a fresh process over
+    /// read models emptied as a new database has them; the report gives the median.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "scale",
+          value_parser = clap::value_parser!(u64).range(1..=9))]
+    repeat: u64,
     /// With --scale: writes PREFIX.json and PREFIX.svg (the chart).
     #[arg(long, value_name = "PREFIX", default_value = "bench-scale")]
     out: PathBuf,
@@ -136,6 +141,7 @@ fn run_scale(args: &Args, sizes: &str, batch_size: usize) -> ExitCode {
         sqlite_dir: args.sqlite_dir.clone(),
         users: args.users,
         batch_size,
+        repeat: usize::try_from(args.repeat).unwrap_or(1),
         exe,
     };
     let say = &mut |line: &str| eprintln!("bench: {line}");

@@ -152,3 +152,74 @@ fn a_bad_size_is_refused_with_one_line_and_writes_nothing() {
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
 }
+
+fn count(url: &str, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let url = DatabaseUrl::parse(url).expect("a URL");
+    let mut store = Store::open(&url, &projections::MIGRATIONS).expect("opens");
+    let Store::Postgres(c) = &mut store else {
+        panic!("{url} is not PostgreSQL")
+    };
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(c)
+        .expect("counts")
+        .n
+}
+
+#[test]
+fn repeated_passes_run_over_emptied_read_models_and_report_the_median() {
+    let url = pg::server().fresh_database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let prefix = dir.path().join("scale");
+    let out = bench(&[
+        "--scale",
+        "2k",
+        "--repeat",
+        "3",
+        "--database-url",
+        &url,
+        "--out",
+        prefix.to_str().expect("UTF-8"),
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for backend in ["sqlite", "postgres"] {
+        for pass in 1..=3 {
+            let line = format!("{backend}, 2k: run --all --full over 2000 events in a fresh process (pass {pass} of 3)");
+            assert!(stderr.contains(&line), "{line} in {stderr}");
+        }
+    }
+    let json = json_of(&dir.path().join("scale.json"));
+    assert_eq!(json["checksums_match"], true);
+    assert!(json["command"]
+        .as_str()
+        .is_some_and(|c| c.ends_with(" --repeat 3")));
+    for run in json["runs"].as_array().expect("runs") {
+        let mut passes: Vec<f64> = run["pass_seconds"]
+            .as_array()
+            .expect("every pass")
+            .iter()
+            .map(|s| s.as_f64().expect("seconds"))
+            .collect();
+        assert_eq!(passes.len(), 3, "{run}");
+        passes.sort_by(f64::total_cmp);
+        assert_eq!(
+            run["seconds"].as_f64(),
+            Some(passes[1]),
+            "the median: {run}"
+        );
+        let rate = run["log_events_per_second"].as_f64().expect("a rate");
+        assert!((rate - 2_000.0 / passes[1]).abs() < 1e-6 * rate, "{run}");
+    }
+    // Each pass started from emptied read models: the ledger holds the last pass's runs
+    // alone, one per model (three passes over kept read models would leave three).
+    let models = Registry::global().expect("the registry").iter().count();
+    assert_eq!(count(&url, "readmodels.replay_runs"), models as i64);
+    assert_eq!(log_len(&url), 2_000);
+}

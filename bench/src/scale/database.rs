@@ -72,13 +72,24 @@ struct SchemaName {
 /// Empties the PostgreSQL database at `raw` for the next size: drops every schema but
 /// PostgreSQL's own (the log, the ledger, the read models) and creates `public` again.
 pub(crate) fn empty_postgres(raw: &str) -> Result<(), BenchError> {
-    let url = DatabaseUrl::parse(raw)?;
-    let mut store = Store::open(&url, &projections::MIGRATIONS)?;
-    let Store::Postgres(c) = &mut store else {
-        return Err(BenchError::new(format!(
+    on_postgres(&DatabaseUrl::parse(raw)?, drop_schemas)
+}
+
+/// Runs `work` on a connection to the PostgreSQL database at `url`.
+fn on_postgres(
+    url: &DatabaseUrl,
+    work: impl FnOnce(&mut diesel::PgConnection) -> Result<(), BenchError>,
+) -> Result<(), BenchError> {
+    let mut store = Store::open(url, &projections::MIGRATIONS)?;
+    match &mut store {
+        Store::Postgres(c) => work(c),
+        Store::Sqlite(_) => Err(BenchError::new(format!(
             "{url} is not a PostgreSQL database"
-        )));
-    };
+        ))),
+    }
+}
+
+fn drop_schemas(c: &mut diesel::PgConnection) -> Result<(), BenchError> {
     let schemas: Vec<SchemaName> = diesel::sql_query(
         "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
     )
@@ -89,6 +100,53 @@ pub(crate) fn empty_postgres(raw: &str) -> Result<(), BenchError> {
     }
     diesel::sql_query("CREATE SCHEMA public").execute(c)?;
     Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    tablename: String,
+}
+
+/// Puts the read models of the database at `raw` back as a new database has them, for
+/// another measured pass over the same log: SQLite deletes the read-model file (the
+/// child's migrations create it again); PostgreSQL truncates every table of schema
+/// `readmodels` (the read models and the ledger: checkpoints, runs, versions), which
+/// its migrations leave empty. The log is untouched.
+pub(crate) fn empty_read_models(raw: &str) -> Result<(), BenchError> {
+    match DatabaseUrl::parse(raw)? {
+        DatabaseUrl::Sqlite { readmodels, .. } => {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = readmodels.clone().into_os_string();
+                name.push(suffix);
+                match std::fs::remove_file(&name) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(BenchError::new(format!(
+                            "cannot delete {} for the next measured pass: {e}",
+                            Path::new(&name).display()
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        url @ DatabaseUrl::Postgres(_) => on_postgres(&url, |c| {
+            let tables: Vec<TableName> = diesel::sql_query(
+                "SELECT tablename::text AS tablename FROM pg_tables WHERE schemaname = 'readmodels' ORDER BY tablename",
+            )
+            .load(c)?;
+            if tables.is_empty() {
+                return Ok(());
+            }
+            let names: Vec<String> = tables
+                .iter()
+                .map(|t| format!("readmodels.\"{}\"", t.tablename.replace('"', "\"\"")))
+                .collect();
+            diesel::sql_query(format!("TRUNCATE {}", names.join(", "))).execute(c)?;
+            Ok(())
+        }),
+    }
 }
 
 /// Appends the log of `events` (see [`generations`]) to `store`, then leaves it at rest.

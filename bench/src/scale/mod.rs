@@ -5,7 +5,8 @@
 //! For each size and backend: the log is generated as docs/PERFORMANCE.md builds 10M
 //! (one 1M generation per million, seeds 1, 2, …; see [`generations`]), then one pass is
 //! measured in a fresh child process (see `child.rs`), so its peak resident memory is the
-//! run's own. The report gives log events/s, model-events/s and peak RSS per (backend,
+//! run's own; with `--repeat N`, N passes, the read models emptied before each (the
+//! median pass is reported, the highest peak, and an error if two passes' rows differ). The report gives log events/s, model-events/s and peak RSS per (backend,
 //! size), the ratio of log events/s at the largest size over the smallest per backend,
 //! and fails when two backends' checksums differ at one size. [`chart::write_svg`] draws
 //! it.
@@ -41,6 +42,9 @@ pub struct ScaleOptions {
     pub users: u32,
     /// Events per read batch of the pass.
     pub batch_size: usize,
+    /// Measured passes per (backend, size), each over read models emptied as a new
+    /// database has them; the report gives the median pass (at least 1).
+    pub repeat: usize,
     /// The bench binary, run as the measured child.
     pub exe: PathBuf,
 }
@@ -58,9 +62,12 @@ pub struct ScaleRun {
     pub log_events: u64,
     /// Generating, inserting and settling the log, seconds (informational).
     pub generate_seconds: f64,
-    /// The pass, seconds (the longest model's run, checksums excluded).
+    /// The median measured pass, seconds (the longest model's run, checksums excluded).
     pub seconds: f64,
-    /// The measured child from start to exit, seconds (opening and checksums included).
+    /// Every measured pass, seconds, in the order they ran (one unless `--repeat`).
+    pub pass_seconds: Vec<f64>,
+    /// The median pass's child from start to exit, seconds (opening and checksums
+    /// included).
     pub process_seconds: f64,
     /// Log events per second of the pass.
     pub log_events_per_second: f64,
@@ -68,9 +75,9 @@ pub struct ScaleRun {
     pub model_events: u64,
     /// Model-events per second of the pass.
     pub model_events_per_second: f64,
-    /// The child's peak resident memory, KiB.
+    /// The highest peak resident memory of the measured children, KiB.
     pub peak_rss_kib: Option<u64>,
-    /// Each model's checksum, by model name.
+    /// Each model's checksum (the same in every pass), by model name.
     pub checksums: BTreeMap<String, String>,
 }
 
@@ -175,12 +182,30 @@ fn measure(
     options: &ScaleOptions,
     say: &mut dyn FnMut(&str),
 ) -> Result<ScaleRun, BenchError> {
-    say(&format!(
-        "{backend}, {}: run --all --full over {} events in a fresh process",
-        show_size(size),
-        log.events
-    ));
-    let (child, process_seconds) = child::measure(&options.exe, &log.url, options.batch_size)?;
+    let repeat = options.repeat.max(1);
+    let mut passes = Vec::with_capacity(repeat);
+    for attempt in 1..=repeat {
+        if attempt > 1 {
+            database::empty_read_models(&log.url)?;
+        }
+        let which = if repeat > 1 {
+            format!(" (pass {attempt} of {repeat})")
+        } else {
+            String::new()
+        };
+        say(&format!(
+            "{backend}, {}: run --all --full over {} events in a fresh process{which}",
+            show_size(size),
+            log.events
+        ));
+        passes.push(child::measure(&options.exe, &log.url, options.batch_size)?);
+    }
+    let pass_seconds: Vec<f64> = passes.iter().map(|(child, _)| child.seconds).collect();
+    let peak_rss_kib = passes
+        .iter()
+        .filter_map(|(child, _)| child.peak_rss_kib)
+        .max();
+    let (child, process_seconds) = median_pass(passes, backend, size)?;
     let seconds = child.seconds.max(1e-9);
     Ok(ScaleRun {
         backend,
@@ -189,13 +214,46 @@ fn measure(
         log_events: log.events,
         generate_seconds: log.seconds,
         seconds: child.seconds,
+        pass_seconds,
         process_seconds,
         log_events_per_second: log.events as f64 / seconds,
         model_events: child.model_events,
         model_events_per_second: child.model_events as f64 / seconds,
-        peak_rss_kib: child.peak_rss_kib,
+        peak_rss_kib,
         checksums: child.checksums,
     })
+}
+
+/// The median of `passes` by pass time (of an even number, the faster of the middle
+/// two: a pass that ran); an error when two passes over the same log wrote different
+/// rows, which no timing can stand for.
+pub fn median_pass(
+    mut passes: Vec<(child::ChildReport, f64)>,
+    backend: &str,
+    size: u64,
+) -> Result<(child::ChildReport, f64), BenchError> {
+    if let Some((first, _)) = passes.first() {
+        for (index, (other, _)) in passes.iter().enumerate().skip(1) {
+            if other.checksums != first.checksums {
+                let model = first
+                    .checksums
+                    .iter()
+                    .find(|(model, sum)| other.checksums.get(*model) != Some(*sum))
+                    .map_or("a model", |(model, _)| model.as_str());
+                return Err(BenchError::new(format!(
+                    "{backend}, {}: pass {} wrote different rows than pass 1 for {model} over the same log",
+                    show_size(size),
+                    index + 1
+                )));
+            }
+        }
+    }
+    passes.sort_by(|a, b| a.0.seconds.total_cmp(&b.0.seconds));
+    let middle = passes.len().saturating_sub(1) / 2;
+    passes
+        .into_iter()
+        .nth(middle)
+        .ok_or_else(|| BenchError::new("no measured pass"))
 }
 
 /// The report over `runs`: ratios, mismatches, and where and when it ran.
@@ -307,10 +365,14 @@ fn command_line(options: &ScaleOptions) -> String {
     if let Some(dir) = &options.sqlite_dir {
         line += &format!(" --sqlite-dir '{}'", dir.display());
     }
-    line + &format!(
+    line += &format!(
         " --users {} --batch-size {}",
         options.users, options.batch_size
-    )
+    );
+    if options.repeat > 1 {
+        line += &format!(" --repeat {}", options.repeat);
+    }
+    line
 }
 
 fn cpu_model() -> Option<String> {

@@ -58,8 +58,14 @@ impl ScaleReport {
             "model ev/s",
             "peak RSS",
         ];
+        let repeated = self.runs.iter().any(|r| r.pass_seconds.len() > 1);
         let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+        if repeated {
+            lines[0][4] = "median s".to_owned();
+            lines[0].push("passes s".to_owned());
+        }
         for r in &self.runs {
+            let passes: Vec<String> = r.pass_seconds.iter().map(|s| format!("{s:.2}")).collect();
             lines.push(vec![
                 r.backend.to_owned(),
                 show_size(r.size),
@@ -71,6 +77,11 @@ impl ScaleReport {
                 format!("{:.0}", r.model_events_per_second),
                 rss::show(r.peak_rss_kib),
             ]);
+            if repeated {
+                if let Some(line) = lines.last_mut() {
+                    line.push(passes.join(" "));
+                }
+            }
         }
         aligned(out, &lines, 1);
     }

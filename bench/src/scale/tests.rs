@@ -86,6 +86,7 @@ fn run_of(backend: &'static str, size: u64, seconds: f64, checksum: &str) -> Sca
         log_events: size,
         generate_seconds: 1.0,
         seconds,
+        pass_seconds: vec![seconds],
         process_seconds: seconds + 0.5,
         log_events_per_second: size as f64 / seconds,
         model_events: size * 3,
@@ -105,6 +106,7 @@ fn options(sizes: Vec<u64>) -> ScaleOptions {
         sqlite_dir: None,
         users: 1_000,
         batch_size: 2_500,
+        repeat: 1,
         exe: PathBuf::from("bench"),
     }
 }
@@ -161,6 +163,7 @@ fn the_json_gives_each_run_the_ratios_and_the_machine() {
             "log_events_per_second",
             "model_events",
             "model_events_per_second",
+            "pass_seconds",
             "peak_rss_kib",
             "process_seconds",
             "seconds",
@@ -305,4 +308,73 @@ fn a_single_backend_chart_draws_that_backend_only() {
     assert_eq!(lines_of(&svg, "#1F77B4", 3), 2);
     assert_eq!(lines_of(&svg, "#D62728", 3), 0);
     assert!(!text.contains("postgres"));
+}
+
+fn pass(seconds: f64, checksum: &str) -> (child::ChildReport, f64) {
+    let report = child::ChildReport {
+        seconds,
+        model_events: 3,
+        checksums: BTreeMap::from([("habits.checkins".to_owned(), checksum.to_owned())]),
+        peak_rss_kib: Some(1_024),
+    };
+    (report, seconds + 0.5)
+}
+
+#[test]
+fn the_median_pass_is_the_middle_one_or_the_faster_of_the_middle_two() {
+    let three = vec![pass(9.0, "a"), pass(7.0, "a"), pass(8.0, "a")];
+    let (median, process) = median_pass(three, "sqlite", 1_000).expect("a median");
+    assert_eq!((median.seconds, process), (8.0, 8.5));
+    let four = vec![
+        pass(4.0, "a"),
+        pass(1.0, "a"),
+        pass(3.0, "a"),
+        pass(2.0, "a"),
+    ];
+    assert_eq!(
+        median_pass(four, "sqlite", 1_000)
+            .expect("a median")
+            .0
+            .seconds,
+        2.0
+    );
+    let one = vec![pass(5.0, "a")];
+    assert_eq!(
+        median_pass(one, "sqlite", 1_000)
+            .expect("a median")
+            .0
+            .seconds,
+        5.0
+    );
+}
+
+#[test]
+fn passes_that_wrote_different_rows_fail_naming_the_pass_and_the_model() {
+    let passes = vec![pass(1.0, "a"), pass(1.0, "a"), pass(1.0, "b")];
+    let error = median_pass(passes, "postgres", 10_000_000).expect_err("rows differ");
+    assert_eq!(
+        error.to_string(),
+        "postgres, 10M: pass 3 wrote different rows than pass 1 for habits.checkins over the same log"
+    );
+}
+
+#[test]
+fn emptying_a_sqlite_database_deletes_its_read_model_file_and_keeps_the_log() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let main = dir.path().join("bench.db");
+    let url = main.display().to_string();
+    let parsed = readmodel_runtime::DatabaseUrl::parse(&url).expect("a URL");
+    let readmodels = match &parsed {
+        readmodel_runtime::DatabaseUrl::Sqlite { readmodels, .. } => readmodels.clone(),
+        other => panic!("not SQLite: {other}"),
+    };
+    drop(readmodel_runtime::Store::open(&parsed, &projections::MIGRATIONS).expect("opens"));
+    assert!(readmodels.exists() && main.exists());
+    database::empty_read_models(&url).expect("empties");
+    assert!(!readmodels.exists(), "{}", readmodels.display());
+    assert!(main.exists());
+    // Nothing to delete is not an error, and a store opens on it as on a new database.
+    database::empty_read_models(&url).expect("empties again");
+    drop(readmodel_runtime::Store::open(&parsed, &projections::MIGRATIONS).expect("opens"));
+    assert!(readmodels.exists());
 }
