@@ -9,7 +9,7 @@
 //! After a full rebuild deleted the version's rows, every row in the table was written by
 //! this run, so the cache is *complete*: a key it never absorbed is known to have no row
 //! (no load at all). Once a turn drops rows, Bloom filters of every key dropped keep
-//! that knowledge in under two bytes per key (`seen_keys`): a key they have never seen
+//! that knowledge in about 2.2 bytes per key (`seen_keys`): a key they have never seen
 //! has no row, and only a key they may have seen (written earlier and dropped, or a false
 //! positive) is loaded. The filters of a pass share one memory budget; a cache whose next
 //! filter does not fit it stops being complete, and its lane loads the keys its handlers
