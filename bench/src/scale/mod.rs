@@ -6,10 +6,10 @@
 //! (one 1M generation per million, seeds 1, 2, …; see [`generations`]), then one pass is
 //! measured in a fresh child process (see `child.rs`), so its peak resident memory is the
 //! run's own; with `--repeat N`, N passes, the read models emptied before each (the
-//! median pass is reported, the highest peak, and an error if two passes' rows differ). The report gives log events/s, model-events/s and peak RSS per (backend,
-//! size), the ratio of log events/s at the largest size over the smallest per backend,
-//! and fails when two backends' checksums differ at one size. [`chart::write_svg`] draws
-//! it.
+//! median pass is reported, the highest peak, and an error if two passes' rows differ).
+//! The report gives log events/s, model-events/s and peak RSS per (backend, size), the
+//! ratio of log events/s at the largest size over the smallest per backend, and fails
+//! when two backends' checksums differ at one size. [`chart::write_svg`] draws it.
 
 pub mod chart;
 pub mod child;
