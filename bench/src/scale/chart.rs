@@ -106,8 +106,19 @@ fn throughput(
     let x = x_range(report);
     let left = top(report.runs.iter().map(|r| r.log_events_per_second));
     let right = top(report.runs.iter().map(|r| r.model_events_per_second));
+    let passes = report
+        .runs
+        .iter()
+        .map(|r| r.pass_seconds.len())
+        .max()
+        .unwrap_or(1);
+    let caption = if passes > 1 {
+        format!("throughput of the pass (the median of {passes} passes)")
+    } else {
+        "throughput of the pass".to_owned()
+    };
     let mut chart = ChartBuilder::on(area)
-        .caption("throughput of the pass", (FONT, 20))
+        .caption(&caption, (FONT, 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(80)

@@ -378,3 +378,29 @@ fn emptying_a_sqlite_database_deletes_its_read_model_file_and_keeps_the_log() {
     drop(readmodel_runtime::Store::open(&parsed, &projections::MIGRATIONS).expect("opens"));
     assert!(readmodels.exists());
 }
+
+#[test]
+fn a_chart_of_repeated_passes_says_it_draws_their_medians() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let caption = |report: &ScaleReport, name: &str| {
+        let prefix = dir.path().join(name);
+        write_files(report, &prefix).expect("writes the files");
+        let text = std::fs::read_to_string(with_extension(&prefix, "svg")).expect("the SVG");
+        text.lines()
+            .map(str::trim)
+            .find(|line| line.starts_with("throughput of the pass"))
+            .map(str::to_owned)
+    };
+    let mut repeated = two_backends();
+    for run in &mut repeated.runs {
+        run.pass_seconds = vec![run.seconds * 1.1, run.seconds, run.seconds * 0.9];
+    }
+    assert_eq!(
+        caption(&repeated, "repeated").as_deref(),
+        Some("throughput of the pass (the median of 3 passes)")
+    );
+    assert_eq!(
+        caption(&two_backends(), "once").as_deref(),
+        Some("throughput of the pass")
+    );
+}
