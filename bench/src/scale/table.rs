@@ -47,26 +47,25 @@ impl ScaleReport {
     }
 
     fn runs_table(&self, out: &mut String) {
-        let header = [
+        // With --repeat, the seconds shown are the median pass's, and every pass follows.
+        let repeated = self.runs.iter().any(|r| r.pass_seconds.len() > 1);
+        let mut header = vec![
             "backend",
             "size",
             "log events",
             "gens",
-            "run s",
+            if repeated { "median s" } else { "run s" },
             "log ev/s",
             "model ev",
             "model ev/s",
             "peak RSS",
         ];
-        let repeated = self.runs.iter().any(|r| r.pass_seconds.len() > 1);
-        let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
         if repeated {
-            lines[0][4] = "median s".to_owned();
-            lines[0].push("passes s".to_owned());
+            header.push("passes s");
         }
+        let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
         for r in &self.runs {
-            let passes: Vec<String> = r.pass_seconds.iter().map(|s| format!("{s:.2}")).collect();
-            lines.push(vec![
+            let mut line = vec![
                 r.backend.to_owned(),
                 show_size(r.size),
                 r.log_events.to_string(),
@@ -76,12 +75,13 @@ impl ScaleReport {
                 r.model_events.to_string(),
                 format!("{:.0}", r.model_events_per_second),
                 rss::show(r.peak_rss_kib),
-            ]);
+            ];
             if repeated {
-                if let Some(line) = lines.last_mut() {
-                    line.push(passes.join(" "));
-                }
+                let passes: Vec<String> =
+                    r.pass_seconds.iter().map(|s| format!("{s:.2}")).collect();
+                line.push(passes.join(" "));
             }
+            lines.push(line);
         }
         aligned(out, &lines, 1);
     }

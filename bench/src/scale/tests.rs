@@ -399,6 +399,20 @@ fn a_chart_of_repeated_passes_says_it_draws_their_medians() {
         caption(&repeated, "repeated").as_deref(),
         Some("throughput of the pass (the median of 3 passes)")
     );
+    let table = repeated.table();
+    assert!(
+        table.contains("median s") && table.contains("passes s"),
+        "{table}"
+    );
+    assert!(
+        table.contains("1.10 1.00 0.90"),
+        "every pass, in order: {table}"
+    );
+    let once = two_backends().table();
+    assert!(
+        once.contains("run s") && !once.contains("passes s"),
+        "{once}"
+    );
     assert_eq!(
         caption(&two_backends(), "once").as_deref(),
         Some("throughput of the pass")
