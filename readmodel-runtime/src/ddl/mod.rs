@@ -168,6 +168,22 @@ pub(crate) fn user_index(contract: &Contract, backend: Backend) -> String {
     out
 }
 
+/// [`user_index`] as `CREATE INDEX IF NOT EXISTS`: for a run that found the index missing
+/// and may race another process building it.
+pub(crate) fn user_index_if_missing(contract: &Contract, backend: Backend) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_index(
+        &mut out,
+        backend,
+        "INDEX IF NOT EXISTS",
+        contract,
+        USER_INDEX,
+        "user_id, model_version",
+    );
+    out
+}
+
 fn write_index(
     out: &mut String,
     backend: Backend,

@@ -71,15 +71,35 @@ pub(crate) fn defer<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, 
 const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '2s'";
 
 /// Creates the index if it is missing (a rebuild that deferred it ended, or was killed
-/// before it could build it); returns whether it created it.
+/// before it could build it); returns whether it was missing.
 pub(crate) fn restore<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool, StoreError> {
     if !contract.has_user_column()
         || conn.has_index(contract.schema, &ddl::user_index_name(contract))?
     {
         return Ok(false);
     }
+    build(conn, contract)?;
+    Ok(true)
+}
+
+/// Builds the index of a table found without it. Another process may build it first: a
+/// catch-up that starts while a first build has left the index out finds it missing too,
+/// and both build it at the end. So the statement is `IF NOT EXISTS`, and on PostgreSQL,
+/// where two concurrent builds can still collide in the catalog, a failed build whose
+/// index exists after all is not an error.
+fn build<C: Conn>(conn: &mut C, contract: &Contract) -> Result<(), StoreError> {
+    let Err(error) = create(conn, contract) else {
+        return Ok(());
+    };
+    match conn.has_index(contract.schema, &ddl::user_index_name(contract)) {
+        Ok(true) => Ok(()),
+        _ => Err(error),
+    }
+}
+
+fn create<C: Conn>(conn: &mut C, contract: &Contract) -> Result<(), StoreError> {
     let backend = conn.ddl_backend();
-    let create = ddl::user_index(contract, backend);
+    let create = ddl::user_index_if_missing(contract, backend);
     let create = create.trim_end().trim_end_matches(';');
     let context = || {
         format!(
@@ -105,7 +125,7 @@ pub(crate) fn restore<C: Conn>(conn: &mut C, contract: &Contract) -> Result<bool
         conn.run(Statement::new(create))
             .map_err(StoreError::query(context()))
     })?;
-    Ok(true)
+    Ok(())
 }
 
 /// Gathers the planner's statistics of a table a run filled from empty (PostgreSQL; SQLite
@@ -228,5 +248,21 @@ mod tests {
             .expect("a row of another version");
         assert!(!defer(conn, &NOTES).expect("checked"), "a table with a row");
         assert!(has_user_index(conn), "readers of that row keep the index");
+    }
+
+    /// A run that found the index missing and builds it after another process has built
+    /// it (a catch-up beside a first build that left it out) ends without an error.
+    #[test]
+    fn building_an_index_another_process_built_first_is_not_an_error() {
+        let (mut store, _url, _dir) = test_store::sqlite();
+        let Store::Sqlite(conn) = &mut store else {
+            panic!("the test opened SQLite")
+        };
+        conn.batch_execute(&ddl::create(&NOTES, ddl::Backend::Sqlite))
+            .expect("the table is created");
+        assert!(has_user_index(conn), "built by the other process");
+        build(conn, &NOTES).expect("the index is there: nothing to report");
+        assert!(has_user_index(conn));
+        create(conn, &NOTES).expect("IF NOT EXISTS: the statement itself does not fail");
     }
 }
