@@ -155,28 +155,22 @@ pub(crate) fn user_index_name(contract: &Contract) -> String {
 /// The statement creating the `(user_id, model_version)` index of a table with a
 /// `user_id` column, ending in a newline.
 pub(crate) fn user_index(contract: &Contract, backend: Backend) -> String {
-    let mut out = String::new();
-    // Writing to a String cannot fail.
-    let _ = write_index(
-        &mut out,
-        backend,
-        "INDEX",
-        contract,
-        USER_INDEX,
-        "user_id, model_version",
-    );
-    out
+    user_index_as(contract, backend, "INDEX")
 }
 
 /// [`user_index`] as `CREATE INDEX IF NOT EXISTS`: for a run that found the index missing
 /// and may race another process building it.
 pub(crate) fn user_index_if_missing(contract: &Contract, backend: Backend) -> String {
+    user_index_as(contract, backend, "INDEX IF NOT EXISTS")
+}
+
+fn user_index_as(contract: &Contract, backend: Backend, what: &str) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = write_index(
         &mut out,
         backend,
-        "INDEX IF NOT EXISTS",
+        what,
         contract,
         USER_INDEX,
         "user_id, model_version",
