@@ -215,6 +215,18 @@ mod tests {
             .expect("the catalog reads")
     }
 
+    /// A SQLite store with the table of [`NOTES`] and its indexes, and the directory that
+    /// holds it.
+    fn notes_table() -> (Store, tempfile::TempDir) {
+        let (mut store, _url, dir) = test_store::sqlite();
+        let Store::Sqlite(conn) = &mut store else {
+            panic!("the test opened SQLite")
+        };
+        conn.batch_execute(&ddl::create(&NOTES, ddl::Backend::Sqlite))
+            .expect("the table is created");
+        (store, dir)
+    }
+
     fn temp_store(conn: &mut SqliteConnection) -> i64 {
         temp_files::temp_store(conn).expect("the pragma reads")
     }
@@ -223,12 +235,10 @@ mod tests {
     /// own `temp_store` (memory) restored after sorting in files.
     #[test]
     fn the_index_is_left_out_of_an_empty_table_only_and_built_back_once() {
-        let (mut store, _url, _dir) = test_store::sqlite();
+        let (mut store, _dir) = notes_table();
         let Store::Sqlite(conn) = &mut store else {
             panic!("the test opened SQLite")
         };
-        conn.batch_execute(&ddl::create(&NOTES, ddl::Backend::Sqlite))
-            .expect("the table is created");
         let memory = temp_store(conn);
         assert_eq!(memory, 2, "the writing connection sorts in memory");
         assert!(has_user_index(conn));
@@ -254,12 +264,10 @@ mod tests {
     /// it (a catch-up beside a first build that left it out) ends without an error.
     #[test]
     fn building_an_index_another_process_built_first_is_not_an_error() {
-        let (mut store, _url, _dir) = test_store::sqlite();
+        let (mut store, _dir) = notes_table();
         let Store::Sqlite(conn) = &mut store else {
             panic!("the test opened SQLite")
         };
-        conn.batch_execute(&ddl::create(&NOTES, ddl::Backend::Sqlite))
-            .expect("the table is created");
         assert!(has_user_index(conn), "built by the other process");
         build(conn, &NOTES).expect("the index is there: nothing to report");
         assert!(has_user_index(conn));
