@@ -106,12 +106,7 @@ fn throughput(
     let x = x_range(report);
     let left = top(report.runs.iter().map(|r| r.log_events_per_second));
     let right = top(report.runs.iter().map(|r| r.model_events_per_second));
-    let passes = report
-        .runs
-        .iter()
-        .map(|r| r.pass_seconds.len())
-        .max()
-        .unwrap_or(1);
+    let passes = report.passes();
     let caption = if passes > 1 {
         format!("throughput of the pass (the median of {passes} passes)")
     } else {

@@ -143,6 +143,17 @@ pub struct ScaleReport {
     pub checksums_match: bool,
 }
 
+impl ScaleReport {
+    /// The measured passes per (backend, size): `--repeat`'s N, 1 without it.
+    pub fn passes(&self) -> usize {
+        self.runs
+            .iter()
+            .map(|r| r.pass_seconds.len())
+            .max()
+            .unwrap_or(1)
+    }
+}
+
 /// Runs the scale mode; `say` receives one progress line per phase.
 pub fn run(options: &ScaleOptions, say: &mut dyn FnMut(&str)) -> Result<ScaleReport, BenchError> {
     if let Some(raw) = &options.database_url {

@@ -48,7 +48,7 @@ impl ScaleReport {
 
     fn runs_table(&self, out: &mut String) {
         // With --repeat, the seconds shown are the median pass's, and every pass follows.
-        let repeated = self.runs.iter().any(|r| r.pass_seconds.len() > 1);
+        let repeated = self.passes() > 1;
         let mut header = vec![
             "backend",
             "size",
